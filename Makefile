@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both install what they need.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: run test lint typecheck bench clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalled only when a requirements or constraints file changes.
+$(VENV)/.installed-run: $(BIN)/python requirements.txt constraints.txt pyproject.toml
+	$(PIP) install -r requirements.txt -c constraints.txt
+	$(PIP) install --no-deps -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt
+	$(PIP) install -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+run: $(VENV)/.installed-run  ## Every function on http://127.0.0.1:$${PORT:-8080}, embedded defaults
+	$(BIN)/archbuilder serve
+
+test: $(VENV)/.installed-dev  ## The whole suite (unit, functional, end-to-end)
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check shared functions tests bench
+	$(BIN)/ruff format --check shared functions tests bench
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed-dev  ## Benchmarks with ratios against a baseline measured in the same run
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,1 @@
+"""Implementations of the ports: ``local`` (embedded defaults) and, later, the Google Cloud ones."""

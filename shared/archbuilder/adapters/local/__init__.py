@@ -1,0 +1,1 @@
+"""Embedded defaults: SQLite, a folder, in-process CloudEvents, environment secrets."""

@@ -1,0 +1,1 @@
+"""The route tables of the HTTP functions. Entry points in ``functions/`` call ``API.handle``."""

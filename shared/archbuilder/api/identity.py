@@ -1,0 +1,102 @@
+"""``api_identity``: health, who am I, API keys, and the API's own documentation."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from archbuilder import __version__
+from archbuilder.api.common import new_api
+from archbuilder.domain.project import PageQuery
+from archbuilder.domain.tenancy import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyPublic, Me
+from archbuilder.platform.http import Reply, RequestContext
+from archbuilder.runtime import get_runtime
+from archbuilder.services import identity
+
+API = new_api("api_identity")
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    environment: str
+
+
+@API.route("GET", "/v1/health", summary="Liveness and version", response=Health, auth=False)
+def health(ctx: RequestContext) -> Health:
+    settings = get_runtime().settings
+    return Health(status="ok", version=__version__, environment=settings.env.value)
+
+
+@API.route("GET", "/v1/me", summary="The caller's tenant, role and defaults", response=Me, errors=(401,))
+def me(ctx: RequestContext) -> Me:
+    return identity.me(get_runtime().store, ctx.principal)
+
+
+@API.route(
+    "POST",
+    "/v1/api-keys",
+    summary="Create an API key (shown once)",
+    body=ApiKeyCreate,
+    response=ApiKeyCreated,
+    status=201,
+    errors=(401, 403, 422),
+)
+def create_api_key(ctx: RequestContext) -> ApiKeyCreated:
+    return identity.create_api_key(get_runtime().store, ctx.principal, ctx.body)
+
+
+@API.route(
+    "GET",
+    "/v1/api-keys",
+    summary="List the tenant's API keys",
+    query=PageQuery,
+    response=ApiKeyList,
+    errors=(401, 403),
+)
+def list_api_keys(ctx: RequestContext) -> ApiKeyList:
+    return identity.list_api_keys(
+        get_runtime().store, ctx.principal, page_size=ctx.query.page_size, page_token=ctx.query.page_token
+    )
+
+
+@API.route(
+    "DELETE",
+    "/v1/api-keys/<key_id>",
+    summary="Revoke an API key",
+    response=ApiKeyPublic,
+    errors=(401, 403, 404, 409),
+)
+def revoke_api_key(ctx: RequestContext, key_id: str) -> ApiKeyPublic:
+    return identity.revoke_api_key(get_runtime().store, ctx.principal, key_id)
+
+
+@API.route("GET", "/v1/openapi.json", summary="This API as OpenAPI 3.1", auth=False)
+def openapi_document(ctx: RequestContext) -> Reply:
+    from archbuilder.api.openapi import build_openapi
+
+    return Reply(body=build_openapi(), headers={"Cache-Control": "public, max-age=300"})
+
+
+@API.route("GET", "/docs", summary="Interactive API explorer", auth=False, content_types=("text/html",))
+def docs_page(ctx: RequestContext) -> Reply:
+    from archbuilder.api.openapi import explorer_page
+
+    return Reply(body=explorer_page(), content_type="text/html; charset=utf-8", headers=_EXPLORER_HEADERS)
+
+
+@API.route("GET", "/docs/<path:asset>", summary="Explorer assets", auth=False, content_types=("text/plain",))
+def docs_asset(ctx: RequestContext, asset: str) -> Reply:
+    from archbuilder.api.openapi import explorer_asset
+
+    content, content_type = explorer_asset(asset)
+    return Reply(body=content, content_type=content_type, headers={"Cache-Control": "public, max-age=3600"})
+
+
+# The explorer runs its own script and styles, all served from /docs.
+_EXPLORER_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; frame-ancestors 'none'"
+    ),
+    "Cache-Control": "no-cache",
+}

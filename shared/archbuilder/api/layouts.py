@@ -1,0 +1,104 @@
+"""``api_layouts``: briefs in (202 + job), layouts, versions, exports and job progress."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from archbuilder.api.common import new_api
+from archbuilder.domain.brief import Brief
+from archbuilder.domain.common import StrictModel
+from archbuilder.domain.job import JobPublic
+from archbuilder.domain.layout import LayoutPublic, LayoutVersionPublic
+from archbuilder.domain.project import PageQuery
+from archbuilder.platform.http import Reply, RequestContext
+from archbuilder.runtime import get_runtime
+from archbuilder.services import layouts
+from archbuilder.services.layouts import LayoutAccepted, LayoutList
+
+API = new_api("api_layouts")
+
+
+class ExportQuery(StrictModel):
+    format: str = Field(default="json", max_length=20)
+
+
+@API.route(
+    "POST",
+    "/v1/projects/<project_id>/layouts",
+    summary="Submit a brief; answers 202 with the job that generates the layout",
+    body=Brief,
+    response=LayoutAccepted,
+    status=202,
+    errors=(403, 404, 409, 422),
+)
+def submit_layout(ctx: RequestContext, project_id: str) -> Reply:
+    runtime = get_runtime()
+    accepted = layouts.submit_layout(
+        runtime.store, runtime.bus, ctx.principal, project_id, ctx.body, idempotency_key=ctx.idempotency_key
+    )
+    return Reply(body=accepted, status=202, headers={"Location": f"/v1/jobs/{accepted.job_id}"})
+
+
+@API.route(
+    "GET",
+    "/v1/projects/<project_id>/layouts",
+    summary="List a project's layouts",
+    query=PageQuery,
+    response=LayoutList,
+    errors=(404,),
+)
+def list_layouts(ctx: RequestContext, project_id: str) -> LayoutList:
+    return layouts.list_layouts(
+        get_runtime().store,
+        ctx.principal,
+        project_id,
+        page_size=ctx.query.page_size,
+        page_token=ctx.query.page_token,
+    )
+
+
+@API.route(
+    "GET",
+    "/v1/projects/<project_id>/layouts/<layout_id>",
+    summary="A layout with its versions",
+    response=LayoutPublic,
+    errors=(404,),
+)
+def get_layout(ctx: RequestContext, project_id: str, layout_id: str) -> LayoutPublic:
+    return layouts.get_layout(get_runtime().store, ctx.principal, project_id, layout_id)
+
+
+@API.route(
+    "GET",
+    "/v1/projects/<project_id>/layouts/<layout_id>/versions/<int:version>",
+    summary="One version: the Revit layout payload and planner metadata",
+    response=LayoutVersionPublic,
+    errors=(404,),
+)
+def get_version(ctx: RequestContext, project_id: str, layout_id: str, version: int) -> LayoutVersionPublic:
+    return layouts.get_version(get_runtime().store, ctx.principal, project_id, layout_id, version)
+
+
+@API.route(
+    "GET",
+    "/v1/projects/<project_id>/layouts/<layout_id>/versions/<int:version>/export",
+    summary="Export a version: format=json (the Revit payload) or dxf",
+    query=ExportQuery,
+    errors=(404, 422),
+    content_types=("application/json", "application/dxf"),
+)
+def export_version(ctx: RequestContext, project_id: str, layout_id: str, version: int) -> Reply:
+    runtime = get_runtime()
+    content, content_type, filename = layouts.export_version(
+        runtime.store, runtime.blobs, ctx.principal, project_id, layout_id, version, ctx.query.format
+    )
+    return Reply(
+        body=content,
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@API.route("GET", "/v1/jobs/<job_id>", summary="Progress of a job", response=JobPublic, errors=(404,))
+def get_job(ctx: RequestContext, job_id: str) -> JobPublic:
+    return layouts.get_job(get_runtime().store, ctx.principal, job_id, ctx.language)

@@ -1,0 +1,1 @@
+"""Pydantic models and pure logic. No I/O here."""

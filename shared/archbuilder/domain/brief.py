@@ -1,0 +1,218 @@
+"""The brief: what the architect asks for (ARCHITECTURE.md §4).
+
+Field names are the public contract; the Revit add-in is written against them.
+Lengths are millimetres, areas square metres.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+
+from pydantic import Field, field_validator, model_validator
+from shapely.geometry import Polygon
+
+from archbuilder.domain.common import CodeRegion, Language, StrictModel
+
+MAX_FOOTPRINT_SIDE_MM = 200_000
+MAX_POLYGON_POINTS = 200
+
+
+class BuildingType(StrEnum):
+    apartment = "apartment"
+    house = "house"
+    office = "office"
+
+
+class RoomType(StrEnum):
+    living_room = "living_room"
+    dining_room = "dining_room"
+    kitchen = "kitchen"
+    bedroom = "bedroom"
+    bathroom = "bathroom"
+    wc = "wc"
+    hall = "hall"
+    corridor = "corridor"
+    storage = "storage"
+    laundry = "laundry"
+    office = "office"
+    meeting_room = "meeting_room"
+    reception = "reception"
+    technical = "technical"
+
+
+class Side(StrEnum):
+    north = "north"
+    east = "east"
+    south = "south"
+    west = "west"
+
+
+class AdjacencyKind(StrEnum):
+    must = "must"
+    prefer = "prefer"
+    avoid = "avoid"
+
+
+class Point2D(StrictModel):
+    x: float = Field(ge=-MAX_FOOTPRINT_SIDE_MM, le=MAX_FOOTPRINT_SIDE_MM)
+    y: float = Field(ge=-MAX_FOOTPRINT_SIDE_MM, le=MAX_FOOTPRINT_SIDE_MM)
+
+
+class Footprint(StrictModel):
+    """Either ``width_mm`` × ``depth_mm`` (from the origin) or a rectilinear ``polygon``."""
+
+    width_mm: float | None = Field(default=None, ge=3000, le=MAX_FOOTPRINT_SIDE_MM)
+    depth_mm: float | None = Field(default=None, ge=3000, le=MAX_FOOTPRINT_SIDE_MM)
+    polygon: list[Point2D] | None = Field(default=None, max_length=MAX_POLYGON_POINTS + 1)
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> Footprint:
+        has_rect = self.width_mm is not None or self.depth_mm is not None
+        if has_rect and self.polygon is not None:
+            raise ValueError("give either width_mm and depth_mm or polygon, not both")
+        if self.polygon is None:
+            if self.width_mm is None or self.depth_mm is None:
+                raise ValueError("width_mm and depth_mm are both required")
+            return self
+        self.polygon = _checked_rectilinear(self.polygon)
+        return self
+
+    def points(self) -> list[tuple[float, float]]:
+        """The outline as counter-clockwise (x, y) tuples, without the closing point."""
+        if self.polygon is None:
+            assert self.width_mm is not None and self.depth_mm is not None
+            w, d = self.width_mm, self.depth_mm
+            return [(0.0, 0.0), (w, 0.0), (w, d), (0.0, d)]
+        return [(p.x, p.y) for p in self.polygon]
+
+    def area_m2(self) -> float:
+        return Polygon(self.points()).area / 1e6
+
+
+def _checked_rectilinear(points: list[Point2D]) -> list[Point2D]:
+    pts = list(points)
+    if len(pts) >= 2 and pts[0].x == pts[-1].x and pts[0].y == pts[-1].y:
+        pts = pts[:-1]
+    # Drop repeated points and points in the middle of a straight run.
+    cleaned: list[Point2D] = []
+    for p in pts:
+        if cleaned and cleaned[-1].x == p.x and cleaned[-1].y == p.y:
+            continue
+        cleaned.append(p)
+    if len(cleaned) < 4:
+        raise ValueError("polygon needs at least 4 distinct corners")
+    for i, a in enumerate(cleaned):
+        b = cleaned[(i + 1) % len(cleaned)]
+        if a.x != b.x and a.y != b.y:
+            raise ValueError(f"edge {i} is not horizontal or vertical: the footprint must be rectilinear")
+    simplified = [
+        p for i, p in enumerate(cleaned) if not _collinear(cleaned[i - 1], p, cleaned[(i + 1) % len(cleaned)])
+    ]
+    if len(simplified) < 4:
+        raise ValueError("polygon needs at least 4 corners")
+    shape = Polygon([(p.x, p.y) for p in simplified])
+    if not shape.is_valid or shape.area <= 0:
+        raise ValueError("polygon is not closed and simple (edges cross or touch)")
+    if not shape.exterior.is_ccw:
+        simplified.reverse()
+    minx, miny, maxx, maxy = shape.bounds
+    if min(maxx - minx, maxy - miny) < 3000:
+        raise ValueError("footprint is narrower than 3000 mm")
+    return simplified
+
+
+def _collinear(a: Point2D, b: Point2D, c: Point2D) -> bool:
+    return (a.x == b.x == c.x) or (a.y == b.y == c.y)
+
+
+class Entrance(StrictModel):
+    side: Side | None = None
+    point: Point2D | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Entrance:
+        if (self.side is None) == (self.point is None):
+            raise ValueError("give exactly one of side or point")
+        return self
+
+
+class RoomRequest(StrictModel):
+    type: RoomType
+    count: int = Field(default=1, ge=1, le=30)
+    name: str | None = Field(default=None, min_length=1, max_length=60)
+    target_area_m2: float | None = Field(default=None, gt=0, le=1000)
+    min_area_m2: float | None = Field(default=None, gt=0, le=1000)
+
+    @model_validator(mode="after")
+    def _min_below_target(self) -> RoomRequest:
+        if self.target_area_m2 and self.min_area_m2 and self.min_area_m2 > self.target_area_m2:
+            raise ValueError("min_area_m2 is larger than target_area_m2")
+        return self
+
+
+class Adjacency(StrictModel):
+    a: str = Field(min_length=1, max_length=60)
+    b: str = Field(min_length=1, max_length=60)
+    kind: AdjacencyKind = AdjacencyKind.prefer
+
+
+class BriefOptions(StrictModel):
+    variants: int = Field(default=1, ge=1, le=5)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
+class Brief(StrictModel):
+    """A brief as sent by the client. ``resolve`` fills the defaults from the project."""
+
+    building_type: BuildingType = BuildingType.apartment
+    region: CodeRegion | None = None
+    language: Language | None = None
+    footprint: Footprint | None = None
+    total_area_m2: float | None = Field(default=None, gt=10, le=20_000)
+    level_height_mm: float = Field(default=2800, ge=2200, le=5000)
+    exterior_wall_mm: float = Field(default=250, ge=100, le=800)
+    interior_wall_mm: float = Field(default=100, ge=50, le=400)
+    entrance: Entrance = Field(default_factory=lambda: Entrance(side=Side.south))
+    north_deg: float = Field(default=0, ge=0, lt=360)
+    rooms: list[RoomRequest] = Field(min_length=1, max_length=40)
+    adjacency: list[Adjacency] = Field(default_factory=list, max_length=100)
+    prompt: str | None = Field(default=None, max_length=4000)
+    options: BriefOptions = Field(default_factory=BriefOptions)
+
+    @field_validator("rooms")
+    @classmethod
+    def _room_count(cls, rooms: list[RoomRequest]) -> list[RoomRequest]:
+        if sum(r.count for r in rooms) > 60:
+            raise ValueError("at most 60 rooms in one brief")
+        return rooms
+
+    @model_validator(mode="after")
+    def _footprint_or_area(self) -> Brief:
+        if self.footprint is None and self.total_area_m2 is None:
+            raise ValueError("a brief needs a footprint or a total_area_m2")
+        return self
+
+    def resolved(self, region: CodeRegion, language: Language) -> Brief:
+        """A copy with region, language and footprint filled in.
+
+        With only ``total_area_m2``, the footprint is a 4:3 rectangle of that gross area,
+        rounded to 100 mm.
+        """
+        footprint = self.footprint
+        if footprint is None:
+            assert self.total_area_m2 is not None
+            area_mm2 = self.total_area_m2 * 1e6
+            width = math.sqrt(area_mm2 * 4 / 3)
+            depth = area_mm2 / width
+            footprint = Footprint(
+                width_mm=max(3000.0, round(width / 100) * 100),
+                depth_mm=max(3000.0, round(depth / 100) * 100),
+            )
+        return self.model_copy(
+            update={
+                "region": self.region or region,
+                "language": self.language or language,
+                "footprint": footprint,
+            }
+        )

@@ -1,0 +1,145 @@
+"""The layout the Revit add-in builds (ARCHITECTURE.md §4), and the layout records around it.
+
+The payload field names are the public contract. The bounds in ``Field`` are what the
+add-in accepts: a payload that fails them is never stored or sent.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from archbuilder.domain.brief import Brief, RoomType
+from archbuilder.domain.timestamps import Timestamp
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Point(_Payload):
+    x: float
+    y: float
+
+
+class Point3(_Payload):
+    x: float
+    y: float
+    z: float = 0
+
+
+class Level(_Payload):
+    name: str
+    elevation_mm: float
+    height_mm: float = Field(ge=1000, le=5000)
+
+
+class Wall(_Payload):
+    id: str
+    start: Point3
+    end: Point3
+    thickness_mm: float = Field(gt=0, le=1000)
+    height_mm: float = Field(ge=1000, le=5000)
+    wall_type_name: str
+    level_name: str
+    is_exterior: bool
+
+    def length_mm(self) -> float:
+        return float(((self.end.x - self.start.x) ** 2 + (self.end.y - self.start.y) ** 2) ** 0.5)
+
+
+class Door(_Payload):
+    id: str
+    host_wall_id: str
+    position_ratio: float = Field(ge=0, le=1)
+    width_mm: float = Field(ge=600, le=2000)
+    height_mm: float = Field(ge=1800, le=2500)
+    family_name: str = "Single-Flush"
+    type_name: str
+    flip_hand: bool = False
+    flip_facing: bool = False
+    connects: list[str] = Field(min_length=1, max_length=2)
+
+
+class Window(_Payload):
+    id: str
+    host_wall_id: str
+    position_ratio: float = Field(ge=0, le=1)
+    width_mm: float = Field(ge=600, le=3000)
+    height_mm: float = Field(ge=600, le=3000)
+    sill_height_mm: float = Field(ge=0, le=3000)
+    family_name: str = "Fixed"
+    type_name: str
+    room_id: str
+
+
+class Room(_Payload):
+    id: str
+    name: str
+    number: str
+    type: RoomType
+    level_name: str
+    boundary: list[Point] = Field(min_length=3)
+    area_m2: float = Field(ge=5, le=1000)
+
+
+class LayoutPayload(_Payload):
+    schema_version: Literal["1.0"] = "1.0"
+    units: Literal["mm"] = "mm"
+    levels: list[Level]
+    walls: list[Wall]
+    doors: list[Door]
+    windows: list[Window]
+    rooms: list[Room]
+
+
+class PlanResult(BaseModel):
+    """What a planner returns: the payload and what it can say about it."""
+
+    payload: LayoutPayload
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class LayoutStatus(StrEnum):
+    generating = "generating"
+    generated = "generated"
+    requires_review = "requires_review"
+    approved = "approved"
+    rejected = "rejected"
+    needs_revision = "needs_revision"
+    failed = "failed"
+
+
+class LayoutPublic(BaseModel):
+    id: str
+    project_id: str
+    status: LayoutStatus
+    latest_version: int | None
+    brief: Brief
+    job_id: str
+    created_at: Timestamp
+    updated_at: Timestamp
+    versions: list[LayoutVersionSummary] = Field(default_factory=list)
+
+
+class LayoutVersionSummary(BaseModel):
+    version: int
+    created_at: Timestamp
+    source: str
+    room_count: int
+    gross_area_m2: float
+
+
+class LayoutVersionPublic(BaseModel):
+    layout_id: str
+    project_id: str
+    version: int
+    created_at: Timestamp
+    source: str
+    payload: LayoutPayload
+    metadata: dict[str, Any]
+
+
+LayoutPublic.model_rebuild()

@@ -1,0 +1,90 @@
+"""The function manifest (``functions/manifest.yaml``): what runs, on which trigger."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MANIFEST_PATH = REPO_ROOT / "functions" / "manifest.yaml"
+
+
+class HttpTrigger(BaseModel):
+    type: Literal["http"]
+    routes: list[str] = Field(min_length=1)
+
+
+class PubSubTrigger(BaseModel):
+    type: Literal["pubsub"]
+    topic: str
+
+
+class StorageTrigger(BaseModel):
+    type: Literal["storage"]
+    bucket: str
+    event: Literal["finalized"] = "finalized"
+
+
+class FunctionSpec(BaseModel):
+    name: str
+    entry_point: str
+    trigger: HttpTrigger | PubSubTrigger | StorageTrigger = Field(discriminator="type")
+    memory: str = "256Mi"
+    timeout_s: int = 60
+    max_event_age_s: int | None = None
+    secrets: list[str] = Field(default_factory=list)
+
+    def load(self) -> Callable[..., Any]:
+        """Import the function's entry point (``functions/<name>/main.py``)."""
+        module = importlib.import_module(f"functions.{self.name}.main")
+        entry: Callable[..., Any] = getattr(module, self.entry_point)
+        return entry
+
+
+class Manifest(BaseModel):
+    functions: list[FunctionSpec]
+
+    def http_functions(self) -> list[FunctionSpec]:
+        return [f for f in self.functions if isinstance(f.trigger, HttpTrigger)]
+
+    def topic_subscribers(self) -> list[FunctionSpec]:
+        return [f for f in self.functions if isinstance(f.trigger, PubSubTrigger)]
+
+    def route_for(self, path: str) -> FunctionSpec | None:
+        """The HTTP function that serves ``path``: the most specific matching template."""
+        best: tuple[int, int, FunctionSpec] | None = None
+        for spec in self.http_functions():
+            assert isinstance(spec.trigger, HttpTrigger)
+            for template in spec.trigger.routes:
+                if template_matches(template, path):
+                    score = (_literal_segments(template), len(template))
+                    if best is None or score > best[:2]:
+                        best = (*score, spec)
+        return best[2] if best else None
+
+
+def template_matches(template: str, path: str) -> bool:
+    want = template.strip("/").split("/")
+    have = path.strip("/").split("/")
+    for i, part in enumerate(want):
+        if part == "**":
+            return len(have) > i
+        if i >= len(have) or (part != "*" and part != have[i]):
+            return False
+    return len(have) == len(want)
+
+
+def _literal_segments(template: str) -> int:
+    return sum(1 for part in template.strip("/").split("/") if part not in ("*", "**"))
+
+
+@lru_cache(maxsize=4)
+def load_manifest(path: Path = MANIFEST_PATH) -> Manifest:
+    with path.open(encoding="utf-8") as fh:
+        return Manifest.model_validate(yaml.safe_load(fh))

@@ -1,0 +1,83 @@
+"""Error types with stable codes.
+
+Services raise these; the HTTP edge maps them to a status and a message in the
+caller's language (see ``platform.i18n``). ``params`` fill the message template and
+are returned to the client as ``details``, so they must never hold secrets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ArchBuilderError(Exception):
+    """Base of every error with a stable code."""
+
+    code: str = "INTERNAL"
+    status: int = 500
+
+    def __init__(self, code: str | None = None, status: int | None = None, **params: Any) -> None:
+        self.code = code or type(self).code
+        self.status = status or type(self).status
+        self.params: dict[str, Any] = params
+        super().__init__(f"{self.code} {params}" if params else self.code)
+
+
+class BadRequest(ArchBuilderError):
+    code = "INVALID_REQUEST"
+    status = 400
+
+
+class ValidationFailed(ArchBuilderError):
+    """The body did not match the schema; ``params['errors']`` lists the fields."""
+
+    code = "VALIDATION_FAILED"
+    status = 422
+
+
+class Unauthenticated(ArchBuilderError):
+    code = "UNAUTHENTICATED"
+    status = 401
+
+
+class PermissionDenied(ArchBuilderError):
+    code = "PERMISSION_DENIED"
+    status = 403
+
+
+class NotFound(ArchBuilderError):
+    code = "NOT_FOUND"
+    status = 404
+
+
+class Conflict(ArchBuilderError):
+    code = "CONFLICT"
+    status = 409
+
+
+class AlreadyExists(Conflict):
+    code = "ALREADY_EXISTS"
+
+
+class Contention(ArchBuilderError):
+    """A transaction lost a race; the store retries it."""
+
+    code = "CONTENTION"
+    status = 409
+
+
+class Unprocessable(ArchBuilderError):
+    """The request is well formed but cannot be done (a programme that does not fit)."""
+
+    code = "UNPROCESSABLE"
+    status = 422
+
+
+class InternalError(ArchBuilderError):
+    code = "INTERNAL"
+    status = 500
+
+
+class SecretMissing(ArchBuilderError):
+    code = "SECRET_MISSING"
+    status = 500

@@ -1,0 +1,294 @@
+"""A small typed router for HTTP Cloud Functions.
+
+Each HTTP function owns one ``Api``: a table of routes with their body, query and
+response models. ``Api.handle`` is what the function's entry point calls with the Flask
+request. It does, in order: correlation id and log context, route matching, language
+negotiation, authentication, body and query validation, the handler, and the mapping
+of errors to ``{"error": {code, message, details, correlation_id}}`` in the caller's
+language. The same tables feed the OpenAPI document.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from flask import Request, Response
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound as WerkzeugNotFound
+from werkzeug.routing import Map, Rule
+
+from archbuilder.platform.errors import (
+    ArchBuilderError,
+    BadRequest,
+    NotFound,
+    ValidationFailed,
+)
+from archbuilder.platform.i18n import negotiate, translate
+from archbuilder.platform.logging import bound, get_logger, log_fields
+
+_log = get_logger("archbuilder.http")
+_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_TRACE_CONTEXT = re.compile(r"^([0-9a-f]{32})")
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+
+
+class Principal(Protocol):
+    """Who is calling: enough for tenant scoping, roles and language."""
+
+    tenant_id: str
+    role: str
+    language: str
+
+
+Authenticator = Callable[[Request], Principal]
+
+
+@dataclass
+class Reply:
+    """A handler's answer when it is not a plain 200 JSON body."""
+
+    body: Any = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+
+@dataclass
+class RequestContext:
+    request: Request
+    correlation_id: str
+    language: str
+    principal: Any = None
+    body: Any = None
+    query: Any = None
+
+    @property
+    def idempotency_key(self) -> str | None:
+        return self.request.headers.get("Idempotency-Key")
+
+
+Handler = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    auth: bool = True
+    errors: tuple[int, ...] = ()
+    content_types: tuple[str, ...] = ("application/json",)
+
+
+class Api:
+    """The routes of one HTTP function."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        authenticate: Authenticator | None = None,
+        default_language: Callable[[], str] = lambda: "en",
+        max_body_bytes: Callable[[], int] = lambda: 1_000_000,
+    ) -> None:
+        self.name = name
+        self.routes: list[Route] = []
+        self._authenticate = authenticate
+        self._default_language = default_language
+        self._max_body_bytes = max_body_bytes
+        self._map = Map(strict_slashes=False, merge_slashes=False)
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        body: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        auth: bool = True,
+        errors: tuple[int, ...] = (),
+        content_types: tuple[str, ...] = ("application/json",),
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            route = Route(
+                method, path, handler, summary, body, query, response, status, auth, errors, content_types
+            )
+            self.routes.append(route)
+            self._map.add(Rule(path, methods=[method], endpoint=len(self.routes) - 1))
+            return handler
+
+        return register
+
+    # -- request handling -------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        correlation_id = _correlation_id(request)
+        trace_id = _trace_id(request)
+        language = negotiate(request.headers.get("Accept-Language"), self._default_language())
+        with bound(correlation_id=correlation_id, trace_id=trace_id, function=self.name):
+            ctx = RequestContext(request=request, correlation_id=correlation_id, language=language)
+            try:
+                response = self._dispatch(ctx)
+            except ArchBuilderError as exc:
+                response = self._error_response(ctx, exc)
+            except Exception:
+                _log.exception("unhandled error", extra=log_fields(path=request.path))
+                response = self._error_response(ctx, ArchBuilderError())
+            response.headers["X-Correlation-ID"] = correlation_id
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+            response.headers.setdefault("Cache-Control", "no-store")
+            _log.info(
+                "request",
+                extra=log_fields(
+                    httpRequest={
+                        "requestMethod": request.method,
+                        "requestUrl": request.path,
+                        "status": response.status_code,
+                        "latency": f"{time.perf_counter() - started:.6f}s",
+                        "userAgent": request.headers.get("User-Agent", "")[:200],
+                    }
+                ),
+            )
+            return response
+
+    def _dispatch(self, ctx: RequestContext) -> Response:
+        request = ctx.request
+        adapter = self._map.bind("localhost", path_info=request.path, url_scheme="https")
+        try:
+            index, params = adapter.match(method=request.method)
+        except MethodNotAllowed as exc:
+            raise ArchBuilderError(
+                code="METHOD_NOT_ALLOWED", status=405, method=request.method, path=request.path
+            ) from exc
+        except WerkzeugNotFound as exc:
+            raise NotFound(code="ROUTE_NOT_FOUND", method=request.method, path=request.path) from exc
+        route = self.routes[index]
+        if route.auth:
+            if self._authenticate is None:
+                raise ArchBuilderError()
+            ctx.principal = self._authenticate(request)
+            # The tenant's language applies when the caller did not ask for one.
+            ctx.language = negotiate(request.headers.get("Accept-Language"), ctx.principal.language)
+        if route.query is not None:
+            ctx.query = _validated(route.query, dict(request.args.items()), location="query")
+        if route.body is not None:
+            ctx.body = _validated(route.body, self._json_body(request), location="body")
+        result = route.handler(ctx, **params)
+        return _to_response(result, route.status)
+
+    def _json_body(self, request: Request) -> Any:
+        limit = self._max_body_bytes()
+        if (request.content_length or 0) > limit:
+            raise ArchBuilderError(code="PAYLOAD_TOO_LARGE", status=413, limit_bytes=limit)
+        if request.mimetype != "application/json":
+            raise ArchBuilderError(code="UNSUPPORTED_MEDIA_TYPE", status=415)
+        raw = request.get_data(cache=True)
+        if len(raw) > limit:
+            raise ArchBuilderError(code="PAYLOAD_TOO_LARGE", status=413, limit_bytes=limit)
+        try:
+            return json.loads(raw or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BadRequest(code="INVALID_JSON") from exc
+
+    def _error_response(self, ctx: RequestContext, exc: ArchBuilderError) -> Response:
+        if exc.status >= 500:
+            _log.error("request failed", extra=log_fields(code=exc.code))
+        params = {**exc.params, "correlation_id": ctx.correlation_id}
+        message = translate(exc.code, ctx.language, params, exc.status)
+        details = {k: v for k, v in exc.params.items() if exc.status < 500}
+        body = {
+            "error": {
+                "code": exc.code,
+                "message": message,
+                "details": details,
+                "correlation_id": ctx.correlation_id,
+            }
+        }
+        response = _json_response(body, exc.status)
+        response.headers["Content-Language"] = ctx.language
+        return response
+
+
+def _validated(model: type[BaseModel], data: Any, *, location: str) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in err["loc"]) or location,
+                "problem": err["msg"],
+                "type": err["type"],
+            }
+            for err in exc.errors(include_url=False, include_input=False, include_context=False)
+        ]
+        raise ValidationFailed(
+            count=len(errors), fields=[e["field"] for e in errors][:10], errors=errors, location=location
+        ) from exc
+
+
+def _to_response(result: Any, default_status: int) -> Response:
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, Reply):
+        if isinstance(result.body, bytes | str):
+            response = Response(result.body, status=result.status, content_type=result.content_type)
+        else:
+            response = _json_response(_jsonable(result.body), result.status)
+        response.headers.update(result.headers)
+        return response
+    return _json_response(_jsonable(result), default_status)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _json_response(body: Any, status: int) -> Response:
+    text = "" if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(text, status=status, content_type="application/json; charset=utf-8")
+
+
+def _correlation_id(request: Request) -> str:
+    sent = request.headers.get("X-Correlation-ID", "")
+    return sent if _CORRELATION_ID.match(sent) else uuid.uuid4().hex
+
+
+def _trace_id(request: Request) -> str | None:
+    parent = _TRACEPARENT.match(request.headers.get("traceparent", ""))
+    if parent:
+        return parent.group(1)
+    cloud = _TRACE_CONTEXT.match(request.headers.get("X-Cloud-Trace-Context", ""))
+    return cloud.group(1) if cloud else None
+
+
+def query_flags(args: Mapping[str, str], name: str) -> bool:
+    return args.get(name, "").lower() in ("1", "true", "yes")

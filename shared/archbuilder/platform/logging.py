@@ -1,0 +1,102 @@
+"""Structured JSON logs on stdout, in the shape Cloud Logging reads.
+
+Per-request keys (correlation id, trace, tenant, job) live in ``contextvars`` so that
+every line written while handling a request or an event carries them, across threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+_context: ContextVar[dict[str, str]] = ContextVar("archbuilder_log_context", default={})  # noqa: B039
+
+_SEVERITY = {
+    logging.DEBUG: "DEBUG",
+    logging.INFO: "INFO",
+    logging.WARNING: "WARNING",
+    logging.ERROR: "ERROR",
+    logging.CRITICAL: "CRITICAL",
+}
+
+
+def log_context() -> dict[str, str]:
+    """The keys bound to the current request or event."""
+    return dict(_context.get())
+
+
+def bind(**keys: str | None) -> None:
+    """Add keys to the current context (None values are ignored)."""
+    merged = dict(_context.get())
+    merged.update({k: v for k, v in keys.items() if v is not None})
+    _context.set(merged)
+
+
+@contextlib.contextmanager
+def bound(**keys: str | None) -> Iterator[None]:
+    """Bind keys for the duration of a block, then restore the previous context."""
+    token = _context.set({**_context.get(), **{k: v for k, v in keys.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+class CloudLoggingFormatter(logging.Formatter):
+    """One JSON object per line: severity, message, time, trace and our context keys."""
+
+    def __init__(self, gcp_project: str | None = None) -> None:
+        super().__init__()
+        self._project = gcp_project
+
+    def format(self, record: logging.LogRecord) -> str:
+        ctx = _context.get()
+        entry: dict[str, Any] = {
+            "severity": _SEVERITY.get(record.levelno, "DEFAULT"),
+            "message": record.getMessage(),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "logger": record.name,
+        }
+        trace = ctx.get("trace_id")
+        if trace:
+            entry["logging.googleapis.com/trace"] = (
+                f"projects/{self._project}/traces/{trace}" if self._project else trace
+            )
+        for key in ("correlation_id", "tenant_id", "job_id", "function", "event_id"):
+            if key in ctx:
+                entry[key] = ctx[key]
+        extra = getattr(record, "fields", None)
+        if isinstance(extra, dict):
+            entry.update(extra)
+        if record.exc_info:
+            entry["stack_trace"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO", gcp_project: str | None = None) -> None:
+    """Send every ``archbuilder`` log line to stdout as JSON. Safe to call twice."""
+    root = logging.getLogger("archbuilder")
+    root.setLevel(level)
+    root.propagate = False
+    for handler in list(root.handlers):
+        if getattr(handler, "_archbuilder", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(CloudLoggingFormatter(gcp_project))
+    handler._archbuilder = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+
+
+def get_logger(name: str) -> logging.Logger:
+    return logging.getLogger(name if name.startswith("archbuilder") else f"archbuilder.{name}")
+
+
+def log_fields(**fields: Any) -> dict[str, Any]:
+    """``logger.info("...", extra=log_fields(k=v))`` adds structured fields to a line."""
+    return {"fields": fields}

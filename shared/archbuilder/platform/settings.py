@@ -1,0 +1,54 @@
+"""One settings object: explicit argument, then environment (``ARCHBUILDER_*``), then default."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    local = "local"
+    test = "test"
+    prod = "prod"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ARCHBUILDER_", env_file=".env", extra="ignore")
+
+    env: Environment = Environment.local
+    data_dir: Path = Path(".archbuilder")
+    # With no Google project every port uses its embedded default.
+    gcp_project: str | None = None
+    data_region: str = "eu"
+    default_language: str = "en"
+    log_level: str = "INFO"
+    # Event delivery: how often a failing handler is retried before its event is dead-lettered.
+    event_max_attempts: int = Field(default=5, ge=1, le=100)
+    event_retry_base_s: float = Field(default=0.2, ge=0, le=60)
+    # Jobs stuck in `running` for longer than this are taken over by a redelivery.
+    job_lease_s: float = Field(default=300, gt=0)
+    job_max_attempts: int = Field(default=3, ge=1, le=20)
+    idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
+    # Signs local upload/download URLs. Must be set outside local/test.
+    url_signing_key: str | None = None
+    max_body_bytes: int = Field(default=1_000_000, gt=0)
+
+    @model_validator(mode="after")
+    def _no_placeholder_secrets_in_prod(self) -> Settings:
+        if self.env is Environment.prod and not self.url_signing_key:
+            raise ValueError("ARCHBUILDER_URL_SIGNING_KEY is required when ARCHBUILDER_ENV=prod")
+        return self
+
+    @property
+    def uses_google_cloud(self) -> bool:
+        return self.gcp_project is not None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

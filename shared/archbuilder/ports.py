@@ -1,0 +1,131 @@
+"""The interfaces services depend on. Each has an embedded and a Google Cloud adapter.
+
+The semantics are Firestore's, Cloud Storage's and Pub/Sub's, so the cloud adapters can
+be dropped in without touching a service:
+
+- Documents live at slash-separated paths that alternate collection and id
+  (``tenants/t1/projects/p1``). Values are JSON-compatible; timestamps are stored as
+  fixed-width ISO-8601 UTC strings so that they order correctly.
+- A transaction reads first and writes after; its function may run more than once
+  (on contention), so it must have no side effects besides the transaction's writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, TypeVar
+
+from archbuilder.domain.brief import Brief
+from archbuilder.domain.layout import PlanResult
+
+T = TypeVar("T")
+
+FilterOp = Literal["==", "!=", "<", "<=", ">", ">=", "in", "array_contains"]
+Direction = Literal["asc", "desc"]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A document as read: its id, full path and data."""
+
+    id: str
+    path: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Filter:
+    field: str
+    op: FilterOp
+    value: Any
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query on one collection. ``start_after`` holds the order-by values, then the id."""
+
+    collection: str
+    where: Sequence[Filter] = ()
+    order_by: Sequence[tuple[str, Direction]] = ()
+    limit: int | None = None
+    start_after: Sequence[Any] | None = None
+
+
+class Transaction(Protocol):
+    def get(self, path: str) -> Snapshot | None: ...
+    def create(self, path: str, data: Mapping[str, Any]) -> None: ...
+    def set(self, path: str, data: Mapping[str, Any]) -> None: ...
+    def update(self, path: str, fields: Mapping[str, Any]) -> None: ...
+    def delete(self, path: str) -> None: ...
+
+
+class DocumentStore(Protocol):
+    def get(self, path: str) -> Snapshot | None: ...
+
+    def create(self, path: str, data: Mapping[str, Any]) -> None:
+        """Write a new document; raise ``AlreadyExists`` if one is there."""
+
+    def set(self, path: str, data: Mapping[str, Any]) -> None: ...
+
+    def update(self, path: str, fields: Mapping[str, Any]) -> None:
+        """Change top-level or dotted fields of an existing document; ``NotFound`` if absent."""
+
+    def delete(self, path: str, *, recursive: bool = False) -> None:
+        """Delete a document (and with ``recursive`` every document below it)."""
+
+    def query(self, query: Query) -> list[Snapshot]: ...
+
+    def transaction(self, fn: Callable[[Transaction], T], *, max_attempts: int = 5) -> T:
+        """Run ``fn`` in a transaction, retrying it on contention; ``Contention`` when out of tries."""
+
+
+class BlobStore(Protocol):
+    def put(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        if_generation_match: int | None = None,
+    ) -> int:
+        """Store an object and return its generation. ``if_generation_match=0``: only if absent."""
+
+    def get(self, name: str) -> bytes | None: ...
+
+    def list(self, prefix: str) -> list[str]: ...
+
+    def delete(self, name: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class PublishedMessage:
+    topic: str
+    message_id: str
+    data: bytes
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+class EventBus(Protocol):
+    def publish(
+        self,
+        topic: str,
+        data: Mapping[str, Any],
+        *,
+        attributes: Mapping[str, str] | None = None,
+        ordering_key: str | None = None,
+    ) -> str:
+        """Publish a JSON message; return its message id."""
+
+
+class Secrets(Protocol):
+    def get(self, name: str) -> str:
+        """The secret's current value; ``SecretMissing`` when there is none."""
+
+
+class LayoutPlanner(Protocol):
+    """Turns a resolved brief into a layout payload (see ``domain.layout.PlanResult``)."""
+
+    name: str
+
+    def plan(self, brief: Brief) -> PlanResult: ...

@@ -1,0 +1,223 @@
+"""Tenants, API keys and who is calling.
+
+An API key is ``ab_live_`` + 32 random bytes (URL-safe base64). Only its SHA-256 is
+stored, as the document id of ``api_keys/{sha256}``; the key is shown once, at creation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from archbuilder.domain.common import CodeRegion, DataRegion, Language
+from archbuilder.domain.ids import new_id
+from archbuilder.domain.permissions import require
+from archbuilder.domain.tenancy import (
+    ApiKey,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyList,
+    ApiKeyPublic,
+    Me,
+    Role,
+    Tenant,
+)
+from archbuilder.domain.timestamps import format_timestamp, now
+from archbuilder.platform.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
+from archbuilder.platform.logging import bind
+from archbuilder.ports import DocumentStore, Filter, Query
+from archbuilder.repositories import dump
+
+KEY_PREFIX = "ab_live_"
+_DISPLAY_CHARS = 12
+# last_used_at is written at most this often per key, so reads stay cheap.
+_LAST_USED_SAMPLE = timedelta(minutes=5)
+_ROLE_RANK = {Role.owner: 4, Role.admin: 3, Role.architect: 2, Role.billing: 1, Role.viewer: 1}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller. ``tenant_id`` comes from the credential, never from the request."""
+
+    tenant_id: str
+    role: str
+    language: str
+    code_region: str
+    credential: str
+    api_key_id: str | None = None
+
+
+def hash_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode("utf-8")).hexdigest()
+
+
+def _new_raw_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def create_tenant(
+    store: DocumentStore,
+    *,
+    name: str,
+    data_region: DataRegion,
+    code_region: CodeRegion,
+    language: Language,
+) -> tuple[Tenant, ApiKeyCreated]:
+    """Create a tenant and its first owner API key (returned once, in plain text)."""
+    tenant = Tenant(
+        id=new_id("tnt"),
+        name=name,
+        data_region=data_region,
+        code_region=code_region,
+        language=language,
+        created_at=now(),
+    )
+    raw_key, key = _key_record(tenant.id, "Owner key", Role.owner, None)
+
+    def write(txn):  # type: ignore[no-untyped-def]
+        txn.create(f"tenants/{tenant.id}", dump(tenant))
+        txn.create(f"api_keys/{hash_key(raw_key)}", dump(key))
+
+    store.transaction(write)
+    return tenant, _created(key, raw_key)
+
+
+def _key_record(tenant_id: str, name: str, role: Role, expires_in_days: int | None) -> tuple[str, ApiKey]:
+    raw_key = _new_raw_key()
+    created = now()
+    key = ApiKey(
+        key_id=new_id("key"),
+        tenant_id=tenant_id,
+        name=name,
+        role=role,
+        prefix=raw_key[:_DISPLAY_CHARS],
+        created_at=created,
+        expires_at=created + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    return raw_key, key
+
+
+def _public(key: ApiKey) -> ApiKeyPublic:
+    return ApiKeyPublic(
+        id=key.key_id,
+        name=key.name,
+        role=key.role,
+        prefix=key.prefix,
+        created_at=key.created_at,
+        expires_at=key.expires_at,
+        revoked_at=key.revoked_at,
+        last_used_at=key.last_used_at,
+    )
+
+
+def _created(key: ApiKey, raw_key: str) -> ApiKeyCreated:
+    return ApiKeyCreated(**_public(key).model_dump(), api_key=raw_key)
+
+
+def authenticate_api_key(store: DocumentStore, raw_key: str | None) -> Principal:
+    """The principal for an API key; ``Unauthenticated`` for a missing, unknown, revoked or expired key."""
+    if not raw_key or not raw_key.startswith(KEY_PREFIX) or len(raw_key) > 200:
+        raise Unauthenticated()
+    path = f"api_keys/{hash_key(raw_key)}"
+    snapshot = store.get(path)
+    if snapshot is None:
+        raise Unauthenticated()
+    key = ApiKey.model_validate(snapshot.data)
+    moment = now()
+    if not key.is_active(moment):
+        raise Unauthenticated()
+    tenant_doc = store.get(f"tenants/{key.tenant_id}")
+    if tenant_doc is None:
+        raise Unauthenticated()
+    tenant = Tenant.model_validate(tenant_doc.data)
+    if tenant.status != "active":
+        raise Unauthenticated()
+    if key.last_used_at is None or moment - key.last_used_at > _LAST_USED_SAMPLE:
+        store.update(path, {"last_used_at": format_timestamp(moment)})
+    bind(tenant_id=tenant.id)
+    return Principal(
+        tenant_id=tenant.id,
+        role=key.role.value,
+        language=tenant.language.value,
+        code_region=tenant.code_region.value,
+        credential="api_key",
+        api_key_id=key.key_id,
+    )
+
+
+def me(store: DocumentStore, principal: Principal) -> Me:
+    require(principal.role, "me:read")
+    snapshot = store.get(f"tenants/{principal.tenant_id}")
+    if snapshot is None:
+        raise NotFound(resource="tenant", id=principal.tenant_id)
+    tenant = Tenant.model_validate(snapshot.data)
+    return Me(
+        tenant_id=tenant.id,
+        tenant_name=tenant.name,
+        role=Role(principal.role),
+        data_region=tenant.data_region,
+        code_region=tenant.code_region,
+        language=tenant.language,
+        plan=tenant.plan,
+        credential=principal.credential,
+        api_key_id=principal.api_key_id,
+    )
+
+
+def create_api_key(store: DocumentStore, principal: Principal, request: ApiKeyCreate) -> ApiKeyCreated:
+    """A new key for the caller's tenant, never with a higher role than the caller's."""
+    require(principal.role, "api_keys:manage")
+    if _ROLE_RANK[request.role] > _ROLE_RANK[Role(principal.role)]:
+        raise PermissionDenied(role=principal.role, action=f"create a {request.role.value} key")
+    raw_key, key = _key_record(principal.tenant_id, request.name, request.role, request.expires_in_days)
+    store.create(f"api_keys/{hash_key(raw_key)}", dump(key))
+    return _created(key, raw_key)
+
+
+def _tenant_keys(store: DocumentStore, tenant_id: str) -> Query:
+    return Query(collection="api_keys", where=[Filter("tenant_id", "==", tenant_id)])
+
+
+def list_api_keys(
+    store: DocumentStore, principal: Principal, *, page_size: int, page_token: str | None
+) -> ApiKeyList:
+    require(principal.role, "api_keys:manage")
+    # Keys live in one top-level collection; page over this tenant's only.
+    rows = store.query(_tenant_keys(store, principal.tenant_id))
+    keys = sorted((ApiKey.model_validate(r.data) for r in rows), key=lambda k: (k.created_at, k.key_id))
+    start = 0
+    if page_token:
+        ids = [k.key_id for k in keys]
+        start = ids.index(page_token) + 1 if page_token in ids else len(ids)
+    chunk = keys[start : start + page_size]
+    more = start + page_size < len(keys)
+    return ApiKeyList(
+        items=[_public(k) for k in chunk], next_page_token=chunk[-1].key_id if more and chunk else None
+    )
+
+
+def revoke_api_key(store: DocumentStore, principal: Principal, key_id: str) -> ApiKeyPublic:
+    """Revoke a key of the caller's tenant; the last active owner key cannot be revoked."""
+    require(principal.role, "api_keys:manage")
+    rows = store.query(_tenant_keys(store, principal.tenant_id))
+    found = [r for r in rows if r.data.get("key_id") == key_id]
+    if not found:
+        raise NotFound(resource="api_key", id=key_id[:64])
+    target = ApiKey.model_validate(found[0].data)
+    moment = now()
+    if target.revoked_at is not None:
+        return _public(target)
+    if target.role is Role.owner:
+        if principal.role != Role.owner.value:
+            raise PermissionDenied(role=principal.role, action="revoke an owner key")
+        active_owners = [
+            k
+            for k in (ApiKey.model_validate(r.data) for r in rows)
+            if k.role is Role.owner and k.is_active(moment)
+        ]
+        if len(active_owners) <= 1:
+            raise Conflict(code="LAST_OWNER_KEY")
+    store.update(found[0].path, {"revoked_at": format_timestamp(moment)})
+    return _public(target.model_copy(update={"revoked_at": moment}))

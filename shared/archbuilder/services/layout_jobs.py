@@ -1,0 +1,261 @@
+"""Running a layout job: brief → planner → validation → stored version and exports.
+
+Idempotent under redelivery. The job document is the state machine:
+
+- a finished job is acknowledged and left alone;
+- a job running under a live lease belongs to another delivery, which Pub/Sub redelivers
+  itself if that instance dies, so this one is acknowledged;
+- otherwise the job is (re)started: the version is written with create-if-absent, so a
+  resume after a crash never makes a second version;
+- a planner refusal (the brief cannot fit) fails the job at once with its reason;
+- any other error puts the job back to ``queued`` and re-raises, so the event is
+  retried; after ``job_max_attempts`` starts the job fails with a reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from datetime import timedelta
+from typing import Any
+
+from archbuilder.domain.brief import Brief
+from archbuilder.domain.job import Job, JobError, JobStatus
+from archbuilder.domain.layout import LayoutStatus, LayoutVersionPublic
+from archbuilder.domain.timestamps import format_timestamp, now
+from archbuilder.layout.validation import validate_layout
+from archbuilder.platform.errors import AlreadyExists, Unprocessable
+from archbuilder.platform.logging import bound, get_logger, log_fields
+from archbuilder.ports import Transaction
+from archbuilder.repositories import TenantPaths, dump
+from archbuilder.runtime import Runtime
+from archbuilder.services.layouts import LayoutRequest, artifact_name, render_artifact
+
+_log = get_logger("archbuilder.layout_jobs")
+
+
+def run_layout_job(runtime: Runtime, request: LayoutRequest) -> JobStatus | None:
+    """Do (or resume, or skip) one layout job. Returns the job's status afterwards."""
+    paths = TenantPaths(request.tenant_id)
+    job_path = paths.job(request.job_id)
+    with bound(tenant_id=request.tenant_id, job_id=request.job_id):
+        job = _claim(runtime, job_path)
+        if job is None:
+            return _current_status(runtime, job_path)
+        started = time.perf_counter()
+        try:
+            status = _execute(runtime, paths, job, request)
+        except Unprocessable as refusal:
+            _fail(runtime, paths, job, JobError(code=refusal.code, params=refusal.params))
+            return JobStatus.failed
+        except Exception as exc:
+            _release(runtime, job_path, exc)
+            raise
+        _log.info(
+            "layout job finished",
+            extra=log_fields(status=status.value, duration_ms=round((time.perf_counter() - started) * 1000)),
+        )
+        return status
+
+
+def expire_layout_job(runtime: Runtime, request: LayoutRequest) -> None:
+    """Fail a job whose request event arrived after the worker's max event age."""
+    paths = TenantPaths(request.tenant_id)
+    snapshot = runtime.store.get(paths.job(request.job_id))
+    if snapshot is None:
+        return
+    job = Job.model_validate(snapshot.data)
+    if not job.status.finished:
+        _fail(runtime, paths, job, JobError(code="JOB_EXPIRED", params={"job_id": job.id}))
+
+
+def _current_status(runtime: Runtime, job_path: str) -> JobStatus | None:
+    snapshot = runtime.store.get(job_path)
+    return JobStatus(snapshot.data["status"]) if snapshot else None
+
+
+def _claim(runtime: Runtime, job_path: str) -> Job | None:
+    """Take the job for this delivery, or return None when there is nothing to do."""
+    settings = runtime.settings
+    moment = now()
+
+    def claim(txn: Transaction) -> tuple[Job | None, str]:
+        snapshot = txn.get(job_path)
+        if snapshot is None:
+            return None, "missing"
+        job = Job.model_validate(snapshot.data)
+        if job.status.finished:
+            return None, "finished"
+        if job.status is JobStatus.running and job.lease_expires_at and job.lease_expires_at > moment:
+            return None, "leased"
+        if job.attempts >= settings.job_max_attempts:
+            failed = job.model_copy(
+                update={
+                    "status": JobStatus.failed,
+                    "stage": "failed",
+                    "error": JobError(
+                        code="JOB_ATTEMPTS_EXHAUSTED", params={"attempts": job.attempts, "job_id": job.id}
+                    ),
+                    "updated_at": moment,
+                    "lease_expires_at": None,
+                }
+            )
+            txn.set(job_path, dump(failed))
+            return None, "exhausted"
+        claimed = job.model_copy(
+            update={
+                "status": JobStatus.running,
+                "stage": "planning",
+                "progress": 10,
+                "attempts": job.attempts + 1,
+                "lease_expires_at": moment + timedelta(seconds=settings.job_lease_s),
+                "updated_at": moment,
+            }
+        )
+        txn.set(job_path, dump(claimed))
+        return claimed, "claimed"
+
+    job, outcome = runtime.store.transaction(claim)
+    if job is None:
+        _log.info("layout job skipped", extra=log_fields(reason=outcome))
+        if outcome == "exhausted":
+            _mark_layout_failed_from_job(runtime, job_path)
+    return job
+
+
+def _execute(runtime: Runtime, paths: TenantPaths, job: Job, request: LayoutRequest) -> JobStatus:
+    store = runtime.store
+    layout_path = paths.layout(request.project_id, request.layout_id)
+    layout_doc = store.get(layout_path)
+    if layout_doc is None:
+        # The project or layout was deleted after the brief was accepted.
+        _fail(
+            runtime,
+            paths,
+            job,
+            JobError(code="NOT_FOUND", params={"resource": "layout", "id": request.layout_id}),
+        )
+        return JobStatus.failed
+    brief = Brief.model_validate(layout_doc.data["brief"])
+
+    version_path = paths.version(request.project_id, request.layout_id, request.version)
+    existing = store.get(version_path)
+    if existing is None:
+        plan_started = time.perf_counter()
+        result = runtime.planner.plan(brief)
+        _progress(runtime, paths.job(job.id), 60, "validating")
+        assert brief.footprint is not None
+        problems = validate_layout(result.payload, brief.footprint.points())
+        if problems:
+            raise Unprocessable(code="LAYOUT_INVALID", problems=problems[:5])
+        metadata: dict[str, Any] = {
+            **result.metadata,
+            "planner": result.metadata.get("planner", runtime.planner.name),
+            "pipeline_ms": round((time.perf_counter() - plan_started) * 1000, 1),
+        }
+        record = LayoutVersionPublic(
+            layout_id=request.layout_id,
+            project_id=request.project_id,
+            version=request.version,
+            created_at=now(),
+            source=runtime.planner.name,
+            payload=result.payload,
+            metadata=metadata,
+        )
+        _progress(runtime, paths.job(job.id), 75, "storing")
+        # A concurrent delivery may have stored it first: same version number, same brief.
+        with contextlib.suppress(AlreadyExists):
+            store.create(version_path, dump(record))
+    stored = LayoutVersionPublic.model_validate(store.get(version_path).data)  # type: ignore[union-attr]
+    for fmt in ("dxf", "json"):
+        name = artifact_name(paths, request.project_id, request.layout_id, request.version, fmt)
+        runtime.blobs.put(name, render_artifact(stored.payload, fmt), content_type=_CONTENT_TYPES[fmt])
+    _succeed(runtime, paths, job, request)
+    return JobStatus.succeeded
+
+
+_CONTENT_TYPES = {"dxf": "application/dxf", "json": "application/json"}
+
+
+def _progress(runtime: Runtime, job_path: str, progress: int, stage: str) -> None:
+    runtime.store.update(
+        job_path, {"progress": progress, "stage": stage, "updated_at": format_timestamp(now())}
+    )
+
+
+def _succeed(runtime: Runtime, paths: TenantPaths, job: Job, request: LayoutRequest) -> None:
+    moment = format_timestamp(now())
+    layout_path = paths.layout(request.project_id, request.layout_id)
+
+    def finish(txn: Transaction) -> None:
+        layout = txn.get(layout_path)
+        txn.update(
+            paths.job(job.id),
+            {
+                "status": JobStatus.succeeded.value,
+                "progress": 100,
+                "stage": "done",
+                "result": {"layout_id": request.layout_id, "version": request.version},
+                "error": None,
+                "lease_expires_at": None,
+                "updated_at": moment,
+            },
+        )
+        if layout is not None:
+            latest = max(layout.data.get("latest_version") or 0, request.version)
+            txn.update(
+                layout_path,
+                {"status": LayoutStatus.generated.value, "latest_version": latest, "updated_at": moment},
+            )
+
+    runtime.store.transaction(finish)
+
+
+def _fail(runtime: Runtime, paths: TenantPaths, job: Job, error: JobError) -> None:
+    moment = format_timestamp(now())
+    _log.warning("layout job failed", extra=log_fields(code=error.code))
+
+    def fail(txn: Transaction) -> None:
+        layout_path = paths.layout(job.project_id, job.layout_id or "")
+        layout = txn.get(layout_path)
+        txn.update(
+            paths.job(job.id),
+            {
+                "status": JobStatus.failed.value,
+                "stage": "failed",
+                "error": error.model_dump(mode="json"),
+                "lease_expires_at": None,
+                "updated_at": moment,
+            },
+        )
+        if layout is not None:
+            txn.update(layout_path, {"status": LayoutStatus.failed.value, "updated_at": moment})
+
+    runtime.store.transaction(fail)
+
+
+def _release(runtime: Runtime, job_path: str, exc: Exception) -> None:
+    """Give the job back after an unexpected error, so that the redelivery can take it."""
+    _log.exception("layout job attempt failed", extra=log_fields(error=repr(exc)[:500]))
+    runtime.store.update(
+        job_path,
+        {
+            "status": JobStatus.queued.value,
+            "stage": "retrying",
+            "lease_expires_at": None,
+            "updated_at": format_timestamp(now()),
+        },
+    )
+
+
+def _mark_layout_failed_from_job(runtime: Runtime, job_path: str) -> None:
+    snapshot = runtime.store.get(job_path)
+    if snapshot is None:
+        return
+    job = Job.model_validate(snapshot.data)
+    tenant_id = job_path.split("/")[1]
+    layout_path = TenantPaths(tenant_id).layout(job.project_id, job.layout_id or "")
+    if runtime.store.get(layout_path) is not None:
+        runtime.store.update(
+            layout_path, {"status": LayoutStatus.failed.value, "updated_at": format_timestamp(now())}
+        )

@@ -1,0 +1,287 @@
+"""Accepting briefs, and reading layouts, versions, exports and jobs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import timedelta
+
+from pydantic import BaseModel
+
+from archbuilder.domain.brief import Brief
+from archbuilder.domain.common import CodeRegion, Language
+from archbuilder.domain.ids import new_id
+from archbuilder.domain.job import Job, JobErrorPublic, JobPublic, JobStatus
+from archbuilder.domain.layout import (
+    LayoutPayload,
+    LayoutPublic,
+    LayoutStatus,
+    LayoutVersionPublic,
+    LayoutVersionSummary,
+)
+from archbuilder.domain.permissions import require
+from archbuilder.domain.project import Project
+from archbuilder.domain.timestamps import format_timestamp, now
+from archbuilder.layout.programme import check_programme_fits
+from archbuilder.platform.errors import BadRequest, Conflict, Unprocessable
+from archbuilder.platform.i18n import translate, translate_stage
+from archbuilder.platform.logging import get_logger, log_fields
+from archbuilder.platform.paging import page
+from archbuilder.ports import BlobStore, DocumentStore, EventBus, Query
+from archbuilder.repositories import TenantPaths, dump, load
+from archbuilder.services.identity import Principal
+
+LAYOUT_REQUESTS_TOPIC = "layout-requests"
+EXPORT_FORMATS = ("json", "dxf")
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_log = get_logger("archbuilder.layouts")
+
+
+class LayoutAccepted(BaseModel):
+    """The 202 answer to a brief."""
+
+    job_id: str
+    layout_id: str
+    status: str
+
+
+class LayoutRequest(BaseModel):
+    """The message on ``layout-requests``: enough to find the job, nothing more."""
+
+    tenant_id: str
+    project_id: str
+    layout_id: str
+    job_id: str
+    version: int
+
+
+class LayoutList(BaseModel):
+    items: list[LayoutPublic]
+    next_page_token: str | None = None
+
+
+def artifact_name(paths: TenantPaths, project_id: str, layout_id: str, version: int, fmt: str) -> str:
+    return f"{paths.blob_prefix(project_id)}/layouts/{layout_id}/versions/{version}/layout.{fmt}"
+
+
+def submit_layout(
+    store: DocumentStore,
+    bus: EventBus,
+    principal: Principal,
+    project_id: str,
+    brief: Brief,
+    *,
+    idempotency_key: str | None,
+) -> LayoutAccepted:
+    """Store the brief as a new layout with a queued job, then publish the job.
+
+    The brief is resolved against the project (region, language, footprint) and checked
+    for fit before anything is written. With an ``Idempotency-Key`` the same request
+    answers the same ids; the same key with another body is a conflict.
+    """
+    require(principal.role, "layouts:write")
+    paths = TenantPaths(principal.tenant_id)
+    project = load(store, paths.project(project_id), Project, resource="project", resource_id=project_id)
+    resolved = brief.resolved(CodeRegion(project.code_region), Language(project.language))
+    check_programme_fits(resolved)
+
+    idem_path, request_hash = None, ""
+    if idempotency_key is not None:
+        if not _IDEMPOTENCY_KEY.match(idempotency_key):
+            raise BadRequest(code="INVALID_IDEMPOTENCY_KEY")
+        scope = f"{principal.tenant_id}:POST:/v1/projects/{project_id}/layouts:{idempotency_key}"
+        idem_path = f"idempotency/{hashlib.sha256(scope.encode()).hexdigest()}"
+        request_hash = hashlib.sha256(
+            json.dumps(brief.model_dump(mode="json"), sort_keys=True).encode()
+        ).hexdigest()
+
+    moment = now()
+    job = Job(
+        id=new_id("job"),
+        kind="layout",
+        project_id=project.id,
+        layout_id=new_id("lay"),
+        version=1,
+        stage="queued",
+        created_at=moment,
+        updated_at=moment,
+    )
+    assert job.layout_id is not None
+    layout = LayoutPublic(
+        id=job.layout_id,
+        project_id=project.id,
+        status=LayoutStatus.generating,
+        latest_version=None,
+        brief=resolved,
+        job_id=job.id,
+        created_at=moment,
+        updated_at=moment,
+    )
+    accepted = LayoutAccepted(job_id=job.id, layout_id=layout.id, status=job.status.value)
+
+    def write(txn):  # type: ignore[no-untyped-def]
+        if idem_path is not None:
+            previous = txn.get(idem_path)
+            if previous is not None:
+                if previous.data["request_hash"] != request_hash:
+                    raise Conflict(code="IDEMPOTENCY_KEY_REUSED")
+                return LayoutAccepted.model_validate(previous.data["response"]), True
+            txn.create(
+                idem_path,
+                {
+                    "tenant_id": principal.tenant_id,
+                    "request_hash": request_hash,
+                    "response": accepted.model_dump(mode="json"),
+                    "expires_at": format_timestamp(moment + timedelta(days=1)),
+                },
+            )
+        txn.create(paths.job(job.id), dump(job))
+        txn.create(paths.layout(project.id, layout.id), dump(layout.model_copy(update={"versions": []})))
+        return accepted, False
+
+    result, replayed = store.transaction(write)
+    if replayed:
+        # A replay of a request whose job never started: publish again (the worker is idempotent).
+        replayed_job = store.get(paths.job(result.job_id))
+        if replayed_job is not None and replayed_job.data.get("status") == JobStatus.queued.value:
+            _publish(bus, principal.tenant_id, project.id, result.layout_id, result.job_id, 1)
+        return result
+    _publish(bus, principal.tenant_id, project.id, layout.id, job.id, 1)
+    return result
+
+
+def _publish(
+    bus: EventBus, tenant_id: str, project_id: str, layout_id: str, job_id: str, version: int
+) -> None:
+    message = LayoutRequest(
+        tenant_id=tenant_id, project_id=project_id, layout_id=layout_id, job_id=job_id, version=version
+    )
+    bus.publish(
+        LAYOUT_REQUESTS_TOPIC,
+        message.model_dump(),
+        attributes={"tenant_id": tenant_id, "job_id": job_id, "schema_version": "1"},
+        ordering_key=layout_id,
+    )
+    _log.info("layout job published", extra=log_fields(job_id=job_id, layout_id=layout_id))
+
+
+def _version_summaries(store: DocumentStore, collection: str) -> list[LayoutVersionSummary]:
+    rows = store.query(Query(collection=collection, order_by=[("version", "asc")]))
+    summaries = []
+    for row in rows:
+        payload = row.data["payload"]
+        summaries.append(
+            LayoutVersionSummary(
+                version=row.data["version"],
+                created_at=row.data["created_at"],
+                source=row.data["source"],
+                room_count=len(payload["rooms"]),
+                gross_area_m2=round(sum(r["area_m2"] for r in payload["rooms"]), 2),
+            )
+        )
+    return summaries
+
+
+def get_layout(store: DocumentStore, principal: Principal, project_id: str, layout_id: str) -> LayoutPublic:
+    require(principal.role, "layouts:read")
+    paths = TenantPaths(principal.tenant_id)
+    layout = load(
+        store, paths.layout(project_id, layout_id), LayoutPublic, resource="layout", resource_id=layout_id
+    )
+    layout.versions = _version_summaries(store, paths.versions(project_id, layout_id))
+    return layout
+
+
+def list_layouts(
+    store: DocumentStore, principal: Principal, project_id: str, *, page_size: int, page_token: str | None
+) -> LayoutList:
+    require(principal.role, "layouts:read")
+    paths = TenantPaths(principal.tenant_id)
+    load(store, paths.project(project_id), Project, resource="project", resource_id=project_id)
+    rows, token = page(
+        store,
+        paths.layouts(project_id),
+        order_field="created_at",
+        direction="desc",
+        page_size=page_size,
+        page_token=page_token,
+    )
+    return LayoutList(items=[LayoutPublic.model_validate(r.data) for r in rows], next_page_token=token)
+
+
+def get_version(
+    store: DocumentStore, principal: Principal, project_id: str, layout_id: str, version: int
+) -> LayoutVersionPublic:
+    require(principal.role, "layouts:read")
+    paths = TenantPaths(principal.tenant_id)
+    # The layout is read first so that a missing layout and a missing version answer differently.
+    load(store, paths.layout(project_id, layout_id), LayoutPublic, resource="layout", resource_id=layout_id)
+    return load(
+        store,
+        paths.version(project_id, layout_id, version),
+        LayoutVersionPublic,
+        resource="version",
+        resource_id=str(version),
+    )
+
+
+def export_version(
+    store: DocumentStore,
+    blobs: BlobStore,
+    principal: Principal,
+    project_id: str,
+    layout_id: str,
+    version: int,
+    fmt: str,
+) -> tuple[bytes, str, str]:
+    """The version in ``fmt``: (content, content type, file name)."""
+    if fmt not in EXPORT_FORMATS:
+        raise Unprocessable(code="UNSUPPORTED_EXPORT_FORMAT", format=fmt[:20], supported=list(EXPORT_FORMATS))
+    record = get_version(store, principal, project_id, layout_id, version)
+    filename = f"{layout_id}-v{version}.{fmt}"
+    if fmt == "json":
+        return record.payload.model_dump_json().encode(), "application/json", filename
+    stored = blobs.get(artifact_name(TenantPaths(principal.tenant_id), project_id, layout_id, version, fmt))
+    if stored is None:
+        stored = render_artifact(record.payload, fmt)
+    return stored, "application/dxf", filename
+
+
+def render_artifact(payload: LayoutPayload, fmt: str) -> bytes:
+    """Render an export file for a payload (DXF; IFC comes with the CAD issue)."""
+    if fmt == "dxf":
+        from archbuilder.cad.dxf_export import layout_to_dxf
+
+        return layout_to_dxf(payload)
+    if fmt == "json":
+        return payload.model_dump_json().encode()
+    raise Unprocessable(code="UNSUPPORTED_EXPORT_FORMAT", format=fmt, supported=list(EXPORT_FORMATS))
+
+
+def get_job(store: DocumentStore, principal: Principal, job_id: str, language: str) -> JobPublic:
+    require(principal.role, "jobs:read")
+    job = load(store, TenantPaths(principal.tenant_id).job(job_id), Job, resource="job", resource_id=job_id)
+    return job_public(job, language)
+
+
+def job_public(job: Job, language: str) -> JobPublic:
+    """A job as the client sees it, with stage and error messages in ``language``."""
+    error = None
+    if job.error is not None:
+        error = JobErrorPublic(
+            code=job.error.code, message=translate(job.error.code, language, job.error.params)
+        )
+    return JobPublic(
+        id=job.id,
+        kind=job.kind,
+        status=job.status,
+        progress=job.progress,
+        stage=job.stage,
+        message=translate_stage(job.stage, language),
+        result=job.result,
+        error=error,
+        attempts=job.attempts,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+    )

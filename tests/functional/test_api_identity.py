@@ -1,0 +1,112 @@
+"""api_identity through its Cloud Function entry point (functions-framework's own app)."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+from functions_framework import create_app
+
+from archbuilder.runtime import Runtime
+from tests.conftest import REPO_ROOT, TenantCredentials
+
+
+@pytest.fixture
+def fn(runtime: Runtime) -> FlaskClient:
+    app = create_app(target="api_identity", source=str(REPO_ROOT / "functions/api_identity/main.py"))
+    return app.test_client()
+
+
+def test_health_needs_no_key_and_echoes_the_correlation_id(fn: FlaskClient) -> None:
+    response = fn.get("/v1/health", headers={"X-Correlation-ID": "abc-123"})
+    assert response.status_code == 200
+    assert response.json["status"] == "ok"
+    assert response.headers["X-Correlation-ID"] == "abc-123"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_me_describes_the_caller(fn: FlaskClient, tenant: TenantCredentials) -> None:
+    response = fn.get("/v1/me", headers=tenant.headers)
+    assert response.status_code == 200
+    body = response.json
+    assert body["tenant_id"] == tenant.tenant_id
+    assert body["role"] == "owner" and body["language"] == "tr" and body["code_region"] == "TR"
+    assert len(response.headers["X-Correlation-ID"]) >= 16
+
+
+@pytest.mark.parametrize("key", [None, "", "ab_live_wrong", "sk_test_123", "ab_live_" + "x" * 300])
+def test_missing_or_wrong_key_is_401_in_the_callers_language(fn: FlaskClient, key: str | None) -> None:
+    headers = {"Accept-Language": "de"} | ({"X-API-Key": key} if key is not None else {})
+    response = fn.get("/v1/me", headers=headers)
+    assert response.status_code == 401
+    error = response.json["error"]
+    assert error["code"] == "UNAUTHENTICATED"
+    assert "Zugangsdaten" in error["message"]
+    assert error["correlation_id"] == response.headers["X-Correlation-ID"]
+
+
+def test_api_key_lifecycle(fn: FlaskClient, tenant: TenantCredentials) -> None:
+    created = fn.post(
+        "/v1/api-keys", json={"name": "Revit add-in", "role": "architect"}, headers=tenant.headers
+    )
+    assert created.status_code == 201
+    new_key = created.json["api_key"]
+    assert new_key.startswith("ab_live_") and len(new_key) >= 8 + 43
+    assert created.json["prefix"] == new_key[:12]
+
+    listed = fn.get("/v1/api-keys", headers=tenant.headers).json["items"]
+    assert {k["name"] for k in listed} == {"Owner key", "Revit add-in"}
+    assert all("api_key" not in k for k in listed)
+
+    assert fn.get("/v1/me", headers={"X-API-Key": new_key}).json["role"] == "architect"
+    # An architect may not manage keys.
+    denied = fn.get("/v1/api-keys", headers={"X-API-Key": new_key, "Accept-Language": "en"})
+    assert denied.status_code == 403 and denied.json["error"]["code"] == "PERMISSION_DENIED"
+
+    revoked = fn.delete(f"/v1/api-keys/{created.json['id']}", headers=tenant.headers)
+    assert revoked.status_code == 200 and revoked.json["revoked_at"]
+    assert fn.get("/v1/me", headers={"X-API-Key": new_key}).status_code == 401
+
+
+def test_the_last_owner_key_cannot_be_revoked(fn: FlaskClient, tenant: TenantCredentials) -> None:
+    owner_key_id = fn.get("/v1/me", headers=tenant.headers).json["api_key_id"]
+    response = fn.delete(f"/v1/api-keys/{owner_key_id}", headers=tenant.headers)
+    assert response.status_code == 409 and response.json["error"]["code"] == "LAST_OWNER_KEY"
+    assert fn.get("/v1/me", headers=tenant.headers).status_code == 200
+
+
+def test_keys_of_another_tenant_are_invisible(
+    fn: FlaskClient, tenant: TenantCredentials, other_tenant: TenantCredentials
+) -> None:
+    other_key_id = fn.get("/v1/me", headers=other_tenant.headers).json["api_key_id"]
+    response = fn.delete(f"/v1/api-keys/{other_key_id}", headers=tenant.headers)
+    assert response.status_code == 404
+    assert fn.get("/v1/me", headers=other_tenant.headers).status_code == 200
+
+
+def test_an_admin_cannot_mint_an_owner_key(fn: FlaskClient, tenant: TenantCredentials) -> None:
+    admin = fn.post("/v1/api-keys", json={"name": "ops", "role": "admin"}, headers=tenant.headers).json
+    response = fn.post(
+        "/v1/api-keys", json={"name": "x", "role": "owner"}, headers={"X-API-Key": admin["api_key"]}
+    )
+    assert response.status_code == 403
+
+
+def test_openapi_document_is_valid_openapi_3_1(fn: FlaskClient) -> None:
+    from openapi_spec_validator import validate
+
+    response = fn.get("/v1/openapi.json")
+    assert response.status_code == 200
+    document = response.json
+    validate(document)
+    assert document["openapi"] == "3.1.0"
+    brief_schema = document["components"]["schemas"]["Brief"]
+    assert {"footprint", "rooms", "entrance", "options"} <= set(brief_schema["properties"])
+    assert "/v1/projects/{project_id}/layouts" in document["paths"]
+
+
+def test_explorer_page_and_assets_are_served_locally(fn: FlaskClient) -> None:
+    page = fn.get("/docs")
+    assert page.status_code == 200 and b"swagger-ui" in page.data
+    assert fn.get("/docs/swagger-ui-bundle.js").status_code == 200
+    assert fn.get("/docs/init.js").status_code == 200
+    assert fn.get("/docs/..%2F..%2Fsettings.py").status_code == 404

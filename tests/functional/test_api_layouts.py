@@ -1,0 +1,188 @@
+"""From brief to stored layout through the dev server: api_layouts, the bus and layout_worker."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import ezdxf
+import pytest
+from flask.testing import FlaskClient
+
+from archbuilder.runtime import Runtime
+from tests.conftest import TenantCredentials, drain
+
+BRIEF: dict[str, Any] = {
+    "building_type": "apartment",
+    "footprint": {"width_mm": 12000, "depth_mm": 9000},
+    "entrance": {"side": "south"},
+    "level_height_mm": 2800,
+    "rooms": [
+        {"type": "living_room", "name": "Salon", "target_area_m2": 28},
+        {"type": "kitchen", "target_area_m2": 10},
+        {"type": "bedroom", "count": 2, "target_area_m2": 12},
+        {"type": "bathroom", "target_area_m2": 5},
+        {"type": "wc"},
+        {"type": "hall"},
+    ],
+}
+
+
+def new_project(client: FlaskClient, tenant: TenantCredentials) -> str:
+    response = client.post("/v1/projects", json={"name": "Kadıköy"}, headers=tenant.headers)
+    assert response.status_code == 201
+    return str(response.json["id"])
+
+
+def submit(
+    client: FlaskClient, tenant: TenantCredentials, project_id: str, brief: dict[str, Any], **headers: str
+):  # type: ignore[no-untyped-def]
+    return client.post(f"/v1/projects/{project_id}/layouts", json=brief, headers=tenant.headers | headers)
+
+
+def test_brief_becomes_a_stored_revit_layout(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    project_id = new_project(client, tenant)
+    accepted = submit(client, tenant, project_id, BRIEF)
+    assert accepted.status_code == 202
+    job_id, layout_id = accepted.json["job_id"], accepted.json["layout_id"]
+    assert accepted.json["status"] == "queued"
+    drain(runtime)
+
+    job = client.get(f"/v1/jobs/{job_id}", headers=tenant.headers).json
+    assert job["status"] == "succeeded", job
+    assert job["progress"] == 100 and job["result"] == {"layout_id": layout_id, "version": 1}
+    assert job["message"] == "Tamamlandı"  # the tenant's language
+
+    layout = client.get(f"/v1/projects/{project_id}/layouts/{layout_id}", headers=tenant.headers).json
+    assert layout["status"] == "generated" and layout["latest_version"] == 1
+    assert [v["version"] for v in layout["versions"]] == [1]
+    assert layout["brief"]["region"] == "TR"
+
+    version = client.get(
+        f"/v1/projects/{project_id}/layouts/{layout_id}/versions/1", headers=tenant.headers
+    ).json
+    payload = version["payload"]
+    wall_ids = {w["id"] for w in payload["walls"]}
+    room_ids = {r["id"] for r in payload["rooms"]}
+    assert all(d["host_wall_id"] in wall_ids for d in payload["doors"])
+    assert all(w["host_wall_id"] in wall_ids for w in payload["windows"])
+    assert all(set(d["connects"]) <= room_ids for d in payload["doors"])
+    assert sorted(r["type"] for r in payload["rooms"]) == sorted(
+        ["living_room", "kitchen", "bedroom", "bedroom", "bathroom", "wc", "hall"]
+    )
+    assert "Salon" in {r["name"] for r in payload["rooms"]}
+    assert payload["levels"][0]["height_mm"] == 2800
+
+    exported = client.get(
+        f"/v1/projects/{project_id}/layouts/{layout_id}/versions/1/export?format=json", headers=tenant.headers
+    )
+    assert exported.status_code == 200 and exported.json == payload
+
+    dxf = client.get(
+        f"/v1/projects/{project_id}/layouts/{layout_id}/versions/1/export?format=dxf", headers=tenant.headers
+    )
+    assert dxf.status_code == 200 and "attachment" in dxf.headers["Content-Disposition"]
+    doc = ezdxf.read(io.StringIO(dxf.data.decode("utf-8")))
+    layers = {layer.dxf.name for layer in doc.layers}
+    assert {"A-WALL", "A-DOOR", "A-GLAZ", "A-AREA-IDEN"} <= layers
+    labels = " ".join(
+        e.plain_text() if e.dxftype() == "MTEXT" else e.dxf.text for e in doc.modelspace().query("TEXT MTEXT")
+    )
+    assert "Salon" in labels
+
+
+def test_idempotency_key_returns_the_same_job(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    project_id = new_project(client, tenant)
+    first = submit(client, tenant, project_id, BRIEF, **{"Idempotency-Key": "brief-42"})
+    again = submit(client, tenant, project_id, BRIEF, **{"Idempotency-Key": "brief-42"})
+    assert first.status_code == again.status_code == 202
+    assert first.json == again.json
+    other = dict(BRIEF, level_height_mm=3000)
+    conflict = submit(client, tenant, project_id, other, **{"Idempotency-Key": "brief-42"})
+    assert conflict.status_code == 409 and conflict.json["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    drain(runtime)
+    layouts = client.get(f"/v1/projects/{project_id}/layouts", headers=tenant.headers).json["items"]
+    assert len(layouts) == 1
+
+
+def test_programme_larger_than_the_footprint_is_refused_before_anything_is_stored(
+    client: FlaskClient, tenant: TenantCredentials
+) -> None:
+    project_id = new_project(client, tenant)
+    brief = {"footprint": {"width_mm": 6000, "depth_mm": 5000}, "rooms": [{"type": "bedroom", "count": 8}]}
+    response = submit(client, tenant, project_id, brief)
+    assert response.status_code == 422
+    error = response.json["error"]
+    assert error["code"] == "PROGRAMME_TOO_LARGE"
+    assert "Oda programı" in error["message"]  # tenant default: tr
+    assert error["details"]["required_m2"] > error["details"]["available_m2"]
+    assert client.get(f"/v1/projects/{project_id}/layouts", headers=tenant.headers).json["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("brief", "field"),
+    [
+        (
+            {"footprint": {"width_mm": 9000, "depth_mm": 9000}, "rooms": [{"type": "ballroom"}]},
+            "rooms.0.type",
+        ),
+        (
+            {
+                "footprint": {"polygon": [{"x": 0, "y": 0}, {"x": 9000, "y": 0}, {"x": 9000, "y": 9000}]},
+                "rooms": [{"type": "kitchen"}],
+            },
+            "footprint",
+        ),
+        ({"footprint": {"width_mm": 9000, "depth_mm": 9000}, "rooms": []}, "rooms"),
+        ({"rooms": [{"type": "kitchen"}]}, "body"),
+    ],
+)
+def test_bad_briefs_are_422_with_the_field(
+    client: FlaskClient, tenant: TenantCredentials, brief: dict[str, Any], field: str
+) -> None:
+    project_id = new_project(client, tenant)
+    response = submit(client, tenant, project_id, brief, **{"Accept-Language": "es"})
+    assert response.status_code == 422
+    error = response.json["error"]
+    assert error["code"] == "VALIDATION_FAILED"
+    assert any(e["field"].startswith(field) or field == "body" for e in error["details"]["errors"])
+    assert "no son válidos" in error["message"]
+
+
+def test_another_tenants_project_and_layouts_are_not_found(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, other_tenant: TenantCredentials
+) -> None:
+    project_id = new_project(client, tenant)
+    accepted = submit(client, tenant, project_id, BRIEF).json
+    drain(runtime)
+    base = f"/v1/projects/{project_id}/layouts"
+    for path in (
+        base,
+        f"{base}/{accepted['layout_id']}",
+        f"{base}/{accepted['layout_id']}/versions/1",
+        f"{base}/{accepted['layout_id']}/versions/1/export?format=dxf",
+        f"/v1/jobs/{accepted['job_id']}",
+    ):
+        assert client.get(path, headers=other_tenant.headers).status_code == 404, path
+    assert submit(client, other_tenant, project_id, BRIEF).status_code == 404
+
+
+def test_unknown_export_format_is_refused(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    project_id = new_project(client, tenant)
+    accepted = submit(client, tenant, project_id, BRIEF).json
+    drain(runtime)
+    response = client.get(
+        f"/v1/projects/{project_id}/layouts/{accepted['layout_id']}/versions/1/export?format=pdf",
+        headers=tenant.headers,
+    )
+    assert response.status_code == 422 and response.json["error"]["code"] == "UNSUPPORTED_EXPORT_FORMAT"
+    missing = client.get(
+        f"/v1/projects/{project_id}/layouts/{accepted['layout_id']}/versions/2", headers=tenant.headers
+    )
+    assert missing.status_code == 404
