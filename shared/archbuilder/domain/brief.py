@@ -87,7 +87,7 @@ class Footprint(StrictModel):
         return [(p.x, p.y) for p in self.polygon]
 
     def area_m2(self) -> float:
-        return Polygon(self.points()).area / 1e6
+        return float(Polygon(self.points()).area) / 1e6
 
 
 def _checked_rectilinear(points: list[Point2D]) -> list[Point2D]:

@@ -50,9 +50,12 @@ SECURITY_HEADERS = {
 class Principal(Protocol):
     """Who is calling: enough for tenant scoping, roles and language."""
 
-    tenant_id: str
-    role: str
-    language: str
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def language(self) -> str: ...
 
 
 Authenticator = Callable[[Request], Principal]

@@ -27,7 +27,7 @@ from archbuilder.domain.tenancy import (
 from archbuilder.domain.timestamps import format_timestamp, now
 from archbuilder.platform.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
 from archbuilder.platform.logging import bind
-from archbuilder.ports import DocumentStore, Filter, Query
+from archbuilder.ports import DocumentStore, Filter, Query, Transaction
 from archbuilder.repositories import dump
 
 KEY_PREFIX = "ab_live_"
@@ -76,7 +76,7 @@ def create_tenant(
     )
     raw_key, key = _key_record(tenant.id, "Owner key", Role.owner, None)
 
-    def write(txn):  # type: ignore[no-untyped-def]
+    def write(txn: Transaction) -> None:
         txn.create(f"tenants/{tenant.id}", dump(tenant))
         txn.create(f"api_keys/{hash_key(raw_key)}", dump(key))
 

@@ -28,7 +28,7 @@ from archbuilder.platform.errors import BadRequest, Conflict, Unprocessable
 from archbuilder.platform.i18n import translate, translate_stage
 from archbuilder.platform.logging import get_logger, log_fields
 from archbuilder.platform.paging import page
-from archbuilder.ports import BlobStore, DocumentStore, EventBus, Query
+from archbuilder.ports import BlobStore, DocumentStore, EventBus, Query, Transaction
 from archbuilder.repositories import TenantPaths, dump, load
 from archbuilder.services.identity import Principal
 
@@ -120,7 +120,7 @@ def submit_layout(
     )
     accepted = LayoutAccepted(job_id=job.id, layout_id=layout.id, status=job.status.value)
 
-    def write(txn):  # type: ignore[no-untyped-def]
+    def write(txn: Transaction) -> tuple[LayoutAccepted, bool]:
         if idem_path is not None:
             previous = txn.get(idem_path)
             if previous is not None:

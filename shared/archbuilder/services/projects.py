@@ -8,7 +8,7 @@ from archbuilder.domain.permissions import require
 from archbuilder.domain.project import Project, ProjectCreate, ProjectList, ProjectUpdate
 from archbuilder.domain.timestamps import format_timestamp, now
 from archbuilder.platform.paging import page
-from archbuilder.ports import BlobStore, DocumentStore
+from archbuilder.ports import BlobStore, DocumentStore, Transaction
 from archbuilder.repositories import TenantPaths, dump, load
 from archbuilder.services.identity import Principal
 
@@ -59,7 +59,7 @@ def update_project(
     path = TenantPaths(principal.tenant_id).project(project_id)
     changes = request.model_dump(mode="json", exclude_unset=True)
 
-    def apply(txn):  # type: ignore[no-untyped-def]
+    def apply(txn: Transaction) -> Project | None:
         snapshot = txn.get(path)
         if snapshot is None:
             return None

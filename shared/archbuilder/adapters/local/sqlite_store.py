@@ -13,7 +13,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -58,7 +58,7 @@ def _sql_value(value: Any) -> Any:
 
 def _apply_update(data: dict[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
     """Apply Firestore-style field paths (``a.b``) to a copy of ``data``."""
-    result = json.loads(json.dumps(data))
+    result: dict[str, Any] = json.loads(json.dumps(data))
     for key, value in fields.items():
         parts = key.split(".")
         target = result
@@ -104,7 +104,8 @@ class SqliteDocumentStore:
         )
         if row is None:
             return None
-        return json.loads(row[0]), int(row[1])
+        data: dict[str, Any] = json.loads(row[0])
+        return data, int(row[1])
 
     # -- single operations ------------------------------------------------
 
@@ -236,7 +237,7 @@ class SqliteDocumentStore:
         )
 
 
-def _after_clause(order: list[tuple[str, str]], values: list[Any]) -> tuple[str, list[Any]]:
+def _after_clause(order: Sequence[tuple[str, str]], values: list[Any]) -> tuple[str, list[Any]]:
     """Keyset pagination: rows strictly after ``values`` in the given order."""
     ors: list[str] = []
     params: list[Any] = []
