@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
+import sys
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -41,8 +42,21 @@ class FunctionSpec(BaseModel):
     secrets: list[str] = Field(default_factory=list)
 
     def load(self) -> Callable[..., Any]:
-        """Import the function's entry point (``functions/<name>/main.py``)."""
-        module = importlib.import_module(f"functions.{self.name}.main")
+        """Import the function's entry point from ``functions/<name>/main.py``.
+
+        Loaded by file path, as Cloud Functions does, so that it works from any working
+        directory (the ``archbuilder`` console script does not run from the repository).
+        """
+        module_name = f"functions.{self.name}.main"
+        module = sys.modules.get(module_name)
+        if module is None:
+            path = MANIFEST_PATH.parent / self.name / "main.py"
+            spec = importlib.util.spec_from_file_location(module_name, path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load {path}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
         entry: Callable[..., Any] = getattr(module, self.entry_point)
         return entry
 

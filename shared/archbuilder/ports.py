@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
-from archbuilder.domain.brief import Brief
-from archbuilder.domain.layout import PlanResult
+if TYPE_CHECKING:
+    from archbuilder.domain.brief import Brief
+    from archbuilder.domain.layout import PlanResult
 
 T = TypeVar("T")
 

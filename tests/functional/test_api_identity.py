@@ -110,3 +110,13 @@ def test_explorer_page_and_assets_are_served_locally(fn: FlaskClient) -> None:
     assert fn.get("/docs/swagger-ui-bundle.js").status_code == 200
     assert fn.get("/docs/init.js").status_code == 200
     assert fn.get("/docs/..%2F..%2Fsettings.py").status_code == 404
+
+
+def test_keys_are_stored_only_as_hashes(fn: FlaskClient, runtime: Runtime, tenant: TenantCredentials) -> None:
+    created = fn.post("/v1/api-keys", json={"name": "ci"}, headers=tenant.headers).json
+    database = (runtime.settings.data_dir / "documents.sqlite3").read_bytes()
+    wal = runtime.settings.data_dir / "documents.sqlite3-wal"
+    stored = database + (wal.read_bytes() if wal.exists() else b"")
+    for raw in (tenant.api_key, created["api_key"]):
+        assert raw.encode() not in stored
+        assert raw[:12].encode() in stored  # the display prefix is kept

@@ -10,7 +10,6 @@ import math
 from enum import StrEnum
 
 from pydantic import Field, field_validator, model_validator
-from shapely.geometry import Polygon
 
 from archbuilder.domain.common import CodeRegion, Language, StrictModel
 
@@ -87,6 +86,8 @@ class Footprint(StrictModel):
         return [(p.x, p.y) for p in self.polygon]
 
     def area_m2(self) -> float:
+        from shapely.geometry import Polygon  # imported here: shapely costs ~90 ms of cold start
+
         return float(Polygon(self.points()).area) / 1e6
 
 
@@ -111,6 +112,8 @@ def _checked_rectilinear(points: list[Point2D]) -> list[Point2D]:
     ]
     if len(simplified) < 4:
         raise ValueError("polygon needs at least 4 corners")
+    from shapely.geometry import Polygon  # imported here: shapely costs ~90 ms of cold start
+
     shape = Polygon([(p.x, p.y) for p in simplified])
     if not shape.is_valid or shape.area <= 0:
         raise ValueError("polygon is not closed and simple (edges cross or touch)")
