@@ -22,12 +22,17 @@ def capture() -> tuple[logging.Logger, io.StringIO]:
 
 def test_line_carries_severity_trace_and_context() -> None:
     logger, stream = capture()
-    with bound(correlation_id="c-1", trace_id="0af7651916cd43dd8448eb211c80319c", tenant_id="tnt_1", job_id="job_9"):
+    with bound(
+        correlation_id="c-1", trace_id="0af7651916cd43dd8448eb211c80319c", tenant_id="tnt_1", job_id="job_9"
+    ):
         logger.warning("planning", extra=log_fields(rooms=7))
     logger.info("after")
     first, second = (json.loads(line) for line in stream.getvalue().splitlines())
     assert first["severity"] == "WARNING" and first["message"] == "planning" and first["rooms"] == 7
-    assert first["logging.googleapis.com/trace"] == "projects/demo-project/traces/0af7651916cd43dd8448eb211c80319c"
+    assert (
+        first["logging.googleapis.com/trace"]
+        == "projects/demo-project/traces/0af7651916cd43dd8448eb211c80319c"
+    )
     assert (first["correlation_id"], first["tenant_id"], first["job_id"]) == ("c-1", "tnt_1", "job_9")
     assert "correlation_id" not in second and second["severity"] == "INFO"
 

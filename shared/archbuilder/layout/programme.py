@@ -1,0 +1,202 @@
+"""The room programme: the brief's room requests expanded into the rooms a planner places.
+
+Areas are net floor areas (inside the walls) in m². The add-in refuses rooms under
+5 m², so no planned room has a minimum below that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shapely.geometry import Polygon
+
+from archbuilder.domain.brief import Brief, RoomType
+from archbuilder.domain.common import Language
+from archbuilder.platform.errors import Unprocessable
+
+MIN_ROOM_AREA_M2 = 5.0
+
+DEFAULT_AREA_M2: dict[RoomType, float] = {
+    RoomType.living_room: 25.0,
+    RoomType.dining_room: 12.0,
+    RoomType.kitchen: 10.0,
+    RoomType.bedroom: 12.0,
+    RoomType.bathroom: 5.0,
+    RoomType.wc: 5.0,  # a real WC is ~2 m², but the add-in refuses rooms under 5 m²
+    RoomType.hall: 6.0,
+    RoomType.corridor: 6.0,
+    RoomType.storage: 5.0,
+    RoomType.laundry: 5.0,
+    RoomType.office: 12.0,
+    RoomType.meeting_room: 16.0,
+    RoomType.reception: 15.0,
+    RoomType.technical: 5.0,
+}
+
+# Smallest sensible size when the brief gives none; never below MIN_ROOM_AREA_M2.
+DEFAULT_MIN_AREA_M2: dict[RoomType, float] = {
+    RoomType.living_room: 16.0,
+    RoomType.dining_room: 8.0,
+    RoomType.kitchen: 6.0,
+    RoomType.bedroom: 8.0,
+    RoomType.bathroom: 5.0,
+    RoomType.wc: 5.0,
+    RoomType.hall: 5.0,
+    RoomType.corridor: 5.0,
+    RoomType.storage: 5.0,
+    RoomType.laundry: 5.0,
+    RoomType.office: 8.0,
+    RoomType.meeting_room: 10.0,
+    RoomType.reception: 8.0,
+    RoomType.technical: 5.0,
+}
+
+CIRCULATION_TYPES = frozenset({RoomType.hall, RoomType.corridor})
+
+DEFAULT_NAMES: dict[Language, dict[RoomType, str]] = {
+    Language.tr: {
+        RoomType.living_room: "Salon",
+        RoomType.dining_room: "Yemek Odası",
+        RoomType.kitchen: "Mutfak",
+        RoomType.bedroom: "Yatak Odası",
+        RoomType.bathroom: "Banyo",
+        RoomType.wc: "WC",
+        RoomType.hall: "Hol",
+        RoomType.corridor: "Koridor",
+        RoomType.storage: "Depo",
+        RoomType.laundry: "Çamaşır Odası",
+        RoomType.office: "Ofis",
+        RoomType.meeting_room: "Toplantı Odası",
+        RoomType.reception: "Resepsiyon",
+        RoomType.technical: "Teknik Oda",
+    },
+    Language.en: {
+        RoomType.living_room: "Living Room",
+        RoomType.dining_room: "Dining Room",
+        RoomType.kitchen: "Kitchen",
+        RoomType.bedroom: "Bedroom",
+        RoomType.bathroom: "Bathroom",
+        RoomType.wc: "WC",
+        RoomType.hall: "Hall",
+        RoomType.corridor: "Corridor",
+        RoomType.storage: "Storage",
+        RoomType.laundry: "Laundry",
+        RoomType.office: "Office",
+        RoomType.meeting_room: "Meeting Room",
+        RoomType.reception: "Reception",
+        RoomType.technical: "Technical Room",
+    },
+    Language.de: {
+        RoomType.living_room: "Wohnzimmer",
+        RoomType.dining_room: "Esszimmer",
+        RoomType.kitchen: "Küche",
+        RoomType.bedroom: "Schlafzimmer",
+        RoomType.bathroom: "Badezimmer",
+        RoomType.wc: "WC",
+        RoomType.hall: "Diele",
+        RoomType.corridor: "Flur",
+        RoomType.storage: "Abstellraum",
+        RoomType.laundry: "Waschküche",
+        RoomType.office: "Büro",
+        RoomType.meeting_room: "Besprechungsraum",
+        RoomType.reception: "Empfang",
+        RoomType.technical: "Technikraum",
+    },
+    Language.fr: {
+        RoomType.living_room: "Séjour",
+        RoomType.dining_room: "Salle à manger",
+        RoomType.kitchen: "Cuisine",
+        RoomType.bedroom: "Chambre",
+        RoomType.bathroom: "Salle de bains",
+        RoomType.wc: "WC",
+        RoomType.hall: "Entrée",
+        RoomType.corridor: "Couloir",
+        RoomType.storage: "Rangement",
+        RoomType.laundry: "Buanderie",
+        RoomType.office: "Bureau",
+        RoomType.meeting_room: "Salle de réunion",
+        RoomType.reception: "Accueil",
+        RoomType.technical: "Local technique",
+    },
+    Language.es: {
+        RoomType.living_room: "Salón",
+        RoomType.dining_room: "Comedor",
+        RoomType.kitchen: "Cocina",
+        RoomType.bedroom: "Dormitorio",
+        RoomType.bathroom: "Baño",
+        RoomType.wc: "Aseo",
+        RoomType.hall: "Vestíbulo",
+        RoomType.corridor: "Pasillo",
+        RoomType.storage: "Trastero",
+        RoomType.laundry: "Lavadero",
+        RoomType.office: "Oficina",
+        RoomType.meeting_room: "Sala de reuniones",
+        RoomType.reception: "Recepción",
+        RoomType.technical: "Cuarto técnico",
+    },
+}
+
+
+@dataclass(frozen=True)
+class PlannedRoom:
+    key: str
+    type: RoomType
+    name: str
+    target_area_m2: float
+    min_area_m2: float
+
+
+def default_room_name(room_type: RoomType, language: Language | None) -> str:
+    """The room type's name in the brief's language (English when none is set)."""
+    return DEFAULT_NAMES[language or Language.en][room_type]
+
+
+def expand_programme(brief: Brief) -> list[PlannedRoom]:
+    """One PlannedRoom per room to place, keys R1..Rn in brief order."""
+    rooms: list[PlannedRoom] = []
+    for request in brief.rooms:
+        base_name = request.name or default_room_name(request.type, brief.language)
+        target = request.target_area_m2 or DEFAULT_AREA_M2[request.type]
+        minimum = request.min_area_m2 or min(DEFAULT_MIN_AREA_M2[request.type], target)
+        minimum = max(minimum, MIN_ROOM_AREA_M2)
+        target = max(target, minimum)
+        for i in range(request.count):
+            name = f"{base_name} {i + 1}" if request.count > 1 else base_name
+            rooms.append(
+                PlannedRoom(
+                    key=f"R{len(rooms) + 1}",
+                    type=request.type,
+                    name=name,
+                    target_area_m2=target,
+                    min_area_m2=minimum,
+                )
+            )
+    return rooms
+
+
+def needs_added_corridor(rooms: list[PlannedRoom]) -> bool:
+    """True when the planner adds a corridor: no hall or corridor and more than 2 rooms."""
+    return len(rooms) > 2 and not any(r.type in CIRCULATION_TYPES for r in rooms)
+
+
+def net_interior_area_m2(brief: Brief) -> float:
+    """Floor area inside the exterior walls."""
+    assert brief.footprint is not None
+    outline = Polygon(brief.footprint.points())
+    inner = outline.buffer(-brief.exterior_wall_mm, join_style="mitre")
+    return float(inner.area) / 1e6
+
+
+def check_programme_fits(brief: Brief) -> None:
+    """Raise PROGRAMME_TOO_LARGE when the minimum areas cannot fit the net floor area."""
+    rooms = expand_programme(brief)
+    required = sum(r.min_area_m2 for r in rooms)
+    if needs_added_corridor(rooms):
+        required += MIN_ROOM_AREA_M2
+    available = net_interior_area_m2(brief)
+    if required > available:
+        raise Unprocessable(
+            code="PROGRAMME_TOO_LARGE",
+            required_m2=round(required, 1),
+            available_m2=round(available, 1),
+        )

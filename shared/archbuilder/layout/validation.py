@@ -1,0 +1,234 @@
+"""Checks a layout payload against what the Revit add-in accepts and basic building sense.
+
+Independent of how the layout was made: a planner, a person's edit or an import all go
+through ``validate_layout`` before a payload is stored or sent.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+
+from shapely.geometry import LineString, Polygon
+
+from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall, Window
+
+# What the add-in accepts (ARCHITECTURE.md §4).
+MIN_WALL_LENGTH_MM = 100.0
+WALL_HEIGHT_MM = (1000.0, 5000.0)
+DOOR_WIDTH_MM = (600.0, 2000.0)
+DOOR_HEIGHT_MM = (1800.0, 2500.0)
+WINDOW_SIZE_MM = (600.0, 3000.0)
+ROOM_AREA_M2 = (5.0, 1000.0)
+
+LENGTH_TOLERANCE_MM = 1.0
+OVERLAP_TOLERANCE_MM2 = 1.0
+AREA_TOLERANCE_M2 = 0.01
+AREA_TOLERANCE_RATIO = 0.005
+
+
+def validate_layout(payload: LayoutPayload, footprint: list[tuple[float, float]]) -> list[str]:
+    """Human-readable problems with the payload; an empty list means it is valid."""
+    outline = Polygon(footprint)
+    walls = {w.id: w for w in payload.walls}
+    room_ids = {r.id for r in payload.rooms}
+    problems: list[str] = []
+    problems += _unique_ids(payload)
+    problems += _levels(payload)
+    problems += [p for w in payload.walls for p in _wall_problems(w, outline)]
+    problems += [p for d in payload.doors for p in _door_problems(d, walls, room_ids)]
+    problems += [p for n in payload.windows for p in _window_problems(n, walls, room_ids)]
+    problems += _opening_overlaps(payload, walls)
+    polygons: dict[str, Polygon] = {}
+    for room in payload.rooms:
+        room_problems, polygon = _room_problems(room, outline)
+        problems += room_problems
+        if polygon is not None:
+            polygons[room.id] = polygon
+    problems += _room_overlaps(polygons)
+    problems += _reachability(payload)
+    return problems
+
+
+def _unique_ids(payload: LayoutPayload) -> list[str]:
+    problems = []
+    groups: dict[str, list[str]] = {
+        "wall": [w.id for w in payload.walls],
+        "door": [d.id for d in payload.doors],
+        "window": [n.id for n in payload.windows],
+        "room": [r.id for r in payload.rooms],
+        "level": [lv.name for lv in payload.levels],
+    }
+    for kind, ids in groups.items():
+        seen: set[str] = set()
+        for element_id in ids:
+            if element_id in seen:
+                problems.append(f"duplicate {kind} id {element_id!r}")
+            seen.add(element_id)
+    return problems
+
+
+def _levels(payload: LayoutPayload) -> list[str]:
+    names = {lv.name for lv in payload.levels}
+    problems = [] if names else ["the payload has no level"]
+    problems += [
+        f"wall {w.id}: unknown level {w.level_name!r}" for w in payload.walls if w.level_name not in names
+    ]
+    problems += [
+        f"room {r.id}: unknown level {r.level_name!r}" for r in payload.rooms if r.level_name not in names
+    ]
+    return problems
+
+
+def _wall_problems(wall: Wall, outline: Polygon) -> list[str]:
+    problems = []
+    if wall.length_mm() < MIN_WALL_LENGTH_MM:
+        problems.append(f"wall {wall.id}: {wall.length_mm():.0f} mm long, under {MIN_WALL_LENGTH_MM:.0f} mm")
+    if not WALL_HEIGHT_MM[0] <= wall.height_mm <= WALL_HEIGHT_MM[1]:
+        problems.append(f"wall {wall.id}: height {wall.height_mm:g} mm outside {WALL_HEIGHT_MM}")
+    if wall.is_exterior and wall.length_mm() > 0:
+        problems += _exterior_wall_problems(wall, outline)
+    return problems
+
+
+def _exterior_wall_problems(wall: Wall, outline: Polygon) -> list[str]:
+    """The outer face is on the footprint boundary: the centreline is thickness/2 inside it."""
+    line = LineString([(wall.start.x, wall.start.y), (wall.end.x, wall.end.y)])
+    if not outline.buffer(LENGTH_TOLERANCE_MM).contains(line):
+        return [f"exterior wall {wall.id} is not inside the footprint"]
+    half = wall.thickness_mm / 2
+    boundary = outline.exterior
+    nearest = line.distance(boundary)
+    middle = line.interpolate(0.5, normalized=True).distance(boundary)
+    if abs(nearest - half) > LENGTH_TOLERANCE_MM or abs(middle - half) > LENGTH_TOLERANCE_MM:
+        return [
+            f"exterior wall {wall.id}: centreline is {middle:.0f} mm from the footprint edge, "
+            f"expected {half:g} mm (outer face on the boundary)"
+        ]
+    return []
+
+
+def _door_problems(door: Door, walls: dict[str, Wall], room_ids: set[str]) -> list[str]:
+    problems = []
+    if not DOOR_WIDTH_MM[0] <= door.width_mm <= DOOR_WIDTH_MM[1]:
+        problems.append(f"door {door.id}: width {door.width_mm:g} mm outside {DOOR_WIDTH_MM}")
+    if not DOOR_HEIGHT_MM[0] <= door.height_mm <= DOOR_HEIGHT_MM[1]:
+        problems.append(f"door {door.id}: height {door.height_mm:g} mm outside {DOOR_HEIGHT_MM}")
+    if not 1 <= len(door.connects) <= 2:
+        problems.append(f"door {door.id}: connects {len(door.connects)} rooms, expected 1 or 2")
+    problems += [f"door {door.id}: connects unknown room {r!r}" for r in door.connects if r not in room_ids]
+    if len(door.connects) == 2 and door.connects[0] == door.connects[1]:
+        problems.append(f"door {door.id}: connects room {door.connects[0]!r} to itself")
+    problems += _fits_host("door", door.id, door.host_wall_id, door.position_ratio, door.width_mm, walls)
+    return problems
+
+
+def _window_problems(window: Window, walls: dict[str, Wall], room_ids: set[str]) -> list[str]:
+    problems = []
+    for label, value in (("width", window.width_mm), ("height", window.height_mm)):
+        if not WINDOW_SIZE_MM[0] <= value <= WINDOW_SIZE_MM[1]:
+            problems.append(f"window {window.id}: {label} {value:g} mm outside {WINDOW_SIZE_MM}")
+    if window.room_id not in room_ids:
+        problems.append(f"window {window.id}: unknown room {window.room_id!r}")
+    problems += _fits_host(
+        "window", window.id, window.host_wall_id, window.position_ratio, window.width_mm, walls
+    )
+    return problems
+
+
+def _fits_host(
+    kind: str, opening_id: str, host_id: str, ratio: float, width: float, walls: dict[str, Wall]
+) -> list[str]:
+    wall = walls.get(host_id)
+    if wall is None:
+        return [f"{kind} {opening_id}: host wall {host_id!r} is not in the payload"]
+    if not 0 <= ratio <= 1:
+        return [f"{kind} {opening_id}: position_ratio {ratio} outside 0..1"]
+    start, end = _span(ratio, width, wall)
+    if start < -LENGTH_TOLERANCE_MM or end > wall.length_mm() + LENGTH_TOLERANCE_MM:
+        return [f"{kind} {opening_id}: {width:g} mm opening runs past the ends of wall {host_id}"]
+    return []
+
+
+def _span(ratio: float, width: float, wall: Wall) -> tuple[float, float]:
+    centre = ratio * wall.length_mm()
+    return centre - width / 2, centre + width / 2
+
+
+def _opening_overlaps(payload: LayoutPayload, walls: dict[str, Wall]) -> list[str]:
+    by_wall: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+    openings: list[Door | Window] = [*payload.doors, *payload.windows]
+    for opening in openings:
+        wall = walls.get(opening.host_wall_id)
+        if wall is not None:
+            start, end = _span(opening.position_ratio, opening.width_mm, wall)
+            by_wall[wall.id].append((start, end, opening.id))
+    problems = []
+    for wall_id, spans in by_wall.items():
+        spans.sort()
+        for (_, end_a, id_a), (start_b, _, id_b) in zip(spans, spans[1:], strict=False):
+            if start_b < end_a - LENGTH_TOLERANCE_MM:
+                problems.append(f"openings {id_a} and {id_b} overlap on wall {wall_id}")
+    return problems
+
+
+def _room_problems(room: Room, outline: Polygon) -> tuple[list[str], Polygon | None]:
+    if len(room.boundary) < 3:
+        return [f"room {room.id}: boundary has fewer than 3 points"], None
+    polygon = Polygon([(p.x, p.y) for p in room.boundary])
+    problems = []
+    if not ROOM_AREA_M2[0] <= room.area_m2 <= ROOM_AREA_M2[1]:
+        problems.append(f"room {room.id}: area {room.area_m2:g} m² outside {ROOM_AREA_M2}")
+    if not polygon.is_valid or not polygon.exterior.is_simple or polygon.area <= 0:
+        return [*problems, f"room {room.id}: boundary is not a valid simple polygon"], None
+    if not polygon.exterior.is_ccw:
+        problems.append(f"room {room.id}: boundary is not counter-clockwise")
+    actual = polygon.area / 1e6
+    if abs(actual - room.area_m2) > max(AREA_TOLERANCE_M2, AREA_TOLERANCE_RATIO * actual):
+        problems.append(f"room {room.id}: area_m2 {room.area_m2:g} but its boundary encloses {actual:.2f} m²")
+    if not outline.buffer(LENGTH_TOLERANCE_MM, join_style="mitre").contains(polygon):
+        problems.append(f"room {room.id} lies outside the footprint")
+    return problems, polygon
+
+
+def _room_overlaps(polygons: dict[str, Polygon]) -> list[str]:
+    problems = []
+    items = sorted(polygons.items())
+    for i, (id_a, a) in enumerate(items):
+        for id_b, b in items[i + 1 :]:
+            if not _bounds_overlap(a, b):
+                continue
+            shared = a.intersection(b).area
+            if shared > OVERLAP_TOLERANCE_MM2:
+                problems.append(f"rooms {id_a} and {id_b} overlap by {shared / 1e6:.2f} m²")
+    return problems
+
+
+def _bounds_overlap(a: Polygon, b: Polygon) -> bool:
+    ax0, ay0, ax1, ay1 = a.bounds
+    bx0, by0, bx1, by1 = b.bounds
+    return ax0 < bx1 and bx0 < ax1 and ay0 < by1 and by0 < ay1
+
+
+def _reachability(payload: LayoutPayload) -> list[str]:
+    """Every room can be reached from outside through doors."""
+    if not payload.rooms:
+        return []
+    neighbours: dict[str, set[str]] = defaultdict(set)
+    entered: set[str] = set()
+    for door in payload.doors:
+        if len(door.connects) == 1:
+            entered.add(door.connects[0])
+        elif len(door.connects) == 2:
+            a, b = door.connects
+            neighbours[a].add(b)
+            neighbours[b].add(a)
+    if not entered:
+        return ["no exterior door (a door connecting a single room)"]
+    reached = set(entered)
+    queue = deque(entered)
+    while queue:
+        for nxt in neighbours[queue.popleft()]:
+            if nxt not in reached:
+                reached.add(nxt)
+                queue.append(nxt)
+    return [f"room {r.id} cannot be reached from outside" for r in payload.rooms if r.id not in reached]

@@ -1,0 +1,230 @@
+"""validate_layout catches each class of fault, on a planned payload changed one way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from archbuilder.domain.brief import Brief
+from archbuilder.domain.common import CodeRegion, Language
+from archbuilder.domain.layout import LayoutPayload, Point, Point3, Room, Wall
+from archbuilder.layout.spine_planner import SpinePlanner
+from archbuilder.layout.validation import validate_layout
+
+FOOTPRINT = [(0.0, 0.0), (12000.0, 0.0), (12000.0, 9000.0), (0.0, 9000.0)]
+
+
+@pytest.fixture(scope="module")
+def planned() -> LayoutPayload:
+    brief = Brief.model_validate(
+        {
+            "footprint": {"width_mm": 12000, "depth_mm": 9000},
+            "rooms": [
+                {"type": "living_room"},
+                {"type": "kitchen"},
+                {"type": "bedroom", "count": 2},
+                {"type": "bathroom"},
+                {"type": "hall"},
+            ],
+        }
+    ).resolved(CodeRegion.TR, Language.en)
+    return SpinePlanner().plan(brief).payload
+
+
+def mutated(payload: LayoutPayload, change: Callable[[LayoutPayload], None]) -> LayoutPayload:
+    copy = payload.model_copy(deep=True)
+    change(copy)
+    return copy
+
+
+def square(x0: float, y0: float, side: float) -> list[Point]:
+    return [
+        Point(x=x0, y=y0),
+        Point(x=x0 + side, y=y0),
+        Point(x=x0 + side, y=y0 + side),
+        Point(x=x0, y=y0 + side),
+    ]
+
+
+def test_planned_payload_is_valid(planned: LayoutPayload) -> None:
+    assert validate_layout(planned, FOOTPRINT) == []
+
+
+def test_hand_made_minimal_payload_is_valid() -> None:
+    walls = [
+        Wall(
+            id=f"W{i + 1}",
+            start=Point3(x=a[0], y=a[1]),
+            end=Point3(x=b[0], y=b[1]),
+            thickness_mm=200,
+            height_mm=2800,
+            wall_type_name="Generic - 200mm",
+            level_name="Level 1",
+            is_exterior=True,
+        )
+        for i, (a, b) in enumerate(
+            [
+                ((100, 100), (4900, 100)),
+                ((4900, 100), (4900, 3900)),
+                ((4900, 3900), (100, 3900)),
+                ((100, 3900), (100, 100)),
+            ]
+        )
+    ]
+    payload = LayoutPayload.model_validate(
+        {
+            "levels": [{"name": "Level 1", "elevation_mm": 0, "height_mm": 2800}],
+            "walls": [w.model_dump() for w in walls],
+            "doors": [
+                {
+                    "id": "D1",
+                    "host_wall_id": "W1",
+                    "position_ratio": 0.5,
+                    "width_mm": 1000,
+                    "height_mm": 2100,
+                    "type_name": "x",
+                    "connects": ["R1"],
+                }
+            ],
+            "windows": [
+                {
+                    "id": "N1",
+                    "host_wall_id": "W3",
+                    "position_ratio": 0.5,
+                    "width_mm": 1200,
+                    "height_mm": 1400,
+                    "sill_height_mm": 900,
+                    "type_name": "x",
+                    "room_id": "R1",
+                }
+            ],
+            "rooms": [
+                {
+                    "id": "R1",
+                    "name": "Room",
+                    "number": "101",
+                    "type": "living_room",
+                    "level_name": "Level 1",
+                    "boundary": [
+                        {"x": 200, "y": 200},
+                        {"x": 4800, "y": 200},
+                        {"x": 4800, "y": 3800},
+                        {"x": 200, "y": 3800},
+                    ],
+                    "area_m2": 16.56,
+                }
+            ],
+        }
+    )
+    assert validate_layout(payload, [(0, 0), (5000, 0), (5000, 4000), (0, 4000)]) == []
+
+
+def _dangling_host(p: LayoutPayload) -> None:
+    p.doors[0].host_wall_id = "W999"
+
+
+def _overlapping_rooms(p: LayoutPayload) -> None:
+    p.rooms[1].boundary = list(p.rooms[0].boundary)
+    p.rooms[1].area_m2 = p.rooms[0].area_m2
+
+
+def _room_outside(p: LayoutPayload) -> None:
+    p.rooms.append(
+        Room(
+            id="R99",
+            name="Out",
+            number="199",
+            type="storage",
+            level_name="Level 1",
+            boundary=square(13000, 0, 3000),
+            area_m2=9.0,
+        )
+    )
+    p.doors[-1].connects = [p.doors[-1].connects[0], "R99"]
+
+
+def _unreachable_room(p: LayoutPayload) -> None:
+    target = p.rooms[-2].id
+    p.doors = [d for d in p.doors if target not in d.connects]
+
+
+def _bad_area(p: LayoutPayload) -> None:
+    p.rooms[0].area_m2 = round(p.rooms[0].area_m2 + 1.0, 2)
+
+
+def _no_exterior_door(p: LayoutPayload) -> None:
+    p.doors = [d for d in p.doors if len(d.connects) == 2]
+
+
+def _clockwise_room(p: LayoutPayload) -> None:
+    p.rooms[0].boundary = list(reversed(p.rooms[0].boundary))
+
+
+def _unknown_connects(p: LayoutPayload) -> None:
+    p.doors[1].connects = [p.doors[1].connects[0], "R404"]
+
+
+def _window_off_its_wall(p: LayoutPayload) -> None:
+    p.windows[0].position_ratio = 0.0
+
+
+def _overlapping_openings(p: LayoutPayload) -> None:
+    window = p.windows[0]
+    p.windows.append(window.model_copy(update={"id": "N99"}))
+
+
+def _short_wall(p: LayoutPayload) -> None:
+    wall = p.walls[-1]
+    wall.end = Point3(
+        x=wall.start.x + 50 if wall.start.y == wall.end.y else wall.start.x,
+        y=wall.start.y if wall.start.y == wall.end.y else wall.start.y + 50,
+    )
+
+
+def _duplicate_id(p: LayoutPayload) -> None:
+    p.rooms[1].id = p.rooms[0].id
+
+
+def _exterior_wall_off_the_boundary(p: LayoutPayload) -> None:
+    wall = p.walls[0]  # the south wall: move it 300 mm inwards
+    wall.start = Point3(x=wall.start.x, y=wall.start.y + 300)
+    wall.end = Point3(x=wall.end.x, y=wall.end.y + 300)
+
+
+def _small_room(p: LayoutPayload) -> None:
+    p.rooms[0].boundary = square(300, 300, 2000)
+    p.rooms[0].area_m2 = 4.0
+
+
+def _bad_window_room(p: LayoutPayload) -> None:
+    p.windows[0].room_id = "R404"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (_dangling_host, "host wall 'W999'"),
+        (_overlapping_rooms, "overlap"),
+        (_room_outside, "outside the footprint"),
+        (_unreachable_room, "cannot be reached"),
+        (_bad_area, "encloses"),
+        (_no_exterior_door, "no exterior door"),
+        (_clockwise_room, "counter-clockwise"),
+        (_unknown_connects, "unknown room 'R404'"),
+        (_window_off_its_wall, "runs past the ends"),
+        (_overlapping_openings, "overlap on wall"),
+        (_short_wall, "under 100 mm"),
+        (_duplicate_id, "duplicate room id"),
+        (_exterior_wall_off_the_boundary, "from the footprint edge"),
+        (_small_room, "outside (5.0, 1000.0)"),
+        (_bad_window_room, "window N1: unknown room"),
+    ],
+    ids=lambda v: v.__name__.strip("_") if callable(v) else "",
+)
+def test_each_fault_is_reported(
+    planned: LayoutPayload, change: Callable[[LayoutPayload], None], expected: str
+) -> None:
+    problems = validate_layout(mutated(planned, change), FOOTPRINT)
+    assert problems, "the fault went unnoticed"
+    assert any(expected in p for p in problems), problems

@@ -1,0 +1,261 @@
+"""The spine planner places every room, validly, for rectangles and L/U footprints."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import pytest
+from shapely.geometry import LineString, Polygon
+
+from archbuilder.domain.brief import Brief, RoomType
+from archbuilder.domain.common import CodeRegion, Language
+from archbuilder.domain.layout import LayoutPayload, PlanResult
+from archbuilder.layout.programme import (
+    DEFAULT_AREA_M2,
+    MIN_ROOM_AREA_M2,
+    check_programme_fits,
+    expand_programme,
+)
+from archbuilder.layout.spine_planner import SpinePlanner
+from archbuilder.layout.validation import validate_layout
+from archbuilder.platform.errors import Unprocessable
+
+APARTMENT: list[dict[str, Any]] = [
+    {"type": "living_room", "name": "Salon"},
+    {"type": "kitchen"},
+    {"type": "bedroom", "count": 2},
+    {"type": "bathroom"},
+    {"type": "wc"},
+    {"type": "hall"},
+]
+OFFICE: list[dict[str, Any]] = [
+    {"type": "office", "count": 2},
+    {"type": "meeting_room"},
+    {"type": "reception"},
+    {"type": "wc"},
+    {"type": "storage"},
+]
+L_SHAPE = [(0, 0), (12000, 0), (12000, 5000), (6000, 5000), (6000, 10000), (0, 10000)]
+U_SHAPE = [
+    (0, 0),
+    (14000, 0),
+    (14000, 10000),
+    (10000, 10000),
+    (10000, 5000),
+    (4000, 5000),
+    (4000, 10000),
+    (0, 10000),
+]
+HABITABLE = {"living_room", "bedroom", "kitchen", "dining_room", "office", "meeting_room", "reception"}
+
+
+def make_brief(
+    footprint: dict[str, Any], rooms: list[dict[str, Any]], language: str = "tr", **fields: Any
+) -> Brief:
+    brief = Brief.model_validate({"footprint": footprint, "rooms": rooms, **fields})
+    return brief.resolved(CodeRegion.TR, Language(language))
+
+
+def polygon_footprint(points: list[tuple[int, int]]) -> dict[str, Any]:
+    return {"polygon": [{"x": x, "y": y} for x, y in points]}
+
+
+def plan(brief: Brief) -> PlanResult:
+    return SpinePlanner().plan(brief)
+
+
+def footprint_of(brief: Brief) -> list[tuple[float, float]]:
+    assert brief.footprint is not None
+    return brief.footprint.points()
+
+
+def reachable_from_entrance(payload: LayoutPayload) -> set[str]:
+    links: dict[str, set[str]] = {r.id: set() for r in payload.rooms}
+    start = [d.connects[0] for d in payload.doors if len(d.connects) == 1]
+    for door in payload.doors:
+        if len(door.connects) == 2:
+            a, b = door.connects
+            links[a].add(b)
+            links[b].add(a)
+    seen, queue = set(start), deque(start)
+    while queue:
+        for nxt in links[queue.popleft()] - seen:
+            seen.add(nxt)
+            queue.append(nxt)
+    return seen
+
+
+def assert_sound(brief: Brief, result: PlanResult) -> None:
+    """Checks made here rather than trusted to the validator."""
+    payload = result.payload
+    assert validate_layout(payload, footprint_of(brief)) == []
+    expected = expand_programme(brief)
+    by_id = {r.id: r for r in payload.rooms}
+    for planned in expected:
+        assert by_id[planned.key].type == planned.type
+        assert by_id[planned.key].name == planned.name
+    polygons = {r.id: Polygon([(p.x, p.y) for p in r.boundary]) for r in payload.rooms}
+    ids = sorted(polygons)
+    for i, a in enumerate(ids):
+        for b in ids[i + 1 :]:
+            assert polygons[a].intersection(polygons[b]).area < 1.0, (a, b)
+    outline = Polygon(footprint_of(brief))
+    total = sum(p.area for p in polygons.values())
+    assert 0.7 * outline.area < total < outline.area
+    walls = {w.id: w for w in payload.walls}
+    assert all(d.host_wall_id in walls for d in payload.doors)
+    assert all(n.host_wall_id in walls for n in payload.windows)
+    assert reachable_from_entrance(payload) == set(by_id)
+    assert all(r.area_m2 >= MIN_ROOM_AREA_M2 for r in payload.rooms)
+
+
+def entrance_wall_centre_y(result: PlanResult) -> tuple[float, float]:
+    payload = result.payload
+    entrances = [d for d in payload.doors if len(d.connects) == 1]
+    assert len(entrances) == 1
+    wall = next(w for w in payload.walls if w.id == entrances[0].host_wall_id)
+    assert wall.is_exterior
+    return wall.start.y, wall.end.y
+
+
+def test_apartment_in_a_rectangle_places_every_room() -> None:
+    brief = make_brief({"width_mm": 12000, "depth_mm": 9000}, APARTMENT)
+    result = plan(brief)
+    assert_sound(brief, result)
+    names = [r.name for r in result.payload.rooms]
+    assert names == ["Salon", "Mutfak", "Yatak Odası 1", "Yatak Odası 2", "Banyo", "WC", "Hol"]
+    assert [r.number for r in result.payload.rooms] == ["101", "102", "103", "104", "105", "106", "107"]
+    meta = result.metadata
+    assert meta["planner"] == "spine-v1"
+    assert meta["solve_ms"] > 0
+    assert [m["id"] for m in meta["rooms"]] == [r.id for r in result.payload.rooms]
+    assert {"assumptions", "warnings"} <= set(meta)
+
+
+@pytest.mark.parametrize(("side", "wall_y"), [("south", 125.0), ("north", 8875.0)])
+def test_entrance_door_is_on_the_requested_side(side: str, wall_y: float) -> None:
+    brief = make_brief({"width_mm": 12000, "depth_mm": 9000}, APARTMENT, entrance={"side": side})
+    result = plan(brief)
+    assert_sound(brief, result)
+    assert entrance_wall_centre_y(result) == (wall_y, wall_y)
+
+
+def test_entrance_near_a_point() -> None:
+    brief = make_brief(
+        {"width_mm": 12000, "depth_mm": 9000}, APARTMENT, entrance={"point": {"x": 12000, "y": 4500}}
+    )
+    result = plan(brief)
+    assert_sound(brief, result)
+    door = next(d for d in result.payload.doors if len(d.connects) == 1)
+    wall = next(w for w in result.payload.walls if w.id == door.host_wall_id)
+    assert wall.start.x == wall.end.x == 11875.0  # the east wall
+
+
+@pytest.mark.parametrize("shape", [L_SHAPE, U_SHAPE], ids=["L", "U"])
+def test_polygon_footprints_give_valid_layouts(shape: list[tuple[int, int]]) -> None:
+    brief = make_brief(polygon_footprint(shape), APARTMENT)
+    result = plan(brief)
+    assert_sound(brief, result)
+    outline = Polygon(shape)
+    for room in result.payload.rooms:
+        assert outline.contains(Polygon([(p.x, p.y) for p in room.boundary]))
+
+
+def test_office_brief() -> None:
+    brief = make_brief({"width_mm": 16000, "depth_mm": 10000}, OFFICE, language="en", building_type="office")
+    result = plan(brief)
+    assert_sound(brief, result)
+    types = sorted(r.type.value for r in result.payload.rooms)
+    assert types == sorted(["office", "office", "meeting_room", "reception", "wc", "storage", "corridor"])
+    assert any("corridor" in a for a in result.metadata["assumptions"])
+
+
+def test_too_large_programme_is_refused_before_and_by_planning() -> None:
+    brief = make_brief({"width_mm": 6000, "depth_mm": 5000}, [{"type": "bedroom", "count": 15}])
+    with pytest.raises(Unprocessable) as fast:
+        check_programme_fits(brief)
+    assert fast.value.code == "PROGRAMME_TOO_LARGE"
+    assert fast.value.params["available_m2"] == pytest.approx(5.5 * 4.5, abs=0.1)
+    assert fast.value.params["required_m2"] > fast.value.params["available_m2"]
+    with pytest.raises(Unprocessable) as planned:
+        plan(brief)
+    assert planned.value.code == "PROGRAMME_TOO_LARGE"
+
+
+def test_same_seed_gives_the_same_layout() -> None:
+    brief = make_brief(polygon_footprint(L_SHAPE), APARTMENT, options={"seed": 7})
+    assert plan(brief).payload == plan(brief).payload
+
+
+def test_windows_only_on_exterior_walls_and_in_every_habitable_room_that_can_have_one() -> None:
+    brief = make_brief({"width_mm": 12000, "depth_mm": 9000}, APARTMENT)
+    payload = plan(brief).payload
+    walls = {w.id: w for w in payload.walls}
+    assert all(walls[n.host_wall_id].is_exterior for n in payload.windows)
+    with_window = {n.room_id for n in payload.windows}
+    for room in payload.rooms:
+        touches = _touches_exterior(room.boundary, [w for w in payload.walls if w.is_exterior])
+        if room.type.value in HABITABLE and touches:
+            assert room.id in with_window, room.name
+        if room.type in (RoomType.hall, RoomType.corridor, RoomType.storage):
+            assert room.id not in with_window
+
+
+def _touches_exterior(boundary: Any, exterior: Any) -> bool:
+    outline = Polygon([(p.x, p.y) for p in boundary])
+    return any(
+        outline.exterior.intersection(
+            LineString([(w.start.x, w.start.y), (w.end.x, w.end.y)]).buffer(w.thickness_mm / 2 + 1)
+        ).length
+        > 1500
+        for w in exterior
+    )
+
+
+def test_programme_defaults_and_names() -> None:
+    brief = make_brief(
+        {"width_mm": 12000, "depth_mm": 9000}, [{"type": "bedroom", "count": 2}, {"type": "wc"}], "en"
+    )
+    rooms = expand_programme(brief)
+    assert [r.name for r in rooms] == ["Bedroom 1", "Bedroom 2", "WC"]
+    assert [r.key for r in rooms] == ["R1", "R2", "R3"]
+    assert rooms[0].target_area_m2 == DEFAULT_AREA_M2[RoomType.bedroom]
+    assert all(r.min_area_m2 >= MIN_ROOM_AREA_M2 for r in rooms)
+    tiny = make_brief({"width_mm": 12000, "depth_mm": 9000}, [{"type": "wc", "target_area_m2": 2}])
+    assert expand_programme(tiny)[0].min_area_m2 == MIN_ROOM_AREA_M2
+
+
+PROGRAMMES: list[list[dict[str, Any]]] = [
+    APARTMENT[:3],
+    APARTMENT[:2] + [{"type": "bedroom"}, {"type": "bathroom"}],
+    APARTMENT,
+    APARTMENT + [{"type": "dining_room"}, {"type": "storage"}],
+    [
+        {"type": "living_room"},
+        {"type": "kitchen"},
+        {"type": "bedroom", "count": 3},
+        {"type": "bathroom", "count": 2},
+        {"type": "wc"},
+        {"type": "hall"},
+    ],
+]
+
+
+@pytest.mark.parametrize("width", range(8000, 20001, 4000))
+@pytest.mark.parametrize("depth", range(7000, 15001, 4000))
+def test_generated_rectangles_are_valid_whenever_the_programme_fits(width: int, depth: int) -> None:
+    planned = 0
+    for n, rooms in enumerate(PROGRAMMES):
+        brief = make_brief(
+            {"width_mm": width, "depth_mm": depth},
+            rooms,
+            entrance={"side": ["south", "east", "north", "west"][n % 4]},
+        )
+        try:
+            check_programme_fits(brief)
+        except Unprocessable:
+            continue
+        assert_sound(brief, plan(brief))
+        planned += 1
+    assert planned > 0
