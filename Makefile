@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test lint typecheck bench bench-planner bench-compliance clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -35,6 +35,12 @@ typecheck: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev  ## Benchmarks with ratios against a baseline measured in the same run
 	$(BIN)/python -m bench
+
+bench-planner: $(VENV)/.installed-dev  ## The planner suite: validity, refusals, solve times, area error
+	$(BIN)/python -m bench.planner
+
+bench-compliance: $(VENV)/.installed-dev  ## Rules per second, time to check a 200-space model
+	$(BIN)/python -m bench.compliance
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

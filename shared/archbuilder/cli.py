@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 
-from archbuilder.domain.common import CodeRegion, DataRegion, Language
+from archbuilder.domain.common import REGION_PATTERN, DataRegion, Language
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,11 +31,17 @@ def _parser() -> argparse.ArgumentParser:
         "--region", choices=[r.value for r in DataRegion], default="eu", help="data-residency region"
     )
     create.add_argument(
-        "--code-region", choices=[r.value for r in CodeRegion], default="TR", help="building-code region"
+        "--code-region", type=_region, default="TR", help="building-code region: TR, DE, DE-BY, ES-CT, US …"
     )
     create.add_argument("--language", choices=[lang.value for lang in Language], default="en")
     create.add_argument("--json", action="store_true", help="print only {tenant_id, api_key} as JSON")
     return parser
+
+
+def _region(value: str) -> str:
+    if not re.match(REGION_PATTERN, value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a region such as TR, DE, DE-BY, ES-CT or US")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +68,7 @@ def _create_tenant(args: argparse.Namespace) -> int:
         get_runtime().store,
         name=name,
         data_region=DataRegion(args.region),
-        code_region=CodeRegion(args.code_region),
+        code_region=args.code_region,
         language=Language(args.language),
     )
     if args.json:
@@ -69,7 +76,7 @@ def _create_tenant(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(
             f"Tenant:  {tenant.id} ({tenant.name}, data region {tenant.data_region.value}, "
-            f"code region {tenant.code_region.value}, language {tenant.language.value})\n"
+            f"code region {tenant.code_region}, language {tenant.language.value})\n"
             f"API key: {key.api_key}\n"
             "Keep this key now: it is shown only once. Send it as the X-API-Key header.\n"
         )

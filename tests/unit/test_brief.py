@@ -68,3 +68,14 @@ def test_total_area_sizes_a_four_by_three_footprint() -> None:
 def test_explicit_region_and_language_win_over_project_defaults() -> None:
     resolved = brief(total_area_m2=90, region="DE", language="de").resolved(CodeRegion.TR, Language.tr)
     assert (resolved.region, resolved.language) == ("DE", "de")
+
+
+@pytest.mark.parametrize("region", ["TR", "DE-BY", "ES-CT", "US-CA"])
+def test_regions_may_name_a_subdivision(region: str) -> None:
+    assert brief(total_area_m2=90, region=region).region == region
+
+
+@pytest.mark.parametrize("region", ["XX", "de", "DE-", "DE-BAVARIA", "TR/../x"])
+def test_unknown_regions_are_refused(region: str) -> None:
+    with pytest.raises(ValidationError):
+        brief(total_area_m2=90, region=region)

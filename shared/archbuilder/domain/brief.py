@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator, model_validator
 
-from archbuilder.domain.common import CodeRegion, Language, StrictModel
+from archbuilder.domain.common import Language, RegionCode, StrictModel
 
 MAX_FOOTPRINT_SIDE_MM = 200_000
 MAX_POLYGON_POINTS = 200
@@ -169,7 +169,7 @@ class Brief(StrictModel):
     """A brief as sent by the client. ``resolve`` fills the defaults from the project."""
 
     building_type: BuildingType = BuildingType.apartment
-    region: CodeRegion | None = None
+    region: RegionCode | None = None
     language: Language | None = None
     footprint: Footprint | None = None
     total_area_m2: float | None = Field(default=None, gt=10, le=20_000)
@@ -196,7 +196,7 @@ class Brief(StrictModel):
             raise ValueError("a brief needs a footprint or a total_area_m2")
         return self
 
-    def resolved(self, region: CodeRegion, language: Language) -> Brief:
+    def resolved(self, region: str, language: Language | str) -> Brief:
         """A copy with region, language and footprint filled in.
 
         With only ``total_area_m2``, the footprint is a 4:3 rectangle of that gross area,
@@ -215,7 +215,7 @@ class Brief(StrictModel):
         return self.model_copy(
             update={
                 "region": self.region or region,
-                "language": self.language or language,
+                "language": self.language or Language(language),
                 "footprint": footprint,
             }
         )

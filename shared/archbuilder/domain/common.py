@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 
 def utcnow() -> datetime:
@@ -35,10 +36,20 @@ class DataRegion(StrEnum):
 
 
 class CodeRegion(StrEnum):
-    """Building-code region (country); subdivisions come with the compliance engine."""
+    """Building-code country."""
 
     TR = "TR"
     DE = "DE"
     FR = "FR"
     ES = "ES"
     US = "US"
+
+
+REGION_PATTERN = r"^(TR|DE|FR|ES|US)(-[A-Z0-9]{1,3})?$"
+# A building-code region: a country, optionally with a subdivision (DE-BY, ES-CT, US-CA).
+RegionCode = Annotated[str, StringConstraints(pattern=REGION_PATTERN)]
+
+
+def country_of(region: str) -> CodeRegion:
+    """``DE-BY`` → ``DE``."""
+    return CodeRegion(region.split("-", 1)[0])

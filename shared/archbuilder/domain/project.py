@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from archbuilder.domain.common import CodeRegion, Language, StrictModel
+from archbuilder.domain.common import Language, RegionCode, StrictModel
 from archbuilder.domain.timestamps import Timestamp
 
 
@@ -17,7 +17,7 @@ class Units(StrEnum):
 
 class ProjectCreate(StrictModel):
     name: str = Field(min_length=1, max_length=200)
-    code_region: CodeRegion | None = None
+    code_region: RegionCode | None = None
     language: Language | None = None
     units: Units = Units.metric
     description: str | None = Field(default=None, max_length=2000)
@@ -25,7 +25,7 @@ class ProjectCreate(StrictModel):
 
 class ProjectUpdate(StrictModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    code_region: CodeRegion | None = None
+    code_region: RegionCode | None = None
     language: Language | None = None
     units: Units | None = None
     description: str | None = Field(default=None, max_length=2000)
@@ -34,7 +34,7 @@ class ProjectUpdate(StrictModel):
 class Project(BaseModel):
     id: str
     name: str
-    code_region: CodeRegion
+    code_region: RegionCode
     language: Language
     units: Units
     description: str | None = None

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from archbuilder.domain.common import CodeRegion, DataRegion, Language, StrictModel
+from archbuilder.domain.common import DataRegion, Language, RegionCode, StrictModel
 from archbuilder.domain.timestamps import Timestamp
 
 
@@ -23,7 +23,7 @@ class Tenant(BaseModel):
     id: str
     name: str
     data_region: DataRegion
-    code_region: CodeRegion
+    code_region: RegionCode
     language: Language
     plan: str = "free"
     status: str = "active"
@@ -90,7 +90,7 @@ class Me(BaseModel):
     tenant_name: str
     role: Role
     data_region: DataRegion
-    code_region: CodeRegion
+    code_region: RegionCode
     language: Language
     plan: str
     credential: str

@@ -14,7 +14,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -292,6 +292,3 @@ def _trace_id(request: Request) -> str | None:
     cloud = _TRACE_CONTEXT.match(request.headers.get("X-Cloud-Trace-Context", ""))
     return cloud.group(1) if cloud else None
 
-
-def query_flags(args: Mapping[str, str], name: str) -> bool:
-    return args.get(name, "").lower() in ("1", "true", "yes")

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from archbuilder.domain.common import CodeRegion, DataRegion, Language
+from archbuilder.domain.common import DataRegion, Language
 from archbuilder.domain.ids import new_id
 from archbuilder.domain.permissions import require
 from archbuilder.domain.tenancy import (
@@ -62,7 +62,7 @@ def create_tenant(
     *,
     name: str,
     data_region: DataRegion,
-    code_region: CodeRegion,
+    code_region: str,
     language: Language,
 ) -> tuple[Tenant, ApiKeyCreated]:
     """Create a tenant and its first owner API key (returned once, in plain text)."""
@@ -141,7 +141,7 @@ def authenticate_api_key(store: DocumentStore, raw_key: str | None) -> Principal
         tenant_id=tenant.id,
         role=key.role.value,
         language=tenant.language.value,
-        code_region=tenant.code_region.value,
+        code_region=tenant.code_region,
         credential="api_key",
         api_key_id=key.key_id,
     )

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pydantic import BaseModel
 
 from archbuilder.domain.brief import Brief
-from archbuilder.domain.common import CodeRegion, Language
+from archbuilder.domain.common import Language
 from archbuilder.domain.ids import new_id
 from archbuilder.domain.job import Job, JobErrorPublic, JobPublic, JobStatus
 from archbuilder.domain.layout import (
@@ -83,7 +83,7 @@ def submit_layout(
     require(principal.role, "layouts:write")
     paths = TenantPaths(principal.tenant_id)
     project = load(store, paths.project(project_id), Project, resource="project", resource_id=project_id)
-    resolved = brief.resolved(CodeRegion(project.code_region), Language(project.language))
+    resolved = brief.resolved(project.code_region, Language(project.language))
     check_programme_fits(resolved)
 
     idem_path, request_hash = None, ""

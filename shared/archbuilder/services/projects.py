@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archbuilder.domain.common import CodeRegion, Language
+from archbuilder.domain.common import Language
 from archbuilder.domain.ids import new_id
 from archbuilder.domain.permissions import require
 from archbuilder.domain.project import Project, ProjectCreate, ProjectList, ProjectUpdate
@@ -20,7 +20,7 @@ def create_project(store: DocumentStore, principal: Principal, request: ProjectC
     project = Project(
         id=new_id("prj"),
         name=request.name,
-        code_region=request.code_region or CodeRegion(principal.code_region),
+        code_region=request.code_region or principal.code_region,
         language=request.language or Language(principal.language),
         units=request.units,
         description=request.description,
