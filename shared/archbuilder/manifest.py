@@ -67,8 +67,16 @@ class Manifest(BaseModel):
     def http_functions(self) -> list[FunctionSpec]:
         return [f for f in self.functions if isinstance(f.trigger, HttpTrigger)]
 
-    def topic_subscribers(self) -> list[FunctionSpec]:
-        return [f for f in self.functions if isinstance(f.trigger, PubSubTrigger)]
+    def event_subscriptions(self) -> list[tuple[str, FunctionSpec]]:
+        """(trigger key, function) for every event function: a Pub/Sub topic name, or
+        ``storage:<bucket>:finalized`` for a bucket notification."""
+        keys: list[tuple[str, FunctionSpec]] = []
+        for spec in self.functions:
+            if isinstance(spec.trigger, PubSubTrigger):
+                keys.append((spec.trigger.topic, spec))
+            elif isinstance(spec.trigger, StorageTrigger):
+                keys.append((storage_trigger_key(spec.trigger.bucket), spec))
+        return keys
 
     def route_for(self, path: str) -> FunctionSpec | None:
         """The HTTP function that serves ``path``: the most specific matching template."""
@@ -81,6 +89,10 @@ class Manifest(BaseModel):
                     if best is None or score > best[:2]:
                         best = (*score, spec)
         return best[2] if best else None
+
+
+def storage_trigger_key(bucket: str) -> str:
+    return f"storage:{bucket}:finalized"
 
 
 def template_matches(template: str, path: str) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -81,6 +82,13 @@ class DocumentStore(Protocol):
         """Run ``fn`` in a transaction, retrying it on contention; ``Contention`` when out of tries."""
 
 
+@dataclass(frozen=True)
+class SignedUrl:
+    url: str  # absolute, or a path on this server (the local adapter) that the edge makes absolute
+    headers: dict[str, str]
+    expires_at: datetime
+
+
 class BlobStore(Protocol):
     def put(
         self,
@@ -93,6 +101,11 @@ class BlobStore(Protocol):
         """Store an object and return its generation. ``if_generation_match=0``: only if absent."""
 
     def get(self, name: str) -> bytes | None: ...
+
+    def signed_upload_url(
+        self, name: str, *, content_type: str, size_bytes: int, sha256: str, expires_in_s: int
+    ) -> SignedUrl:
+        """A URL the client PUTs the object to, valid for ``expires_in_s``, with the headers to send."""
 
     def list(self, prefix: str) -> list[str]: ...
 

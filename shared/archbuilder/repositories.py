@@ -45,6 +45,12 @@ class TenantPaths:
             raise NotFound(resource="version", id=str(version))
         return f"{self.versions(project_id, layout_id)}/{version}"
 
+    def upload(self, project_id: str, upload_id: str) -> str:
+        return f"{self.project(project_id)}/uploads/{checked_id(upload_id, 'upload')}"
+
+    def model(self, project_id: str, model_id: str) -> str:
+        return f"{self.project(project_id)}/models/{checked_id(model_id, 'model')}"
+
     def jobs(self) -> str:
         return f"{self.root}/jobs"
 

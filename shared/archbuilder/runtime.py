@@ -7,6 +7,7 @@ environment secrets, the built-in planner).
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 
@@ -20,7 +21,8 @@ from archbuilder.ports import BlobStore, DocumentStore, EventBus, LayoutPlanner,
 class Runtime:
     settings: Settings
     store: DocumentStore
-    blobs: BlobStore
+    blobs: BlobStore  # artifacts: exports, ingested models
+    uploads: BlobStore  # the regional uploads bucket: writes trigger cad_ingest
     bus: EventBus
     secrets: Secrets
     planner: LayoutPlanner
@@ -60,27 +62,65 @@ def build_runtime(settings: Settings) -> Runtime:
 def build_local_runtime(settings: Settings) -> Runtime:
     """Embedded defaults under ``settings.data_dir``, with every event function subscribed."""
     from archbuilder.adapters.local.env_secrets import EnvironmentSecrets
-    from archbuilder.adapters.local.file_blobs import FolderBlobStore
+    from archbuilder.adapters.local.file_blobs import FinalizedObject, FolderBlobStore
     from archbuilder.adapters.local.inprocess_bus import InProcessEventBus
     from archbuilder.adapters.local.sqlite_store import SqliteDocumentStore
+    from archbuilder.domain.timestamps import now
     from archbuilder.layout.spine_planner import SpinePlanner
-    from archbuilder.manifest import load_manifest
+    from archbuilder.manifest import load_manifest, storage_trigger_key
+    from archbuilder.platform.events import storage_finalized_event
 
     data_dir = settings.data_dir
     store = SqliteDocumentStore(data_dir / "documents.sqlite3")
     bus = InProcessEventBus(
         store, max_attempts=settings.event_max_attempts, retry_base_s=settings.event_retry_base_s
     )
-    for spec in load_manifest().topic_subscribers():
-        bus.subscribe(spec.trigger.topic, _lazy(spec), name=f"{spec.name}-push")  # type: ignore[union-attr]
+    for key, spec in load_manifest().event_subscriptions():
+        bus.subscribe(key, _lazy(spec), name=f"{spec.name}-push")
+
+    def notify(obj: FinalizedObject) -> None:
+        event = storage_finalized_event(
+            bucket=obj.bucket,
+            name=obj.name,
+            generation=obj.generation,
+            size=obj.size,
+            content_type=obj.content_type,
+            md5_base64=obj.md5_base64,
+            created_at=now(),
+        )
+        bus.emit(storage_trigger_key(obj.bucket), event)
+
     return Runtime(
         settings=settings,
         store=store,
-        blobs=FolderBlobStore(data_dir / "blobs"),
+        blobs=FolderBlobStore(data_dir / "buckets" / "artifacts", bucket="artifacts"),
+        uploads=FolderBlobStore(
+            data_dir / "buckets" / "uploads",
+            bucket="uploads",
+            on_finalized=notify,
+            signing_key=_signing_key(settings),
+        ),
         bus=bus,
         secrets=EnvironmentSecrets(),
         planner=SpinePlanner(),
     )
+
+
+def _signing_key(settings: Settings) -> bytes:
+    """The key for local upload URLs: from settings, else one kept in the data folder."""
+    if settings.url_signing_key:
+        return settings.url_signing_key.encode()
+    path = settings.data_dir / "url-signing.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process created it first
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(os.urandom(32))
+    return path.read_bytes()
 
 
 def _lazy(spec: object):  # type: ignore[no-untyped-def]

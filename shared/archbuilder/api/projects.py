@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from archbuilder.adapters.local.file_blobs import FolderBlobStore
 from archbuilder.api.common import new_api
 from archbuilder.domain.project import PageQuery, Project, ProjectCreate, ProjectList, ProjectUpdate
+from archbuilder.domain.upload import ModelPublic, UploadCreate, UploadCreated
+from archbuilder.platform.errors import ArchBuilderError, NotFound
 from archbuilder.platform.http import Reply, RequestContext
 from archbuilder.runtime import get_runtime
-from archbuilder.services import projects
+from archbuilder.services import projects, uploads
 
 API = new_api("api_projects")
 
@@ -61,3 +64,67 @@ def delete_project(ctx: RequestContext, project_id: str) -> Reply:
     runtime = get_runtime()
     projects.delete_project(runtime.store, runtime.blobs, ctx.principal, project_id)
     return Reply(status=204)
+
+
+@API.route(
+    "POST",
+    "/v1/projects/<project_id>/uploads",
+    summary="Start a CAD upload (DWG, DXF, IFC): returns the URL to PUT the file to",
+    body=UploadCreate,
+    response=UploadCreated,
+    status=201,
+    errors=(403, 404, 413, 422),
+)
+def create_upload(ctx: RequestContext, project_id: str) -> Reply:
+    runtime = get_runtime()
+    settings = runtime.settings
+    created = uploads.create_upload(
+        runtime.store,
+        runtime.uploads,
+        ctx.principal,
+        project_id,
+        ctx.body,
+        max_upload_bytes=settings.max_upload_bytes,
+        url_ttl_s=settings.upload_url_ttl_s,
+    )
+    if created.upload_url.startswith("/"):
+        # The local bucket's URL is a path on this server.
+        created.upload_url = ctx.request.host_url.rstrip("/") + created.upload_url
+    return Reply(body=created, status=201)
+
+
+@API.route(
+    "PUT",
+    "/v1/uploads/<token>",
+    summary="Local stand-in for a signed Cloud Storage upload URL (embedded default only)",
+    auth=False,
+    status=200,
+    errors=(400, 403, 404, 409, 413),
+)
+def put_upload(ctx: RequestContext, token: str) -> Reply:
+    runtime = get_runtime()
+    bucket = runtime.uploads
+    if not isinstance(bucket, FolderBlobStore):
+        raise NotFound(code="ROUTE_NOT_FOUND", method="PUT", path="/v1/uploads/…")
+    limit = runtime.settings.max_upload_bytes
+    if (ctx.request.content_length or 0) > limit:
+        raise ArchBuilderError(
+            code="UPLOAD_TOO_LARGE", status=413, size_bytes=ctx.request.content_length, limit_bytes=limit
+        )
+    data = ctx.request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise ArchBuilderError(code="UPLOAD_TOO_LARGE", status=413, size_bytes=len(data), limit_bytes=limit)
+    bucket.accept_signed_upload(token, data, ctx.request.headers.get("Content-Type", ""))
+    return Reply(status=200, body={"status": "received"})
+
+
+@API.route(
+    "GET",
+    "/v1/projects/<project_id>/models/<model_id>",
+    summary="An ingested model: levels, spaces, walls, openings, warnings and its compliance summary",
+    response=ModelPublic,
+    errors=(404,),
+)
+def get_model(ctx: RequestContext, project_id: str, model_id: str) -> ModelPublic:
+    runtime = get_runtime()
+    return uploads.get_model(runtime.store, runtime.blobs, ctx.principal, project_id, model_id, ctx.language)

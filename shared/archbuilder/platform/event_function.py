@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from archbuilder.manifest import load_manifest
 from archbuilder.platform.errors import BadRequest
-from archbuilder.platform.events import unwrap_pubsub
+from archbuilder.platform.events import StorageObject, unwrap_pubsub, unwrap_storage
 from archbuilder.platform.logging import bound, get_logger, log_fields
 
 P = TypeVar("P", bound=BaseModel)
@@ -70,3 +70,14 @@ def handle_pubsub_event(
             _log.warning("event too old", extra=log_fields(age_s=round(age), max_age_s=max_age))
             return on_expired(payload) if on_expired else None
         return handler(payload)
+
+
+def handle_storage_event(event: CloudEvent, handler: Callable[[StorageObject], Any], *, function: str) -> Any:
+    """Run ``handler`` on a Storage ``finalized`` event; a malformed event is logged and acknowledged."""
+    try:
+        obj = unwrap_storage(event)
+    except BadRequest as exc:
+        _log.error("malformed storage event dropped", extra=log_fields(event_id=event["id"], code=exc.code))
+        return None
+    with bound(function=function, event_id=obj.event_id, correlation_id=obj.event_id):
+        return handler(obj)

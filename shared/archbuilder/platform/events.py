@@ -61,6 +61,80 @@ def pubsub_event(
     )
 
 
+def storage_finalized_event(
+    *,
+    bucket: str,
+    name: str,
+    generation: int,
+    size: int,
+    content_type: str,
+    md5_base64: str,
+    created_at: datetime,
+) -> CloudEvent:
+    """The CloudEvent Eventarc delivers when an object is written to a bucket."""
+    created = rfc3339(created_at)
+    return CloudEvent(
+        {
+            "type": STORAGE_FINALIZED,
+            "source": f"//storage.googleapis.com/projects/_/buckets/{bucket}",
+            "subject": f"objects/{name}",
+            "id": f"{bucket}/{name}/{generation}",
+            "time": created,
+            "datacontenttype": "application/json",
+        },
+        {
+            "kind": "storage#object",
+            "id": f"{bucket}/{name}/{generation}",
+            "bucket": bucket,
+            "name": name,
+            "generation": str(generation),
+            "metageneration": "1",
+            "contentType": content_type,
+            "size": str(size),
+            "md5Hash": md5_base64,
+            "storageClass": "STANDARD",
+            "timeCreated": created,
+            "updated": created,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class StorageObject:
+    """The object named by a Storage ``finalized`` CloudEvent."""
+
+    event_id: str
+    bucket: str
+    name: str
+    generation: int
+    size: int
+    content_type: str | None
+    created_at: datetime
+
+
+def unwrap_storage(event: CloudEvent) -> StorageObject:
+    """Validate a Storage ``finalized`` event; ``BadRequest`` if it is not one."""
+    if event["type"] != STORAGE_FINALIZED:
+        raise BadRequest(code="UNEXPECTED_EVENT_TYPE", type=event["type"])
+    data = event.data
+    if not isinstance(data, dict) or not data.get("name") or not data.get("bucket"):
+        raise BadRequest(code="MALFORMED_EVENT", reason="no bucket or object name in the event data")
+    try:
+        generation = int(data.get("generation") or 0)
+        size = int(data.get("size") or 0)
+    except (TypeError, ValueError) as exc:
+        raise BadRequest(code="MALFORMED_EVENT", reason="generation or size is not a number") from exc
+    return StorageObject(
+        event_id=event["id"],
+        bucket=str(data["bucket"]),
+        name=str(data["name"]),
+        generation=generation,
+        size=size,
+        content_type=data.get("contentType"),
+        created_at=_parse_time(data.get("timeCreated") or event.get("time")),
+    )
+
+
 @dataclass(frozen=True)
 class PubSubMessage:
     """A Pub/Sub message taken out of its CloudEvent envelope."""

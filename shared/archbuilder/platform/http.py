@@ -269,7 +269,7 @@ def _to_response(result: Any, default_status: int) -> Response:
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
+        return value.model_dump(mode="json", by_alias=True)
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     return value
@@ -291,4 +291,3 @@ def _trace_id(request: Request) -> str | None:
         return parent.group(1)
     cloud = _TRACE_CONTEXT.match(request.headers.get("X-Cloud-Trace-Context", ""))
     return cloud.group(1) if cloud else None
-

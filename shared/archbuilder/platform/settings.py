@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     # Signs local upload/download URLs. Must be set outside local/test.
     url_signing_key: str | None = None
     max_body_bytes: int = Field(default=1_000_000, gt=0)
+    # CAD uploads: size limit per file, how long an upload URL lives, and the limits of the
+    # child process that parses one file.
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    upload_url_ttl_s: int = Field(default=900, ge=60, le=7 * 24 * 3600)
+    parse_timeout_s: float = Field(default=120, gt=0)
+    parse_memory_mb: int = Field(default=2048, ge=128)
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_prod(self) -> Settings:

@@ -2,21 +2,53 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import os
 import tempfile
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from archbuilder.platform.errors import BadRequest, Conflict
+from archbuilder.platform.errors import BadRequest, Conflict, PermissionDenied
+from archbuilder.ports import SignedUrl
+
+
+@dataclass(frozen=True)
+class FinalizedObject:
+    """What Cloud Storage reports when an object is written."""
+
+    bucket: str
+    name: str
+    generation: int
+    size: int
+    content_type: str
+    md5_base64: str
 
 
 class FolderBlobStore:
-    """Objects are files under ``root``; the generation is the file's mtime in nanoseconds."""
+    """A bucket as a folder: objects are files under ``root``; the generation is the file's
+    mtime in nanoseconds. ``on_finalized`` is called after every write, as a bucket with a
+    notification sends ``object.finalized``."""
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(
+        self,
+        root: Path | str,
+        *,
+        bucket: str = "local",
+        on_finalized: Callable[[FinalizedObject], None] | None = None,
+        signing_key: bytes = b"",
+    ) -> None:
         self._root = Path(root).resolve()
         self._root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self.bucket = bucket
+        self._on_finalized = on_finalized
+        self._signing_key = signing_key or os.urandom(32)
 
     def _file(self, name: str) -> Path:
         parts = name.split("/")
@@ -47,7 +79,62 @@ class FolderBlobStore:
                 # Keep generations strictly increasing even on coarse clocks.
                 generation = current + 1
                 os.utime(target, ns=(generation, generation))
-            return generation
+        if self._on_finalized is not None:
+            md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+            self._on_finalized(FinalizedObject(self.bucket, name, generation, len(data), content_type, md5))
+        return generation
+
+    # -- signed uploads (the local stand-in for a V4 signed URL) ---------------
+
+    def signed_upload_url(
+        self, name: str, *, content_type: str, size_bytes: int, sha256: str, expires_in_s: int
+    ) -> SignedUrl:
+        """A path on the dev server that accepts exactly this object, until it expires."""
+        self._file(name)
+        expires_at = datetime.now(UTC) + timedelta(seconds=expires_in_s)
+        claims = {
+            "o": name,
+            "c": content_type,
+            "s": size_bytes,
+            "h": sha256,
+            "e": int(expires_at.timestamp()),
+        }
+        body = (
+            base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).decode().rstrip("=")
+        )
+        signature = hmac.new(self._signing_key, body.encode(), hashlib.sha256).hexdigest()
+        return SignedUrl(
+            url=f"/v1/uploads/{body}.{signature}",
+            headers={"Content-Type": content_type},
+            expires_at=expires_at,
+        )
+
+    def accept_signed_upload(self, token: str, data: bytes, content_type: str) -> str:
+        """Check a PUT against its signed URL and store the object; returns the object name.
+
+        Refuses a bad or expired signature, another content type, size or checksum than
+        signed, and a second upload to the same name (the URL is single-use).
+        """
+        body, _, signature = token.partition(".")
+        expected = hmac.new(self._signing_key, body.encode(), hashlib.sha256).hexdigest()
+        if not signature or not hmac.compare_digest(signature, expected):
+            raise PermissionDenied(code="UPLOAD_SIGNATURE_INVALID")
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        if claims["e"] < datetime.now(UTC).timestamp():
+            raise PermissionDenied(code="UPLOAD_URL_EXPIRED")
+        if content_type != claims["c"]:
+            raise BadRequest(
+                code="UPLOAD_CONTENT_TYPE_MISMATCH", expected=claims["c"], received=content_type[:100]
+            )
+        if len(data) != claims["s"]:
+            raise BadRequest(code="UPLOAD_SIZE_MISMATCH", expected=claims["s"], received=len(data))
+        if hashlib.sha256(data).hexdigest() != claims["h"]:
+            raise BadRequest(code="UPLOAD_CHECKSUM_MISMATCH")
+        try:
+            self.put(claims["o"], data, content_type=content_type, if_generation_match=0)
+        except Conflict as exc:
+            raise Conflict(code="UPLOAD_ALREADY_RECEIVED") from exc
+        return str(claims["o"])
 
     def get(self, name: str) -> bytes | None:
         target = self._file(name)

@@ -71,6 +71,8 @@ class InProcessEventBus:
             thread.start()
 
     def subscribe(self, topic: str, handler: EventHandler, *, name: str | None = None) -> None:
+        """Deliver what is published to ``topic`` (or emitted for a trigger such as
+        ``storage:uploads:finalized``) to ``handler``."""
         self._subscriptions.append(Subscription(name or f"{topic}-sub", topic, handler))
 
     def publish(
@@ -91,9 +93,7 @@ class InProcessEventBus:
             attrs.setdefault("trace_id", ctx["trace_id"])
         body = json.dumps(dict(data), separators=(",", ":")).encode()
         now = datetime.now(UTC)
-        targets = [s for s in self._subscriptions if s.topic == topic]
-        if not targets:
-            _log.warning("no subscriber for topic", extra=log_fields(topic=topic, message_id=message_id))
+        targets = self._subscribers(topic)
         for sub in targets:
             event = pubsub_event(
                 project=self._project,
@@ -107,6 +107,17 @@ class InProcessEventBus:
             )
             self._enqueue(_Delivery(sub, event))
         return message_id
+
+    def emit(self, trigger: str, event: CloudEvent) -> None:
+        """Deliver a ready-made CloudEvent (a Storage notification) to the subscribers of ``trigger``."""
+        for sub in self._subscribers(trigger):
+            self._enqueue(_Delivery(sub, event))
+
+    def _subscribers(self, trigger: str) -> list[Subscription]:
+        targets = [s for s in self._subscriptions if s.topic == trigger]
+        if not targets:
+            _log.warning("no subscriber", extra=log_fields(trigger=trigger))
+        return targets
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every queued delivery (and its retries) is done. True if idle."""
