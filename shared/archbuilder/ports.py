@@ -142,4 +142,8 @@ class LayoutPlanner(Protocol):
 
     name: str
 
-    def plan(self, brief: Brief) -> PlanResult: ...
+    def plan(self, brief: Brief) -> PlanResult:
+        """The best layout for the brief."""
+
+    def plan_variants(self, brief: Brief) -> list[PlanResult]:
+        """Up to ``brief.options.variants`` layouts, best first."""

@@ -120,3 +120,38 @@ def test_keys_are_stored_only_as_hashes(fn: FlaskClient, runtime: Runtime, tenan
     for raw in (tenant.api_key, created["api_key"]):
         assert raw.encode() not in stored
         assert raw[:12].encode() in stored  # the display prefix is kept
+
+
+def test_scoped_key_may_do_only_its_scopes(fn: FlaskClient, tenant: TenantCredentials) -> None:
+    created = fn.post(
+        "/v1/api-keys",
+        json={"name": "read-only add-in", "role": "architect", "scopes": ["projects:read", "me:read"]},
+        headers=tenant.headers,
+    ).json
+    assert created["scopes"] == ["me:read", "projects:read"]
+    me = fn.get("/v1/me", headers={"X-API-Key": created["api_key"]}).json
+    assert me["scopes"] == ["me:read", "projects:read"]
+    unknown = fn.post("/v1/api-keys", json={"name": "x", "scopes": ["root:all"]}, headers=tenant.headers)
+    assert unknown.status_code == 422
+
+
+def test_rotation_keeps_the_old_key_for_the_overlap_window(
+    fn: FlaskClient, tenant: TenantCredentials
+) -> None:
+    old = fn.post("/v1/api-keys", json={"name": "ci", "role": "architect"}, headers=tenant.headers).json
+    rotated = fn.post(f"/v1/api-keys/{old['id']}/rotate", json={"overlap_hours": 1}, headers=tenant.headers)
+    assert rotated.status_code == 201
+    new = rotated.json
+    assert new["api_key"] != old["api_key"] and new["name"] == "ci" and new["role"] == "architect"
+    assert fn.get("/v1/me", headers={"X-API-Key": new["api_key"]}).status_code == 200
+    assert fn.get("/v1/me", headers={"X-API-Key": old["api_key"]}).status_code == 200  # still in its window
+    keys = {k["id"]: k for k in fn.get("/v1/api-keys", headers=tenant.headers).json["items"]}
+    assert keys[old["id"]]["expires_at"] is not None
+    again = fn.post(f"/v1/api-keys/{old['id']}/rotate", json={}, headers=tenant.headers)
+    assert again.status_code == 409
+    # With no overlap the old key stops at once.
+    second = fn.post(
+        f"/v1/api-keys/{new['id']}/rotate", json={"overlap_hours": 0}, headers=tenant.headers
+    ).json
+    assert fn.get("/v1/me", headers={"X-API-Key": new["api_key"]}).status_code == 401
+    assert fn.get("/v1/me", headers={"X-API-Key": second["api_key"]}).status_code == 200

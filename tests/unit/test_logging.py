@@ -46,3 +46,18 @@ def test_exceptions_are_kept_in_one_line() -> None:
     (line,) = stream.getvalue().splitlines()
     entry = json.loads(line)
     assert entry["severity"] == "ERROR" and "ValueError: boom" in entry["stack_trace"]
+
+
+def test_credentials_are_redacted_wherever_they_appear() -> None:
+    logger, stream = capture()
+    key = "ab_live_" + "k" * 43
+    with bound(correlation_id="c-2"):
+        logger.info(f"using {key}", extra=log_fields(header=f"Bearer {'t' * 40}", openai="sk-" + "a" * 40))
+        try:
+            raise RuntimeError(f"stripe failed with whsec_{'s' * 20}")
+        except RuntimeError:
+            logger.exception("call failed")
+    text = stream.getvalue()
+    for secret in (key, "t" * 40, "a" * 40, "s" * 20):
+        assert secret not in text
+    assert text.count("[REDACTED]") >= 4

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from archbuilder import __version__
 from archbuilder.api.common import new_api
 from archbuilder.domain.project import PageQuery
-from archbuilder.domain.tenancy import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyPublic, Me
+from archbuilder.domain.tenancy import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyPublic, ApiKeyRotate, Me
 from archbuilder.platform.http import Reply, RequestContext
 from archbuilder.runtime import get_runtime
 from archbuilder.services import identity
@@ -68,6 +68,20 @@ def list_api_keys(ctx: RequestContext) -> ApiKeyList:
 )
 def revoke_api_key(ctx: RequestContext, key_id: str) -> ApiKeyPublic:
     return identity.revoke_api_key(get_runtime().store, ctx.principal, key_id)
+
+
+@API.route(
+    "POST",
+    "/v1/api-keys/<key_id>/rotate",
+    summary="Replace an API key: the new key is shown once, the old one works until the overlap ends",
+    body=ApiKeyRotate,
+    response=ApiKeyCreated,
+    status=201,
+    errors=(401, 403, 404, 409, 422),
+)
+def rotate_api_key(ctx: RequestContext, key_id: str) -> Reply:
+    created = identity.rotate_api_key(get_runtime().store, ctx.principal, key_id, ctx.body)
+    return Reply(body=created, status=201)
 
 
 @API.route("GET", "/v1/openapi.json", summary="This API as OpenAPI 3.1", auth=False)

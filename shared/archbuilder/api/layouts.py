@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from archbuilder.api.common import new_api
@@ -18,8 +20,18 @@ from archbuilder.services.layouts import LayoutAccepted, LayoutList
 API = new_api("api_layouts")
 
 
+class VersionQuery(StrictModel):
+    variant: int = Field(default=1, ge=1, le=5)
+
+
 class ExportQuery(StrictModel):
     format: str = Field(default="json", max_length=20)
+    variant: int = Field(default=1, ge=1, le=5)
+
+
+class ComplianceQuery(StrictModel):
+    format: Literal["json", "html"] = "json"
+    variant: int = Field(default=1, ge=1, le=5)
 
 
 @API.route(
@@ -71,26 +83,68 @@ def get_layout(ctx: RequestContext, project_id: str, layout_id: str) -> LayoutPu
 @API.route(
     "GET",
     "/v1/projects/<project_id>/layouts/<layout_id>/versions/<int:version>",
-    summary="One version: the Revit layout payload and planner metadata",
+    summary="One version: the Revit layout payload, planner metadata, compliance summary, variants",
+    query=VersionQuery,
     response=LayoutVersionPublic,
     errors=(404,),
 )
 def get_version(ctx: RequestContext, project_id: str, layout_id: str, version: int) -> LayoutVersionPublic:
-    return layouts.get_version(get_runtime().store, ctx.principal, project_id, layout_id, version)
+    runtime = get_runtime()
+    return layouts.get_version(
+        runtime.store, runtime.blobs, ctx.principal, project_id, layout_id, version, variant=ctx.query.variant
+    )
+
+
+@API.route(
+    "GET",
+    "/v1/projects/<project_id>/layouts/<layout_id>/versions/<int:version>/compliance",
+    summary="The compliance report of a version: format=json, or html for a printable page",
+    query=ComplianceQuery,
+    errors=(404, 422),
+    content_types=("application/json", "text/html"),
+)
+def get_compliance(ctx: RequestContext, project_id: str, layout_id: str, version: int) -> Reply:
+    runtime = get_runtime()
+    report, _ = layouts.version_compliance(
+        runtime.store,
+        runtime.blobs,
+        ctx.principal,
+        project_id,
+        layout_id,
+        version,
+        variant=ctx.query.variant,
+        language=ctx.language,
+    )
+    if ctx.query.format == "html":
+        from archbuilder.compliance import render_report_html
+
+        return Reply(
+            body=render_report_html(report, ctx.language),
+            content_type="text/html; charset=utf-8",
+            headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
+        )
+    return Reply(body=report)
 
 
 @API.route(
     "GET",
     "/v1/projects/<project_id>/layouts/<layout_id>/versions/<int:version>/export",
-    summary="Export a version: format=json (the Revit payload) or dxf",
+    summary="Export a version: format=json (the Revit payload), dxf, svg or ifc",
     query=ExportQuery,
     errors=(404, 422),
-    content_types=("application/json", "application/dxf"),
+    content_types=("application/json", "application/dxf", "image/svg+xml", "application/x-step"),
 )
 def export_version(ctx: RequestContext, project_id: str, layout_id: str, version: int) -> Reply:
     runtime = get_runtime()
     content, content_type, filename = layouts.export_version(
-        runtime.store, runtime.blobs, ctx.principal, project_id, layout_id, version, ctx.query.format
+        runtime.store,
+        runtime.blobs,
+        ctx.principal,
+        project_id,
+        layout_id,
+        version,
+        ctx.query.format,
+        variant=ctx.query.variant,
     )
     return Reply(
         body=content,

@@ -132,6 +132,15 @@ class LayoutVersionSummary(BaseModel):
     gross_area_m2: float
 
 
+class VariantSummary(BaseModel):
+    """One ranked variant of a version (rank 1 is the version's own payload)."""
+
+    rank: int
+    score: float | None = None
+    room_count: int
+    compliance: dict[str, Any] | None = None
+
+
 class LayoutVersionPublic(BaseModel):
     layout_id: str
     project_id: str
@@ -140,6 +149,9 @@ class LayoutVersionPublic(BaseModel):
     source: str
     payload: LayoutPayload
     metadata: dict[str, Any]
+    compliance: dict[str, Any] | None = None  # summary of the report of the version's payload
+    variants: list[VariantSummary] = Field(default_factory=list)
+    variant: int = 1  # which variant ``payload`` is
 
 
 LayoutPublic.model_rebuild()

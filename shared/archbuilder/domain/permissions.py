@@ -1,28 +1,56 @@
-"""Who may do what: the role × action matrix, written once as data."""
+"""Who may do what: the role × action matrix, written once as data.
+
+An action is also an API-key scope: a key created with scopes may do only those actions,
+and never more than its role allows. ``docs/security.md`` renders this table (a test keeps
+the two in agreement).
+"""
 
 from __future__ import annotations
+
+from typing import Protocol
 
 from archbuilder.domain.tenancy import Role
 from archbuilder.platform.errors import PermissionDenied
 
-_ALL = frozenset(Role)
+_EVERYONE = frozenset(Role)
+_ADMINS = frozenset({Role.owner, Role.admin})
 _WRITERS = frozenset({Role.owner, Role.admin, Role.architect})
 _READERS = frozenset({Role.owner, Role.admin, Role.architect, Role.viewer})
 
 PERMISSIONS: dict[str, frozenset[Role]] = {
-    "me:read": _ALL,
-    "api_keys:manage": frozenset({Role.owner, Role.admin}),
+    "me:read": _EVERYONE,
+    "api_keys:manage": _ADMINS,
+    "audit:read": _ADMINS,
     "projects:read": _READERS,
     "projects:write": _WRITERS,
-    "projects:delete": frozenset({Role.owner, Role.admin}),
+    "projects:delete": _ADMINS,
     "layouts:read": _READERS,
     "layouts:write": _WRITERS,
+    "models:read": _READERS,
+    "models:write": _WRITERS,
+    "compliance:run": _READERS,
     "jobs:read": _READERS,
 }
+ACTIONS = tuple(PERMISSIONS)
 
 
-def require(role: str, action: str) -> None:
-    """Raise ``PermissionDenied`` unless ``role`` may do ``action``."""
-    allowed = PERMISSIONS.get(action, frozenset())
-    if role not in {r.value for r in allowed}:
+class Actor(Protocol):
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def scopes(self) -> tuple[str, ...]: ...
+
+
+def allowed(role: str, action: str, scopes: tuple[str, ...] = ()) -> bool:
+    """True if ``role`` may do ``action`` and, when ``scopes`` are set, one of them is ``action``."""
+    if role not in {r.value for r in PERMISSIONS.get(action, frozenset())}:
+        return False
+    return not scopes or action in scopes
+
+
+def require(actor: Actor | str, action: str) -> None:
+    """Raise ``PermissionDenied`` unless the actor's role (and key scopes) allow ``action``."""
+    role, scopes = (actor, ()) if isinstance(actor, str) else (actor.role, actor.scopes)
+    if not allowed(role, action, scopes):
         raise PermissionDenied(role=role, action=action)

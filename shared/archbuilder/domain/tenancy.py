@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from archbuilder.domain.common import DataRegion, Language, RegionCode, StrictModel
 from archbuilder.domain.timestamps import Timestamp
@@ -40,7 +40,24 @@ class Member(BaseModel):
 class ApiKeyCreate(StrictModel):
     name: str = Field(min_length=1, max_length=100)
     role: Role = Role.architect
+    # Limit the key to these actions (see domain/permissions.py); empty = everything the role allows.
+    scopes: list[str] = Field(default_factory=list, max_length=20)
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+
+    @field_validator("scopes")
+    @classmethod
+    def _known_scopes(cls, scopes: list[str]) -> list[str]:
+        from archbuilder.domain.permissions import ACTIONS
+
+        unknown = [s for s in scopes if s not in ACTIONS]
+        if unknown:
+            raise ValueError(f"unknown scopes {unknown}; known: {', '.join(ACTIONS)}")
+        return sorted(set(scopes))
+
+
+class ApiKeyRotate(StrictModel):
+    # How long the old key keeps working after the new one is issued.
+    overlap_hours: float = Field(default=24, ge=0, le=24 * 30)
 
 
 class ApiKey(BaseModel):
@@ -56,6 +73,7 @@ class ApiKey(BaseModel):
     expires_at: Timestamp | None = None
     revoked_at: Timestamp | None = None
     last_used_at: Timestamp | None = None
+    rotated_to: str | None = None  # key_id of the key that replaced this one
 
     def is_active(self, now: datetime) -> bool:
         if self.revoked_at is not None:
@@ -67,6 +85,7 @@ class ApiKeyPublic(BaseModel):
     id: str
     name: str
     role: Role
+    scopes: list[str]
     prefix: str
     created_at: Timestamp
     expires_at: Timestamp | None
@@ -95,3 +114,4 @@ class Me(BaseModel):
     plan: str
     credential: str
     api_key_id: str | None = None
+    scopes: list[str] = Field(default_factory=list)

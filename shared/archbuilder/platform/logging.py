@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -48,6 +49,25 @@ def bound(**keys: str | None) -> Iterator[None]:
         _context.reset(token)
 
 
+# Credentials that must never reach a log line, whatever code wrote it.
+_SECRET_PATTERNS = (
+    re.compile(r"ab_(?:live|test)_[A-Za-z0-9_-]{8,}"),  # our API keys
+    re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]{8,}"),  # ID tokens, OAuth tokens
+    re.compile(r"sk-[A-Za-z0-9_-]{16,}"),  # OpenAI keys
+    re.compile(r"(?:whsec|sk_live|sk_test|rk_live|rk_test)_[A-Za-z0-9]{8,}"),  # Stripe secrets
+    re.compile(r"AIza[0-9A-Za-z_-]{30,}"),  # Google API keys
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
+)
+REDACTED = "[REDACTED]"
+
+
+def redact(text: str) -> str:
+    """``text`` with every credential-shaped substring replaced by ``[REDACTED]``."""
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(REDACTED, text)
+    return text
+
+
 class CloudLoggingFormatter(logging.Formatter):
     """One JSON object per line: severity, message, time, trace and our context keys."""
 
@@ -76,7 +96,8 @@ class CloudLoggingFormatter(logging.Formatter):
             entry.update(extra)
         if record.exc_info:
             entry["stack_trace"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        # Redact the serialised line: covers the message, extra fields and stack traces alike.
+        return redact(json.dumps(entry, default=str, ensure_ascii=False))
 
 
 def configure_logging(level: str = "INFO", gcp_project: str | None = None) -> None:

@@ -30,6 +30,7 @@ from archbuilder.platform.logging import bound, get_logger, log_fields
 from archbuilder.ports import Transaction
 from archbuilder.repositories import TenantPaths
 from archbuilder.runtime import Runtime
+from archbuilder.services.layouts import compliance_summary
 from archbuilder.services.uploads import model_artifact
 
 _OBJECT_NAME = re.compile(
@@ -234,11 +235,7 @@ def _store(runtime: Runtime, target: _Target, upload: Upload, model: BuildingMod
             "schema_name": model.source.schema_name,
             "stats": stats,
             "warnings": model.warnings[:200],
-            "compliance": {
-                "region": report_json.get("region"),
-                "rules_version": report_json.get("rules_version"),
-                "summary": report_json.get("summary"),
-            },
+            "compliance": compliance_summary(report),
             "generation": generation,
         },
     )

@@ -13,13 +13,14 @@ from datetime import timedelta
 
 from archbuilder.domain.common import DataRegion, Language
 from archbuilder.domain.ids import new_id
-from archbuilder.domain.permissions import require
+from archbuilder.domain.permissions import ACTIONS, require
 from archbuilder.domain.tenancy import (
     ApiKey,
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyList,
     ApiKeyPublic,
+    ApiKeyRotate,
     Me,
     Role,
     Tenant,
@@ -47,6 +48,7 @@ class Principal:
     code_region: str
     credential: str
     api_key_id: str | None = None
+    scopes: tuple[str, ...] = ()
 
 
 def hash_key(raw_key: str) -> str:
@@ -74,7 +76,7 @@ def create_tenant(
         language=language,
         created_at=now(),
     )
-    raw_key, key = _key_record(tenant.id, "Owner key", Role.owner, None)
+    raw_key, key = _key_record(tenant.id, "Owner key", Role.owner, None, [])
 
     def write(txn: Transaction) -> None:
         txn.create(f"tenants/{tenant.id}", dump(tenant))
@@ -84,7 +86,9 @@ def create_tenant(
     return tenant, _created(key, raw_key)
 
 
-def _key_record(tenant_id: str, name: str, role: Role, expires_in_days: int | None) -> tuple[str, ApiKey]:
+def _key_record(
+    tenant_id: str, name: str, role: Role, expires_in_days: int | None, scopes: list[str]
+) -> tuple[str, ApiKey]:
     raw_key = _new_raw_key()
     created = now()
     key = ApiKey(
@@ -92,6 +96,7 @@ def _key_record(tenant_id: str, name: str, role: Role, expires_in_days: int | No
         tenant_id=tenant_id,
         name=name,
         role=role,
+        scopes=scopes,
         prefix=raw_key[:_DISPLAY_CHARS],
         created_at=created,
         expires_at=created + timedelta(days=expires_in_days) if expires_in_days else None,
@@ -104,6 +109,7 @@ def _public(key: ApiKey) -> ApiKeyPublic:
         id=key.key_id,
         name=key.name,
         role=key.role,
+        scopes=key.scopes,
         prefix=key.prefix,
         created_at=key.created_at,
         expires_at=key.expires_at,
@@ -144,11 +150,12 @@ def authenticate_api_key(store: DocumentStore, raw_key: str | None) -> Principal
         code_region=tenant.code_region,
         credential="api_key",
         api_key_id=key.key_id,
+        scopes=tuple(key.scopes),
     )
 
 
 def me(store: DocumentStore, principal: Principal) -> Me:
-    require(principal.role, "me:read")
+    require(principal, "me:read")
     snapshot = store.get(f"tenants/{principal.tenant_id}")
     if snapshot is None:
         raise NotFound(resource="tenant", id=principal.tenant_id)
@@ -163,15 +170,20 @@ def me(store: DocumentStore, principal: Principal) -> Me:
         plan=tenant.plan,
         credential=principal.credential,
         api_key_id=principal.api_key_id,
+        scopes=list(principal.scopes),
     )
 
 
 def create_api_key(store: DocumentStore, principal: Principal, request: ApiKeyCreate) -> ApiKeyCreated:
     """A new key for the caller's tenant, never with a higher role than the caller's."""
-    require(principal.role, "api_keys:manage")
+    require(principal, "api_keys:manage")
     if _ROLE_RANK[request.role] > _ROLE_RANK[Role(principal.role)]:
         raise PermissionDenied(role=principal.role, action=f"create a {request.role.value} key")
-    raw_key, key = _key_record(principal.tenant_id, request.name, request.role, request.expires_in_days)
+    if principal.scopes and not set(request.scopes or ACTIONS) <= set(principal.scopes):
+        raise PermissionDenied(role=principal.role, action="create a key with more scopes than its own")
+    raw_key, key = _key_record(
+        principal.tenant_id, request.name, request.role, request.expires_in_days, request.scopes
+    )
     store.create(f"api_keys/{hash_key(raw_key)}", dump(key))
     return _created(key, raw_key)
 
@@ -183,7 +195,7 @@ def _tenant_keys(store: DocumentStore, tenant_id: str) -> Query:
 def list_api_keys(
     store: DocumentStore, principal: Principal, *, page_size: int, page_token: str | None
 ) -> ApiKeyList:
-    require(principal.role, "api_keys:manage")
+    require(principal, "api_keys:manage")
     # Keys live in one top-level collection; page over this tenant's only.
     rows = store.query(_tenant_keys(store, principal.tenant_id))
     keys = sorted((ApiKey.model_validate(r.data) for r in rows), key=lambda k: (k.created_at, k.key_id))
@@ -200,7 +212,7 @@ def list_api_keys(
 
 def revoke_api_key(store: DocumentStore, principal: Principal, key_id: str) -> ApiKeyPublic:
     """Revoke a key of the caller's tenant; the last active owner key cannot be revoked."""
-    require(principal.role, "api_keys:manage")
+    require(principal, "api_keys:manage")
     rows = store.query(_tenant_keys(store, principal.tenant_id))
     found = [r for r in rows if r.data.get("key_id") == key_id]
     if not found:
@@ -221,3 +233,40 @@ def revoke_api_key(store: DocumentStore, principal: Principal, key_id: str) -> A
             raise Conflict(code="LAST_OWNER_KEY")
     store.update(found[0].path, {"revoked_at": format_timestamp(moment)})
     return _public(target.model_copy(update={"revoked_at": moment}))
+
+
+def _find_key(store: DocumentStore, tenant_id: str, key_id: str) -> tuple[str, ApiKey, list[ApiKey]]:
+    """(document path, key, all keys of the tenant) for a key id of this tenant; ``NotFound`` otherwise."""
+    rows = store.query(_tenant_keys(store, tenant_id))
+    keys = [ApiKey.model_validate(r.data) for r in rows]
+    for row, key in zip(rows, keys, strict=True):
+        if key.key_id == key_id:
+            return row.path, key, keys
+    raise NotFound(resource="api_key", id=key_id[:64])
+
+
+def rotate_api_key(
+    store: DocumentStore, principal: Principal, key_id: str, request: ApiKeyRotate
+) -> ApiKeyCreated:
+    """Issue a replacement key (shown once); the old key keeps working for the overlap window."""
+    require(principal, "api_keys:manage")
+    path, old, _ = _find_key(store, principal.tenant_id, key_id)
+    moment = now()
+    if not old.is_active(moment):
+        raise Conflict(code="API_KEY_NOT_ACTIVE")
+    if _ROLE_RANK[old.role] > _ROLE_RANK[Role(principal.role)]:
+        raise PermissionDenied(role=principal.role, action=f"rotate a {old.role.value} key")
+    raw_key, new = _key_record(principal.tenant_id, old.name, old.role, None, list(old.scopes))
+    new = new.model_copy(update={"expires_at": old.expires_at})
+    ends = moment + timedelta(hours=request.overlap_hours)
+    old_expiry = min(ends, old.expires_at) if old.expires_at else ends
+
+    def write(txn: Transaction) -> None:
+        current = txn.get(path)
+        if current is None or current.data.get("rotated_to"):
+            raise Conflict(code="API_KEY_ALREADY_ROTATED")
+        txn.create(f"api_keys/{hash_key(raw_key)}", dump(new))
+        txn.update(path, {"expires_at": format_timestamp(old_expiry), "rotated_to": new.key_id})
+
+    store.transaction(write)
+    return _created(new, raw_key)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -24,7 +25,7 @@ from archbuilder.domain.permissions import require
 from archbuilder.domain.project import Project
 from archbuilder.domain.timestamps import format_timestamp, now
 from archbuilder.layout.programme import check_programme_fits
-from archbuilder.platform.errors import BadRequest, Conflict, Unprocessable
+from archbuilder.platform.errors import BadRequest, Conflict, NotFound, Unprocessable
 from archbuilder.platform.i18n import translate, translate_stage
 from archbuilder.platform.logging import get_logger, log_fields
 from archbuilder.platform.paging import page
@@ -33,7 +34,7 @@ from archbuilder.repositories import TenantPaths, dump, load
 from archbuilder.services.identity import Principal
 
 LAYOUT_REQUESTS_TOPIC = "layout-requests"
-EXPORT_FORMATS = ("json", "dxf")
+EXPORT_FORMATS = ("json", "dxf", "svg", "ifc")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _log = get_logger("archbuilder.layouts")
 
@@ -80,7 +81,7 @@ def submit_layout(
     for fit before anything is written. With an ``Idempotency-Key`` the same request
     answers the same ids; the same key with another body is a conflict.
     """
-    require(principal.role, "layouts:write")
+    require(principal, "layouts:write")
     paths = TenantPaths(principal.tenant_id)
     project = load(store, paths.project(project_id), Project, resource="project", resource_id=project_id)
     resolved = brief.resolved(project.code_region, Language(project.language))
@@ -184,7 +185,7 @@ def _version_summaries(store: DocumentStore, collection: str) -> list[LayoutVers
 
 
 def get_layout(store: DocumentStore, principal: Principal, project_id: str, layout_id: str) -> LayoutPublic:
-    require(principal.role, "layouts:read")
+    require(principal, "layouts:read")
     paths = TenantPaths(principal.tenant_id)
     layout = load(
         store, paths.layout(project_id, layout_id), LayoutPublic, resource="layout", resource_id=layout_id
@@ -196,7 +197,7 @@ def get_layout(store: DocumentStore, principal: Principal, project_id: str, layo
 def list_layouts(
     store: DocumentStore, principal: Principal, project_id: str, *, page_size: int, page_token: str | None
 ) -> LayoutList:
-    require(principal.role, "layouts:read")
+    require(principal, "layouts:read")
     paths = TenantPaths(principal.tenant_id)
     load(store, paths.project(project_id), Project, resource="project", resource_id=project_id)
     rows, token = page(
@@ -211,19 +212,53 @@ def list_layouts(
 
 
 def get_version(
-    store: DocumentStore, principal: Principal, project_id: str, layout_id: str, version: int
+    store: DocumentStore,
+    blobs: BlobStore,
+    principal: Principal,
+    project_id: str,
+    layout_id: str,
+    version: int,
+    *,
+    variant: int = 1,
 ) -> LayoutVersionPublic:
-    require(principal.role, "layouts:read")
+    """One version; with ``variant`` > 1 its payload is that ranked variant's."""
+    require(principal, "layouts:read")
     paths = TenantPaths(principal.tenant_id)
     # The layout is read first so that a missing layout and a missing version answer differently.
     load(store, paths.layout(project_id, layout_id), LayoutPublic, resource="layout", resource_id=layout_id)
-    return load(
+    record = load(
         store,
         paths.version(project_id, layout_id, version),
         LayoutVersionPublic,
         resource="version",
         resource_id=str(version),
     )
+    if variant == 1:
+        return record
+    if not 1 <= variant <= len(record.variants):
+        raise NotFound(resource="variant", id=str(variant))
+    raw = blobs.get(f"{_version_folder(paths, project_id, layout_id, version)}/variants/{variant}.json")
+    if raw is None:
+        raise NotFound(resource="variant", id=str(variant))
+    return record.model_copy(
+        update={
+            "payload": LayoutPayload.model_validate_json(raw),
+            "compliance": record.variants[variant - 1].compliance,
+            "variant": variant,
+        }
+    )
+
+
+def _version_folder(paths: TenantPaths, project_id: str, layout_id: str, version: int) -> str:
+    return artifact_name(paths, project_id, layout_id, version, "json").rsplit("/", 1)[0]
+
+
+_CONTENT_TYPES = {
+    "json": "application/json",
+    "dxf": "application/dxf",
+    "svg": "image/svg+xml",
+    "ifc": "application/x-step",
+}
 
 
 def export_version(
@@ -234,33 +269,98 @@ def export_version(
     layout_id: str,
     version: int,
     fmt: str,
+    *,
+    variant: int = 1,
 ) -> tuple[bytes, str, str]:
-    """The version in ``fmt``: (content, content type, file name)."""
+    """The version in ``fmt``: (content, content type, file name). Rendered once, then kept."""
     if fmt not in EXPORT_FORMATS:
         raise Unprocessable(code="UNSUPPORTED_EXPORT_FORMAT", format=fmt[:20], supported=list(EXPORT_FORMATS))
-    record = get_version(store, principal, project_id, layout_id, version)
-    filename = f"{layout_id}-v{version}.{fmt}"
+    record = get_version(store, blobs, principal, project_id, layout_id, version, variant=variant)
+    suffix = "" if variant == 1 else f"-variant{variant}"
+    filename = f"{layout_id}-v{version}{suffix}.{fmt}"
     if fmt == "json":
-        return record.payload.model_dump_json().encode(), "application/json", filename
-    stored = blobs.get(artifact_name(TenantPaths(principal.tenant_id), project_id, layout_id, version, fmt))
+        return record.payload.model_dump_json().encode(), _CONTENT_TYPES[fmt], filename
+    paths = TenantPaths(principal.tenant_id)
+    name = (
+        artifact_name(paths, project_id, layout_id, version, fmt)
+        if variant == 1
+        else f"{_version_folder(paths, project_id, layout_id, version)}/variants/{variant}.{fmt}"
+    )
+    stored = blobs.get(name)
     if stored is None:
-        stored = render_artifact(record.payload, fmt)
-    return stored, "application/dxf", filename
+        stored = render_artifact(record.payload, fmt, project_name=layout_id)
+        blobs.put(name, stored, content_type=_CONTENT_TYPES[fmt])
+    return stored, _CONTENT_TYPES[fmt], filename
 
 
-def render_artifact(payload: LayoutPayload, fmt: str) -> bytes:
-    """Render an export file for a payload (DXF; IFC comes with the CAD issue)."""
+def render_artifact(payload: LayoutPayload, fmt: str, *, project_name: str = "ArchBuilder layout") -> bytes:
+    """Render an export file for a payload."""
     if fmt == "dxf":
         from archbuilder.cad.dxf_export import layout_to_dxf
 
         return layout_to_dxf(payload)
+    if fmt == "svg":
+        from archbuilder.cad.svg_export import layout_to_svg
+
+        return layout_to_svg(payload).encode("utf-8")
+    if fmt == "ifc":
+        from archbuilder.cad.ifc_export import layout_to_ifc
+
+        return layout_to_ifc(payload, project_name=project_name)
     if fmt == "json":
         return payload.model_dump_json().encode()
     raise Unprocessable(code="UNSUPPORTED_EXPORT_FORMAT", format=fmt, supported=list(EXPORT_FORMATS))
 
 
+def version_compliance(
+    store: DocumentStore,
+    blobs: BlobStore,
+    principal: Principal,
+    project_id: str,
+    layout_id: str,
+    version: int,
+    *,
+    variant: int,
+    language: str,
+) -> tuple[Any, str]:
+    """The compliance report of a version (variant) in ``language``, and the code region."""
+    from archbuilder.compliance import check_model, layout_to_model
+
+    record = get_version(store, blobs, principal, project_id, layout_id, version, variant=variant)
+    layout = load(
+        store,
+        TenantPaths(principal.tenant_id).layout(project_id, layout_id),
+        LayoutPublic,
+        resource="layout",
+        resource_id=layout_id,
+    )
+    brief = layout.brief
+    assert brief.region is not None
+    if language == brief.language:
+        # The report stored when the version was made: the audit record, with its rules version.
+        folder = _version_folder(TenantPaths(principal.tenant_id), project_id, layout_id, version)
+        stored = blobs.get(f"{folder}/compliance-{variant}.json")
+        if stored is not None:
+            from archbuilder.compliance import ComplianceReport
+
+            return ComplianceReport.model_validate_json(stored), brief.region
+    # In another language the report is made again: checking is fast and deterministic.
+    report = check_model(layout_to_model(record.payload, brief), region=brief.region, language=language)
+    return report, brief.region
+
+
+def compliance_summary(report: BaseModel) -> dict[str, Any]:
+    """What a version or model keeps of its compliance report: region, rules version, counts."""
+    data = report.model_dump(mode="json")
+    return {
+        "region": data.get("region"),
+        "rules_version": data.get("rules_version"),
+        "summary": data.get("summary"),
+    }
+
+
 def get_job(store: DocumentStore, principal: Principal, job_id: str, language: str) -> JobPublic:
-    require(principal.role, "jobs:read")
+    require(principal, "jobs:read")
     job = load(store, TenantPaths(principal.tenant_id).job(job_id), Job, resource="job", resource_id=job_id)
     return job_public(job, language)
 

@@ -15,7 +15,7 @@ from archbuilder.services.identity import Principal
 
 def create_project(store: DocumentStore, principal: Principal, request: ProjectCreate) -> Project:
     """A new project; region and language default to the tenant's."""
-    require(principal.role, "projects:write")
+    require(principal, "projects:write")
     moment = now()
     project = Project(
         id=new_id("prj"),
@@ -32,7 +32,7 @@ def create_project(store: DocumentStore, principal: Principal, request: ProjectC
 
 
 def get_project(store: DocumentStore, principal: Principal, project_id: str) -> Project:
-    require(principal.role, "projects:read")
+    require(principal, "projects:read")
     path = TenantPaths(principal.tenant_id).project(project_id)
     return load(store, path, Project, resource="project", resource_id=project_id)
 
@@ -40,7 +40,7 @@ def get_project(store: DocumentStore, principal: Principal, project_id: str) -> 
 def list_projects(
     store: DocumentStore, principal: Principal, *, page_size: int, page_token: str | None
 ) -> ProjectList:
-    require(principal.role, "projects:read")
+    require(principal, "projects:read")
     rows, token = page(
         store,
         TenantPaths(principal.tenant_id).projects(),
@@ -55,7 +55,7 @@ def list_projects(
 def update_project(
     store: DocumentStore, principal: Principal, project_id: str, request: ProjectUpdate
 ) -> Project:
-    require(principal.role, "projects:write")
+    require(principal, "projects:write")
     path = TenantPaths(principal.tenant_id).project(project_id)
     changes = request.model_dump(mode="json", exclude_unset=True)
 
@@ -77,7 +77,7 @@ def update_project(
 
 def delete_project(store: DocumentStore, blobs: BlobStore, principal: Principal, project_id: str) -> None:
     """Delete a project with its layouts, versions and stored files."""
-    require(principal.role, "projects:delete")
+    require(principal, "projects:delete")
     get_project(store, principal, project_id)
     paths = TenantPaths(principal.tenant_id)
     for name in blobs.list(paths.blob_prefix(project_id) + "/"):

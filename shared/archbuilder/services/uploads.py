@@ -46,7 +46,7 @@ def create_upload(
     url_ttl_s: int,
 ) -> UploadCreated:
     """Record an upload (with its model and job) and sign a URL for the file."""
-    require(principal.role, "projects:write")
+    require(principal, "models:write")
     if request.size_bytes > max_upload_bytes:
         raise ArchBuilderError(
             code="UPLOAD_TOO_LARGE", status=413, size_bytes=request.size_bytes, limit_bytes=max_upload_bytes
@@ -120,7 +120,7 @@ def get_model(
     language: str,
 ) -> ModelPublic:
     """An ingested model with its spaces, elements, warnings and compliance summary."""
-    require(principal.role, "projects:read")
+    require(principal, "models:read")
     paths = TenantPaths(principal.tenant_id)
     record = load(
         store, paths.model(project_id, model_id), ModelRecord, resource="model", resource_id=model_id
