@@ -10,7 +10,8 @@ from archbuilder.domain.project import PageQuery
 from archbuilder.domain.tenancy import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyPublic, ApiKeyRotate, Me
 from archbuilder.platform.http import Reply, RequestContext
 from archbuilder.runtime import get_runtime
-from archbuilder.services import identity
+from archbuilder.services import audit, identity
+from archbuilder.services.audit import AuditPage, AuditQuery
 
 API = new_api("api_identity")
 
@@ -82,6 +83,18 @@ def revoke_api_key(ctx: RequestContext, key_id: str) -> ApiKeyPublic:
 def rotate_api_key(ctx: RequestContext, key_id: str) -> Reply:
     created = identity.rotate_api_key(get_runtime().store, ctx.principal, key_id, ctx.body)
     return Reply(body=created, status=201)
+
+
+@API.route(
+    "GET",
+    "/v1/audit-log",
+    summary="The tenant's audit log, newest first (owners and admins)",
+    query=AuditQuery,
+    response=AuditPage,
+    errors=(401, 403, 422),
+)
+def audit_log(ctx: RequestContext) -> AuditPage:
+    return audit.list_entries(get_runtime().store, ctx.principal, ctx.query)
 
 
 @API.route("GET", "/v1/openapi.json", summary="This API as OpenAPI 3.1", auth=False)

@@ -20,6 +20,8 @@ class ArchBuilderError(Exception):
         self.code = code or type(self).code
         self.status = status or type(self).status
         self.params: dict[str, Any] = params
+        # Extra response headers for this error (Retry-After on a 429, for instance).
+        self.headers: dict[str, str] = {}
         super().__init__(f"{self.code} {params}" if params else self.code)
 
 

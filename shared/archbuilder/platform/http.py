@@ -59,6 +59,10 @@ class Principal(Protocol):
 
 
 Authenticator = Callable[[Request], Principal]
+# Called after authentication; returns headers for the response, raises to refuse (429).
+RateLimiter = Callable[[Any], dict[str, str]]
+# Called once per request that an authenticated caller made: (context, route name, status).
+Auditor = Callable[["RequestContext", str, int], None]
 
 
 @dataclass
@@ -79,6 +83,8 @@ class RequestContext:
     principal: Any = None
     body: Any = None
     query: Any = None
+    route_name: str | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def idempotency_key(self) -> str | None:
@@ -111,12 +117,16 @@ class Api:
         name: str,
         *,
         authenticate: Authenticator | None = None,
+        rate_limit: RateLimiter | None = None,
+        audit: Auditor | None = None,
         default_language: Callable[[], str] = lambda: "en",
         max_body_bytes: Callable[[], int] = lambda: 1_000_000,
     ) -> None:
         self.name = name
         self.routes: list[Route] = []
         self._authenticate = authenticate
+        self._rate_limit = rate_limit
+        self._audit = audit
         self._default_language = default_language
         self._max_body_bytes = max_body_bytes
         self._map = Map(strict_slashes=False, merge_slashes=False)
@@ -161,7 +171,9 @@ class Api:
             except Exception:
                 _log.exception("unhandled error", extra=log_fields(path=request.path))
                 response = self._error_response(ctx, ArchBuilderError())
+            response.headers.update(ctx.response_headers)
             response.headers["X-Correlation-ID"] = correlation_id
+            self._record(ctx, response.status_code)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             response.headers.setdefault("Cache-Control", "no-store")
@@ -179,6 +191,17 @@ class Api:
             )
             return response
 
+    def _record(self, ctx: RequestContext, status: int) -> None:
+        """Audit changes and refusals made by an authenticated caller; never fails the request."""
+        if self._audit is None or ctx.principal is None or ctx.route_name is None:
+            return
+        if ctx.request.method in ("GET", "HEAD") and status not in (403, 429):
+            return
+        try:
+            self._audit(ctx, ctx.route_name, status)
+        except Exception:
+            _log.exception("audit entry not written", extra=log_fields(route=ctx.route_name))
+
     def _dispatch(self, ctx: RequestContext) -> Response:
         request = ctx.request
         adapter = self._map.bind("localhost", path_info=request.path, url_scheme="https")
@@ -191,12 +214,15 @@ class Api:
         except WerkzeugNotFound as exc:
             raise NotFound(code="ROUTE_NOT_FOUND", method=request.method, path=request.path) from exc
         route = self.routes[index]
+        ctx.route_name = route.handler.__name__
         if route.auth:
             if self._authenticate is None:
                 raise ArchBuilderError()
             ctx.principal = self._authenticate(request)
             # The tenant's language applies when the caller did not ask for one.
             ctx.language = negotiate(request.headers.get("Accept-Language"), ctx.principal.language)
+            if self._rate_limit is not None:
+                ctx.response_headers.update(self._rate_limit(ctx.principal))
         if route.query is not None:
             ctx.query = _validated(route.query, dict(request.args.items()), location="query")
         if route.body is not None:
@@ -214,9 +240,15 @@ class Api:
         if len(raw) > limit:
             raise ArchBuilderError(code="PAYLOAD_TOO_LARGE", status=413, limit_bytes=limit)
         try:
-            return json.loads(raw or b"null")
+            body = json.loads(raw or b"null")
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise BadRequest(code="INVALID_JSON") from exc
+        except RecursionError as exc:
+            raise BadRequest(
+                code="JSON_TOO_COMPLEX", max_depth=MAX_JSON_DEPTH, max_items=MAX_JSON_ITEMS
+            ) from exc
+        _check_shape(body)
+        return body
 
     def _error_response(self, ctx: RequestContext, exc: ArchBuilderError) -> Response:
         if exc.status >= 500:
@@ -233,8 +265,26 @@ class Api:
             }
         }
         response = _json_response(body, exc.status)
+        response.headers.update(exc.headers)
         response.headers["Content-Language"] = ctx.language
         return response
+
+
+MAX_JSON_DEPTH = 32
+MAX_JSON_ITEMS = 10_000
+
+
+def _check_shape(body: Any) -> None:
+    """Refuse bodies nested deeper than ``MAX_JSON_DEPTH`` or with an array or object
+    of more than ``MAX_JSON_ITEMS`` members, before any model looks at them."""
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH or len(value) > MAX_JSON_ITEMS:
+                raise BadRequest(code="JSON_TOO_COMPLEX", max_depth=MAX_JSON_DEPTH, max_items=MAX_JSON_ITEMS)
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
 
 
 def _validated(model: type[BaseModel], data: Any, *, location: str) -> BaseModel:

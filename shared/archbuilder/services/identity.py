@@ -49,6 +49,7 @@ class Principal:
     credential: str
     api_key_id: str | None = None
     scopes: tuple[str, ...] = ()
+    plan: str = "free"
 
 
 def hash_key(raw_key: str) -> str:
@@ -151,6 +152,7 @@ def authenticate_api_key(store: DocumentStore, raw_key: str | None) -> Principal
         credential="api_key",
         api_key_id=key.key_id,
         scopes=tuple(key.scopes),
+        plan=tenant.plan,
     )
 
 

@@ -1,0 +1,140 @@
+"""Rate limits, the audit log, and tenant isolation over every route of the OpenAPI document."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from archbuilder.api.openapi import build_openapi
+from archbuilder.runtime import Runtime
+from tests.conftest import TenantCredentials, drain
+from tests.functional.test_api_layouts import BRIEF
+
+# A valid body for every route that takes one, by operationId. A new route with a body
+# and no sample here fails test_every_route_with_ids_hides_other_tenants_resources.
+SAMPLE_BODIES: dict[str, Any] = {
+    "update_project": {"name": "renamed"},
+    "submit_layout": BRIEF,
+    "create_upload": {"filename": "plan.ifc", "size_bytes": 10, "sha256": "0" * 64},
+    "rotate_api_key": {},
+    "create_project": {"name": "x"},
+    "create_api_key": {"name": "x"},
+}
+
+
+def test_rate_limit_answers_429_with_retry_after(client: FlaskClient, tenant: TenantCredentials) -> None:
+    first = client.get("/v1/me", headers=tenant.headers)
+    limit = int(first.headers["RateLimit-Limit"])
+    assert int(first.headers["RateLimit-Remaining"]) == limit - 1
+    statuses = [client.get("/v1/me", headers=tenant.headers).status_code for _ in range(limit)]
+    assert statuses[: limit - 1] == [200] * (limit - 1)
+    refused = client.get("/v1/me", headers=tenant.headers | {"Accept-Language": "tr"})
+    assert refused.status_code == 429
+    assert (
+        refused.json["error"]["code"] == "RATE_LIMITED"
+        and "Çok fazla istek" in refused.json["error"]["message"]
+    )
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["RateLimit-Remaining"] == "0"
+
+
+def test_changes_and_refusals_are_audited(client: FlaskClient, tenant: TenantCredentials) -> None:
+    project = client.post(
+        "/v1/projects",
+        json={"name": "Audited"},
+        headers=tenant.headers,
+        environ_base={"REMOTE_ADDR": "203.0.113.7"},
+    ).json
+    client.patch(f"/v1/projects/{project['id']}", json={"name": "B"}, headers=tenant.headers)
+    viewer = client.post("/v1/api-keys", json={"name": "v", "role": "viewer"}, headers=tenant.headers).json
+    denied = client.delete(f"/v1/projects/{project['id']}", headers={"X-API-Key": viewer["api_key"]})
+    assert denied.status_code == 403
+    assert client.get("/v1/audit-log", headers={"X-API-Key": viewer["api_key"]}).status_code == 403
+
+    log = client.get("/v1/audit-log", headers=tenant.headers).json["items"]
+    actions = [e["action"] for e in log]
+    assert actions[:4] == ["audit_log", "delete_project", "create_api_key", "update_project"] or (
+        {"create_project", "update_project", "create_api_key", "delete_project"} <= set(actions)
+    )
+    created = next(e for e in log if e["action"] == "create_project")
+    assert created["outcome"] == "success" and created["source_ip"] == "203.0.113.7"
+    assert created["resource"] == "/v1/projects" and created["actor"].startswith("api_key:key_")
+    refusal = next(e for e in log if e["action"] == "delete_project")
+    assert refusal["outcome"] == "denied" and refusal["status"] == 403
+    only = client.get("/v1/audit-log", query_string={"action": "update_project"}, headers=tenant.headers).json
+    assert [e["action"] for e in only["items"]] == ["update_project"]
+    first_page = client.get("/v1/audit-log", query_string={"page_size": 2}, headers=tenant.headers).json
+    second_page = client.get(
+        "/v1/audit-log",
+        query_string={"page_size": 2, "page_token": first_page["next_page_token"]},
+        headers=tenant.headers,
+    ).json
+    assert not {e["id"] for e in first_page["items"]} & {e["id"] for e in second_page["items"]}
+
+
+def _resources_of(client: FlaskClient, runtime: Runtime, tenant: TenantCredentials) -> dict[str, str]:
+    project_id = client.post("/v1/projects", json={"name": "A's"}, headers=tenant.headers).json["id"]
+    accepted = client.post(f"/v1/projects/{project_id}/layouts", json=BRIEF, headers=tenant.headers).json
+    upload = client.post(
+        f"/v1/projects/{project_id}/uploads", json=SAMPLE_BODIES["create_upload"], headers=tenant.headers
+    ).json
+    key = client.post("/v1/api-keys", json={"name": "k"}, headers=tenant.headers).json
+    drain(runtime)
+    return {
+        "project_id": project_id,
+        "layout_id": accepted["layout_id"],
+        "job_id": accepted["job_id"],
+        "version": "1",
+        "model_id": upload["model_id"],
+        "key_id": key["id"],
+    }
+
+
+def test_every_route_with_ids_hides_other_tenants_resources(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, other_tenant: TenantCredentials
+) -> None:
+    ids = _resources_of(client, runtime, tenant)
+    checked = 0
+    for path, operations in build_openapi()["paths"].items():
+        names = re.findall(r"{(\w+)}", path)
+        if not names:
+            continue
+        for method, operation in operations.items():
+            if "security" not in operation:
+                continue
+            assert all(n in ids for n in names), f"no sample id for {path}: add one to _resources_of"
+            url = path.format(**ids)
+            body = None
+            if "requestBody" in operation:
+                assert operation["operationId"] in SAMPLE_BODIES, (
+                    f"add a sample body for {operation['operationId']}"
+                )
+                body = SAMPLE_BODIES[operation["operationId"]]
+            response = client.open(url, method=method.upper(), json=body, headers=other_tenant.headers)
+            assert response.status_code == 404, (
+                f"{method.upper()} {url} answered {response.status_code} to another tenant"
+            )
+            checked += 1
+    assert checked >= 12
+    # Nothing of tenant A changed.
+    assert client.get(f"/v1/projects/{ids['project_id']}", headers=tenant.headers).json["name"] == "A's"
+    assert client.get(f"/v1/jobs/{ids['job_id']}", headers=tenant.headers).json["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"a":' * 40 + "1" + "}" * 40,
+        "[" * 5000 + "]" * 5000,
+        '{"name": "x", "tags": [' + ",".join(["1"] * 10_001) + "]}",
+    ],
+)
+def test_deeply_nested_or_huge_json_is_refused(
+    client: FlaskClient, tenant: TenantCredentials, body: str
+) -> None:
+    response = client.post("/v1/projects", data=body, content_type="application/json", headers=tenant.headers)
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "JSON_TOO_COMPLEX"
