@@ -16,6 +16,7 @@ from archbuilder.layout.programme import (
     MIN_ROOM_AREA_M2,
     check_programme_fits,
     expand_programme,
+    net_interior_area_m2,
 )
 from archbuilder.layout.spine_planner import SpinePlanner
 from archbuilder.layout.validation import validate_layout
@@ -127,7 +128,7 @@ def test_apartment_in_a_rectangle_places_every_room() -> None:
     assert names == ["Salon", "Mutfak", "Yatak Odası 1", "Yatak Odası 2", "Banyo", "WC", "Hol"]
     assert [r.number for r in result.payload.rooms] == ["101", "102", "103", "104", "105", "106", "107"]
     meta = result.metadata
-    assert meta["planner"] == "spine-v1"
+    assert meta["planner"] == "spine-v2"
     assert meta["solve_ms"] > 0
     assert [m["id"] for m in meta["rooms"]] == [r.id for r in result.payload.rooms]
     assert {"assumptions", "warnings"} <= set(meta)
@@ -256,6 +257,99 @@ def test_generated_rectangles_are_valid_whenever_the_programme_fits(width: int, 
             check_programme_fits(brief)
         except Unprocessable:
             continue
-        assert_sound(brief, plan(brief))
+        try:
+            result = plan(brief)
+        except Unprocessable as refused:
+            # Only a tight programme may be refused after the pre-check passed.
+            assert refused.code == "PROGRAMME_DOES_NOT_FIT"
+            assert sum(r.min_area_m2 for r in expand_programme(brief)) > 0.85 * net_interior_area_m2(brief)
+            continue
+        assert_sound(brief, result)
         planned += 1
     assert planned > 0
+
+
+def test_region_minimums_hold_in_every_region() -> None:
+    """Narrow sides, areas and glazing measured here, against the region data."""
+    from archbuilder.layout.room_minimums import room_minimums
+    from archbuilder.layout.validation import narrow_side_mm, validate_rules
+
+    for region in ("TR", "DE-BY", "FR", "ES-CT", "US"):
+        brief = make_brief({"width_mm": 12000, "depth_mm": 9000}, APARTMENT).model_copy(
+            update={"region": region}
+        )
+        payload = plan(brief).payload
+        assert validate_rules(payload, region, brief.building_type) == []
+        rules = room_minimums(region, brief.building_type)
+        for room in payload.rooms:
+            rule = rules[room.type]
+            outline = Polygon([(p.x, p.y) for p in room.boundary])
+            if rule.narrow_side_mm:
+                assert narrow_side_mm(outline) >= rule.narrow_side_mm - 1, (region, room.name)
+            if rule.glazing_ratio:
+                glazed = sum(n.width_mm * n.height_mm for n in payload.windows if n.room_id == room.id)
+                assert glazed / outline.area >= rule.glazing_ratio, (region, room.name)
+
+
+def test_turkish_living_room_narrow_side_is_refused_precisely() -> None:
+    brief = make_brief({"width_mm": 3300, "depth_mm": 20000}, [{"type": "living_room"}])
+    with pytest.raises(Unprocessable) as refused:
+        check_programme_fits(brief)
+    assert refused.value.code == "ROOM_DIMENSION_DOES_NOT_FIT"
+    assert refused.value.params["min_narrow_side_mm"] == 3000
+    assert refused.value.params["available_mm"] < 3000
+
+
+def test_must_adjacency_is_met_with_a_door_and_unknown_rooms_are_refused() -> None:
+    wishes = [
+        {"a": "kitchen", "b": "Salon", "kind": "must"},
+        {"a": "bathroom", "b": "wc", "kind": "prefer"},
+        {"a": "kitchen", "b": "bedroom", "kind": "avoid"},
+    ]
+    brief = make_brief({"width_mm": 12000, "depth_mm": 9000}, APARTMENT, adjacency=wishes)
+    result = plan(brief)
+    assert_sound(brief, result)
+    met = {(w["a"], w["b"]): w["met"] for w in result.metadata["adjacency"]}
+    assert met[("kitchen", "Salon")] is True
+    door_pairs = {frozenset(d.connects) for d in result.payload.doors}
+    assert frozenset(("R1", "R2")) in door_pairs  # Salon R1, kitchen R2
+    missing = make_brief(
+        {"width_mm": 12000, "depth_mm": 9000},
+        APARTMENT,
+        adjacency=[{"a": "kitchen", "b": "office", "kind": "must"}],
+    )
+    with pytest.raises(Unprocessable) as refused:
+        check_programme_fits(missing)
+    assert refused.value.code == "ADJACENCY_IMPOSSIBLE"
+
+
+def test_impossible_must_adjacency_is_refused_by_the_planner() -> None:
+    # In a one-row strip a room has two neighbours at most: it cannot touch three bedrooms.
+    rooms = [{"type": "living_room", "name": "Salon", "target_area_m2": 16}] + [
+        {"type": "bedroom", "name": name, "target_area_m2": 10} for name in ("A", "B", "C")
+    ]
+    wishes = [{"a": "Salon", "b": name, "kind": "must"} for name in ("A", "B", "C")]
+    brief = make_brief({"width_mm": 24000, "depth_mm": 4000}, rooms, adjacency=wishes)
+    check_programme_fits(brief)
+    with pytest.raises(Unprocessable) as refused:
+        plan(brief)
+    assert refused.value.code == "ADJACENCY_IMPOSSIBLE"
+    assert refused.value.params["a"] == "Salon"
+
+
+def test_variants_are_distinct_ranked_and_deterministic() -> None:
+    brief = make_brief(polygon_footprint(L_SHAPE), APARTMENT, options={"variants": 3, "seed": 3})
+    variants = SpinePlanner().plan_variants(brief)
+    assert 1 <= len(variants) <= 3
+    assert [v.metadata["variant_rank"] for v in variants] == list(range(1, len(variants) + 1))
+    scores = [v.metadata["score"] for v in variants]
+    assert scores == sorted(scores)
+    outlines = {tuple((p.x, p.y) for r in v.payload.rooms for p in r.boundary) for v in variants}
+    assert len(outlines) == len(variants)
+    for v in variants:
+        assert_sound(brief, v)
+    again = SpinePlanner().plan_variants(brief)
+    assert [v.payload for v in again] == [v.payload for v in variants]
+    meta = variants[0].metadata
+    assert {"score_parts", "rules_applied", "adjacency", "mean_area_error_pct"} <= set(meta)
+    assert any(rule["id"] == "TR-PAIY-29-BED" for rule in meta["rules_applied"])

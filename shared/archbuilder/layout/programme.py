@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from shapely.geometry import Polygon
 
-from archbuilder.domain.brief import Brief, RoomType
+from archbuilder.domain.brief import AdjacencyKind, Brief, RoomType
 from archbuilder.domain.common import Language
+from archbuilder.layout.room_minimums import RoomMinimum, room_minimums
 from archbuilder.platform.errors import Unprocessable
 
 MIN_ROOM_AREA_M2 = 5.0
@@ -137,6 +138,26 @@ DEFAULT_NAMES: dict[Language, dict[RoomType, str]] = {
 }
 
 
+# Narrowest net width the planner gives a room, on top of the region's narrow side:
+# furniture needs it even where no rule asks for it.
+PLANNER_MIN_WIDTH_MM: dict[RoomType, float] = {
+    RoomType.living_room: 2000.0,
+    RoomType.dining_room: 2000.0,
+    RoomType.kitchen: 1800.0,
+    RoomType.bedroom: 2000.0,
+    RoomType.office: 2000.0,
+    RoomType.meeting_room: 2000.0,
+    RoomType.reception: 2000.0,
+    RoomType.bathroom: 1500.0,
+    RoomType.wc: 1200.0,
+    RoomType.laundry: 1200.0,
+    RoomType.storage: 1200.0,
+    RoomType.technical: 1200.0,
+    RoomType.hall: 1200.0,
+    RoomType.corridor: 1200.0,
+}
+
+
 @dataclass(frozen=True)
 class PlannedRoom:
     key: str
@@ -144,6 +165,15 @@ class PlannedRoom:
     name: str
     target_area_m2: float
     min_area_m2: float
+    min_width_mm: float = 0.0
+    request_name: str | None = None
+
+
+def region_minimums(brief: Brief) -> dict[RoomType, RoomMinimum]:
+    """The brief's region minimums (none when the brief has no region yet)."""
+    if brief.region is None:
+        return {}
+    return room_minimums(brief.region, brief.building_type)
 
 
 def default_room_name(room_type: RoomType, language: Language | None) -> str:
@@ -154,12 +184,15 @@ def default_room_name(room_type: RoomType, language: Language | None) -> str:
 def expand_programme(brief: Brief) -> list[PlannedRoom]:
     """One PlannedRoom per room to place, keys R1..Rn in brief order."""
     rooms: list[PlannedRoom] = []
+    rules = region_minimums(brief)
     for request in brief.rooms:
         base_name = request.name or default_room_name(request.type, brief.language)
+        rule = rules.get(request.type)
         target = request.target_area_m2 or DEFAULT_AREA_M2[request.type]
         minimum = request.min_area_m2 or min(DEFAULT_MIN_AREA_M2[request.type], target)
-        minimum = max(minimum, MIN_ROOM_AREA_M2)
+        minimum = max(minimum, MIN_ROOM_AREA_M2, (rule.area_m2 or 0.0) if rule else 0.0)
         target = max(target, minimum)
+        width = max(PLANNER_MIN_WIDTH_MM[request.type], (rule.narrow_side_mm or 0.0) if rule else 0.0)
         for i in range(request.count):
             name = f"{base_name} {i + 1}" if request.count > 1 else base_name
             rooms.append(
@@ -169,6 +202,8 @@ def expand_programme(brief: Brief) -> list[PlannedRoom]:
                     name=name,
                     target_area_m2=target,
                     min_area_m2=minimum,
+                    min_width_mm=width,
+                    request_name=request.name,
                 )
             )
     return rooms
@@ -188,15 +223,61 @@ def net_interior_area_m2(brief: Brief) -> float:
 
 
 def check_programme_fits(brief: Brief) -> None:
-    """Raise PROGRAMME_TOO_LARGE when the minimum areas cannot fit the net floor area."""
+    """Fast pre-check: refuse what can never fit, with the most precise reason.
+
+    ADJACENCY_IMPOSSIBLE when a must-wish names a room the programme lacks,
+    ROOM_DIMENSION_DOES_NOT_FIT when no square of a room's minimum narrow side fits inside
+    the exterior walls, PROGRAMME_TOO_LARGE when the minimum areas exceed the net area.
+    """
     rooms = expand_programme(brief)
+    for wish in brief.adjacency:
+        if wish.kind != AdjacencyKind.must:
+            continue
+        a, b = rooms_matching(rooms, wish.a), rooms_matching(rooms, wish.b)
+        if not a or not b or {r.key for r in a} | {r.key for r in b} == {a[0].key}:
+            raise Unprocessable(code="ADJACENCY_IMPOSSIBLE", a=wish.a, b=wish.b)
+    inner = _inner(brief)
+    widest = widest_square_mm(inner)
+    for room in sorted(rooms, key=lambda r: -r.min_width_mm):
+        if room.min_width_mm > widest:
+            raise Unprocessable(
+                code="ROOM_DIMENSION_DOES_NOT_FIT",
+                room=room.name,
+                min_narrow_side_mm=round(room.min_width_mm),
+                available_mm=round(widest),
+            )
     required = sum(r.min_area_m2 for r in rooms)
     if needs_added_corridor(rooms):
         required += MIN_ROOM_AREA_M2
-    available = net_interior_area_m2(brief)
+    available = float(inner.area) / 1e6
     if required > available:
         raise Unprocessable(
             code="PROGRAMME_TOO_LARGE",
             required_m2=round(required, 1),
             available_m2=round(available, 1),
         )
+
+
+def rooms_matching(rooms: list[PlannedRoom], ref: str) -> list[PlannedRoom]:
+    """Rooms an adjacency wish names: by room name (as given or as planned), else by type."""
+    wanted = ref.strip().casefold()
+    named = [r for r in rooms if wanted in {r.name.casefold(), (r.request_name or "").casefold()}]
+    return named or [r for r in rooms if r.type.value == wanted]
+
+
+def widest_square_mm(shape: Polygon) -> float:
+    """Side of the largest axis-aligned square inside a rectilinear shape (to 10 mm)."""
+    lo, hi = 0.0, min(shape.bounds[2] - shape.bounds[0], shape.bounds[3] - shape.bounds[1])
+    while hi - lo > 10:
+        mid = (lo + hi) / 2
+        if shape.buffer(-mid / 2, join_style="mitre").is_empty:
+            hi = mid
+        else:
+            lo = mid
+    return lo
+
+
+def _inner(brief: Brief) -> Polygon:
+    assert brief.footprint is not None
+    inner = Polygon(brief.footprint.points()).buffer(-brief.exterior_wall_mm, join_style="mitre")
+    return inner if isinstance(inner, Polygon) else Polygon()

@@ -34,7 +34,7 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.polygon import orient
 from shapely.ops import unary_union
 
-from archbuilder.domain.brief import Brief, BuildingType, RoomType, Side
+from archbuilder.domain.brief import AdjacencyKind, Brief, BuildingType, RoomType, Side
 from archbuilder.domain.layout import (
     Door,
     LayoutPayload,
@@ -53,8 +53,11 @@ from archbuilder.layout.programme import (
     default_room_name,
     expand_programme,
     needs_added_corridor,
+    region_minimums,
+    rooms_matching,
 )
-from archbuilder.layout.validation import validate_layout
+from archbuilder.layout.room_minimums import RoomMinimum
+from archbuilder.layout.validation import validate_layout, validate_rules
 from archbuilder.platform.errors import Unprocessable
 
 EPS = 0.5  # mm: coordinates closer than this are the same
@@ -94,17 +97,7 @@ PRIVATE = frozenset({RoomType.bedroom, RoomType.bathroom, RoomType.wc})
 PRIVATE_ENTRY_COST = 12.0  # entering a bedroom or bathroom from a room rather than the hall
 LARGE_WINDOW = frozenset({RoomType.living_room, RoomType.meeting_room, RoomType.reception})
 
-# Narrowest net width a room may have, and the width below which it is penalised.
-HARD_MIN_WIDTH_MM: dict[RoomType, float] = {t: 2000.0 for t in HABITABLE} | {
-    RoomType.kitchen: 1800.0,
-    RoomType.bathroom: 1500.0,
-    RoomType.wc: 1200.0,
-    RoomType.laundry: 1200.0,
-    RoomType.storage: 1200.0,
-    RoomType.technical: 1200.0,
-    RoomType.hall: 1200.0,
-    RoomType.corridor: 1200.0,
-}
+# Net width below which a room is penalised (the hard minimum is PlannedRoom.min_width_mm).
 PREFERRED_WIDTH_MM: dict[RoomType, float] = {
     RoomType.living_room: 3600.0,
     RoomType.dining_room: 2800.0,
@@ -277,7 +270,9 @@ class _Site:
         footprint = Polygon(brief.footprint.points())
         shrunk = footprint.buffer(-brief.exterior_wall_mm / 2, join_style="mitre")
         if not isinstance(shrunk, Polygon) or shrunk.is_empty:
-            raise Unprocessable(code="LAYOUT_UNSOLVABLE", reason="the footprint is too narrow for its walls")
+            raise Unprocessable(
+                code="PROGRAMME_DOES_NOT_FIT", reason="the footprint is too narrow for its walls"
+            )
         centre = orient(Polygon(_clean_ring(list(shrunk.exterior.coords))), 1.0)
         edges = _edges(centre)
         site = cls(footprint, centre, edges, brief.exterior_wall_mm, brief.interior_wall_mm)
@@ -446,7 +441,7 @@ def _wing_slots(zones: list[Rect], main: Rect) -> list[_Slot]:
                 break
         else:  # a zone touching nothing: the decomposition is broken
             raise Unprocessable(
-                code="LAYOUT_UNSOLVABLE", reason="the footprint could not be split into zones"
+                code="PROGRAMME_DOES_NOT_FIT", reason="the footprint could not be split into zones"
             )
     return slots
 
@@ -529,6 +524,9 @@ class _Job:
     entrance_side: Side | None
     entrance_point: tuple[float, float] | None
     seed: int
+    minimums: dict[RoomType, RoomMinimum] = field(default_factory=dict)
+    wishes: tuple[_Wish, ...] = ()
+    north_deg: float = 0.0
 
     @property
     def others(self) -> list[PlannedRoom]:
@@ -628,9 +626,13 @@ def _cut_slot(site: _Site, slot: _Slot, rooms: list[PlannedRoom]) -> list[Rect] 
 class _Candidate:
     frame: _Frame
     cells: dict[str, Rect]
-    score: float
+    parts: dict[str, float]
     order: int
     plan: _Circulation | None = None
+
+    @property
+    def score(self) -> float:
+        return sum(self.parts.values())
 
 
 @dataclass
@@ -657,9 +659,7 @@ def _group_rooms(job: _Job, frame: _Frame, order: list[PlannedRoom]) -> list[lis
     for placed, room in enumerate(order):
         need = [_min_length(site, room, depth[i]) + site.t_int for i in range(len(slots))]
         fits = [
-            i
-            for i in range(len(slots))
-            if depth[i] >= HARD_MIN_WIDTH_MM[room.type] and used[i] + need[i] <= length[i]
+            i for i in range(len(slots)) if depth[i] >= room.min_width_mm and used[i] + need[i] <= length[i]
         ]
         empty = [i for i in fits if not groups[i]]
         # Leave no slot empty: once the rooms left only just cover the empty slots, fill those.
@@ -679,7 +679,7 @@ def _min_length(site: _Site, room: PlannedRoom, depth: float) -> float:
     """Shortest net length along a slot of this net depth that gives the room its minimum."""
     # 3% and 20 mm headroom absorb snapping and the exterior-share estimate of the wall insets.
     by_area = max(room.min_area_m2, MIN_ROOM_AREA_M2) * 1.03e6 / depth + 20
-    return max(by_area, HARD_MIN_WIDTH_MM[room.type])
+    return max(by_area, room.min_width_mm + 20)
 
 
 def _slot_length(site: _Site, slot: _Slot) -> float:
@@ -700,6 +700,7 @@ def _slot_depth(site: _Site, slot: _Slot) -> float:
 def _order_in_slot(job: _Job, slot: _Slot, rooms: list[PlannedRoom], flip: bool) -> list[PlannedRoom]:
     """Public rooms at the end nearer the entrance, wet rooms next to each other."""
     ranked = sorted(rooms, key=lambda r: (SLOT_RANK[r.type], int(r.key[1:])))
+    ranked = _chain_partners(job, ranked)
     ref = job.entrance_ref
     i = 0 if slot.axis == "x" else 1
     near_low = abs(ref[i] - slot.rect.lo(slot.axis)) <= abs(ref[i] - slot.rect.hi(slot.axis))
@@ -708,26 +709,45 @@ def _order_in_slot(job: _Job, slot: _Slot, rooms: list[PlannedRoom], flip: bool)
     return ranked
 
 
-def _room_penalty(job: _Job, room: PlannedRoom, rect: Rect, scale: float) -> float | None:
-    """Area error and proportions of one cell; None when the cell is unusable."""
+def _chain_partners(job: _Job, ranked: list[PlannedRoom]) -> list[PlannedRoom]:
+    """Move the second room of each must/prefer wish right after the first, when both are here."""
+    order = list(ranked)
+    for wish in sorted(job.wishes, key=lambda w: w.kind != AdjacencyKind.must):
+        if wish.kind == AdjacencyKind.avoid:
+            continue
+        keys = [r.key for r in order]
+        pairs = [(a, b) for a in wish.keys_a for b in wish.keys_b if a != b and a in keys and b in keys]
+        if not pairs or any(abs(keys.index(a) - keys.index(b)) == 1 for a, b in pairs):
+            continue
+        a, b = pairs[0]
+        moved = order.pop(keys.index(b))
+        order.insert([r.key for r in order].index(a) + 1, moved)
+    return order
+
+
+AREA_WEIGHT = 4.0
+
+
+def _room_penalty(job: _Job, room: PlannedRoom, rect: Rect, scale: float) -> tuple[float, float] | None:
+    """(area error, proportions) of one cell; None when the cell breaks a hard minimum."""
     w, h = _net_size(job.site, rect)
     short, long_ = min(w, h), max(w, h)
     area = w * h / 1e6
-    if area < MIN_ROOM_AREA_M2 + 0.05 or short < HARD_MIN_WIDTH_MM[room.type]:
+    # The cell estimate is within ~1 % of the final outline: keep a margin over the minimums.
+    if area < max(room.min_area_m2, MIN_ROOM_AREA_M2) * 1.01 + 0.05 or short < room.min_width_mm + 10:
         return None
-    penalty = 0.0
+    # Area error against the brief's target (AREA_WEIGHT: it outranks a longer walk).
     if room.key == job.spine_key:
-        penalty += 0.3 * max(0.0, area / room.target_area_m2 - 1.5)
+        area_penalty = AREA_WEIGHT * max(0.0, area / room.target_area_m2 - 1.25)
     else:
-        penalty += abs(area / (room.target_area_m2 * scale) - 1.0)
-    if area < room.min_area_m2:
-        penalty += 5.0
-    preferred = PREFERRED_WIDTH_MM[room.type]
+        area_penalty = AREA_WEIGHT * abs(area / room.target_area_m2 - 1.0)
+    shape = 0.0
+    preferred = max(PREFERRED_WIDTH_MM[room.type], room.min_width_mm)
     if short < preferred:
-        penalty += 3.0 * (preferred - short) / preferred
+        shape += 3.0 * (preferred - short) / preferred
     if room.type not in CIRCULATION and long_ / short > 2.0:
-        penalty += 0.5 * (long_ / short - 2.0)
-    return penalty
+        shape += 0.5 * (long_ / short - 2.0)  # no bowling-alley bedrooms
+    return area_penalty, shape
 
 
 def _layout_cells(
@@ -745,17 +765,85 @@ def _layout_cells(
     return cells
 
 
-def _quick_score(job: _Job, cells: dict[str, Rect]) -> float | None:
+def _quick_score(job: _Job, cells: dict[str, Rect]) -> dict[str, float] | None:
+    """Score parts that need no circulation: area error, proportions, adjacency, wet grouping."""
     others = [k for k in cells if k != job.spine_key]
     capacity = sum(_area(job.site, cells[k]) for k in others)
     scale = capacity / sum(job.rooms[k].target_area_m2 for k in others)
-    total = 0.0
+    parts = {"area": 0.0, "proportions": 0.0}
     for key, rect in cells.items():
         penalty = _room_penalty(job, job.rooms[key], rect, scale)
         if penalty is None:
             return None
-        total += penalty
-    return total
+        parts["area"] += penalty[0]
+        parts["proportions"] += penalty[1]
+    parts["adjacency"] = _adjacency_penalty(job, cells)
+    parts["wet_grouping"] = _wet_penalty(job, cells)
+    parts["daylight"] = _daylight_penalty(job, cells)
+    return parts
+
+
+@dataclass(frozen=True)
+class _Wish:
+    """An adjacency wish resolved to room keys."""
+
+    a: str
+    b: str
+    kind: AdjacencyKind
+    keys_a: tuple[str, ...]
+    keys_b: tuple[str, ...]
+
+
+def _touching(job: _Job, cells: dict[str, Rect], a: str, b: str, door: bool) -> _Run | None:
+    run = _shared_run(cells[a], cells[b])
+    if run is None or (door and not _door_capable(job.site, run, DOOR_WIDTH_MM, along_exterior=False)):
+        return None
+    return run
+
+
+def wish_met(job: _Job, cells: dict[str, Rect], wish: _Wish) -> bool:
+    """must/prefer: some pair shares a wall a door fits in; avoid: no pair shares a wall."""
+    door = wish.kind != AdjacencyKind.avoid
+    touching = any(
+        _touching(job, cells, a, b, door) is not None for a in wish.keys_a for b in wish.keys_b if a != b
+    )
+    return touching != (wish.kind == AdjacencyKind.avoid)
+
+
+WISH_WEIGHT = {AdjacencyKind.must: 25.0, AdjacencyKind.prefer: 1.5, AdjacencyKind.avoid: 1.5}
+
+
+def _adjacency_penalty(job: _Job, cells: dict[str, Rect]) -> float:
+    return sum(WISH_WEIGHT[w.kind] for w in job.wishes if not wish_met(job, cells, w))
+
+
+def _wet_penalty(job: _Job, cells: dict[str, Rect]) -> float:
+    """Wet rooms next to another wet room share a shaft: 0.4 per wet room standing alone."""
+    wet = [k for k in cells if job.rooms[k].type in WET]
+    if len(wet) < 2:
+        return 0.0
+    alone = sum(1 for a in wet if not any(b != a and _shared_run(cells[a], cells[b]) for b in wet))
+    return 0.4 * alone
+
+
+def _daylight_penalty(job: _Job, cells: dict[str, Rect]) -> float:
+    """Living rooms want a window facing between south-east and west (true bearings)."""
+    penalty = 0.0
+    for key, rect in cells.items():
+        if job.rooms[key].type != RoomType.living_room:
+            continue
+        bearings = [
+            (FACING_DEG[edge.facing] + job.north_deg) % 360
+            for edge, run in _exterior_runs(job.site, rect)
+            if run.length >= 1500
+        ]
+        if not any(120 <= b <= 270 for b in bearings):
+            penalty += 0.5
+    return penalty
+
+
+# Outward normal of a facade as a bearing when north_deg is 0 (y up = north).
+FACING_DEG = {Side.north: 0.0, Side.east: 90.0, Side.south: 180.0, Side.west: 270.0}
 
 
 def _door_capable(site: _Site, run: _Run, width: float, along_exterior: bool) -> bool:
@@ -852,13 +940,20 @@ def _circulation(job: _Job, cells: dict[str, Rect]) -> tuple[_Circulation, float
 
 
 def _window_penalty(job: _Job, cells: dict[str, Rect]) -> float:
-    missing = 0
+    """Rooms whose exterior walls are too short for the glazing they need (or want)."""
+    penalty = 0.0
     for key, rect in cells.items():
-        if job.rooms[key].type in HABITABLE and not any(
-            run.length >= 1500 for _, run in _exterior_runs(job.site, rect)
-        ):
-            missing += 1
-    return 2.0 * missing
+        room = job.rooms[key]
+        need = _glazing_need_mm2(job, room, rect)
+        if need is None:
+            continue
+        capacity = sum(
+            max(0.0, run.length - job.site.t_ext - 2 * WINDOW_MARGIN_MM) * HABITABLE_WINDOW_H_MM
+            for _, run in _exterior_runs(job.site, rect)
+        )
+        if capacity < need:
+            penalty += 50.0 if _window_required(job, room) else 1.0
+    return penalty
 
 
 # --------------------------------------------------------------------------- search
@@ -868,7 +963,8 @@ def _candidates(job: _Job, frames: list[_Frame]) -> list[_Candidate]:
     rng = random.Random(job.seed)
     base = sorted(job.others, key=lambda r: (-r.target_area_m2, int(r.key[1:])))
     orders = [base]
-    for _ in range(ROOM_ORDERS_PER_FRAME - 1):
+    extra = ROOM_ORDERS_PER_FRAME if any(w.kind == AdjacencyKind.must for w in job.wishes) else 0
+    for _ in range(ROOM_ORDERS_PER_FRAME - 1 + extra):
         order = list(base)
         rng.shuffle(order)
         orders.append(order)
@@ -885,9 +981,9 @@ def _candidates(job: _Job, frames: list[_Frame]) -> list[_Candidate]:
             seen.add(key)
             for flip in (False, True):
                 cells = _layout_cells(job, frame, groups, flip)
-                score = None if cells is None else _quick_score(job, cells)
-                if cells is not None and score is not None:
-                    quick.append(_Candidate(frame, cells, score, len(quick)))
+                parts = None if cells is None else _quick_score(job, cells)
+                if cells is not None and parts is not None:
+                    quick.append(_Candidate(frame, cells, parts, len(quick)))
     quick.sort(key=lambda c: (c.score, c.order))
     scored: list[_Candidate] = []
     for cand in quick:
@@ -897,7 +993,8 @@ def _candidates(job: _Job, frames: list[_Frame]) -> list[_Candidate]:
         if result is None:
             continue
         cand.plan, penalty = result
-        cand.score += penalty + _window_penalty(job, cand.cells)
+        cand.parts["circulation"] = penalty
+        cand.parts["windows"] = _window_penalty(job, cand.cells)
         scored.append(cand)
     scored.sort(key=lambda c: (c.score, c.order))
     return scored
@@ -955,6 +1052,8 @@ class _Builder:
     occupied: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
     interior: list[tuple[_Run, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    room_area: dict[str, float] = field(default_factory=dict)
 
     def build(self) -> tuple[LayoutPayload, list[dict[str, Any]]]:
         assert self.cand.plan is not None
@@ -1014,6 +1113,7 @@ class _Builder:
             if outline is None:
                 raise _BuildFailed(f"room {planned.key} has no single outline")
             area = round(outline.area / 1e6, 2)
+            self.room_area[planned.key] = area
             rooms.append(
                 Room(
                     id=planned.key,
@@ -1077,6 +1177,34 @@ class _Builder:
                 DOOR_WIDTH_MM,
                 [parent, child],
             )
+        self._wish_doors(plan)
+
+    def _wish_doors(self, plan: _Circulation) -> None:
+        """A must-wish is a door between the two rooms: add one where the tree has none."""
+        linked = {frozenset((child, parent)) for child, (parent, _) in plan.parents.items()}
+        cells = self.cand.cells
+        for wish in self.job.wishes:
+            if wish.kind != AdjacencyKind.must:
+                continue
+            pairs = [(a, b) for a in wish.keys_a for b in wish.keys_b if a != b]
+            if any(frozenset(p) in linked for p in pairs):
+                continue
+            for a, b in pairs:
+                run = _touching(self.job, cells, a, b, door=True)
+                if run is None:
+                    continue
+                wall_id, wall_run = self._host(run)
+                lo, hi = self.job.site.clear_span(run, along_exterior=False)
+                self._add_door(
+                    wall_id,
+                    wall_run.point(wall_run.lo),
+                    wall_run.point(wall_run.hi),
+                    (lo + hi) / 2,
+                    DOOR_WIDTH_MM,
+                    [a, b],
+                )
+                linked.add(frozenset((a, b)))
+                break
 
     def _add_door(
         self,
@@ -1104,17 +1232,30 @@ class _Builder:
     def _windows(self) -> None:
         for key in sorted(self.cand.cells, key=lambda k: int(k[1:])):
             room = self.job.rooms[key]
-            if room.type not in HABITABLE and room.type not in WET:
+            need = _glazing_need_mm2(self.job, room, self.cand.cells[key], self.room_area.get(key))
+            if need is None:
                 continue
-            if not self._window(key, room) and room.type in HABITABLE:
+            placed = 0.0
+            while placed < need and self._window(key, room, need - placed):
+                placed = sum(n.width_mm * n.height_mm for n in self.windows if n.room_id == key)
+            if placed >= need:
+                continue
+            if _window_required(self.job, room):
+                raise _BuildFailed(f"{room.name}: exterior walls too short for its glazing")
+            if room.type in WET and placed == 0:
+                self.assumptions.append(f"{room.name} is an interior room with mechanical extract")
+            elif placed == 0:
                 self.warnings.append(f"{room.name} has no exterior wall long enough for a window")
 
-    def _window(self, key: str, room: PlannedRoom) -> bool:
+    def _window(self, key: str, room: PlannedRoom, missing_mm2: float) -> bool:
+        """One window on the longest free exterior span, sized towards the missing glazing."""
         site = self.job.site
-        large = room.type in LARGE_WINDOW
-        wanted, height, sill = (
-            (1800.0 if large else 1200.0, 1400.0, 900.0) if room.type in HABITABLE else (600.0, 600.0, 1500.0)
-        )
+        if room.type in HABITABLE:
+            wanted = 1800.0 if room.type in LARGE_WINDOW else 1200.0
+            height, sill = HABITABLE_WINDOW_H_MM, 900.0
+            wanted = min(MAX_WINDOW_W_MM, max(wanted, math.ceil(missing_mm2 / height / 50) * 50))
+        else:
+            wanted, height, sill = 600.0, 600.0, 1500.0
         best: tuple[float, _Edge, float, float] | None = None
         for edge, run in _exterior_runs(site, self.cand.cells[key]):
             lo, hi = site.clear_span(run, along_exterior=True)
@@ -1166,6 +1307,34 @@ class _BuildFailed(Exception):
     pass
 
 
+HABITABLE_WINDOW_H_MM = 1400.0
+MAX_WINDOW_W_MM = 2400.0
+WET_WINDOW_MM2 = 600.0 * 600.0
+
+
+def _window_required(job: _Job, room: PlannedRoom) -> bool:
+    """The region asks for a window: habitable rooms, and wet rooms where vents are not allowed."""
+    rule = job.minimums.get(room.type)
+    if rule is None:
+        return False
+    return rule.needs_window or not rule.interior_allowed
+
+
+def _glazing_need_mm2(job: _Job, room: PlannedRoom, rect: Rect, area_m2: float | None = None) -> float | None:
+    """Window area (mm²) the room should get; None for rooms without windows."""
+    if room.type in HABITABLE:
+        rule = job.minimums.get(room.type)
+        ratio = rule.glazing_ratio if rule is not None and rule.glazing_ratio else 0.0
+        if area_m2 is None:
+            w, h = _net_size(job.site, rect)
+            area_m2 = w * h / 1e6
+        # 2 % over the ratio: the rule compares rough openings, we size the catalogue window.
+        return max(ratio * 1.02 * area_m2 * 1e6, 600.0 * HABITABLE_WINDOW_H_MM)
+    if room.type in WET:
+        return WET_WINDOW_MM2
+    return None
+
+
 def _length(start: tuple[float, float], end: tuple[float, float]) -> float:
     return math.hypot(end[0] - start[0], end[1] - start[1])
 
@@ -1189,49 +1358,134 @@ def _along(edge: _Edge, offset: float) -> float:
 class SpinePlanner:
     """Rooms on both sides of a circulation spine, wings cut into strips."""
 
-    name = "spine-v1"
+    name = "spine-v2"
 
     def plan(self, brief: Brief) -> PlanResult:
-        """A validated layout for a resolved brief; raises Unprocessable when there is none."""
+        """The best validated layout for a resolved brief; raises Unprocessable when there is none."""
+        return self._plan(brief, 1)[0]
+
+    def plan_variants(self, brief: Brief) -> list[PlanResult]:
+        """Up to ``brief.options.variants`` distinct validated layouts, best first."""
+        return self._plan(brief, brief.options.variants)
+
+    def _plan(self, brief: Brief, wanted: int) -> list[PlanResult]:
         started = time.perf_counter()
         check_programme_fits(brief)
-        footprint = brief.footprint.points() if brief.footprint else []
-        problem = "no arrangement of the rooms fits the footprint"
+        assert brief.footprint is not None and brief.region is not None
+        footprint = brief.footprint.points()
+        failures: dict[str, int] = defaultdict(int)
+        found: list[tuple[_Candidate, _Job, _Builder, LayoutPayload, list[dict[str, Any]], list[str]]] = []
+        seen: set[frozenset[tuple[str, Rect]]] = set()
+        must_unmet: dict[_Wish, int] = defaultdict(int)
         # Spine layouts first; when none fits (thin or tight footprints), the hall becomes an
         # ordinary room and rooms are reached through each other.
         for with_spine in (True, False):
+            if found:
+                break
             job, assumptions = _job(brief, with_spine)
             for cand in _candidates(job, _frames_for(job, brief)):
+                if len(found) >= wanted:
+                    break
+                key = frozenset(cand.cells.items())
+                if key in seen:
+                    continue
+                unmet = [
+                    w for w in job.wishes if w.kind == AdjacencyKind.must and not wish_met(job, cand.cells, w)
+                ]
+                if unmet:
+                    for wish in unmet:
+                        must_unmet[wish] += 1
+                    continue
                 builder = _Builder(job, brief, cand)
                 try:
                     payload, areas = builder.build()
                 except _BuildFailed as exc:
-                    problem = str(exc)
+                    failures[str(exc)] += 1
                     continue
                 problems = validate_layout(payload, footprint)
+                problems += validate_rules(payload, brief.region, brief.building_type)
                 if problems:
-                    problem = problems[0]
+                    failures[problems[0]] += 1
                     continue
+                seen.add(key)
+                notes = list(assumptions) + builder.assumptions
                 if not with_spine:
-                    assumptions.append(
-                        "the footprint leaves no room for a hall spine: rooms open into each other"
-                    )
-                metadata = {
-                    "planner": self.name,
-                    "solve_ms": round((time.perf_counter() - started) * 1000, 1),
-                    "rooms": areas,
-                    "assumptions": assumptions,
-                    "warnings": builder.warnings,
-                }
-                return PlanResult(payload=payload, metadata=metadata)
-        raise Unprocessable(code="LAYOUT_UNSOLVABLE", reason=problem)
+                    notes.append("the footprint leaves no room for a hall spine: rooms open into each other")
+                found.append((cand, job, builder, payload, areas, notes))
+        if not found:
+            raise _refusal(must_unmet, failures)
+        solve_ms = round((time.perf_counter() - started) * 1000, 1)
+        results = []
+        for rank, (cand, job, builder, payload, areas, notes) in enumerate(found, start=1):
+            warnings = list(builder.warnings)
+            if len(found) < wanted:
+                warnings.append(f"only {len(found)} distinct valid variants exist, {wanted} were asked for")
+            metadata = {
+                "planner": self.name,
+                "variant_rank": rank,
+                "variants_found": len(found),
+                "score": round(cand.score, 3),
+                "score_parts": {k: round(v, 3) for k, v in sorted(cand.parts.items())},
+                "solve_ms": solve_ms,
+                "rooms": areas,
+                "mean_area_error_pct": _mean_error(areas, job),
+                "adjacency": [
+                    {"a": w.a, "b": w.b, "kind": w.kind.value, "met": wish_met(job, cand.cells, w)}
+                    for w in job.wishes
+                ],
+                "rules_applied": _rules_applied(job),
+                "assumptions": notes,
+                "warnings": warnings,
+            }
+            results.append(PlanResult(payload=payload, metadata=metadata))
+        return results
+
+
+def _refusal(must_unmet: dict[_Wish, int], failures: dict[str, int]) -> Unprocessable:
+    """The most telling reason no candidate survived."""
+    if must_unmet and not failures:
+        wish = max(must_unmet, key=lambda w: must_unmet[w])
+        return Unprocessable(code="ADJACENCY_IMPOSSIBLE", a=wish.a, b=wish.b)
+    if failures:
+        reason = max(failures, key=lambda r: failures[r])
+    else:
+        reason = "no split of the footprint gives every room its minimum area and narrow side"
+    return Unprocessable(code="PROGRAMME_DOES_NOT_FIT", reason=reason)
+
+
+def _mean_error(areas: list[dict[str, Any]], job: _Job) -> float:
+    """Mean absolute area error (%) over rooms with a target; halls and corridors excluded."""
+    errors = [abs(a["area_error_pct"]) for a in areas if job.rooms[a["id"]].type not in CIRCULATION]
+    return round(sum(errors) / len(errors), 2) if errors else 0.0
+
+
+def _rules_applied(job: _Job) -> list[dict[str, Any]]:
+    present = {r.type for r in job.rooms.values()}
+    out: dict[str, dict[str, Any]] = {}
+    for room_type, rule in job.minimums.items():
+        if room_type not in present:
+            continue
+        for ref in rule.rules:
+            entry = out.setdefault(
+                ref.id,
+                {
+                    "id": ref.id,
+                    "citation": ref.citation,
+                    "status": ref.status,
+                    "limits": ref.limits,
+                    "rooms": [],
+                },
+            )
+            entry["rooms"].append(room_type.value)
+    return list(out.values())
 
 
 def _frames_for(job: _Job, brief: Brief) -> list[_Frame]:
     spine = job.rooms[job.spine_key] if job.spine_key else None
     if spine is None:
         return _frames(job.site, None, 0.0)
-    spine_net = SPINE_NET_MM[brief.building_type]
+    # 20 mm over the minimum width: snapping to the grid must not push it under.
+    spine_net = max(SPINE_NET_MM[brief.building_type], spine.min_width_mm) + 20
     # The spine must be long enough to reach its minimum area (and never under 5 m²).
     min_len = max(spine.min_area_m2, MIN_ROOM_AREA_M2) * 1.05e6 / spine_net + 300
     return _frames(job.site, spine_net, min_len)
@@ -1247,16 +1501,28 @@ def _job(brief: Brief, with_spine: bool) -> tuple[_Job, list[str]]:
     spine_key = next((r.key for r in rooms if r.type == RoomType.hall), None)
     spine_key = spine_key or next((r.key for r in rooms if r.type == RoomType.corridor), None)
     if with_spine and needs_added_corridor(rooms):
+        corridor_min = region_minimums(brief).get(RoomType.corridor)
         corridor = PlannedRoom(
             key=f"R{len(rooms) + 1}",
             type=RoomType.corridor,
             name=default_room_name(RoomType.corridor, brief.language),
             target_area_m2=MIN_ROOM_AREA_M2,
             min_area_m2=MIN_ROOM_AREA_M2,
+            min_width_mm=max(1200.0, (corridor_min.narrow_side_mm or 0.0) if corridor_min else 0.0),
         )
         rooms.append(corridor)
         spine_key = corridor.key
         assumptions.append(f"added a corridor ({corridor.key}) to reach the rooms: the brief has no hall")
+    wishes = tuple(
+        _Wish(
+            a=w.a,
+            b=w.b,
+            kind=w.kind,
+            keys_a=tuple(r.key for r in rooms_matching(rooms, w.a)),
+            keys_b=tuple(r.key for r in rooms_matching(rooms, w.b)),
+        )
+        for w in brief.adjacency
+    )
     entrance = brief.entrance
     job = _Job(
         site=_Site.build(brief),
@@ -1265,5 +1531,8 @@ def _job(brief: Brief, with_spine: bool) -> tuple[_Job, list[str]]:
         entrance_side=entrance.side,
         entrance_point=(entrance.point.x, entrance.point.y) if entrance.point else None,
         seed=brief.options.seed,
+        minimums=region_minimums(brief),
+        wishes=wishes,
+        north_deg=brief.north_deg,
     )
     return job, assumptions

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 
-from shapely.geometry import LineString, Polygon
+from shapely.geometry import LineString, Point, Polygon, box
+from shapely.ops import unary_union
 
+from archbuilder.domain.brief import BuildingType, RoomType
 from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall, Window
+from archbuilder.layout.room_minimums import room_minimums
 
 # What the add-in accepts (ARCHITECTURE.md §4).
 MIN_WALL_LENGTH_MM = 100.0
@@ -24,6 +27,9 @@ LENGTH_TOLERANCE_MM = 1.0
 OVERLAP_TOLERANCE_MM2 = 1.0
 AREA_TOLERANCE_M2 = 0.01
 AREA_TOLERANCE_RATIO = 0.005
+DOOR_FRAME_MM = 50.0  # each side of the leaf: the frame needs wall on both rooms' side
+PROBE_MM = 100.0  # how far past a wall face the door probes look for a room
+GAP_TOLERANCE_M2 = 0.05
 
 
 def validate_layout(payload: LayoutPayload, footprint: list[tuple[float, float]]) -> list[str]:
@@ -46,7 +52,147 @@ def validate_layout(payload: LayoutPayload, footprint: list[tuple[float, float]]
             polygons[room.id] = polygon
     problems += _room_overlaps(polygons)
     problems += _reachability(payload)
+    problems += _door_sides(payload, walls, polygons, outline)
+    problems += _gaps(payload, outline, polygons)
     return problems
+
+
+def _door_sides(
+    payload: LayoutPayload, walls: dict[str, Wall], polygons: dict[str, Polygon], outline: Polygon
+) -> list[str]:
+    """A door's leaf and frame open into exactly the rooms it connects (or outside, for one)."""
+    problems = []
+    for door in payload.doors:
+        wall = walls.get(door.host_wall_id)
+        if wall is None or wall.length_mm() <= 0:
+            continue
+        sx, sy, ex, ey = wall.start.x, wall.start.y, wall.end.x, wall.end.y
+        length = wall.length_mm()
+        ux, uy = (ex - sx) / length, (ey - sy) / length
+        reach = wall.thickness_mm / 2 + PROBE_MM
+        centre = door.position_ratio * length
+        for along in (
+            centre - door.width_mm / 2 - DOOR_FRAME_MM,
+            centre,
+            centre + door.width_mm / 2 + DOOR_FRAME_MM,
+        ):
+            px, py = sx + ux * along, sy + uy * along
+            sides = [
+                _room_at(px - uy * reach, py + ux * reach, polygons, outline),
+                _room_at(px + uy * reach, py - ux * reach, polygons, outline),
+            ]
+            expected = (
+                sorted(door.connects) if len(door.connects) == 2 else sorted([door.connects[0], "outside"])
+            )
+            if sorted(sides) != expected:
+                problems.append(
+                    f"door {door.id}: leaf and frame do not sit between {' and '.join(door.connects)}"
+                    f" (found {' and '.join(sides)})"
+                )
+                break
+    return problems
+
+
+def _room_at(x: float, y: float, polygons: dict[str, Polygon], outline: Polygon) -> str:
+    point = Point(x, y)
+    if not outline.contains(point):
+        return "outside"
+    return next((rid for rid, poly in polygons.items() if poly.contains(point)), "wall")
+
+
+def _gaps(payload: LayoutPayload, outline: Polygon, polygons: dict[str, Polygon]) -> list[str]:
+    """Inside the exterior walls, every bit of floor is a room or an interior wall."""
+    exterior = [w for w in payload.walls if w.is_exterior]
+    if not exterior or not polygons:
+        return []
+    inner = outline.buffer(-max(w.thickness_mm for w in exterior), join_style="mitre")
+    bands = [
+        LineString([(w.start.x, w.start.y), (w.end.x, w.end.y)]).buffer(
+            w.thickness_mm / 2 + 1, cap_style="flat"
+        )
+        for w in payload.walls
+        if not w.is_exterior and w.length_mm() > 0
+    ]
+    joins = [
+        box(
+            w.start.x - w.thickness_mm / 2 - 1,
+            w.start.y - w.thickness_mm / 2 - 1,
+            w.start.x + w.thickness_mm / 2 + 1,
+            w.start.y + w.thickness_mm / 2 + 1,
+        )
+        for w in payload.walls
+    ]
+    joins += [
+        box(
+            w.end.x - w.thickness_mm / 2 - 1,
+            w.end.y - w.thickness_mm / 2 - 1,
+            w.end.x + w.thickness_mm / 2 + 1,
+            w.end.y + w.thickness_mm / 2 + 1,
+        )
+        for w in payload.walls
+    ]
+    covered = unary_union([*polygons.values(), *bands, *joins])
+    gap = inner.difference(covered).area / 1e6
+    if gap > GAP_TOLERANCE_M2:
+        return [f"{gap:.2f} m² inside the exterior walls belong to no room (label it storage or shaft)"]
+    return []
+
+
+def validate_rules(payload: LayoutPayload, region: str, building_type: BuildingType) -> list[str]:
+    """The region minimums (area, narrow side, glazing, windowless wet rooms) per room.
+
+    Measured here from the payload alone: the narrow side is the side of the largest square
+    that fits in the room's outline (a rectangle's shorter side).
+    """
+    rules = room_minimums(region, building_type)
+    walls = {w.id: w for w in payload.walls}
+    glazing: dict[str, float] = defaultdict(float)
+    for window in payload.windows:
+        wall = walls.get(window.host_wall_id)
+        if wall is not None and wall.is_exterior:
+            glazing[window.room_id] += window.width_mm * window.height_mm / 1e6
+    problems = []
+    for room in payload.rooms:
+        rule = rules.get(room.type)
+        if rule is None:
+            continue
+        polygon = Polygon([(p.x, p.y) for p in room.boundary])
+        area = polygon.area / 1e6
+        if rule.area_m2 is not None and area < rule.area_m2 - 1e-6:
+            problems.append(f"room {room.id} ({room.type.value}): {area:.2f} m² under {rule.area_m2:g} m²")
+        if rule.narrow_side_mm is not None:
+            narrow = narrow_side_mm(polygon)
+            if narrow < rule.narrow_side_mm - LENGTH_TOLERANCE_MM:
+                problems.append(
+                    f"room {room.id} ({room.type.value}): narrow side {narrow:.0f} mm"
+                    f" under {rule.narrow_side_mm:g} mm"
+                )
+        if rule.needs_window and glazing[room.id] <= 0:
+            problems.append(f"room {room.id} ({room.type.value}) has no window on an exterior wall")
+        if rule.glazing_ratio is not None and rule.needs_window and area > 0:
+            ratio = glazing[room.id] / area
+            if ratio < rule.glazing_ratio:
+                problems.append(
+                    f"room {room.id} ({room.type.value}): glazing ratio {ratio:.3f}"
+                    f" under {rule.glazing_ratio:g}"
+                )
+        wet = room.type in (RoomType.bathroom, RoomType.wc, RoomType.laundry)
+        if wet and not rule.interior_allowed and glazing[room.id] <= 0:
+            problems.append(f"room {room.id} ({room.type.value}) must have an exterior window here")
+    return problems
+
+
+def narrow_side_mm(polygon: Polygon) -> float:
+    """Side of the largest axis-aligned square inside the polygon (to 1 mm)."""
+    minx, miny, maxx, maxy = polygon.bounds
+    lo, hi = 0.0, min(maxx - minx, maxy - miny)
+    while hi - lo > 1:
+        mid = (lo + hi) / 2
+        if polygon.buffer(-mid / 2, join_style="mitre").is_empty:
+            hi = mid
+        else:
+            lo = mid
+    return lo
 
 
 def _unique_ids(payload: LayoutPayload) -> list[str]:

@@ -1,0 +1,203 @@
+"""The planner benchmark: ``python -m bench.planner`` (``make bench-planner``).
+
+Runs every brief under ``bench/briefs/*.yaml`` through ``plan_variants`` and prints, per suite
+and overall: the share of feasible briefs with a valid layout, infeasible briefs refused with
+an expected code, solve time per variant (p50 / p95 / max), mean area error and adjacency-wish
+satisfaction. Validity = ``validate_layout`` + ``validate_rules`` + the checks below, which
+measure the region minimums again without the planner's or the validator's geometry code.
+The baseline, measured in the same run, is validating the same payloads.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from shapely.geometry import Polygon
+
+from archbuilder.domain.brief import Brief
+from archbuilder.domain.common import Language
+from archbuilder.domain.layout import LayoutPayload
+from archbuilder.layout.programme import expand_programme
+from archbuilder.layout.room_minimums import room_minimums
+from archbuilder.layout.spine_planner import SpinePlanner
+from archbuilder.layout.validation import validate_layout, validate_rules
+from archbuilder.platform.errors import Unprocessable
+
+BRIEFS = Path(__file__).with_name("briefs")
+CIRCULATION = {"hall", "corridor"}
+
+
+@dataclass
+class Suite:
+    name: str
+    feasible: int = 0
+    valid: int = 0
+    infeasible: int = 0
+    refused: int = 0
+    per_variant_s: list[float] = field(default_factory=list)
+    validate_s: list[float] = field(default_factory=list)
+    area_errors: list[float] = field(default_factory=list)
+    wishes: int = 0
+    wishes_met: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, other: Suite) -> None:
+        for name in ("feasible", "valid", "infeasible", "refused", "wishes", "wishes_met"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.per_variant_s += other.per_variant_s
+        self.validate_s += other.validate_s
+        self.area_errors += other.area_errors
+        self.failures += other.failures
+
+
+def independent_problems(brief: Brief, payload: LayoutPayload) -> list[str]:
+    """Room count, minimum area and narrow side, measured with plain arithmetic."""
+    assert brief.region is not None
+    problems = []
+    planned = expand_programme(brief)
+    rules = room_minimums(brief.region, brief.building_type)
+    if len([r for r in payload.rooms if r.id in {p.key for p in planned}]) != len(planned):
+        problems.append("a requested room is missing")
+    for room in payload.rooms:
+        xs = [p.x for p in room.boundary]
+        ys = [p.y for p in room.boundary]
+        area = _shoelace(xs, ys) / 1e6
+        rule = rules[room.type]
+        if area < (rule.area_m2 or 0.0) - 1e-6:
+            problems.append(f"{room.name}: {area:.2f} m² under {rule.area_m2} m²")
+        if rule.narrow_side_mm and not _square_fits(room.boundary, rule.narrow_side_mm - 1):
+            problems.append(f"{room.name}: no {rule.narrow_side_mm:g} mm square fits")
+    return problems
+
+
+def _shoelace(xs: list[float], ys: list[float]) -> float:
+    n = len(xs)
+    return abs(sum(xs[i] * ys[(i + 1) % n] - xs[(i + 1) % n] * ys[i] for i in range(n))) / 2
+
+
+def _square_fits(boundary: Any, side: float) -> bool:
+    """Try each vertex-aligned square corner (rectilinear rooms have their squares there)."""
+    shape = Polygon([(p.x, p.y) for p in boundary])
+    xs = sorted({p.x for p in boundary})
+    ys = sorted({p.y for p in boundary})
+    for x in xs:
+        for y in ys:
+            for dx in (0, -side):
+                for dy in (0, -side):
+                    square = Polygon(
+                        [
+                            (x + dx, y + dy),
+                            (x + dx + side, y + dy),
+                            (x + dx + side, y + dy + side),
+                            (x + dx, y + dy + side),
+                        ]
+                    )
+                    if shape.buffer(0.5).contains(square):
+                        return True
+    return False
+
+
+def run_case(planner: SpinePlanner, case: dict[str, Any], suite: Suite) -> None:
+    raw = case["brief"]
+    brief = Brief.model_validate(raw).resolved(raw.get("region", "TR"), Language.en)
+    assert brief.footprint is not None and brief.region is not None
+    started = time.perf_counter()
+    try:
+        variants = planner.plan_variants(brief)
+    except Unprocessable as refused:
+        if case["expect"] == "refused":
+            suite.infeasible += 1
+            ok = refused.code in case.get("codes", [refused.code])
+            suite.refused += ok
+            if not ok:
+                suite.failures.append(
+                    f"{case['name']}: refused with {refused.code}, expected {case['codes']}"
+                )
+        else:
+            suite.feasible += 1
+            suite.failures.append(f"{case['name']}: refused {refused.code} {refused.params}")
+        return
+    elapsed = time.perf_counter() - started
+    if case["expect"] == "refused":
+        suite.infeasible += 1
+        suite.failures.append(f"{case['name']}: planned, but should be refused")
+        return
+    suite.feasible += 1
+    suite.per_variant_s.append(elapsed / len(variants))
+    problems: list[str] = []
+    for result in variants:
+        checked = time.perf_counter()
+        problems += validate_layout(result.payload, brief.footprint.points())
+        problems += validate_rules(result.payload, brief.region, brief.building_type)
+        suite.validate_s.append(time.perf_counter() - checked)
+        problems += independent_problems(brief, result.payload)
+    if problems:
+        suite.failures.append(f"{case['name']}: {problems[0]}")
+        return
+    suite.valid += 1
+    best = variants[0].metadata
+    suite.area_errors += [abs(r["area_error_pct"]) for r in best["rooms"] if r["type"] not in CIRCULATION]
+    for wish in best["adjacency"]:
+        if wish["kind"] != "must":
+            suite.wishes += 1
+            suite.wishes_met += wish["met"]
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:5.1f} %" if whole else "    –  "
+
+
+def _ms(values: list[float], q: float) -> str:
+    if not values:
+        return "     –"
+    ordered = sorted(values)
+    return f"{1000 * ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]:6.0f}"
+
+
+def row(suite: Suite) -> str:
+    area = f"{statistics.fmean(suite.area_errors):5.1f} %" if suite.area_errors else "   –   "
+    validate = statistics.fmean(suite.validate_s) if suite.validate_s else 0.0
+    ratio = f"{statistics.fmean(suite.per_variant_s) / validate:5.1f}x" if validate else "   – "
+    return (
+        f"| {suite.name:11s} | {suite.valid:2d}/{suite.feasible:<2d} {_pct(suite.valid, suite.feasible)} "
+        f"| {suite.refused:2d}/{suite.infeasible:<2d} {_pct(suite.refused, suite.infeasible)} "
+        f"| {_ms(suite.per_variant_s, 0.5)} | {_ms(suite.per_variant_s, 0.95)} | {_ms(suite.per_variant_s, 1.0)} "
+        f"| {area} | {suite.wishes_met:2d}/{suite.wishes:<2d} {_pct(suite.wishes_met, suite.wishes)} "
+        f"| {1000 * validate:6.1f} | {ratio} |"
+    )
+
+
+def main() -> int:
+    planner = SpinePlanner()
+    overall = Suite("overall")
+    print(f"planner {planner.name}: {sum(1 for _ in BRIEFS.glob('*.yaml'))} suites from {BRIEFS.name}/")
+    print(
+        "| suite       | valid (feasible) | refused (infeasible) | p50 ms | p95 ms | max ms "
+        "| area err | prefer/avoid met | validate ms | plan/validate |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for path in sorted(BRIEFS.glob("*.yaml")):
+        suite = Suite(path.stem)
+        for case in yaml.safe_load(path.read_text(encoding="utf-8")):
+            run_case(planner, case, suite)
+        print(row(suite))
+        overall.add(suite)
+    print(row(overall))
+    print(
+        "solve time = plan_variants wall time / variants returned; area error = mean |actual - target| / target "
+        "over rooms with a target (halls and corridors excluded); baseline = validate_layout + validate_rules "
+        "on the same payload"
+    )
+    for failure in overall.failures:
+        print(f"  FAIL {failure}")
+    return 1 if overall.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""Layout payload to a self-contained SVG plan: walls filled, door swings, windows, room labels.
+
+Plan coordinates are millimetres with y to the north; SVG's y grows downwards, so every
+point is drawn as (x, max_y - y). No fonts, images or styles are fetched from outside.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall, Window
+
+MARGIN_MM = 600.0
+LABEL_MM = 260.0  # room name text height
+WALL_FILL = "#2b2b2b"
+ROOM_FILL = "#f7f4ee"
+WET_FILL = "#e8f1f6"
+CIRCULATION_FILL = "#efefef"
+WET = {"bathroom", "wc", "laundry"}
+CIRCULATION = {"hall", "corridor"}
+
+
+def layout_to_svg(payload: LayoutPayload) -> str:
+    """The payload drawn in plan as an SVG document (UTF-8 text)."""
+    xs = [p for w in payload.walls for p in (w.start.x, w.end.x)] + [
+        p.x for r in payload.rooms for p in r.boundary
+    ]
+    ys = [p for w in payload.walls for p in (w.start.y, w.end.y)] + [
+        p.y for r in payload.rooms for p in r.boundary
+    ]
+    if not xs:
+        xs, ys = [0.0], [0.0]
+    pad = MARGIN_MM + max((w.thickness_mm for w in payload.walls), default=0.0)
+    x0, y0, x1, y1 = min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad
+    plan = _Plan(flip=y1 + y0)
+    walls = {w.id: w for w in payload.walls}
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{x0:.0f} {y0:.0f} {x1 - x0:.0f} {y1 - y0:.0f}" '
+        f'width="{(x1 - x0) / 20:.0f}" height="{(y1 - y0) / 20:.0f}" font-family="sans-serif">',
+        "<title>Floor plan</title>",
+        f'<rect x="{x0:.0f}" y="{y0:.0f}" width="{x1 - x0:.0f}" height="{y1 - y0:.0f}" fill="#ffffff"/>',
+        '<g id="rooms">',
+        *(plan.room(r) for r in payload.rooms),
+        "</g>",
+        f'<g id="walls" fill="{WALL_FILL}">',
+        *(plan.wall(w) for w in payload.walls),
+        "</g>",
+        '<g id="windows">',
+        *(plan.window(n, walls[n.host_wall_id]) for n in payload.windows if n.host_wall_id in walls),
+        "</g>",
+        '<g id="doors">',
+        *(plan.door(d, walls[d.host_wall_id]) for d in payload.doors if d.host_wall_id in walls),
+        "</g>",
+        '<g id="labels" text-anchor="middle" fill="#222222">',
+        *(plan.label(r) for r in payload.rooms),
+        "</g>",
+        plan.north_arrow(x1 - pad / 2, y1 - pad / 2),
+        "</svg>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+class _Plan:
+    def __init__(self, flip: float) -> None:
+        self.flip = flip
+
+    def pt(self, x: float, y: float) -> str:
+        return f"{x:.1f},{self.flip - y:.1f}"
+
+    def room(self, room: Room) -> str:
+        fill = WET_FILL if room.type.value in WET else ROOM_FILL
+        fill = CIRCULATION_FILL if room.type.value in CIRCULATION else fill
+        points = " ".join(self.pt(p.x, p.y) for p in room.boundary)
+        return f'<polygon points="{points}" fill="{fill}" data-room="{escape(room.id)}"/>'
+
+    def wall(self, wall: Wall) -> str:
+        start, (ux, uy), (nx, ny), length = _axis(wall)
+        if length <= 0:
+            return ""
+        half = wall.thickness_mm / 2
+        # Extend each end by half the thickness so corners close without a gap.
+        ax, ay = start[0] - ux * half, start[1] - uy * half
+        bx, by = start[0] + ux * (length + half), start[1] + uy * (length + half)
+        corners = [
+            (ax + nx * half, ay + ny * half),
+            (bx + nx * half, by + ny * half),
+            (bx - nx * half, by - ny * half),
+            (ax - nx * half, ay - ny * half),
+        ]
+        return f'<polygon points="{" ".join(self.pt(x, y) for x, y in corners)}"/>'
+
+    def window(self, window: Window, wall: Wall) -> str:
+        start, (ux, uy), (nx, ny), length = _axis(wall)
+        centre = window.position_ratio * length
+        half_t, half_w = wall.thickness_mm / 2, window.width_mm / 2
+        a = (start[0] + ux * (centre - half_w), start[1] + uy * (centre - half_w))
+        corners = [
+            (a[0] + nx * half_t, a[1] + ny * half_t),
+            (a[0] + ux * window.width_mm + nx * half_t, a[1] + uy * window.width_mm + ny * half_t),
+            (a[0] + ux * window.width_mm - nx * half_t, a[1] + uy * window.width_mm - ny * half_t),
+            (a[0] - nx * half_t, a[1] - ny * half_t),
+        ]
+        b = (a[0] + ux * window.width_mm, a[1] + uy * window.width_mm)
+        return (
+            f'<polygon points="{" ".join(self.pt(x, y) for x, y in corners)}" fill="#ffffff" '
+            f'stroke="#3a7ca5" stroke-width="30"/>'
+            f'<polyline points="{self.pt(*a)} {self.pt(*b)}" stroke="#3a7ca5" stroke-width="30"/>'
+        )
+
+    def door(self, door: Door, wall: Wall) -> str:
+        """The opening cut out of the wall, the leaf drawn open at 90° and its swing arc."""
+        start, (ux, uy), (nx, ny), length = _axis(wall)
+        centre = door.position_ratio * length
+        half_t, width = wall.thickness_mm / 2, door.width_mm
+        hinge_along = centre - width / 2 if not door.flip_hand else centre + width / 2
+        other_along = centre + width / 2 if not door.flip_hand else centre - width / 2
+        side = -1.0 if door.flip_facing else 1.0
+        hinge = (
+            start[0] + ux * hinge_along + nx * half_t * side,
+            start[1] + uy * hinge_along + ny * half_t * side,
+        )
+        closed = (
+            start[0] + ux * other_along + nx * half_t * side,
+            start[1] + uy * other_along + ny * half_t * side,
+        )
+        opened = (hinge[0] + nx * width * side, hinge[1] + ny * width * side)
+        lo = (start[0] + ux * (centre - width / 2), start[1] + uy * (centre - width / 2))
+        hi = (start[0] + ux * (centre + width / 2), start[1] + uy * (centre + width / 2))
+        gap = [
+            (lo[0] + nx * half_t, lo[1] + ny * half_t),
+            (hi[0] + nx * half_t, hi[1] + ny * half_t),
+            (hi[0] - nx * half_t, hi[1] - ny * half_t),
+            (lo[0] - nx * half_t, lo[1] - ny * half_t),
+        ]
+        # The arc runs from the closed position to the open leaf; y is flipped, so the sweep flips too.
+        cross = (closed[0] - hinge[0]) * (opened[1] - hinge[1]) - (closed[1] - hinge[1]) * (
+            opened[0] - hinge[0]
+        )
+        sweep = 0 if cross > 0 else 1
+        return (
+            f'<polygon points="{" ".join(self.pt(x, y) for x, y in gap)}" fill="#ffffff"/>'
+            f'<path d="M {self.pt(*hinge)} L {self.pt(*opened)} A {width:.0f} {width:.0f} 0 0 {sweep} '
+            f'{self.pt(*closed)}" fill="none" stroke="#2e7d32" stroke-width="25"/>'
+        )
+
+    def label(self, room: Room) -> str:
+        n = len(room.boundary)
+        area2 = sum(
+            room.boundary[i].x * room.boundary[(i + 1) % n].y
+            - room.boundary[(i + 1) % n].x * room.boundary[i].y
+            for i in range(n)
+        )
+        if abs(area2) < 1e-9:
+            cx = sum(p.x for p in room.boundary) / n
+            cy = sum(p.y for p in room.boundary) / n
+        else:
+            cx = sum(
+                (room.boundary[i].x + room.boundary[(i + 1) % n].x)
+                * (
+                    room.boundary[i].x * room.boundary[(i + 1) % n].y
+                    - room.boundary[(i + 1) % n].x * room.boundary[i].y
+                )
+                for i in range(n)
+            ) / (3 * area2)
+            cy = sum(
+                (room.boundary[i].y + room.boundary[(i + 1) % n].y)
+                * (
+                    room.boundary[i].x * room.boundary[(i + 1) % n].y
+                    - room.boundary[(i + 1) % n].x * room.boundary[i].y
+                )
+                for i in range(n)
+            ) / (3 * area2)
+        x, y = self.pt(cx, cy).split(",")
+        return (
+            f'<text x="{x}" y="{y}" font-size="{LABEL_MM:.0f}">{escape(room.name)}</text>'
+            f'<text x="{x}" y="{float(y) + LABEL_MM * 1.3:.1f}" font-size="{LABEL_MM * 0.8:.0f}" '
+            f'fill="#555555">{room.area_m2:.1f} m²</text>'
+        )
+
+    def north_arrow(self, x: float, y: float) -> str:
+        size = MARGIN_MM * 0.6
+        tip, left, right = self.pt(x, y), self.pt(x - size / 3, y - size), self.pt(x + size / 3, y - size)
+        tx, ty = self.pt(x, y + size * 0.15).split(",")
+        return (
+            f'<g id="north"><polygon points="{tip} {left} {right}" fill="#222222"/>'
+            f'<text x="{tx}" y="{ty}" font-size="{size * 0.6:.0f}" text-anchor="middle">N</text></g>'
+        )
+
+
+def _axis(wall: Wall) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float], float]:
+    """Start point, unit direction, unit normal (left of the direction) and length."""
+    dx, dy = wall.end.x - wall.start.x, wall.end.y - wall.start.y
+    length = math.hypot(dx, dy)
+    ux, uy = (dx / length, dy / length) if length > 0 else (1.0, 0.0)
+    return (wall.start.x, wall.start.y), (ux, uy), (-uy, ux), length

@@ -1,0 +1,379 @@
+"""Corrections: an architect's edits to a layout, applied to a copy of its payload.
+
+They are written in the architect's terms (rename or retype a room, move a room edge,
+merge a room into its neighbour, move, resize or delete a door or window). The result is
+a new payload; the caller validates and checks it like any generated layout, and the
+version it came from stays as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError
+from shapely.geometry import LineString, Polygon, box
+from shapely.geometry.polygon import orient
+from shapely.ops import unary_union
+
+from archbuilder.domain.brief import RoomType
+from archbuilder.domain.common import StrictModel
+from archbuilder.domain.layout import Door, LayoutPayload, Point, Point3, Room, Wall, Window
+from archbuilder.platform.errors import Unprocessable
+
+_TOL = 0.5  # mm
+
+
+class RenameRoom(StrictModel):
+    op: Literal["rename_room"]
+    room_id: str
+    name: str = Field(min_length=1, max_length=60)
+
+
+class RetypeRoom(StrictModel):
+    op: Literal["retype_room"]
+    room_id: str
+    type: RoomType
+
+
+class MoveWall(StrictModel):
+    """Move an interior wall (the edge between rooms) sideways by ``offset_mm``:
+    positive is towards +y for a horizontal wall and +x for a vertical one."""
+
+    op: Literal["move_wall"]
+    wall_id: str
+    offset_mm: float = Field(ge=-20_000, le=20_000)
+
+
+class MergeRoom(StrictModel):
+    """Delete a room by merging it into a neighbour; the wall between them goes."""
+
+    op: Literal["merge_room"]
+    room_id: str
+    into: str
+
+
+class MoveOpening(StrictModel):
+    op: Literal["move_opening"]
+    opening_id: str
+    position_ratio: float = Field(ge=0, le=1)
+
+
+class ResizeOpening(StrictModel):
+    op: Literal["resize_opening"]
+    opening_id: str
+    width_mm: float | None = Field(default=None, gt=0, le=5000)
+    height_mm: float | None = Field(default=None, gt=0, le=5000)
+
+
+class DeleteOpening(StrictModel):
+    op: Literal["delete_opening"]
+    opening_id: str
+
+
+Correction = Annotated[
+    RenameRoom | RetypeRoom | MoveWall | MergeRoom | MoveOpening | ResizeOpening | DeleteOpening,
+    Field(discriminator="op"),
+]
+
+
+def apply_corrections(payload: LayoutPayload, corrections: list[Correction]) -> LayoutPayload:
+    """A new payload with every correction applied in order.
+
+    ``CORRECTION_INVALID`` names the first correction that cannot be applied.
+    """
+    current = payload.model_copy(deep=True)
+    for index, correction in enumerate(corrections):
+        try:
+            current = _apply(current, correction)
+        except _Refused as refused:
+            raise Unprocessable(
+                code="CORRECTION_INVALID", index=index, op=correction.op, reason=str(refused)
+            ) from None
+    return current
+
+
+class _Refused(Exception):
+    pass
+
+
+def _apply(payload: LayoutPayload, correction: Correction) -> LayoutPayload:
+    if isinstance(correction, RenameRoom | RetypeRoom):
+        room = _room(payload, correction.room_id)
+        field = "name" if isinstance(correction, RenameRoom) else "type"
+        setattr(room, field, getattr(correction, field))
+        return payload
+    if isinstance(correction, MoveOpening | ResizeOpening | DeleteOpening):
+        return _edit_opening(payload, correction)
+    if isinstance(correction, MoveWall):
+        return _move_wall(payload, correction.wall_id, correction.offset_mm)
+    return _merge_room(payload, correction.room_id, correction.into)
+
+
+def _room(payload: LayoutPayload, room_id: str) -> Room:
+    for room in payload.rooms:
+        if room.id == room_id:
+            return room
+    raise _Refused(f"no room {room_id}")
+
+
+def _wall(payload: LayoutPayload, wall_id: str) -> Wall:
+    for wall in payload.walls:
+        if wall.id == wall_id:
+            return wall
+    raise _Refused(f"no wall {wall_id}")
+
+
+def _edit_opening(
+    payload: LayoutPayload, correction: MoveOpening | ResizeOpening | DeleteOpening
+) -> LayoutPayload:
+    openings: list[Door | Window] = [*payload.doors, *payload.windows]
+    opening = next((o for o in openings if o.id == correction.opening_id), None)
+    if opening is None:
+        raise _Refused(f"no door or window {correction.opening_id}")
+    if isinstance(correction, DeleteOpening):
+        payload.doors = [d for d in payload.doors if d.id != opening.id]
+        payload.windows = [w for w in payload.windows if w.id != opening.id]
+        return payload
+    if isinstance(correction, MoveOpening):
+        opening.position_ratio = correction.position_ratio
+        return payload
+    if correction.width_mm is not None:
+        opening.width_mm = correction.width_mm
+    if correction.height_mm is not None:
+        opening.height_mm = correction.height_mm
+    # Re-validate the bounds the add-in enforces.
+    try:
+        type(opening).model_validate(opening.model_dump())
+    except ValidationError as exc:
+        raise _Refused(f"{opening.id}: {exc.errors(include_url=False)[0]['msg']}") from None
+    return payload
+
+
+# -- moving a wall --------------------------------------------------------------
+
+
+def _axis(wall: Wall) -> Literal["h", "v"]:
+    if abs(wall.start.y - wall.end.y) <= _TOL:
+        return "h"
+    if abs(wall.start.x - wall.end.x) <= _TOL:
+        return "v"
+    raise _Refused(f"wall {wall.id} is not horizontal or vertical")
+
+
+def _move_wall(payload: LayoutPayload, wall_id: str, offset: float) -> LayoutPayload:
+    wall = _wall(payload, wall_id)
+    if wall.is_exterior:
+        raise _Refused("exterior walls follow the footprint and cannot be moved")
+    axis = _axis(wall)
+    line = wall.start.y if axis == "h" else wall.start.x
+    lo, hi = sorted((wall.start.x, wall.end.x) if axis == "h" else (wall.start.y, wall.end.y))
+    half = wall.thickness_mm / 2
+
+    def on_band(along: float, across: float, reach: float) -> bool:
+        return lo - reach - _TOL <= along <= hi + reach + _TOL and abs(across - line) <= half + _TOL
+
+    # Room corners on either face of the wall move with it.
+    for room in payload.rooms:
+        moved = []
+        for p in room.boundary:
+            along, across = (p.x, p.y) if axis == "h" else (p.y, p.x)
+            if on_band(along, across, half) and abs(abs(across - line) - half) <= _TOL:
+                across += offset
+            moved.append(Point(x=along, y=across) if axis == "h" else Point(x=across, y=along))
+        room.boundary = moved
+        room.area_m2 = round(float(Polygon([(p.x, p.y) for p in moved]).area) / 1e6, 2)
+    # The wall moves; walls that end on its centreline stretch or shrink to meet it.
+    for other in payload.walls:
+        if other.id == wall.id:
+            _shift(other, axis, offset)
+            continue
+        _stretch_end(payload, other, axis, line, lo, hi, offset)
+    return payload
+
+
+def _shift(wall: Wall, axis: str, offset: float) -> None:
+    for end in (wall.start, wall.end):
+        if axis == "h":
+            end.y += offset
+        else:
+            end.x += offset
+
+
+def _stretch_end(
+    payload: LayoutPayload, wall: Wall, axis: str, line: float, lo: float, hi: float, offset: float
+) -> None:
+    old_start, old_end = wall.start.model_copy(), wall.end.model_copy()
+    changed = False
+    for end in (wall.start, wall.end):
+        along, across = (end.x, end.y) if axis == "h" else (end.y, end.x)
+        if abs(across - line) <= _TOL and lo - _TOL <= along <= hi + _TOL:
+            if axis == "h":
+                end.y += offset
+            else:
+                end.x += offset
+            changed = True
+    if changed:
+        _keep_openings_in_place(payload, wall, old_start, old_end)
+
+
+def _keep_openings_in_place(payload: LayoutPayload, wall: Wall, old_start: Point3, old_end: Point3) -> None:
+    """Openings on a wall whose end moved keep their place in the plan, not their ratio."""
+    old_len = ((old_end.x - old_start.x) ** 2 + (old_end.y - old_start.y) ** 2) ** 0.5
+    new_len = wall.length_mm()
+    if new_len < 100:
+        raise _Refused(f"wall {wall.id} would become shorter than 100 mm")
+    openings: list[Door | Window] = [*payload.doors, *payload.windows]
+    for opening in openings:
+        if opening.host_wall_id != wall.id:
+            continue
+        cx = old_start.x + (old_end.x - old_start.x) * opening.position_ratio
+        cy = old_start.y + (old_end.y - old_start.y) * opening.position_ratio
+        along = (cx - wall.start.x) * (wall.end.x - wall.start.x) + (cy - wall.start.y) * (
+            wall.end.y - wall.start.y
+        )
+        ratio = along / (new_len**2) if old_len else 0.5
+        if not 0 <= ratio <= 1:
+            raise _Refused(f"{opening.id} would fall outside wall {wall.id}")
+        opening.position_ratio = round(ratio, 6)
+
+
+# -- merging rooms --------------------------------------------------------------
+
+
+def _merge_room(payload: LayoutPayload, room_id: str, into: str) -> LayoutPayload:
+    if room_id == into:
+        raise _Refused("a room cannot merge into itself")
+    gone, kept = _room(payload, room_id), _room(payload, into)
+    gone_shape = Polygon([(p.x, p.y) for p in gone.boundary])
+    kept_shape = Polygon([(p.x, p.y) for p in kept.boundary])
+    between = [w for w in payload.walls if not w.is_exterior and _separates(w, gone_shape, kept_shape)]
+    if not between:
+        raise _Refused(f"{room_id} and {into} do not share a wall")
+    strips = []
+    survivors: list[Wall] = []
+    for wall in payload.walls:
+        if wall not in between:
+            survivors.append(wall)
+            continue
+        strip, remaining = _split_wall(wall, gone_shape, kept_shape)
+        strips.append(strip)
+        survivors.extend(remaining)
+    merged = unary_union([gone_shape, kept_shape, *strips]).buffer(0)
+    if not isinstance(merged, Polygon):
+        raise _Refused(f"{room_id} and {into} do not make one room")
+    simplified = merged.simplify(_TOL)
+    assert isinstance(simplified, Polygon)
+    merged = orient(simplified, sign=1.0)
+    kept.boundary = [Point(x=round(x, 1), y=round(y, 1)) for x, y in list(merged.exterior.coords)[:-1]]
+    kept.area_m2 = round(float(merged.area) / 1e6, 2)
+    _rehost_openings(payload, [w for w in payload.walls if w in between], survivors)
+    payload.walls = survivors
+    payload.rooms = [r for r in payload.rooms if r.id != room_id]
+    for door in payload.doors:
+        door.connects = [into if c == room_id else c for c in door.connects]
+    for window in payload.windows:
+        if window.room_id == room_id:
+            window.room_id = into
+    return payload
+
+
+def _rehost_openings(payload: LayoutPayload, split: list[Wall], survivors: list[Wall]) -> None:
+    """Openings of a split wall move to the piece they stand on; those in the removed strip go."""
+    split_ids = {w.id for w in split}
+    pieces = [w for w in survivors if w.id.split(".")[0] in split_ids and w.id not in split_ids]
+
+    def rehost(opening: Door | Window) -> bool:
+        if opening.host_wall_id not in split_ids:
+            return True
+        wall = next(w for w in split if w.id == opening.host_wall_id)
+        cx = wall.start.x + (wall.end.x - wall.start.x) * opening.position_ratio
+        cy = wall.start.y + (wall.end.y - wall.start.y) * opening.position_ratio
+        for piece in pieces:
+            if not piece.id.startswith(wall.id + "."):
+                continue
+            length = piece.length_mm()
+            along = (cx - piece.start.x) * (piece.end.x - piece.start.x) + (cy - piece.start.y) * (
+                piece.end.y - piece.start.y
+            )
+            ratio = along / (length**2)
+            half_width = opening.width_mm / 2 / length
+            if half_width <= ratio <= 1 - half_width:
+                opening.host_wall_id, opening.position_ratio = piece.id, round(ratio, 6)
+                return True
+        return False
+
+    payload.doors = [d for d in payload.doors if rehost(d)]
+    payload.windows = [w for w in payload.windows if rehost(w)]
+
+
+def _separates(wall: Wall, a: Polygon, b: Polygon) -> bool:
+    """True if ``a`` lies along one face of ``wall`` and ``b`` along the other, over > 100 mm in common."""
+    faces = _faces(wall)
+    for face_a, face_b in ((faces[0], faces[1]), (faces[1], faces[0])):
+        run_a = face_a.intersection(a.exterior.buffer(_TOL))
+        run_b = face_b.intersection(b.exterior.buffer(_TOL))
+        if run_a.is_empty or run_b.is_empty:
+            continue
+        k = 0 if _axis(wall) == "h" else 1
+        lo = max(run_a.bounds[k], run_b.bounds[k])
+        hi = min(run_a.bounds[k + 2], run_b.bounds[k + 2])
+        if hi - lo > 100:
+            return True
+    return False
+
+
+def _faces(wall: Wall) -> tuple[LineString, LineString]:
+    half = wall.thickness_mm / 2
+    if _axis(wall) == "h":
+        y = wall.start.y
+        return (
+            LineString([(wall.start.x, y - half), (wall.end.x, y - half)]),
+            LineString([(wall.start.x, y + half), (wall.end.x, y + half)]),
+        )
+    x = wall.start.x
+    return (
+        LineString([(x - half, wall.start.y), (x - half, wall.end.y)]),
+        LineString([(x + half, wall.start.y), (x + half, wall.end.y)]),
+    )
+
+
+def _wall_band(wall: Wall) -> Polygon:
+    half = wall.thickness_mm / 2
+    xs, ys = sorted((wall.start.x, wall.end.x)), sorted((wall.start.y, wall.end.y))
+    if _axis(wall) == "h":
+        return box(xs[0], ys[0] - half, xs[1], ys[1] + half)
+    return box(xs[0] - half, ys[0], xs[1] + half, ys[1])
+
+
+def _split_wall(wall: Wall, a: Polygon, b: Polygon) -> tuple[Polygon, list[Wall]]:
+    """The strip of ``wall`` between rooms ``a`` and ``b``, and what is left of the wall on either side."""
+    axis = _axis(wall)
+    k = 0 if axis == "h" else 1
+    a_run = _run(wall, a, k)
+    b_run = _run(wall, b, k)
+    run_lo, run_hi = max(a_run[0], b_run[0]), min(a_run[1], b_run[1])
+    if run_hi - run_lo <= 100:
+        raise _Refused(f"wall {wall.id} is shared over less than 100 mm")
+    half = wall.thickness_mm / 2
+    if axis == "h":
+        strip = box(run_lo, wall.start.y - half, run_hi, wall.start.y + half)
+    else:
+        strip = box(wall.start.x - half, run_lo, wall.start.x + half, run_hi)
+    lo, hi = sorted((wall.start.x, wall.end.x) if axis == "h" else (wall.start.y, wall.end.y))
+    remaining = []
+    for index, (seg_lo, seg_hi) in enumerate(((lo, run_lo), (run_hi, hi))):
+        if seg_hi - seg_lo >= 100:
+            piece = wall.model_copy(deep=True, update={"id": f"{wall.id}.{index + 1}"})
+            if axis == "h":
+                piece.start, piece.end = Point3(x=seg_lo, y=wall.start.y), Point3(x=seg_hi, y=wall.start.y)
+            else:
+                piece.start, piece.end = Point3(x=wall.start.x, y=seg_lo), Point3(x=wall.start.x, y=seg_hi)
+            remaining.append(piece)
+    return strip, remaining
+
+
+def _run(wall: Wall, room: Polygon, k: int) -> tuple[float, float]:
+    """Where ``room`` runs along either face of ``wall``, as (low, high) along the wall."""
+    runs = [f.intersection(room.exterior.buffer(_TOL)) for f in _faces(wall)]
+    touching = max(runs, key=lambda r: r.length)
+    return touching.bounds[k], touching.bounds[k + 2]

@@ -1,0 +1,100 @@
+"""Region minimums per room type, read from ``data/room_minimums.yaml``.
+
+``room_minimums`` is the one entry point: the compliance engine will take over as its
+source later, so nothing else reads the data file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from archbuilder.domain.brief import BuildingType, RoomType
+from archbuilder.domain.common import country_of
+
+DATA_FILE = Path(__file__).with_name("data") / "room_minimums.yaml"
+WET_ROOMS = frozenset({RoomType.bathroom, RoomType.wc, RoomType.laundry})
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """One rule the planner applied: its id, what it demands and where it comes from."""
+
+    id: str
+    citation: str
+    status: str
+    limits: dict[str, float | bool]
+
+
+@dataclass(frozen=True)
+class RoomMinimum:
+    """What a region demands of one room type (None: no rule)."""
+
+    room_type: RoomType
+    area_m2: float | None = None
+    narrow_side_mm: float | None = None
+    glazing_ratio: float | None = None
+    needs_window: bool = False
+    interior_allowed: bool = True
+    rules: tuple[RuleRef, ...] = field(default=())
+
+
+def room_minimums(region: str, building_type: BuildingType) -> dict[RoomType, RoomMinimum]:
+    """Every room type's minimums for a region (``DE-BY`` adds Bavaria's rules to Germany's)."""
+    return dict(_minimums(region, building_type))
+
+
+@cache
+def _minimums(region: str, building_type: BuildingType) -> tuple[tuple[RoomType, RoomMinimum], ...]:
+    data = _data()
+    rules = list(data.get(country_of(region).value, []))
+    if region != country_of(region).value:
+        rules += data.get(region, [])
+    merged = {t: _default(t) for t in RoomType}
+    for rule in rules:
+        if building_type.value not in rule["building_types"]:
+            continue
+        for name in rule["rooms"]:
+            room_type = RoomType(name)
+            merged[room_type] = _stricter(merged[room_type], rule)
+    return tuple(merged.items())
+
+
+def _default(room_type: RoomType) -> RoomMinimum:
+    # A wet room with no rule allowing mechanical ventilation needs a window.
+    return RoomMinimum(room_type=room_type, interior_allowed=room_type not in WET_ROOMS)
+
+
+def _stricter(current: RoomMinimum, rule: dict[str, Any]) -> RoomMinimum:
+    limits: dict[str, float | bool] = {
+        k: rule[k]
+        for k in ("area_m2", "narrow_side_mm", "glazing_ratio", "needs_window", "interior_allowed")
+        if k in rule
+    }
+    ref = RuleRef(id=rule["id"], citation=rule["citation"], status=rule["status"], limits=limits)
+    return RoomMinimum(
+        room_type=current.room_type,
+        area_m2=_max(current.area_m2, rule.get("area_m2")),
+        narrow_side_mm=_max(current.narrow_side_mm, rule.get("narrow_side_mm")),
+        glazing_ratio=_max(current.glazing_ratio, rule.get("glazing_ratio")),
+        needs_window=current.needs_window or bool(rule.get("needs_window", False)),
+        interior_allowed=bool(rule.get("interior_allowed", current.interior_allowed)),
+        rules=(*current.rules, ref),
+    )
+
+
+def _max(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return None if b is None else float(b)
+    return a if b is None else max(a, float(b))
+
+
+@cache
+def _data() -> dict[str, list[dict[str, Any]]]:
+    with DATA_FILE.open(encoding="utf-8") as stream:
+        loaded: dict[str, list[dict[str, Any]]] = yaml.safe_load(stream)
+    return loaded

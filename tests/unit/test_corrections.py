@@ -1,0 +1,117 @@
+"""Corrections edit a planned layout the way an architect would, and the result stays valid."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import TypeAdapter
+from shapely.geometry import Polygon
+
+from archbuilder.domain.brief import Brief
+from archbuilder.domain.corrections import Correction, apply_corrections
+from archbuilder.domain.layout import LayoutPayload
+from archbuilder.layout.spine_planner import SpinePlanner
+from archbuilder.layout.validation import validate_layout
+from archbuilder.platform.errors import Unprocessable
+
+BRIEF = Brief.model_validate(
+    {
+        "footprint": {"width_mm": 12000, "depth_mm": 9000},
+        "rooms": [
+            {"type": "living_room", "name": "Salon"},
+            {"type": "kitchen"},
+            {"type": "bedroom", "count": 2},
+            {"type": "bathroom"},
+            {"type": "hall"},
+        ],
+    }
+).resolved("TR", "en")
+FOOTPRINT = BRIEF.footprint.points()  # type: ignore[union-attr]
+CORRECTIONS = TypeAdapter(list[Correction])
+
+
+@pytest.fixture(scope="module")
+def payload() -> LayoutPayload:
+    return SpinePlanner().plan(BRIEF).payload
+
+
+def fix(payload: LayoutPayload, *items: dict[str, object]) -> LayoutPayload:
+    return apply_corrections(payload, CORRECTIONS.validate_python(list(items)))
+
+
+def shape(room_boundary: list) -> Polygon:  # type: ignore[type-arg]
+    return Polygon([(p.x, p.y) for p in room_boundary])
+
+
+def neighbours(payload: LayoutPayload) -> tuple[str, str, str]:
+    """An interior wall with exactly two rooms along its faces, and those rooms."""
+    for wall in payload.walls:
+        if wall.is_exterior:
+            continue
+        line = Polygon(
+            [(wall.start.x, wall.start.y), (wall.end.x, wall.end.y), (wall.end.x + 0.1, wall.end.y + 0.1)]
+        ).buffer(wall.thickness_mm / 2 + 1)
+        touching = [r.id for r in payload.rooms if shape(r.boundary).intersection(line).area > 1000]
+        if len(touching) == 2:
+            return wall.id, touching[0], touching[1]
+    raise AssertionError("no interior wall between two rooms")
+
+
+def test_rename_and_retype_leave_the_original_untouched(payload: LayoutPayload) -> None:
+    room = payload.rooms[1]
+    fixed = fix(
+        payload,
+        {"op": "rename_room", "room_id": room.id, "name": "Çalışma"},
+        {"op": "retype_room", "room_id": room.id, "type": "office"},
+    )
+    changed = next(r for r in fixed.rooms if r.id == room.id)
+    assert (changed.name, changed.type) == ("Çalışma", "office")
+    assert payload.rooms[1].name == room.name  # the source version is not modified
+
+
+def test_moving_an_interior_wall_moves_area_between_its_rooms(payload: LayoutPayload) -> None:
+    wall_id, a, b = neighbours(payload)
+    before = {r.id: r.area_m2 for r in payload.rooms}
+    fixed = fix(payload, {"op": "move_wall", "wall_id": wall_id, "offset_mm": 200})
+    after = {r.id: r.area_m2 for r in fixed.rooms}
+    assert validate_layout(fixed, FOOTPRINT) == []
+    assert after[a] != before[a] and after[b] != before[b]
+    assert after[a] + after[b] == pytest.approx(before[a] + before[b], abs=0.05)
+    untouched = set(before) - {a, b}
+    assert all(after[r] == before[r] for r in untouched)
+
+
+def test_exterior_walls_cannot_move(payload: LayoutPayload) -> None:
+    exterior = next(w for w in payload.walls if w.is_exterior)
+    with pytest.raises(Unprocessable) as refused:
+        fix(payload, {"op": "move_wall", "wall_id": exterior.id, "offset_mm": 100})
+    assert refused.value.code == "CORRECTION_INVALID" and refused.value.params["index"] == 0
+
+
+def test_merging_a_room_removes_it_and_keeps_the_layout_valid(payload: LayoutPayload) -> None:
+    _, a, b = neighbours(payload)
+    before = {r.id: r.area_m2 for r in payload.rooms}
+    fixed = fix(payload, {"op": "merge_room", "room_id": a, "into": b})
+    assert a not in {r.id for r in fixed.rooms}
+    merged = next(r for r in fixed.rooms if r.id == b)
+    assert merged.area_m2 > before[a] + before[b]  # plus the wall strip between them
+    assert all(a not in d.connects for d in fixed.doors)
+    assert validate_layout(fixed, FOOTPRINT) == []
+
+
+def test_openings_move_resize_and_go(payload: LayoutPayload) -> None:
+    window = payload.windows[0]
+    door = payload.doors[0]
+    fixed = fix(
+        payload,
+        {"op": "resize_opening", "opening_id": window.id, "width_mm": 900},
+        {"op": "move_opening", "opening_id": door.id, "position_ratio": 0.5},
+        {"op": "delete_opening", "opening_id": payload.windows[-1].id},
+    )
+    assert next(w for w in fixed.windows if w.id == window.id).width_mm == 900
+    assert len(fixed.windows) == len(payload.windows) - 1
+    with pytest.raises(Unprocessable):
+        fix(
+            payload, {"op": "resize_opening", "opening_id": door.id, "width_mm": 300}
+        )  # below the add-in's 600
+    with pytest.raises(Unprocessable):
+        fix(payload, {"op": "delete_opening", "opening_id": "nope"})
