@@ -186,3 +186,36 @@ def test_unknown_export_format_is_refused(
         f"/v1/projects/{project_id}/layouts/{accepted['layout_id']}/versions/2", headers=tenant.headers
     )
     assert missing.status_code == 404
+
+
+def test_variants_compliance_and_exports(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    project_id = new_project(client, tenant)
+    brief = dict(BRIEF, options={"variants": 3, "seed": 7})
+    accepted = submit(client, tenant, project_id, brief).json
+    drain(runtime)
+    base = f"/v1/projects/{project_id}/layouts/{accepted['layout_id']}/versions/1"
+    version = client.get(base, headers=tenant.headers).json
+    ranks = [v["rank"] for v in version["variants"]]
+    assert ranks[0] == 1 and ranks == sorted(ranks) and 1 <= len(ranks) <= 3
+    assert version["compliance"]["summary"]["passed"] > 0
+    assert version["compliance"]["region"] == "TR"
+    if len(ranks) > 1:
+        second = client.get(base, query_string={"variant": 2}, headers=tenant.headers).json
+        assert second["variant"] == 2 and second["payload"] != version["payload"]
+    assert client.get(base, query_string={"variant": 5}, headers=tenant.headers).status_code == 404
+
+    report = client.get(f"{base}/compliance", headers=tenant.headers).json
+    assert report["region"] == "TR" and report["findings"]
+    assert all(f["citation"]["document"] for f in report["findings"] if f["status"] in ("pass", "fail"))
+    english = client.get(f"{base}/compliance", headers=tenant.headers | {"Accept-Language": "en"}).json
+    assert english["summary"] == report["summary"]
+    page = client.get(f"{base}/compliance", query_string={"format": "html"}, headers=tenant.headers)
+    assert (
+        page.status_code == 200 and page.content_type.startswith("text/html") and b"<script" not in page.data
+    )
+
+    svg = client.get(f"{base}/export", query_string={"format": "svg"}, headers=tenant.headers)
+    assert svg.status_code == 200 and svg.content_type == "image/svg+xml" and b"<svg" in svg.data
+    assert "Salon".encode() in svg.data

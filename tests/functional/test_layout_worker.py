@@ -56,10 +56,13 @@ class FlakyPlanner:
         self.calls = 0
 
     def plan(self, brief: Brief) -> PlanResult:
+        return self.plan_variants(brief)[0]
+
+    def plan_variants(self, brief: Brief) -> list[PlanResult]:
         self.calls += 1
         if self.calls <= self.failures:
             raise RuntimeError("planner instance died")
-        return SpinePlanner().plan(brief)
+        return SpinePlanner().plan_variants(brief)
 
 
 @pytest.fixture

@@ -17,19 +17,18 @@ from __future__ import annotations
 import contextlib
 import time
 from datetime import timedelta
-from typing import Any
 
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.job import Job, JobError, JobStatus
-from archbuilder.domain.layout import LayoutStatus, LayoutVersionPublic
+from archbuilder.domain.layout import LayoutStatus, LayoutVersionPublic, VariantSummary
 from archbuilder.domain.timestamps import format_timestamp, now
-from archbuilder.layout.validation import validate_layout
+from archbuilder.layout.validation import validate_layout, validate_rules
 from archbuilder.platform.errors import AlreadyExists, Unprocessable
 from archbuilder.platform.logging import bound, get_logger, log_fields
 from archbuilder.ports import Transaction
 from archbuilder.repositories import TenantPaths, dump
 from archbuilder.runtime import Runtime
-from archbuilder.services.layouts import LayoutRequest, artifact_name, render_artifact
+from archbuilder.services.layouts import LayoutRequest, artifact_name, compliance_summary, render_artifact
 
 _log = get_logger("archbuilder.layout_jobs")
 
@@ -139,39 +138,79 @@ def _execute(runtime: Runtime, paths: TenantPaths, job: Job, request: LayoutRequ
     brief = Brief.model_validate(layout_doc.data["brief"])
 
     version_path = paths.version(request.project_id, request.layout_id, request.version)
-    existing = store.get(version_path)
-    if existing is None:
-        plan_started = time.perf_counter()
-        result = runtime.planner.plan(brief)
-        _progress(runtime, paths.job(job.id), 60, "validating")
-        assert brief.footprint is not None
-        problems = validate_layout(result.payload, brief.footprint.points())
-        if problems:
-            raise Unprocessable(code="LAYOUT_INVALID", problems=problems[:5])
-        metadata: dict[str, Any] = {
-            **result.metadata,
-            "planner": result.metadata.get("planner", runtime.planner.name),
-            "pipeline_ms": round((time.perf_counter() - plan_started) * 1000, 1),
-        }
-        record = LayoutVersionPublic(
-            layout_id=request.layout_id,
-            project_id=request.project_id,
-            version=request.version,
-            created_at=now(),
-            source=runtime.planner.name,
-            payload=result.payload,
-            metadata=metadata,
-        )
-        _progress(runtime, paths.job(job.id), 75, "storing")
-        # A concurrent delivery may have stored it first: same version number, same brief.
-        with contextlib.suppress(AlreadyExists):
-            store.create(version_path, dump(record))
+    if store.get(version_path) is None:
+        _plan_and_store(runtime, paths, job, request, brief, version_path)
     stored = LayoutVersionPublic.model_validate(store.get(version_path).data)  # type: ignore[union-attr]
     for fmt in ("dxf", "json"):
         name = artifact_name(paths, request.project_id, request.layout_id, request.version, fmt)
         runtime.blobs.put(name, render_artifact(stored.payload, fmt), content_type=_CONTENT_TYPES[fmt])
     _succeed(runtime, paths, job, request)
     return JobStatus.succeeded
+
+
+def _plan_and_store(
+    runtime: Runtime, paths: TenantPaths, job: Job, request: LayoutRequest, brief: Brief, version_path: str
+) -> None:
+    """Plan every variant, validate and check each, then store the version (best variant first)."""
+    from archbuilder.compliance import check_model, layout_to_model
+
+    started = time.perf_counter()
+    variants = runtime.planner.plan_variants(brief)
+    _progress(runtime, paths.job(job.id), 55, "validating")
+    assert brief.footprint is not None and brief.region is not None and brief.language is not None
+    for result in variants:
+        problems = validate_layout(result.payload, brief.footprint.points())
+        problems += validate_rules(result.payload, brief.region, brief.building_type)
+        if problems:
+            raise Unprocessable(code="LAYOUT_INVALID", problems=problems[:5])
+    _progress(runtime, paths.job(job.id), 65, "checking_compliance")
+    reports = [
+        check_model(layout_to_model(result.payload, brief), region=brief.region, language=brief.language)
+        for result in variants
+    ]
+    _progress(runtime, paths.job(job.id), 80, "storing")
+    base = artifact_name(paths, request.project_id, request.layout_id, request.version, "json").rsplit(
+        "/", 1
+    )[0]
+    for rank, (result, report) in enumerate(zip(variants, reports, strict=True), start=1):
+        runtime.blobs.put(
+            f"{base}/compliance-{rank}.json",
+            report.model_dump_json().encode(),
+            content_type="application/json",
+        )
+        if rank > 1:
+            runtime.blobs.put(
+                f"{base}/variants/{rank}.json",
+                result.payload.model_dump_json().encode(),
+                content_type="application/json",
+            )
+    best = variants[0]
+    record = LayoutVersionPublic(
+        layout_id=request.layout_id,
+        project_id=request.project_id,
+        version=request.version,
+        created_at=now(),
+        source=runtime.planner.name,
+        payload=best.payload,
+        metadata={
+            **best.metadata,
+            "planner": best.metadata.get("planner", runtime.planner.name),
+            "pipeline_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+        compliance=compliance_summary(reports[0]),
+        variants=[
+            VariantSummary(
+                rank=rank,
+                score=result.metadata.get("score"),
+                room_count=len(result.payload.rooms),
+                compliance=compliance_summary(report),
+            )
+            for rank, (result, report) in enumerate(zip(variants, reports, strict=True), start=1)
+        ],
+    )
+    # A concurrent delivery may have stored it first: same version number, same brief.
+    with contextlib.suppress(AlreadyExists):
+        runtime.store.create(version_path, dump(record))
 
 
 _CONTENT_TYPES = {"dxf": "application/dxf", "json": "application/json"}
