@@ -1,0 +1,721 @@
+"""DXF (R12 to current) → BuildingModel with ezdxf.
+
+What a drawing means is guessed from layer and block names, because DXF has no rooms or
+walls, only lines and text. The reader:
+
+* opens the file in ezdxf's recover mode, so damaged files are read as far as they go;
+* scales to millimetres from ``$INSUNITS`` and checks that against the geometry's extents
+  (a drawing that claims inches but measures 116 × 49 units is a 116 m plan in metres);
+* explodes block references (INSERT, MINSERT) into their entities, except door and window
+  blocks, which become doors and windows;
+* takes walls from lines and polylines on wall layers, pairing parallel lines into one
+  centreline with a thickness, and thin closed rectangles as one wall each;
+* takes rooms from closed polylines and hatches on room layers, or else from the faces of
+  the wall graph, and names them from the TEXT/MTEXT label inside (the room ``type`` is
+  left for the compliance module's classifier);
+* takes doors from door blocks and from swing arcs on door layers, windows from window
+  blocks and closed outlines on window layers.
+
+Everything skipped is counted in ``warnings``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archbuilder.domain.building import (
+    BuildingModel,
+    ModelDoor,
+    ModelLevel,
+    ModelPoint,
+    ModelSpace,
+    ModelWall,
+    ModelWindow,
+    SourceInfo,
+)
+from archbuilder.platform.errors import Unprocessable
+
+# $INSUNITS code → (name, millimetres per unit). Codes not listed count as unknown.
+INSUNITS: dict[int, tuple[str, float]] = {
+    1: ("in", 25.4),
+    2: ("ft", 304.8),
+    4: ("mm", 1.0),
+    5: ("cm", 10.0),
+    6: ("m", 1000.0),
+    10: ("yd", 914.4),
+    14: ("dm", 100.0),
+}
+# Tried in this order when the declared unit gives an implausible building size.
+_GUESS_ORDER = (4, 5, 6, 1, 2)
+# A plan's larger side, in metres, that a building drawing plausibly has.
+PLAUSIBLE_EXTENT_M = (5.0, 2000.0)
+MAX_ENTITIES = 500_000
+MAX_BLOCK_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class LayerNames:
+    """Words that mark a layer (or a block name) as walls, rooms, doors or windows.
+
+    A layer matches when one of its words (split at anything not a letter or digit) is
+    one of these with a plural or inflection ending, case-insensitively: ``A-WALL``, ``Walls``, ``Wände``,
+    ``DUVAR_DIS`` and ``Muros`` are all walls. Offices configure their own.
+    """
+
+    walls: tuple[str, ...] = (
+        "wall", "wand", "wände", "waende", "mauer", "mur", "muro", "duvar", "cloison", "tabique", "parede",
+    )  # fmt: skip
+    rooms: tuple[str, ...] = (
+        "room", "area", "space", "raum", "räume", "raeume", "fläche", "flaeche", "zone", "oda", "mahal",
+        "alan", "piece", "pièce", "local", "espacio", "habitacion", "habitación", "recinto",
+    )  # fmt: skip
+    doors: tuple[str, ...] = ("door", "tür", "tuer", "türe", "porte", "puerta", "kapı", "kapi")
+    windows: tuple[str, ...] = ("window", "glaz", "fenster", "fenêtre", "fenetre", "ventana", "pencere")
+
+    def kind(self, name: str) -> str | None:
+        words = [w for w in re.split(r"[^\w]+|_", name.casefold()) if w]
+        # Doors and windows first: "A-DOOR-WALL-OPENING" is about a door.
+        for kind, keys in (
+            ("door", self.doors),
+            ("window", self.windows),
+            ("wall", self.walls),
+            ("room", self.rooms),
+        ):
+            if any(_is_word(w, k) for w in words for k in keys):
+                return kind
+        return None
+
+
+# Plural and inflection endings in the five languages: "Türen", "Duvarlar", "Muros", "Glazing".
+_ENDINGS = ("", "s", "es", "e", "n", "en", "er", "ler", "lar", "leri", "ları", "ing", "wall", "walls")
+
+
+def _is_word(word: str, key: str) -> bool:
+    """``word`` is ``key`` with an ending, or a number or a digit-suffixed code after it (WALL1)."""
+    if not word.startswith(key):
+        return False
+    rest = word[len(key) :]
+    return rest in _ENDINGS or rest.isdigit()
+
+
+@dataclass
+class _Segment:
+    a: tuple[float, float]
+    b: tuple[float, float]
+
+    @property
+    def length(self) -> float:
+        return math.dist(self.a, self.b)
+
+
+@dataclass
+class _Collected:
+    """Geometry in drawing units, before scaling."""
+
+    wall_segments: list[_Segment] = field(default_factory=list)
+    wall_rectangles: list[list[tuple[float, float]]] = field(default_factory=list)
+    room_outlines: list[tuple[list[tuple[float, float]], str]] = field(default_factory=list)
+    labels: list[tuple[tuple[float, float], str]] = field(default_factory=list)
+    door_blocks: list[tuple[tuple[float, float], float, str]] = field(default_factory=list)  # at, width, ref
+    window_blocks: list[tuple[tuple[float, float], float, str]] = field(default_factory=list)
+    door_arcs: list[tuple[tuple[float, float], float, tuple[float, float], tuple[float, float], str]] = field(
+        default_factory=list
+    )  # centre, radius, start point, end point, handle
+    window_outlines: list[tuple[list[tuple[float, float]], str]] = field(default_factory=list)
+    other_segments: list[_Segment] = field(default_factory=list)  # lines on layers of no known kind
+    extent_points: list[tuple[float, float]] = field(default_factory=list)
+    entity_count: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+
+
+def read_dxf(
+    path: str | Path,
+    *,
+    layers: LayerNames | None = None,
+    max_entities: int = MAX_ENTITIES,
+    declared_insunits: int | None = None,
+    source_format: str = "dxf",
+    version: str | None = None,
+) -> BuildingModel:
+    """The building model of one DXF file. ``declared_insunits`` overrides the header
+    (the DWG reader knows the DWG's own)."""
+    from ezdxf import recover
+    from ezdxf.lldxf.const import DXFStructureError
+
+    names = layers or LayerNames()
+    warnings: list[str] = []
+    try:
+        doc, auditor = recover.readfile(str(path))
+    except (DXFStructureError, OSError, UnicodeDecodeError, ValueError) as exc:
+        raise Unprocessable(code="CAD_PARSE_FAILED", format="DXF", reason=_short(exc)) from exc
+    if auditor.has_errors:
+        warnings.append(
+            f"the file was damaged: {len(auditor.errors)} error(s) repaired or removed on reading"
+        )
+
+    collected = _Collected()
+    _collect(doc.modelspace(), names, collected, depth=0, max_entities=max_entities, parent_layer=None)
+
+    insunits = declared_insunits if declared_insunits is not None else doc.header.get("$INSUNITS")
+    unit_name, scale = _units(insunits, collected.extent_points, warnings)
+    model = _model(collected, scale, warnings)
+    for kind, count in sorted(collected.skipped.items()):
+        warnings.append(f"skipped {count} {kind}")
+    model.source = SourceInfo(
+        format="dwg" if source_format == "dwg" else "dxf",
+        schema_name=version or doc.dxfversion,
+        application=None,
+        original_units=unit_name,
+    )
+    model.warnings = warnings
+    return model
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+# --- collecting ---------------------------------------------------------------------------
+
+
+def _collect(
+    entities: Iterable[Any],
+    names: LayerNames,
+    out: _Collected,
+    *,
+    depth: int,
+    max_entities: int,
+    parent_layer: str | None,
+) -> None:
+    for entity in entities:
+        out.entity_count += 1
+        if out.entity_count > max_entities:
+            raise Unprocessable(code="TOO_MANY_ENTITIES", limit=max_entities)
+        kind = entity.dxftype()
+        layer = str(entity.dxf.get("layer", "0"))
+        if layer == "0" and parent_layer is not None:
+            layer = parent_layer  # block content on layer 0 takes the reference's layer
+        try:
+            if kind == "INSERT":
+                _insert(entity, layer, names, out, depth=depth, max_entities=max_entities)
+            else:
+                _primitive(entity, kind, layer, names, out)
+        except (ValueError, TypeError, AttributeError, ZeroDivisionError, ArithmeticError):
+            out.skipped[f"broken {kind} entities"] += 1
+
+
+def _insert(
+    entity: Any, layer: str, names: LayerNames, out: _Collected, *, depth: int, max_entities: int
+) -> None:
+    block_kind = names.kind(entity.dxf.name) or names.kind(layer)
+    if block_kind in ("door", "window"):
+        box = _virtual_box(entity)
+        if box is not None:
+            (x0, y0), (x1, y1) = box
+            width = max(x1 - x0, y1 - y0)
+            # A door symbol's swing arc has the leaf's width as its radius.
+            radii = [float(e.dxf.radius) for e in entity.virtual_entities() if e.dxftype() == "ARC"]
+            if block_kind == "door" and radii:
+                width = max(radii)
+            at = ((x0 + x1) / 2, (y0 + y1) / 2)
+            target = out.door_blocks if block_kind == "door" else out.window_blocks
+            target.append((at, width, entity.dxf.handle or entity.dxf.name))
+            out.extent_points.append(at)
+            return
+    if depth >= MAX_BLOCK_DEPTH:
+        out.skipped["block references nested too deep"] += 1
+        return
+    references = entity.multi_insert() if entity.mcount > 1 else [entity]
+    for reference in references:
+        _collect(
+            reference.virtual_entities(),
+            names,
+            out,
+            depth=depth + 1,
+            max_entities=max_entities,
+            parent_layer=layer,
+        )
+
+
+def _virtual_box(entity: Any) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    points: list[tuple[float, float]] = []
+    for sub in entity.virtual_entities():
+        points.extend(_points(sub))
+    if not points:
+        return None
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return (min(xs), min(ys)), (max(xs), max(ys))
+
+
+def _points(entity: Any) -> list[tuple[float, float]]:
+    kind = entity.dxftype()
+    if kind == "LINE":
+        return [_xy(entity.dxf.start), _xy(entity.dxf.end)]
+    if kind == "ARC":
+        return [_xy(entity.start_point), _xy(entity.end_point), _xy(entity.dxf.center)]
+    if kind == "CIRCLE":
+        c, r = entity.dxf.center, entity.dxf.radius
+        return [(c.x - r, c.y - r), (c.x + r, c.y + r)]
+    if kind in ("LWPOLYLINE", "POLYLINE"):
+        return _polyline_points(entity)
+    return []
+
+
+def _xy(v: Any) -> tuple[float, float]:
+    return (float(v[0]), float(v[1]))
+
+
+def _polyline_points(entity: Any) -> list[tuple[float, float]]:
+    # Bulges (arc segments) count as their chords: good enough for outlines and walls.
+    vertices = entity.vertices_in_wcs() if entity.dxftype() == "LWPOLYLINE" else entity.points_in_wcs()
+    return [_xy(v) for v in vertices]
+
+
+def _primitive(entity: Any, kind: str, layer: str, names: LayerNames, out: _Collected) -> None:
+    layer_kind = names.kind(layer)
+    if kind in ("TEXT", "MTEXT", "ATTRIB"):
+        text = entity.plain_text() if kind == "MTEXT" else str(entity.dxf.text)
+        at = _xy(entity.dxf.insert)
+        if text.strip():
+            out.labels.append((at, text))
+        return
+    if kind == "LINE":
+        a, b = _xy(entity.dxf.start), _xy(entity.dxf.end)
+        out.extent_points.extend((a, b))
+        if layer_kind == "wall":
+            out.wall_segments.append(_Segment(a, b))
+        elif layer_kind is None:
+            out.other_segments.append(_Segment(a, b))
+        return
+    if kind in ("LWPOLYLINE", "POLYLINE"):
+        if kind == "POLYLINE" and (entity.is_poly_face_mesh or entity.is_polygon_mesh):
+            out.skipped["polyface and mesh entities"] += 1
+            return
+        points = _dedupe(_polyline_points(entity))
+        out.extent_points.extend(points)
+        closed = bool(entity.is_closed) or (len(points) > 3 and math.dist(points[0], points[-1]) < 1e-9)
+        if closed and points[0] == points[-1]:
+            points = points[:-1]
+        if layer_kind == "wall":
+            if closed and _thin_rectangle(points) is not None:
+                out.wall_rectangles.append(points)
+            else:
+                ring = [*points, points[0]] if closed else points
+                out.wall_segments.extend(_Segment(p, q) for p, q in zip(ring, ring[1:], strict=False))
+        elif layer_kind == "room" and closed and len(points) >= 3:
+            out.room_outlines.append((points, entity.dxf.handle or ""))
+        elif layer_kind == "window" and closed and len(points) >= 3:
+            out.window_outlines.append((points, entity.dxf.handle or ""))
+        elif layer_kind is None:
+            ring = [*points, points[0]] if closed else points
+            out.other_segments.extend(_Segment(p, q) for p, q in zip(ring, ring[1:], strict=False))
+        return
+    if kind == "HATCH":
+        if layer_kind == "room":
+            for boundary in entity.paths.rendering_paths(entity.dxf.hatch_style):
+                vertices = getattr(boundary, "vertices", None)
+                if vertices and len(vertices) >= 3:
+                    outline = _dedupe([(float(v[0]), float(v[1])) for v in vertices])
+                    out.room_outlines.append((outline, entity.dxf.handle or ""))
+                else:
+                    out.skipped["hatch boundaries made of curves"] += 1
+        return
+    if kind == "ARC":
+        c, r = _xy(entity.dxf.center), float(entity.dxf.radius)
+        out.extent_points.extend([(c[0] - r, c[1] - r), (c[0] + r, c[1] + r)])
+        if layer_kind == "door":
+            sweep = (entity.dxf.end_angle - entity.dxf.start_angle) % 360
+            if 60 <= sweep <= 120:
+                out.door_arcs.append(
+                    (c, r, _xy(entity.start_point), _xy(entity.end_point), entity.dxf.handle or "")
+                )
+        elif layer_kind == "wall":
+            out.skipped["curved wall segments (arcs)"] += 1
+        return
+    if kind == "CIRCLE":
+        c, r = _xy(entity.dxf.center), float(entity.dxf.radius)
+        out.extent_points.extend([(c[0] - r, c[1] - r), (c[0] + r, c[1] + r)])
+        return
+    if kind in ("DIMENSION", "ARC_DIMENSION", "LARGE_RADIAL_DIMENSION", "LEADER", "MULTILEADER"):
+        return  # annotation, never building geometry
+    if kind in ("ACAD_PROXY_ENTITY",) or kind.startswith("AEC"):
+        out.skipped["proxy or AEC custom objects (export IFC from the CAD tool to keep them)"] += 1
+
+
+def _dedupe(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    result: list[tuple[float, float]] = []
+    for p in points:
+        if not result or math.dist(p, result[-1]) > 1e-9:
+            result.append(p)
+    return result
+
+
+def _thin_rectangle(points: list[tuple[float, float]]) -> tuple[float, float] | None:
+    """(length, width) of a four-cornered outline at least three times as long as wide."""
+    if len(points) != 4:
+        return None
+    sides = [math.dist(points[i], points[(i + 1) % 4]) for i in range(4)]
+    long_side, short_side = max(sides[0], sides[1]), min(sides[0], sides[1])
+    if short_side <= 0 or abs(sides[0] - sides[2]) > 1e-6 * long_side + 1e-9 or long_side < 3 * short_side:
+        return None
+    return long_side, short_side
+
+
+# --- units ---------------------------------------------------------------------------------
+
+
+def _units(insunits: Any, points: list[tuple[float, float]], warnings: list[str]) -> tuple[str | None, float]:
+    """The unit's name and millimetres per drawing unit, checked against the geometry."""
+    code = int(insunits) if isinstance(insunits, int | float) else 0
+    declared = INSUNITS.get(code)
+    extent = _robust_extent(points)
+    if extent <= 0:
+        return (declared[0], declared[1]) if declared else (None, 1.0)
+    low, high = PLAUSIBLE_EXTENT_M
+
+    def plausible(mm_per_unit: float) -> bool:
+        return low <= extent * mm_per_unit / 1000 <= high
+
+    if declared and plausible(declared[1]):
+        return declared
+    guess = next((INSUNITS[c] for c in _GUESS_ORDER if plausible(INSUNITS[c][1])), None)
+    if guess is None:
+        fallback = declared or INSUNITS[4]
+        warnings.append(
+            f"drawing units: the plan measures {extent:.4g} units, implausible in any unit; "
+            f"using {fallback[0]}"
+        )
+        return fallback
+    if declared:
+        warnings.append(
+            f"drawing units: $INSUNITS says {declared[0]} but the plan would then be "
+            f"{extent * declared[1] / 1000:.3g} m across; "
+            f"read as {guess[0]} ({extent * guess[1] / 1000:.3g} m)"
+        )
+    else:
+        warnings.append(f"drawing units: $INSUNITS is not set; guessed {guess[0]} from the plan's size")
+    return guess
+
+
+def _robust_extent(points: list[tuple[float, float]]) -> float:
+    """The larger side of the extents, ignoring the outermost 1 % (a stray far-away point)."""
+    if len(points) < 2:
+        return 0.0
+    xs, ys = sorted(p[0] for p in points), sorted(p[1] for p in points)
+    k = len(points) // 100
+    return max(xs[-1 - k] - xs[k], ys[-1 - k] - ys[k])
+
+
+# --- the model ----------------------------------------------------------------------------
+
+LEVEL_ID = "L0"
+
+
+def _model(c: _Collected, scale: float, warnings: list[str]) -> BuildingModel:
+    def mm(p: tuple[float, float]) -> tuple[float, float]:
+        return (p[0] * scale, p[1] * scale)
+
+    segments = [_Segment(mm(s.a), mm(s.b)) for s in c.wall_segments]
+    walls = _walls_from_segments(segments) + _walls_from_rectangles(
+        [[mm(p) for p in r] for r in c.wall_rectangles]
+    )
+    if not walls and c.other_segments:
+        # No wall layer at all (everything on layer 0, as exported by many tools): only
+        # parallel pairs a plausible wall thickness apart are taken, and said to be a guess.
+        others = [_Segment(mm(s.a), mm(s.b)) for s in c.other_segments]
+        walls = [
+            w
+            for w in _walls_from_segments(others, thickness=GUESSED_WALL_THICKNESS_MM)
+            if w[2] is not None and math.dist(w[0], w[1]) >= MIN_GUESSED_WALL_MM
+        ]
+        if walls:
+            segments = others
+            warnings.append(
+                f"no wall layer: {len(walls)} wall(s) guessed from pairs of parallel lines "
+                f"{GUESSED_WALL_THICKNESS_MM[0]:.0f}–{GUESSED_WALL_THICKNESS_MM[1]:.0f} mm apart"
+            )
+    wall_models = [
+        ModelWall(
+            id=f"W{i + 1}",
+            level_id=LEVEL_ID,
+            start=ModelPoint(x=a[0], y=a[1]),
+            end=ModelPoint(x=b[0], y=b[1]),
+            thickness_mm=t,
+        )
+        for i, (a, b, t) in enumerate(walls)
+    ]
+    # Thin closed wall outlines bound rooms too.
+    for r in c.wall_rectangles:
+        ring = [mm(p) for p in r]
+        segments.extend(_Segment(p, q) for p, q in zip(ring, [*ring[1:], ring[0]], strict=True))
+    spaces = _spaces(c, mm, segments, warnings)
+    doors = [
+        ModelDoor(
+            id=f"D{i + 1}", level_id=LEVEL_ID, position=_pt(mm(at)), clear_width_mm=w * scale, source_ref=ref
+        )
+        for i, (at, w, ref) in enumerate(c.door_blocks)
+    ]
+    for centre, radius, start, end, ref in c.door_arcs:
+        hinge = mm(centre)
+        # The closed leaf lies along the wall: the opening's centre is half a leaf from the hinge.
+        leaf_end = _nearer_to_walls(mm(start), mm(end), segments)
+        at = ((hinge[0] + leaf_end[0]) / 2, (hinge[1] + leaf_end[1]) / 2)
+        doors.append(
+            ModelDoor(
+                id=f"D{len(doors) + 1}",
+                level_id=LEVEL_ID,
+                position=_pt(at),
+                clear_width_mm=radius * scale,
+                source_ref=ref,
+            )
+        )
+    windows = [
+        ModelWindow(
+            id=f"WIN{i + 1}", level_id=LEVEL_ID, position=_pt(mm(at)), width_mm=w * scale, source_ref=ref
+        )
+        for i, (at, w, ref) in enumerate(c.window_blocks)
+    ]
+    for outline, ref in c.window_outlines:
+        pts = [mm(p) for p in outline]
+        xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+        windows.append(
+            ModelWindow(
+                id=f"WIN{len(windows) + 1}",
+                level_id=LEVEL_ID,
+                position=_pt(((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2)),
+                width_mm=max(max(xs) - min(xs), max(ys) - min(ys)),
+                source_ref=ref,
+            )
+        )
+    if not wall_models:
+        warnings.append(
+            "no walls found: no lines or polylines on a wall layer (see docs/cad.md for the names)"
+        )
+    return BuildingModel(
+        source=SourceInfo(format="dxf"),
+        levels=[ModelLevel(id=LEVEL_ID, name="Plan", elevation_mm=0)],
+        spaces=spaces,
+        walls=wall_models,
+        doors=doors,
+        windows=windows,
+    )
+
+
+def _pt(p: tuple[float, float]) -> ModelPoint:
+    return ModelPoint(x=p[0], y=p[1])
+
+
+def _nearer_to_walls(
+    p: tuple[float, float], q: tuple[float, float], segments: list[_Segment]
+) -> tuple[float, float]:
+    if not segments:
+        return p
+    return p if min(_distance(p, s) for s in segments) <= min(_distance(q, s) for s in segments) else q
+
+
+def _distance(p: tuple[float, float], s: _Segment) -> float:
+    (ax, ay), (bx, by) = s.a, s.b
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    t = 0.0 if length2 == 0 else max(0.0, min(1.0, ((p[0] - ax) * dx + (p[1] - ay) * dy) / length2))
+    return math.dist(p, (ax + t * dx, ay + t * dy))
+
+
+# Wall faces drawn as two parallel lines this far apart (mm) are one wall.
+WALL_THICKNESS_MM = (40.0, 800.0)
+MIN_WALL_SEGMENT_MM = 100.0
+# Stricter when there is no wall layer, so that furniture and hatching rarely pass as walls.
+GUESSED_WALL_THICKNESS_MM = (60.0, 500.0)
+MIN_GUESSED_WALL_MM = 500.0
+
+
+def _walls_from_segments(
+    segments: list[_Segment], *, thickness: tuple[float, float] = WALL_THICKNESS_MM
+) -> list[tuple[tuple[float, float], tuple[float, float], float | None]]:
+    """Centrelines: parallel faces paired into one wall with a thickness, the rest as drawn."""
+    usable = [s for s in segments if s.length >= MIN_WALL_SEGMENT_MM]
+    by_angle: dict[int, list[int]] = defaultdict(list)
+    for i, s in enumerate(usable):
+        by_angle[_angle_bucket(s)].append(i)
+    partner: dict[int, tuple[int, float]] = {}
+    reach = thickness[1] + 50.0
+    for bucket, members in by_angle.items():
+        # Sort this and the neighbouring directions by offset across the direction, so that
+        # only faces within a wall's thickness of each other are compared.
+        theta = math.radians(bucket + 0.5)
+        nx, ny = -math.sin(theta), math.cos(theta)
+        pool = sorted(
+            {j for b in (bucket - 1, bucket, bucket + 1) for j in by_angle.get(b % 180, [])},
+            key=lambda j: _offset(usable[j], nx, ny),
+        )
+        offsets = [_offset(usable[j], nx, ny) for j in pool]
+        for i in members:
+            here = _offset(usable[i], nx, ny)
+            lo, hi = bisect.bisect_left(offsets, here - reach), bisect.bisect_right(offsets, here + reach)
+            best: tuple[int, float] | None = None
+            for j in pool[lo:hi]:
+                if j == i:
+                    continue
+                found = _pair(usable[i], usable[j], thickness)
+                if found is not None and (best is None or found < best[1]):
+                    best = (j, found)
+            if best is not None:
+                partner[i] = best
+    walls: list[tuple[tuple[float, float], tuple[float, float], float | None]] = []
+    used: set[int] = set()
+    for i, (j, distance) in partner.items():
+        if i in used or j in used or partner.get(j, (-1, 0.0))[0] != i:
+            continue  # only mutual nearest faces pair up
+        used.update((i, j))
+        a, b = _centreline(usable[i], usable[j])
+        walls.append((a, b, distance))
+    walls.extend((s.a, s.b, None) for i, s in enumerate(usable) if i not in used)
+    return walls
+
+
+def _offset(s: _Segment, nx: float, ny: float) -> float:
+    return (s.a[0] + s.b[0]) / 2 * nx + (s.a[1] + s.b[1]) / 2 * ny
+
+
+def _angle_bucket(s: _Segment) -> int:
+    angle = math.degrees(math.atan2(s.b[1] - s.a[1], s.b[0] - s.a[0])) % 180
+    return int(angle) % 180
+
+
+def _pair(s: _Segment, t: _Segment, thickness: tuple[float, float]) -> float | None:
+    """The distance between two faces of one wall, or None when they are not that."""
+    ux, uy = (s.b[0] - s.a[0]) / s.length, (s.b[1] - s.a[1]) / s.length
+    vx, vy = (t.b[0] - t.a[0]) / t.length, (t.b[1] - t.a[1]) / t.length
+    if abs(ux * vy - uy * vx) > 0.01:  # not parallel within about half a degree
+        return None
+    offset = abs((t.a[0] - s.a[0]) * -uy + (t.a[1] - s.a[1]) * ux)
+    if not thickness[0] <= offset <= thickness[1]:
+        return None
+    t0 = (t.a[0] - s.a[0]) * ux + (t.a[1] - s.a[1]) * uy
+    t1 = (t.b[0] - s.a[0]) * ux + (t.b[1] - s.a[1]) * uy
+    overlap = min(s.length, max(t0, t1)) - max(0.0, min(t0, t1))
+    if overlap < 0.5 * min(s.length, t.length):
+        return None
+    return offset
+
+
+def _centreline(s: _Segment, t: _Segment) -> tuple[tuple[float, float], tuple[float, float]]:
+    ux, uy = (s.b[0] - s.a[0]) / s.length, (s.b[1] - s.a[1]) / s.length
+    t0 = (t.a[0] - s.a[0]) * ux + (t.a[1] - s.a[1]) * uy
+    t1 = (t.b[0] - s.a[0]) * ux + (t.b[1] - s.a[1]) * uy
+    lo, hi = max(0.0, min(t0, t1)), min(s.length, max(t0, t1))
+    normal = (t.a[0] - s.a[0]) * -uy + (t.a[1] - s.a[1]) * ux
+    nx, ny = -uy * normal / 2, ux * normal / 2
+    return (
+        (s.a[0] + ux * lo + nx, s.a[1] + uy * lo + ny),
+        (s.a[0] + ux * hi + nx, s.a[1] + uy * hi + ny),
+    )
+
+
+def _walls_from_rectangles(
+    rectangles: list[list[tuple[float, float]]],
+) -> list[tuple[tuple[float, float], tuple[float, float], float | None]]:
+    walls: list[tuple[tuple[float, float], tuple[float, float], float | None]] = []
+    for r in rectangles:
+        p0, p1, p2, p3 = r
+        if math.dist(p0, p1) >= math.dist(p1, p2):
+            a, b, width = _mid(p0, p3), _mid(p1, p2), math.dist(p1, p2)
+        else:
+            a, b, width = _mid(p0, p1), _mid(p3, p2), math.dist(p0, p1)
+        walls.append((a, b, width))
+    return walls
+
+
+def _mid(p: tuple[float, float], q: tuple[float, float]) -> tuple[float, float]:
+    return ((p[0] + q[0]) / 2, (p[1] + q[1]) / 2)
+
+
+# --- spaces -------------------------------------------------------------------------------
+
+MIN_ROOM_M2 = 1.0
+MAX_ROOM_M2 = 5000.0
+MIN_ROOM_WIDTH_MM = 600.0
+_NUMBER_ONLY = re.compile(r"^[\s\d.,:;×x*/+\-=()m²2]*$")
+
+
+def _spaces(c: _Collected, mm: Any, segments: list[_Segment], warnings: list[str]) -> list[ModelSpace]:
+    from shapely.geometry import LineString, Point, Polygon
+    from shapely.geometry.polygon import orient
+    from shapely.ops import polygonize, unary_union
+
+    outlines: list[tuple[Polygon, str | None]] = []
+    for outline, ref in c.room_outlines:
+        polygon = Polygon([mm(p) for p in outline])
+        if not polygon.is_valid:
+            polygon = polygon.buffer(0)
+        if isinstance(polygon, Polygon) and polygon.area / 1e6 >= MIN_ROOM_M2:
+            outlines.append((polygon, ref or None))
+        else:
+            c.skipped["room outlines that are not simple polygons of at least 1 m²"] += 1
+    from_walls = False
+    if not outlines and segments:
+        # No room layer: the rooms are the faces that the wall lines enclose.
+        lines = unary_union([LineString([s.a, s.b]) for s in segments])
+        for face in polygonize(lines):
+            area_m2 = face.area / 1e6
+            if not MIN_ROOM_M2 <= area_m2 <= MAX_ROOM_M2:
+                continue
+            if face.buffer(-MIN_ROOM_WIDTH_MM / 2).is_empty:
+                continue  # the core between a wall's two faces, not a room
+            outlines.append((face, None))
+        from_walls = True
+    labels = [(Point(mm(at)), _label_name(text)) for at, text in c.labels]
+    spaces: list[ModelSpace] = []
+    unnamed = unlabelled_faces = 0
+    for polygon, handle in sorted(outlines, key=lambda o: (-o[0].area, o[1] or "")):
+        inside = [label for point, label in labels if label is not None and polygon.contains(point)]
+        if not inside and from_walls:
+            unlabelled_faces += 1  # an enclosed face is a room only when a label says so
+            continue
+        if not inside:
+            unnamed += 1
+        ring = list(orient(polygon, sign=1.0).exterior.coords)[:-1]
+        spaces.append(
+            ModelSpace(
+                id=f"S{len(spaces) + 1}",
+                name=inside[0] if inside else f"Space {len(spaces) + 1}",
+                level_id=LEVEL_ID,
+                boundary=[ModelPoint(x=x, y=y) for x, y in ring],
+                source_ref=handle,
+            )
+        )
+    if from_walls and spaces:
+        warnings.append(f"{len(spaces)} space(s) found as faces enclosed by wall lines (no room layer)")
+    if unnamed:
+        warnings.append(f"{unnamed} space(s) without a text label inside")
+    if unlabelled_faces:
+        warnings.append(
+            f"{unlabelled_faces} face(s) enclosed by walls but without a label were not taken as rooms"
+        )
+    return spaces
+
+
+def _label_name(text: str) -> str | None:
+    """The first line of a label that is a name rather than a number or an area."""
+    for line in text.replace("\\P", "\n").splitlines():
+        line = line.strip()
+        if line and not _NUMBER_ONLY.match(line) and any(ch.isalpha() for ch in line):
+            return line[:120]
+    return None
+
+
+def iter_layers(path: str | Path) -> Iterator[str]:
+    """Layer names of a DXF file, for configuring ``LayerNames``."""
+    from ezdxf import recover
+
+    doc, _ = recover.readfile(str(path))
+    for layer in doc.layers:
+        yield str(layer.dxf.name)

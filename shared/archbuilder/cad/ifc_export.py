@@ -1,0 +1,223 @@
+"""A generated layout as an IFC4 file, built with ifcopenshell.api.
+
+Project (mm, m²), site, building, one storey per level; IfcWall as an extruded box on its
+centreline with an Axis representation, Qto_WallBaseQuantities and Pset_WallCommon; each
+IfcDoor and IfcWindow fills an IfcOpeningElement that voids its host wall; each room an
+IfcSpace extruded from its boundary, with Qto_SpaceBaseQuantities and space boundaries to
+the doors that connect it. ``ifc_reader.read_ifc`` reads it back to the same rooms.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from archbuilder.domain.layout import LayoutPayload, Room, Wall
+
+_M = 0.001  # ifcopenshell.api takes geometry in metres
+OPENING_CLEARANCE_MM = 20.0  # the opening is this much thicker than its wall on each side
+
+
+def layout_to_ifc(payload: LayoutPayload, *, project_name: str) -> bytes:
+    """The payload as IFC4 text (STEP), UTF-8 encoded."""
+    import ifcopenshell.api.aggregate
+    import ifcopenshell.api.context
+    import ifcopenshell.api.project
+    import ifcopenshell.api.root
+    import ifcopenshell.api.unit
+
+    model = ifcopenshell.api.project.create_file(version="IFC4")
+    project = ifcopenshell.api.root.create_entity(model, ifc_class="IfcProject", name=project_name)
+    ifcopenshell.api.unit.assign_unit(model)  # millimetres, square and cubic metres
+    model3d = ifcopenshell.api.context.add_context(model, context_type="Model")
+    body = ifcopenshell.api.context.add_context(
+        model, context_type="Model", context_identifier="Body", target_view="MODEL_VIEW", parent=model3d
+    )
+    axis = ifcopenshell.api.context.add_context(
+        model, context_type="Model", context_identifier="Axis", target_view="GRAPH_VIEW", parent=model3d
+    )
+    site = ifcopenshell.api.root.create_entity(model, ifc_class="IfcSite", name="Site")
+    building = ifcopenshell.api.root.create_entity(model, ifc_class="IfcBuilding", name=project_name)
+    ifcopenshell.api.aggregate.assign_object(model, relating_object=project, products=[site])
+    ifcopenshell.api.aggregate.assign_object(model, relating_object=site, products=[building])
+
+    writer = _Writer(model, body, axis)
+    storeys: dict[str, Any] = {}
+    for level in payload.levels:
+        storey = ifcopenshell.api.root.create_entity(model, ifc_class="IfcBuildingStorey", name=level.name)
+        storey.Elevation = level.elevation_mm
+        writer.place(storey, (0.0, 0.0), 0.0, level.elevation_mm)
+        ifcopenshell.api.aggregate.assign_object(model, relating_object=building, products=[storey])
+        storeys[level.name] = storey
+    elevations = {level.name: level.elevation_mm for level in payload.levels}
+
+    walls = {
+        w.id: (w, writer.wall(w, storeys[w.level_name], elevations[w.level_name])) for w in payload.walls
+    }
+    spaces = {
+        r.id: writer.space(r, storeys[r.level_name], elevations[r.level_name], _level_height(payload, r))
+        for r in payload.rooms
+    }
+    for door in payload.doors:
+        wall, host = walls[door.host_wall_id]
+        element = writer.opening(
+            "IfcDoor", door.id, door.type_name, wall, host, storeys[wall.level_name],
+            ratio=door.position_ratio, width=door.width_mm, height=door.height_mm,
+            base=elevations[wall.level_name], sill=0.0,
+        )  # fmt: skip
+        for room_id in door.connects:
+            if room_id in spaces:
+                writer.boundary(spaces[room_id], element, internal=len(door.connects) == 2)
+    for window in payload.windows:
+        wall, host = walls[window.host_wall_id]
+        element = writer.opening(
+            "IfcWindow", window.id, window.type_name, wall, host, storeys[wall.level_name],
+            ratio=window.position_ratio, width=window.width_mm, height=window.height_mm,
+            base=elevations[wall.level_name], sill=window.sill_height_mm,
+        )  # fmt: skip
+        if window.room_id in spaces:
+            writer.boundary(spaces[window.room_id], element, internal=False)
+    text: str = model.to_string()  # type: ignore[no-untyped-call]
+    return text.encode("utf-8")
+
+
+def _level_height(payload: LayoutPayload, room: Room) -> float:
+    return next((lv.height_mm for lv in payload.levels if lv.name == room.level_name), 2800.0)
+
+
+class _Writer:
+    def __init__(self, model: Any, body: Any, axis: Any) -> None:
+        self.model, self.body, self.axis = model, body, axis
+
+    def place(self, product: Any, at: tuple[float, float], angle: float, z: float) -> None:
+        import ifcopenshell.api.geometry
+        import numpy as np
+
+        c, s = math.cos(angle), math.sin(angle)
+        matrix = np.array(
+            [[c, -s, 0.0, at[0] * _M], [s, c, 0.0, at[1] * _M], [0.0, 0.0, 1.0, z * _M], [0.0, 0.0, 0.0, 1.0]]
+        )
+        ifcopenshell.api.geometry.edit_object_placement(self.model, product=product, matrix=matrix)
+
+    def _box(self, product: Any, length: float, height: float, thickness: float) -> None:
+        import ifcopenshell.api.geometry
+
+        representation = ifcopenshell.api.geometry.add_wall_representation(
+            self.model, context=self.body, length=length * _M, height=height * _M,
+            thickness=thickness * _M, offset=-thickness / 2 * _M,
+        )  # fmt: skip
+        ifcopenshell.api.geometry.assign_representation(
+            self.model, product=product, representation=representation
+        )
+
+    def _quantities(self, product: Any, name: str, values: dict[str, Any]) -> None:
+        import ifcopenshell.api.pset
+
+        qto = ifcopenshell.api.pset.add_qto(self.model, product=product, name=name)
+        ifcopenshell.api.pset.edit_qto(self.model, qto=qto, properties=values)
+
+    def _properties(self, product: Any, name: str, values: dict[str, Any]) -> None:
+        import ifcopenshell.api.pset
+
+        pset = ifcopenshell.api.pset.add_pset(self.model, product=product, name=name)
+        ifcopenshell.api.pset.edit_pset(self.model, pset=pset, properties=values)
+
+    def wall(self, wall: Wall, storey: Any, elevation: float) -> Any:
+        import ifcopenshell.api.geometry
+        import ifcopenshell.api.root
+        import ifcopenshell.api.spatial
+
+        element = ifcopenshell.api.root.create_entity(
+            self.model, ifc_class="IfcWall", name=wall.wall_type_name
+        )
+        element.Tag = wall.id
+        length = wall.length_mm()
+        angle = math.atan2(wall.end.y - wall.start.y, wall.end.x - wall.start.x)
+        self.place(element, (wall.start.x, wall.start.y), angle, elevation)
+        self._box(element, length, wall.height_mm, wall.thickness_mm)
+        axis = ifcopenshell.api.geometry.add_axis_representation(
+            self.model, context=self.axis, axis=((0.0, 0.0), (length * _M, 0.0))
+        )
+        ifcopenshell.api.geometry.assign_representation(self.model, product=element, representation=axis)
+        ifcopenshell.api.spatial.assign_container(self.model, relating_structure=storey, products=[element])
+        self._quantities(
+            element, "Qto_WallBaseQuantities",
+            {"Length": length, "Width": wall.thickness_mm, "Height": wall.height_mm},
+        )  # fmt: skip
+        self._properties(element, "Pset_WallCommon", {"IsExternal": wall.is_exterior, "Reference": wall.id})
+        return element
+
+    def opening(
+        self, ifc_class: str, ident: str, type_name: str, wall: Wall, host: Any, storey: Any, *,
+        ratio: float, width: float, height: float, base: float, sill: float,
+    ) -> Any:  # fmt: skip
+        """A door or window filling a new opening in its host wall."""
+        import ifcopenshell.api.feature
+        import ifcopenshell.api.root
+        import ifcopenshell.api.spatial
+
+        length = wall.length_mm()
+        ux, uy = (wall.end.x - wall.start.x) / length, (wall.end.y - wall.start.y) / length
+        along = ratio * length - width / 2  # position_ratio is the opening's centre on the wall
+        corner = (wall.start.x + ux * along, wall.start.y + uy * along)
+        angle = math.atan2(uy, ux)
+
+        opening = ifcopenshell.api.root.create_entity(
+            self.model, ifc_class="IfcOpeningElement", name=f"{ident} opening"
+        )
+        self.place(opening, corner, angle, base + sill)
+        self._box(opening, width, height, wall.thickness_mm + 2 * OPENING_CLEARANCE_MM)
+        ifcopenshell.api.feature.add_feature(self.model, feature=opening, element=host)
+
+        element = ifcopenshell.api.root.create_entity(self.model, ifc_class=ifc_class, name=type_name)
+        element.Tag = ident
+        element.OverallWidth = width
+        element.OverallHeight = height
+        self.place(element, corner, angle, base + sill)
+        self._box(element, width, height, min(wall.thickness_mm, 60.0))
+        ifcopenshell.api.spatial.assign_container(self.model, relating_structure=storey, products=[element])
+        ifcopenshell.api.feature.add_filling(self.model, opening=opening, element=element)
+        common = "Pset_DoorCommon" if ifc_class == "IfcDoor" else "Pset_WindowCommon"
+        self._properties(element, common, {"Reference": ident, "IsExternal": wall.is_exterior})
+        return element
+
+    def space(self, room: Room, storey: Any, elevation: float, height: float) -> Any:
+        import ifcopenshell.api.aggregate
+        import ifcopenshell.api.geometry
+        import ifcopenshell.api.root
+
+        element = ifcopenshell.api.root.create_entity(self.model, ifc_class="IfcSpace", name=room.number)
+        element.LongName = room.name
+        element.ObjectType = room.type.value
+        self.place(element, (0.0, 0.0), 0.0, elevation)
+        representation = ifcopenshell.api.geometry.add_slab_representation(
+            self.model, context=self.body, depth=height * _M,
+            polyline=[(p.x * _M, p.y * _M) for p in room.boundary],
+        )  # fmt: skip
+        ifcopenshell.api.geometry.assign_representation(
+            self.model, product=element, representation=representation
+        )
+        ifcopenshell.api.aggregate.assign_object(self.model, relating_object=storey, products=[element])
+        perimeter = sum(
+            math.dist((a.x, a.y), (b.x, b.y))
+            for a, b in zip(room.boundary, [*room.boundary[1:], room.boundary[0]], strict=True)
+        )
+        self._quantities(
+            element, "Qto_SpaceBaseQuantities",
+            {"NetFloorArea": room.area_m2, "GrossFloorArea": room.area_m2, "Height": height,
+             "GrossPerimeter": perimeter},
+        )  # fmt: skip
+        self._properties(element, "Pset_SpaceCommon", {"Reference": room.id})
+        return element
+
+    def boundary(self, space: Any, element: Any, *, internal: bool) -> None:
+        import ifcopenshell.guid
+
+        self.model.create_entity(
+            "IfcRelSpaceBoundary",
+            GlobalId=ifcopenshell.guid.new(),
+            RelatingSpace=space,
+            RelatedBuildingElement=element,
+            PhysicalOrVirtualBoundary="PHYSICAL",
+            InternalOrExternalBoundary="INTERNAL" if internal else "EXTERNAL",
+        )

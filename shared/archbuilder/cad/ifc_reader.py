@@ -1,0 +1,476 @@
+"""IFC2X3 / IFC4 (plain or IFC-ZIP) → BuildingModel with ifcopenshell.
+
+Storeys become levels; IfcSpace becomes a space named by its LongName (or Name) with the
+declared floor area from its quantity sets and a footprint from its geometry; IfcWall a
+centreline from its Axis representation (or its footprint) with the material layer
+thickness; IfcDoor and IfcWindow their overall sizes, host wall (fills → voids) and the
+spaces they bound (IfcRelSpaceBoundary). Lengths are scaled from the project's units to
+mm. One broken element is skipped and reported in ``warnings``, never the whole file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from archbuilder.domain.building import (
+    BuildingModel,
+    ModelDoor,
+    ModelLevel,
+    ModelPoint,
+    ModelSpace,
+    ModelWall,
+    ModelWindow,
+    SourceInfo,
+)
+from archbuilder.platform.errors import Unprocessable
+
+SUPPORTED_SCHEMAS = ("IFC2X3", "IFC4", "IFC4X3")
+MAX_ZIP_MEMBER_BYTES = 1024 * 1024 * 1024
+MAX_ELEMENTS = 200_000
+# Quantity names of a space's floor area, best first (Qto_SpaceBaseQuantities, Revit's GSA set).
+AREA_QUANTITIES = ("NetFloorArea", "GSA BIM Area", "GrossFloorArea", "Area")
+DEFAULT_LEVEL_ID = "L0"
+OPENING_MM = (200.0, 20_000.0)  # plausible door and window sizes
+MAX_WALL_THICKNESS_MM = 2000.0
+
+
+def read_ifc(path: str | Path, *, max_elements: int = MAX_ELEMENTS) -> BuildingModel:
+    """The building model of one IFC or IFC-ZIP file."""
+    ifc = _open(str(path))
+    reader = _Reader(ifc)
+    return reader.read(max_elements)
+
+
+def _open(path: str) -> Any:
+    import zipfile
+
+    import ifcopenshell
+
+    try:
+        if zipfile.is_zipfile(path):
+            from archbuilder.cad.sniff import read_ifc_zip_member
+
+            text = read_ifc_zip_member(path, max_bytes=MAX_ZIP_MEMBER_BYTES).decode("utf-8", errors="replace")
+            ifc = ifcopenshell.file.from_string(text)
+        else:
+            _check_complete(path)
+            ifc = ifcopenshell.open(path)
+    except Unprocessable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - ifcopenshell.Error, SchemaError, OSError …: one coded error
+        raise Unprocessable(code="CAD_PARSE_FAILED", format="IFC", reason=_short(exc, path)) from exc
+    schema = str(ifc.schema).upper()
+    if not schema.startswith(SUPPORTED_SCHEMAS):
+        raise Unprocessable(code="IFC_SCHEMA_UNSUPPORTED", schema=schema)
+    return ifc
+
+
+def _check_complete(path: str) -> None:
+    """ifcopenshell reads a cut-off file without complaint: its STEP trailer must be there."""
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        fh.seek(max(0, fh.tell() - 4096))
+        tail = fh.read()
+    if b"END-ISO-10303-21" not in tail:
+        raise Unprocessable(code="FILE_TRUNCATED", filename=Path(path).name, format="IFC")
+
+
+def _short(exc: BaseException, path: str) -> str:
+    lines = str(exc).replace(path, Path(path).name).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:200]
+
+
+class _Reader:
+    def __init__(self, ifc: Any) -> None:
+        import ifcopenshell.geom
+        import ifcopenshell.util.unit
+
+        self.ifc = ifc
+        self.warnings: list[str] = []
+        self.skipped: Counter[str] = Counter()
+        self.notes: Counter[str] = Counter()  # read, but with a correction or a fallback
+        self.mm = ifcopenshell.util.unit.calculate_unit_scale(ifc) * 1000.0  # mm per file length unit
+        self.area_scale = self._area_scale()
+        self.settings: Any = ifcopenshell.geom.settings()  # type: ignore[no-untyped-call]
+        self.settings.set("use-world-coords", True)  # meshes come out in metres, world coordinates
+        self.level_of: dict[int, str] = {}
+        self.elevation_mm: dict[str, float] = {}
+
+    # --- whole file -------------------------------------------------------------------
+
+    def read(self, max_elements: int) -> BuildingModel:
+        counted = sum(len(self.ifc.by_type(t)) for t in ("IfcSpace", "IfcWall", "IfcDoor", "IfcWindow"))
+        if counted > max_elements:
+            raise Unprocessable(code="TOO_MANY_ENTITIES", limit=max_elements)
+        levels = self._levels()
+        spaces = self._each("IfcSpace", self._space)
+        walls = self._each("IfcWall", self._wall)
+        space_ids = {s.source_ref: s.id for s in spaces}
+        wall_ids = {w.source_ref: w.id for w in walls}
+        doors = self._each("IfcDoor", lambda e, i: self._door(e, i, wall_ids, space_ids))
+        windows = self._each("IfcWindow", lambda e, i: self._window(e, i, wall_ids, space_ids))
+        if not spaces:
+            self.warnings.append("the file has no IfcSpace: no rooms to check")
+        for what, count in sorted(self.skipped.items()):
+            self.warnings.append(f"skipped {count} {what}")
+        for what, count in sorted(self.notes.items()):
+            self.warnings.append(f"{count} {what}")
+        return BuildingModel(
+            source=SourceInfo(
+                format="ifc",
+                schema_name=str(self.ifc.schema).upper(),
+                application=self._application(),
+                original_units=self._unit_name(),
+            ),
+            levels=levels,
+            spaces=spaces,
+            walls=walls,
+            doors=doors,
+            windows=windows,
+            warnings=self.warnings,
+        )
+
+    def _each(self, ifc_type: str, build: Any) -> list[Any]:
+        results: list[Any] = []
+        for element in self.ifc.by_type(ifc_type):  # subtypes too: IfcWallStandardCase …
+            try:
+                built = build(element, len(results) + 1)
+            except Exception as exc:  # noqa: BLE001 - one broken element must not stop the file
+                self.skipped[f"{ifc_type} ({type(exc).__name__})"] += 1
+                continue
+            if built is not None:
+                results.append(built)
+        return results
+
+    def _application(self) -> str | None:
+        apps = self.ifc.by_type("IfcApplication")
+        if apps:
+            return str(apps[0].ApplicationFullName or apps[0].ApplicationIdentifier or "") or None
+        return None
+
+    def _unit_name(self) -> str:
+        if math.isclose(self.mm, 1.0):
+            return "mm"
+        if math.isclose(self.mm, 1000.0):
+            return "m"
+        return f"{self.mm:g} mm"
+
+    def _area_scale(self) -> float:
+        """m² per area unit of the quantities. With no IfcAreaUnit the length unit squared."""
+        import ifcopenshell.util.unit
+
+        declared = any(
+            getattr(u, "UnitType", None) == "AREAUNIT"
+            for assignment in self.ifc.by_type("IfcUnitAssignment")
+            for u in assignment.Units
+        )
+        if declared:
+            return float(ifcopenshell.util.unit.calculate_unit_scale(self.ifc, "AREAUNIT"))
+        self.warnings.append("the file declares no area unit: areas read in the length unit squared")
+        return (self.mm / 1000.0) ** 2
+
+    # --- levels -----------------------------------------------------------------------
+
+    def _levels(self) -> list[ModelLevel]:
+        storeys = sorted(self.ifc.by_type("IfcBuildingStorey"), key=lambda s: float(s.Elevation or 0.0))
+        levels: list[ModelLevel] = []
+        for n, storey in enumerate(storeys):
+            elevation = float(storey.Elevation or 0.0) * self.mm
+            name = storey.Name or storey.LongName or f"Level {n}"
+            level = ModelLevel(id=storey.GlobalId, name=str(name), elevation_mm=elevation)
+            levels.append(level)
+            self.elevation_mm[level.id] = elevation
+        for below, above in zip(levels, levels[1:], strict=False):
+            below.height_mm = above.elevation_mm - below.elevation_mm or None
+        if not levels:
+            self.warnings.append("the file has no IfcBuildingStorey: everything placed on one level")
+            levels = [ModelLevel(id=DEFAULT_LEVEL_ID, name="Level 0", elevation_mm=0)]
+            self.elevation_mm[DEFAULT_LEVEL_ID] = 0.0
+        self.default_level = levels[0].id
+        return levels
+
+    def _level_id(self, element: Any) -> str:
+        import ifcopenshell.util.element as util
+
+        seen = 0
+        current = element
+        while current is not None and seen < 16:
+            if current.is_a("IfcBuildingStorey"):
+                return str(current.GlobalId)
+            current = util.get_container(current) or util.get_aggregate(current)
+            seen += 1
+        return self.default_level
+
+    # --- geometry ---------------------------------------------------------------------
+
+    def _mesh(
+        self, element: Any
+    ) -> tuple[list[tuple[float, float, float]], list[tuple[int, int, int]]] | None:
+        import ifcopenshell.geom
+
+        if element.Representation is None:
+            return None
+        shape: Any = ifcopenshell.geom.create_shape(self.settings, element)
+        v, f = shape.geometry.verts, shape.geometry.faces
+        verts = [(v[i] * 1000.0, v[i + 1] * 1000.0, v[i + 2] * 1000.0) for i in range(0, len(v), 3)]
+        faces = [(f[i], f[i + 1], f[i + 2]) for i in range(0, len(f), 3)]
+        return verts, faces
+
+    def _footprint(self, element: Any) -> tuple[Any, float] | None:
+        """The plan outline (shapely polygon, mm) and height of an element's body."""
+        from shapely import make_valid
+        from shapely.geometry import MultiPolygon, Polygon
+        from shapely.ops import unary_union
+
+        mesh = self._mesh(element)
+        if mesh is None or not mesh[1]:
+            return None
+        verts, faces = mesh
+        triangles = []
+        for a, b, c in faces:
+            tri = Polygon([verts[a][:2], verts[b][:2], verts[c][:2]])
+            if tri.area > 1.0:  # skip vertical faces, which project to slivers
+                triangles.append(tri)
+        if not triangles:
+            return None
+        outline = make_valid(unary_union(triangles)).buffer(0.5).buffer(-0.5)
+        if isinstance(outline, MultiPolygon):
+            outline = max(outline.geoms, key=lambda g: g.area)
+        if not isinstance(outline, Polygon) or outline.is_empty:
+            return None
+        zs = [p[2] for p in verts]
+        return outline.simplify(1.0), max(zs) - min(zs)
+
+    # --- elements ---------------------------------------------------------------------
+
+    def _space(self, space: Any, n: int) -> ModelSpace:
+        from shapely.geometry.polygon import orient
+
+        name = space.LongName or space.Name or f"Space {n}"
+        footprint = self._footprint(space)
+        boundary: list[ModelPoint] = []
+        height: float | None = None
+        if footprint is not None:
+            polygon, height = footprint
+            boundary = [ModelPoint(x=x, y=y) for x, y in list(orient(polygon, 1.0).exterior.coords)[:-1]]
+        else:
+            self.skipped["space footprints (no body geometry)"] += 1
+        area = self._declared_area(space, footprint[0].area / 1e6 if footprint else None)
+        return ModelSpace(
+            id=f"S{n}",
+            name=str(name).strip(),
+            level_id=self._level_id(space),
+            boundary=boundary,
+            declared_area_m2=area,
+            clear_height_mm=height if height else None,
+            source_ref=space.GlobalId,
+        )
+
+    def _declared_area(self, space: Any, geometric_m2: float | None) -> float | None:
+        import ifcopenshell.util.element as util
+
+        quantities = util.get_psets(space, qtos_only=True)
+        for key in AREA_QUANTITIES:
+            for values in quantities.values():
+                value = values.get(key)
+                if isinstance(value, int | float) and value > 0:
+                    area = float(value) * self.area_scale
+                    if geometric_m2 and area > 1000 * geometric_m2 and area / 1e6 < 10 * geometric_m2:
+                        # Some exporters write mm² while declaring m² (or nothing).
+                        self.notes["area quantities corrected from mm² to m²"] += 1
+                        area /= 1e6
+                    return round(area, 4)
+        return None
+
+    def _wall(self, wall: Any, n: int) -> ModelWall:
+        import ifcopenshell.util.element as util
+
+        ends = self._axis(wall)
+        thickness = self._layer_thickness(wall)
+        height: float | None = None
+        if ends is None or thickness is None:
+            footprint = self._footprint(wall)
+            if footprint is None:
+                raise ValueError("no axis and no body")
+            polygon, height = footprint
+            a, b, width = _long_axis(polygon)
+            ends = ends or (a, b)
+            if thickness is None and width > MAX_WALL_THICKNESS_MM:
+                self.notes["wall thicknesses unknown (body is not a straight slab)"] += 1
+            thickness = thickness or (width if width <= MAX_WALL_THICKNESS_MM else None)
+        quantities = util.get_psets(wall, qtos_only=True)
+        for values in quantities.values():
+            if isinstance(values.get("Height"), int | float):
+                height = float(values["Height"]) * self.mm
+                break
+        common = util.get_pset(wall, "Pset_WallCommon") or {}
+        external = common.get("IsExternal")
+        return ModelWall(
+            id=f"W{n}",
+            level_id=self._level_id(wall),
+            start=ModelPoint(x=ends[0][0], y=ends[0][1]),
+            end=ModelPoint(x=ends[1][0], y=ends[1][1]),
+            thickness_mm=thickness,
+            height_mm=height,
+            is_exterior=external if isinstance(external, bool) else None,
+            source_ref=wall.GlobalId,
+        )
+
+    def _axis(self, wall: Any) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """The two ends of a straight Axis representation, in world mm."""
+        import ifcopenshell.util.placement as placement
+        import numpy as np
+
+        if wall.Representation is None:
+            return None
+        for rep in wall.Representation.Representations:
+            if rep.RepresentationIdentifier != "Axis":
+                continue
+            for item in rep.Items:
+                points = _curve_points(item)
+                if points is None or len(points) < 2:
+                    continue
+                matrix = placement.get_local_placement(wall.ObjectPlacement)
+                ends = []
+                for x, y in (points[0], points[-1]):
+                    world = matrix @ np.array([x, y, 0.0, 1.0])
+                    ends.append((float(world[0]) * self.mm, float(world[1]) * self.mm))
+                return ends[0], ends[1]
+        return None
+
+    def _layer_thickness(self, element: Any) -> float | None:
+        import ifcopenshell.util.element as util
+
+        material: Any = util.get_material(element, should_skip_usage=True)
+        if material is not None and material.is_a("IfcMaterialLayerSet"):
+            total = sum(float(layer.LayerThickness or 0.0) for layer in material.MaterialLayers)
+            return total * self.mm if total > 0 else None
+        for values in util.get_psets(element, qtos_only=True).values():
+            width = values.get("Width")
+            if isinstance(width, int | float) and width > 0:
+                return float(width) * self.mm
+        return None
+
+    def _opening(
+        self, element: Any, wall_ids: dict[str | None, str]
+    ) -> tuple[str | None, ModelPoint | None, float | None]:
+        """(host wall id, plan centre, sill height above its level) of a door or window."""
+        host: str | None = None
+        opening: Any = None
+        for fills in getattr(element, "FillsVoids", None) or ():
+            opening = fills.RelatingOpeningElement
+            for voids in getattr(opening, "VoidsElements", None) or ():
+                host = wall_ids.get(voids.RelatingBuildingElement.GlobalId)
+        mesh = None
+        # The opening it fills is usually a plain box, far cheaper to build than a detailed window.
+        for source in (opening, element):
+            if source is None:
+                continue
+            try:
+                mesh = self._mesh(source)
+            except RuntimeError:
+                mesh = None  # no buildable body: try the next, then the placement's origin
+            if mesh is not None and mesh[0]:
+                break
+        if mesh is not None and mesh[0]:
+            xs, ys, zs = zip(*mesh[0], strict=True)
+            return host, ModelPoint(x=(min(xs) + max(xs)) / 2, y=(min(ys) + max(ys)) / 2), min(zs)
+        if element.ObjectPlacement is None:
+            return host, None, None
+        import ifcopenshell.util.placement as placement
+
+        origin = placement.get_local_placement(element.ObjectPlacement)[:3, 3] * self.mm
+        self.notes["doors/windows without buildable geometry, placed at their origin"] += 1
+        return host, ModelPoint(x=float(origin[0]), y=float(origin[1])), None
+
+    def _size(self, value: Any, what: str) -> float | None:
+        """A door or window dimension in mm, or None when it is not plausible."""
+        if not isinstance(value, int | float) or value <= 0:
+            return None
+        size = float(value) * self.mm
+        if OPENING_MM[0] <= size <= OPENING_MM[1]:
+            return size
+        if OPENING_MM[0] <= float(value) <= OPENING_MM[1]:
+            # Some exporters (FreeCAD) write opening sizes in mm whatever the project unit.
+            self.notes[f"{what} sizes read as mm despite the project unit"] += 1
+            return float(value)
+        self.skipped[f"{what} sizes out of range"] += 1
+        return None
+
+    def _bounded_spaces(self, element: Any, space_ids: dict[str | None, str]) -> list[str]:
+        found: list[str] = []
+        for boundary in getattr(element, "ProvidesBoundaries", None) or ():
+            space = boundary.RelatingSpace
+            sid = space_ids.get(getattr(space, "GlobalId", None))
+            if sid and sid not in found:
+                found.append(sid)
+        return found[:2]
+
+    def _door(
+        self, door: Any, n: int, wall_ids: dict[str | None, str], space_ids: dict[str | None, str]
+    ) -> ModelDoor:
+        host, position, _ = self._opening(door, wall_ids)
+        return ModelDoor(
+            id=f"D{n}",
+            level_id=self._level_id(door),
+            wall_id=host,
+            position=position,
+            clear_width_mm=self._size(door.OverallWidth, "door"),
+            height_mm=self._size(door.OverallHeight, "door"),
+            space_ids=self._bounded_spaces(door, space_ids),
+            source_ref=door.GlobalId,
+        )
+
+    def _window(
+        self, window: Any, n: int, wall_ids: dict[str | None, str], space_ids: dict[str | None, str]
+    ) -> ModelWindow:
+        host, position, bottom = self._opening(window, wall_ids)
+        level = self._level_id(window)
+        spaces = self._bounded_spaces(window, space_ids)
+        sill = bottom - self.elevation_mm.get(level, 0.0) if bottom is not None else None
+        return ModelWindow(
+            id=f"WIN{n}",
+            level_id=level,
+            wall_id=host,
+            position=position,
+            width_mm=self._size(window.OverallWidth, "window"),
+            height_mm=self._size(window.OverallHeight, "window"),
+            sill_height_mm=round(sill, 1) if sill is not None else None,
+            space_id=spaces[0] if spaces else None,
+            source_ref=window.GlobalId,
+        )
+
+
+def _curve_points(item: Any) -> list[tuple[float, float]] | None:
+    if item.is_a("IfcPolyline"):
+        return [(float(p.Coordinates[0]), float(p.Coordinates[1])) for p in item.Points]
+    if item.is_a("IfcIndexedPolyCurve"):
+        return [(float(c[0]), float(c[1])) for c in item.Points.CoordList]
+    if item.is_a("IfcTrimmedCurve") and item.BasisCurve.is_a("IfcLine"):
+        trims = [t for t in (item.Trim1, item.Trim2)]
+        points = []
+        for trim in trims:
+            cartesian = [t for t in trim if hasattr(t, "Coordinates")]
+            if not cartesian:
+                return None
+            points.append((float(cartesian[0].Coordinates[0]), float(cartesian[0].Coordinates[1])))
+        return points
+    return None
+
+
+def _long_axis(polygon: Any) -> tuple[tuple[float, float], tuple[float, float], float]:
+    """Centreline and width of a wall's footprint, from its minimum rotated rectangle."""
+    corners = list(polygon.minimum_rotated_rectangle.exterior.coords)[:4]
+    p0, p1, p2, p3 = corners
+    if math.dist(p0, p1) >= math.dist(p1, p2):
+        a, b, width = _mid(p0, p3), _mid(p1, p2), math.dist(p1, p2)
+    else:
+        a, b, width = _mid(p0, p1), _mid(p3, p2), math.dist(p0, p1)
+    return a, b, width
+
+
+def _mid(p: tuple[float, ...], q: tuple[float, ...]) -> tuple[float, float]:
+    return ((p[0] + q[0]) / 2, (p[1] + q[1]) / 2)

@@ -1,0 +1,182 @@
+"""Parse a CAD file in a child process with a wall-time and a memory limit.
+
+A hostile or broken file may loop, exhaust memory or crash a C++ parser. The child is
+started with ``spawn`` (no inherited threads or locks), caps its own address space with
+``RLIMIT_AS`` before it imports any parser, and sends the building model back as JSON.
+The caller only ever sees a ``BuildingModel`` or an error with a stable code.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
+from typing import Any
+
+from archbuilder.domain.building import BuildingModel
+from archbuilder.platform.errors import ArchBuilderError, BadRequest, Unprocessable
+
+FORMATS = ("dxf", "dwg", "ifc", "ifczip")
+_REASON_CHARS = 200
+_HEADROOM = 64 * 1024 * 1024  # below this much room above the bare interpreter, give up at once
+
+
+def parse_in_sandbox(path: str, fmt: str, *, timeout_s: float, memory_mb: int) -> BuildingModel:
+    """The model read from ``path`` (format from ``sniff``), or PARSE_TIMEOUT, PARSE_MEMORY_EXCEEDED,
+    CAD_PARSE_FAILED or the reader's own coded error.
+
+    ``timeout_s`` is wall time including the child's start (about 0.3 s); ``memory_mb`` caps the
+    child's whole address space, interpreter and parser libraries included (see docs/cad.md).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_child, args=(sender, path, fmt, memory_mb, timeout_s), name=f"cad-parse-{fmt}", daemon=True
+    )
+    child.start()
+    sender.close()  # so that a dead child shows as EOF on our end
+    try:
+        answered = receiver.poll(timeout_s)
+        message = _receive(receiver) if answered else None
+    finally:
+        receiver.close()
+        _stop(child)
+    label = _label(fmt)
+    if not answered or child.exitcode == -signal.SIGXCPU:
+        raise Unprocessable(code="PARSE_TIMEOUT", limit_s=timeout_s)
+    if message is None:
+        raise Unprocessable(
+            code="CAD_PARSE_FAILED", format=label, reason=f"the reader stopped unexpectedly ({_exit(child)})"
+        )
+    kind = message[0]
+    if kind == "ok":
+        return BuildingModel.model_validate_json(message[1])
+    if kind == "memory":
+        raise Unprocessable(code="PARSE_MEMORY_EXCEEDED", limit_mb=memory_mb)
+    if kind == "coded":
+        _, code, status, params = message
+        # The same class as in the child, so that callers can catch BadRequest or Unprocessable.
+        error_class = {400: BadRequest, 422: Unprocessable}.get(status, ArchBuilderError)
+        raise error_class(code=code, status=status, **params)
+    raise Unprocessable(code="CAD_PARSE_FAILED", format=label, reason=message[1])
+
+
+def _receive(receiver: Connection) -> tuple[Any, ...] | None:
+    try:
+        message: tuple[Any, ...] = receiver.recv()
+    except (EOFError, OSError):
+        return None
+    return message
+
+
+def _stop(child: multiprocessing.process.BaseProcess) -> None:
+    child.join(0.5)
+    if child.is_alive():
+        child.kill()
+        child.join(5)
+
+
+def _exit(child: multiprocessing.process.BaseProcess) -> str:
+    code = child.exitcode
+    if code is not None and code < 0:
+        try:
+            return signal.Signals(-code).name
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
+
+
+def _label(fmt: str) -> str:
+    return "IFC" if fmt == "ifczip" else fmt.upper()
+
+
+def _child(sender: Connection, path: str, fmt: str, memory_mb: int, timeout_s: float) -> None:
+    """Runs in the child: limit itself, read, send one message, exit."""
+    import resource
+
+    # One thread per native library: thread pools reserve address space the limit would refuse.
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
+        os.environ[name] = "1"
+    limit = memory_mb * 1024 * 1024
+    # Prepared now: after a MemoryError there may be no memory left to pickle a reply.
+    out_of_memory = ForkingPickler.dumps(("memory",))
+    if limit < _mapped_bytes() + _HEADROOM:
+        # The interpreter alone already needs about this much: no parse could succeed.
+        sender.send_bytes(out_of_memory)
+        sender.close()
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # CPU time as a backstop should the parent die before it can kill us.
+    cpu = int(timeout_s) + 5
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+    reply: tuple[Any, ...] | None = None
+    try:
+        model = _read(path, fmt)
+        reply = ("ok", model.model_dump_json())
+    except MemoryError:
+        reply = None
+    except ArchBuilderError as exc:
+        reply = ("coded", exc.code, exc.status, _plain(exc.params))
+    except Exception as exc:  # noqa: BLE001 - every failure of a foreign parser becomes a coded error
+        text = str(exc)
+        is_memory = "bad_alloc" in text or "Cannot allocate memory" in text
+        reply = None if is_memory else ("failed", _reason(exc, path))
+    try:
+        if reply is None:
+            # The parse's garbage is gone with its frames; lift the soft limit to be able to reply.
+            resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+            sender.send_bytes(out_of_memory)
+        else:
+            sender.send(reply)
+    finally:
+        sender.close()
+
+
+def _mapped_bytes() -> int:
+    """The address space this process already has mapped (VmSize), 0 where unknown."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _read(path: str, fmt: str) -> BuildingModel:
+    if fmt == "dxf":
+        from archbuilder.cad.dxf_reader import read_dxf
+
+        return read_dxf(path)
+    if fmt == "dwg":
+        from archbuilder.cad.dwg_reader import read_dwg
+
+        return read_dwg(path)
+    if fmt in ("ifc", "ifczip"):
+        from archbuilder.cad.ifc_reader import read_ifc
+
+        return read_ifc(path)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def _reason(exc: Exception, path: str) -> str:
+    """A short reason without the server's paths."""
+    text = str(exc).replace(path, os.path.basename(path)).strip().splitlines()
+    first = text[0] if text else ""
+    reason = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return reason[:_REASON_CHARS]
+
+
+def _plain(params: dict[str, Any]) -> dict[str, Any]:
+    # Only plain values cross the pipe: an exception's params could hold anything.
+    return {
+        k: v if isinstance(v, str | int | float | bool | type(None) | list) else str(v)
+        for k, v in params.items()
+    }

@@ -1,0 +1,167 @@
+"""CAD uploads end to end in-process: signed URL, PUT, Storage CloudEvent, cad_ingest, model."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from cloudevents.conversion import to_binary
+from flask.testing import FlaskClient
+from functions_framework import create_app
+
+from archbuilder.domain.timestamps import now
+from archbuilder.platform.events import storage_finalized_event
+from archbuilder.ports import Query
+from archbuilder.runtime import Runtime
+from tests.conftest import REPO_ROOT, SHARED_DATA, TenantCredentials, drain
+
+IFC = SHARED_DATA / "ifc" / "AC20-FZK-Haus_IFC4.ifc"
+DXF = SHARED_DATA / "dxf" / "barcelona_plan_R2013.dxf"
+
+
+def new_project(client: FlaskClient, tenant: TenantCredentials) -> str:
+    return str(client.post("/v1/projects", json={"name": "Upload"}, headers=tenant.headers).json["id"])
+
+
+def start_upload(
+    client: FlaskClient, tenant: TenantCredentials, project_id: str, name: str, data: bytes, **extra: Any
+) -> Any:
+    body = {
+        "filename": name,
+        "size_bytes": len(data),
+        "content_type": "application/octet-stream",
+        "sha256": hashlib.sha256(data).hexdigest(),
+    } | extra
+    return client.post(f"/v1/projects/{project_id}/uploads", json=body, headers=tenant.headers)
+
+
+def put(client: FlaskClient, url: str, data: bytes, headers: dict[str, str]) -> Any:
+    path = url.split("://", 1)[-1].split("/", 1)[1]
+    return client.put("/" + path, data=data, headers=headers)
+
+
+def upload_file(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, path: Path, name: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    project_id = new_project(client, tenant)
+    data = path.read_bytes()
+    started = start_upload(client, tenant, project_id, name or path.name, data)
+    assert started.status_code == 201, started.json
+    assert put(client, started.json["upload_url"], data, started.json["headers"]).status_code == 200
+    drain(runtime)
+    model = client.get(f"/v1/projects/{project_id}/models/{started.json['model_id']}", headers=tenant.headers)
+    assert model.status_code == 200
+    return project_id, model.json
+
+
+def test_an_ifc_upload_becomes_a_checked_model(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    _, model = upload_file(client, runtime, tenant, IFC)
+    assert model["status"] == "ready", model
+    assert model["format"] == "ifc" and model["schema"] == "IFC4"
+    assert model["stats"]["spaces"] == 7 and model["stats"]["levels"] == 2
+    names = {s["name"] for s in model["spaces"]}
+    assert any("Schlafzimmer" in n for n in names)
+    assert any(s["type"] == "bedroom" for s in model["spaces"])
+    assert model["compliance"]["summary"]["passed"] + model["compliance"]["summary"]["errors"] > 0
+
+
+def test_a_dxf_upload_becomes_a_model(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    _, model = upload_file(client, runtime, tenant, DXF)
+    assert model["status"] == "ready", model
+    assert model["format"] == "dxf" and model["stats"]["walls"] > 0
+
+
+def test_a_file_that_is_not_cad_fails_its_own_job(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, tmp_path: Path
+) -> None:
+    junk = tmp_path / "plan.dxf"
+    junk.write_bytes(b"\x00\x01 this is not a drawing " * 100)
+    project_id, model = upload_file(client, runtime, tenant, junk)
+    assert model["status"] == "failed" and model["error"]["code"], model
+    assert model["error"]["message"] and model["error"]["message"] != model["error"]["code"]
+    # The service goes on: a real file in the same project still ingests.
+    _, good = upload_file(client, runtime, tenant, IFC)
+    assert good["status"] == "ready"
+
+
+def test_signed_url_refuses_other_bytes_and_a_second_put(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    project_id = new_project(client, tenant)
+    data = IFC.read_bytes()
+    started = start_upload(client, tenant, project_id, IFC.name, data).json
+    url, headers = started["upload_url"], started["headers"]
+    assert put(client, url, data[:-10] + b"0123456789", headers).status_code == 400
+    assert put(client, url + "x", data, headers).status_code == 403
+    assert put(client, url, data, {"Content-Type": "text/plain"}).status_code == 400
+    assert put(client, url, data, headers).status_code == 200
+    assert put(client, url, data, headers).status_code == 409
+    drain(runtime)
+
+
+def test_redelivered_storage_event_changes_nothing(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    project_id, model = upload_file(client, runtime, tenant, IFC)
+    upload_doc = runtime.store.query(Query(f"tenants/{tenant.tenant_id}/projects/{project_id}/uploads"))[0]
+    name = upload_doc.data["object_name"]
+    data = runtime.uploads.get(name)
+    assert data is not None
+    generation = int(
+        runtime.store.get(f"tenants/{tenant.tenant_id}/projects/{project_id}/models/{model['id']}").data[
+            "generation"
+        ]
+    )  # type: ignore[union-attr]
+    event = storage_finalized_event(
+        bucket="uploads",
+        name=name,
+        generation=generation,
+        size=len(data),
+        content_type="application/octet-stream",
+        md5_base64="",
+        created_at=now(),
+    )
+    worker = create_app(
+        target="cad_ingest",
+        source=str(REPO_ROOT / "functions/cad_ingest/main.py"),
+        signature_type="cloudevent",
+    ).test_client()
+    before = runtime.store.get(f"tenants/{tenant.tenant_id}/projects/{project_id}/models/{model['id']}")
+    headers, body = to_binary(event)
+    assert worker.post("/", headers=headers, data=body).status_code == 200
+    after = runtime.store.get(f"tenants/{tenant.tenant_id}/projects/{project_id}/models/{model['id']}")
+    assert before is not None and after is not None and before.data == after.data
+
+
+def test_upload_limits_and_isolation(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, other_tenant: TenantCredentials
+) -> None:
+    project_id = new_project(client, tenant)
+    too_big = client.post(
+        f"/v1/projects/{project_id}/uploads",
+        headers=tenant.headers,
+        json={"filename": "big.ifc", "size_bytes": runtime.settings.max_upload_bytes + 1, "sha256": "0" * 64},
+    )
+    assert too_big.status_code == 413 and too_big.json["error"]["code"] == "UPLOAD_TOO_LARGE"
+    wrong_type = client.post(
+        f"/v1/projects/{project_id}/uploads",
+        headers=tenant.headers,
+        json={"filename": "notes.pdf", "size_bytes": 10, "sha256": "0" * 64},
+    )
+    assert wrong_type.status_code == 422
+    started = start_upload(client, tenant, project_id, "a.ifc", b"x" * 10).json
+    assert (
+        client.get(
+            f"/v1/projects/{project_id}/models/{started['model_id']}", headers=other_tenant.headers
+        ).status_code
+        == 404
+    )
+    pending = client.get(
+        f"/v1/projects/{project_id}/models/{started['model_id']}", headers=tenant.headers
+    ).json
+    assert pending["status"] == "awaiting_upload"

@@ -1,0 +1,177 @@
+"""DXF reader on the real Barcelona Pavilion files and on drawings made here with ezdxf."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ezdxf.filemanagement import new as new_drawing
+from shapely.geometry import Polygon
+
+from archbuilder.cad.dxf_reader import LayerNames, read_dxf
+from archbuilder.domain.building import BuildingModel, ModelSpace
+from archbuilder.platform.errors import ArchBuilderError
+from tests.unit.cad.conftest import DXF, data_file
+
+
+def area_m2(space: ModelSpace) -> float:
+    return Polygon([(p.x, p.y) for p in space.boundary]).area / 1e6
+
+
+@pytest.fixture(scope="module")
+def r2013() -> BuildingModel:
+    return read_dxf(data_file(DXF, "barcelona_plan_R2013.dxf"))
+
+
+@pytest.fixture(scope="module")
+def r2000() -> BuildingModel:
+    return read_dxf(data_file(DXF, "barcelona_pabellon_R2000.dxf"))
+
+
+@pytest.fixture(scope="module")
+def r12() -> BuildingModel:
+    return read_dxf(data_file(DXF, "barcelona_plan_exported_R12.dxf"))
+
+
+def test_r2013_walls_on_the_walls_layer(r2013: BuildingModel) -> None:
+    assert r2013.source.format == "dxf" and r2013.source.schema_name == "AC1027"
+    assert r2013.source.original_units == "m"
+    assert not any("units" in w for w in r2013.warnings)
+    # 60 raw LINEs on "Walls": faces pair into walls 100–230 mm thick (the pavilion's marble and onyx walls).
+    assert len(r2013.walls) == 38
+    paired = [w for w in r2013.walls if w.thickness_mm]
+    assert len(paired) == 18
+    assert {round(w.thickness_mm or 0) for w in paired} >= {100, 160}
+    # Doors are swing arcs on "Doors", about a metre wide, in mm.
+    assert len(r2013.doors) == 8
+    assert all(800 <= (d.clear_width_mm or 0) <= 1100 for d in r2013.doors)
+    xs = [p.x for w in r2013.walls for p in (w.start, w.end)]
+    assert 40_000 < max(xs) - min(xs) < 60_000  # the pavilion is about 52 m long
+    assert r2013.spaces == []  # no text and no room layer: nothing to name a room
+
+
+def test_r2000_units_header_contradicts_the_geometry(r2000: BuildingModel) -> None:
+    assert r2000.source.original_units == "m"
+    assert any("$INSUNITS says in" in w and "read as m" in w for w in r2000.warnings)
+    assert len(r2000.walls) == 172 and len(r2000.doors) == 8
+    assert any("without a label were not taken as rooms" in w for w in r2000.warnings)
+
+
+def test_r12_geometry_inside_blocks(r12: BuildingModel) -> None:
+    # 3,350 + 638 LINEs inside two blocks on layer 0: exploded, units guessed, walls from line pairs.
+    assert r12.source.schema_name == "AC1009"
+    assert r12.source.original_units == "mm"
+    assert any("$INSUNITS is not set" in w for w in r12.warnings)
+    assert any("guessed from pairs of parallel lines" in w for w in r12.warnings)
+    assert len(r12.walls) == 49
+    assert all(60 <= (w.thickness_mm or 0) <= 500 for w in r12.walls)
+
+
+def make_plan(path: Path, *, wall_layer: str = "DUVAR", room_layer: str = "Räume", insunits: int = 5) -> Path:
+    """A two-room plan in centimetres: double-line walls, room outlines, labels, a door and a window block."""
+    doc = new_drawing("R2018")
+    doc.header["$INSUNITS"] = insunits
+    msp = doc.modelspace()
+    # Outer walls 20 cm thick around 800 × 500, a 10 cm partition at x = 400.
+    msp.add_lwpolyline([(0, 0), (800, 0), (800, 500), (0, 500)], close=True, dxfattribs={"layer": wall_layer})
+    msp.add_lwpolyline(
+        [(20, 20), (780, 20), (780, 480), (20, 480)], close=True, dxfattribs={"layer": wall_layer}
+    )
+    msp.add_lwpolyline(
+        [(395, 20), (405, 20), (405, 480), (395, 480)], close=True, dxfattribs={"layer": wall_layer}
+    )
+    msp.add_lwpolyline(
+        [(20, 20), (395, 20), (395, 480), (20, 480)], close=True, dxfattribs={"layer": room_layer}
+    )
+    hatch = msp.add_hatch(dxfattribs={"layer": room_layer})
+    hatch.paths.add_polyline_path([(405, 20), (780, 20), (780, 480), (405, 480)], is_closed=True)
+    msp.add_text("Salon", dxfattribs={"layer": "TEXT", "insert": (100, 200)})
+    msp.add_mtext("Yatak Odası\\P12,5 m²", dxfattribs={"layer": "A-AREA-IDEN", "insert": (500, 300)})
+    door = doc.blocks.new("TÜR_90")
+    door.add_line((0, 0), (90, 0))
+    door.add_arc((0, 0), 90, 0, 90)
+    msp.add_blockref("TÜR_90", (355, 100), dxfattribs={"layer": "0", "rotation": 90})
+    window = doc.blocks.new("WIN-120")
+    window.add_lwpolyline([(0, 0), (120, 0), (120, 20), (0, 20)], close=True)
+    msp.add_blockref("WIN-120", (100, 0), dxfattribs={"layer": "A-GLAZ"})
+    furniture = doc.blocks.new("TABLE")
+    furniture.add_circle((0, 0), 40)
+    msp.add_blockref("TABLE", (600, 250), dxfattribs={"layer": "Mobilya"})
+    path = path / "plan.dxf"
+    doc.saveas(path)
+    return path
+
+
+def test_synthetic_plan_in_centimetres(tmp_path: Path) -> None:
+    model = read_dxf(make_plan(tmp_path))
+    assert model.source.original_units == "cm"
+    assert not any("units" in w for w in model.warnings)
+    names = {s.name: s for s in model.spaces}
+    assert set(names) == {"Salon", "Yatak Odası"}
+    assert names["Salon"].type is None  # classification is the compliance module's job
+    assert area_m2(names["Salon"]) == pytest.approx(3.75 * 4.6)
+    assert area_m2(names["Yatak Odası"]) == pytest.approx(3.75 * 4.6)
+    assert Polygon([(p.x, p.y) for p in names["Salon"].boundary]).exterior.is_ccw
+    thicknesses = sorted(round(w.thickness_mm or 0) for w in model.walls)
+    assert thicknesses.count(200) == 4 and thicknesses.count(100) == 1
+    assert len(model.doors) == 1 and model.doors[0].clear_width_mm == pytest.approx(900)
+    assert len(model.windows) == 1 and model.windows[0].width_mm == pytest.approx(1200)
+
+
+def test_rooms_from_the_wall_graph_need_a_label(tmp_path: Path) -> None:
+    # No room layer: the two rooms are faces of the wall lines, named by the labels inside.
+    model = read_dxf(make_plan(tmp_path, room_layer="Flooring"))
+    assert {s.name for s in model.spaces} == {"Salon", "Yatak Odası"}
+    assert any("faces enclosed by wall lines" in w for w in model.warnings)
+
+
+def test_layer_names_are_configurable(tmp_path: Path) -> None:
+    plan = make_plan(tmp_path, wall_layer="STRUCT-X")
+    assert len(read_dxf(plan, layers=LayerNames(walls=("struct",))).walls) == 5
+    assert all(w.thickness_mm is None or w.thickness_mm in (100, 200) for w in read_dxf(plan).walls)
+
+
+def test_layer_name_matching() -> None:
+    names = LayerNames()
+    for layer in ("A-WALL", "Walls", "Wände", "DUVAR_DIS", "Muros", "MUR-PORTEUR", "I-WALL-PART"):
+        assert names.kind(layer) == "wall", layer
+    for layer in ("A-DOOR", "Türen", "KAPI", "Puertas", "Portes"):
+        assert names.kind(layer) == "door", layer
+    for layer in ("A-GLAZ", "Fenster", "PENCERE", "Ventanas"):
+        assert names.kind(layer) == "window", layer
+    assert names.kind("A-AREA") == "room" and names.kind("Räume") == "room"
+    assert names.kind("Furniture") is None and names.kind("Crystal") is None
+
+
+def test_wrong_units_header_is_corrected(tmp_path: Path) -> None:
+    model = read_dxf(make_plan(tmp_path, insunits=4))  # says mm, drawn in cm (a house 0.8 m long)
+    assert model.source.original_units == "cm"
+    assert any("$INSUNITS says mm" in w for w in model.warnings)
+
+
+def test_entity_limit(tmp_path: Path) -> None:
+    with pytest.raises(ArchBuilderError) as caught:
+        read_dxf(make_plan(tmp_path), max_entities=5)
+    assert caught.value.code == "TOO_MANY_ENTITIES" and caught.value.params == {"limit": 5}
+
+
+def test_damaged_file_is_recovered(tmp_path: Path) -> None:
+    text = make_plan(tmp_path).read_text(encoding="utf-8")
+    # Break the group codes of one entity: recover mode drops what it cannot read and goes on.
+    damaged = text.replace("AcDbText\n 10\n", "AcDbText\n1x0\n", 1)
+    assert damaged != text
+    path = tmp_path / "damaged.dxf"
+    path.write_text(damaged, encoding="utf-8")
+    model = read_dxf(path)
+    assert len(model.walls) == 5
+
+
+def test_garbage_is_a_coded_error(tmp_path: Path) -> None:
+    path = tmp_path / "x.dxf"
+    path.write_bytes(b"0\nSECTION\n2\nENTITIES\n0\nLINE\n\xff\xfe garbage")
+    try:
+        model = read_dxf(path)
+    except ArchBuilderError as exc:
+        assert exc.code == "CAD_PARSE_FAILED"
+    else:
+        assert model.walls == []
