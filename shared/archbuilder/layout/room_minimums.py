@@ -1,7 +1,10 @@
-"""Region minimums per room type, read from ``data/room_minimums.yaml``.
+"""Region minimums per room type for the planner.
 
-``room_minimums`` is the one entry point: the compliance engine will take over as its
-source later, so nothing else reads the data file.
+Area and narrow-side minimums come from the compliance engine's rule data (the same
+numbers the checker applies, with their citations). ``data/room_minimums.yaml`` adds what
+the planner needs and the rule data does not state per room type: glazing ratios, which
+rooms need a window, which wet rooms may be interior with mechanical ventilation. Where
+both give a minimum, the stricter one wins, so a planned room always passes the checker.
 """
 
 from __future__ import annotations
@@ -61,7 +64,28 @@ def _minimums(region: str, building_type: BuildingType) -> tuple[tuple[RoomType,
         for name in rule["rooms"]:
             room_type = RoomType(name)
             merged[room_type] = _stricter(merged[room_type], rule)
+    for room_type, checked in _checker_minimums(region, building_type).items():
+        merged[room_type] = _stricter(merged[room_type], checked)
     return tuple(merged.items())
+
+
+def _checker_minimums(region: str, building_type: BuildingType) -> dict[RoomType, dict[str, Any]]:
+    """The compliance rule data's minimums, in this module's rule shape."""
+    from archbuilder.compliance import room_minimums as compliance_minimums
+
+    result: dict[RoomType, dict[str, Any]] = {}
+    for room_type, minimum in compliance_minimums(region, building_type.value).items():
+        rule: dict[str, Any] = {
+            "id": "+".join(minimum.rule_ids),
+            "citation": "; ".join(minimum.citations),
+            "status": "rule-data",
+        }
+        if minimum.min_area_m2 is not None:
+            rule["area_m2"] = minimum.min_area_m2
+        if minimum.min_narrow_side_mm is not None:
+            rule["narrow_side_mm"] = minimum.min_narrow_side_mm
+        result[room_type] = rule
+    return result
 
 
 def _default(room_type: RoomType) -> RoomMinimum:
