@@ -56,7 +56,7 @@ def test_brief_becomes_a_stored_revit_layout(
     assert job["message"] == "Tamamlandı"  # the tenant's language
 
     layout = client.get(f"/v1/projects/{project_id}/layouts/{layout_id}", headers=tenant.headers).json
-    assert layout["status"] == "generated" and layout["latest_version"] == 1
+    assert layout["status"] == "requires_review" and layout["latest_version"] == 1
     assert [v["version"] for v in layout["versions"]] == [1]
     assert layout["brief"]["region"] == "TR"
 

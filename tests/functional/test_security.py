@@ -22,6 +22,9 @@ SAMPLE_BODIES: dict[str, Any] = {
     "rotate_api_key": {},
     "create_project": {"name": "x"},
     "create_api_key": {"name": "x"},
+    "review_layout": {"decision": "approve"},
+    "revise_layout": {"feedback": "bigger kitchen"},
+    "assign_review": {},
 }
 
 
@@ -88,6 +91,7 @@ def _resources_of(client: FlaskClient, runtime: Runtime, tenant: TenantCredentia
         "layout_id": accepted["layout_id"],
         "job_id": accepted["job_id"],
         "version": "1",
+        "other": "1",
         "model_id": upload["model_id"],
         "key_id": key["id"],
     }

@@ -11,10 +11,11 @@ from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import StrictModel
 from archbuilder.domain.job import JobPublic
 from archbuilder.domain.layout import LayoutPublic, LayoutVersionPublic
+from archbuilder.domain.layout_diff import LayoutDiff, diff_payloads
 from archbuilder.domain.project import PageQuery
 from archbuilder.platform.http import Reply, RequestContext
 from archbuilder.runtime import get_runtime
-from archbuilder.services import layouts
+from archbuilder.services import layouts, reviews
 from archbuilder.services.layouts import LayoutAccepted, LayoutList
 
 API = new_api("api_layouts")
@@ -136,7 +137,7 @@ def get_compliance(ctx: RequestContext, project_id: str, layout_id: str, version
 )
 def export_version(ctx: RequestContext, project_id: str, layout_id: str, version: int) -> Reply:
     runtime = get_runtime()
-    content, content_type, filename = layouts.export_version(
+    content, content_type, filename, checksum = layouts.export_version(
         runtime.store,
         runtime.blobs,
         ctx.principal,
@@ -149,10 +150,123 @@ def export_version(ctx: RequestContext, project_id: str, layout_id: str, version
     return Reply(
         body=content,
         content_type=content_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Layout-Version": str(version),
+            "X-Layout-Variant": str(ctx.query.variant),
+            "X-Layout-Checksum": f"sha256:{checksum}",
+        },
     )
 
 
 @API.route("GET", "/v1/jobs/<job_id>", summary="Progress of a job", response=JobPublic, errors=(404,))
 def get_job(ctx: RequestContext, job_id: str) -> JobPublic:
     return layouts.get_job(get_runtime().store, ctx.principal, job_id, ctx.language)
+
+
+# -- review (issue 11) ---------------------------------------------------------------
+
+
+class QueueQuery(StrictModel):
+    status: Literal["pending", "assigned", "done"] = "pending"
+    assignee: str | None = Field(default=None, max_length=200)
+
+
+class AssignRequest(StrictModel):
+    assignee: str | None = Field(default=None, max_length=200)
+
+
+@API.route(
+    "POST",
+    "/v1/projects/<project_id>/layouts/<layout_id>/review",
+    summary="Approve, reject or ask for revision of a version; corrections make a new, re-checked version",
+    body=reviews.ReviewRequest,
+    response=reviews.ReviewOutcome,
+    errors=(403, 404, 409, 422),
+)
+def review_layout(ctx: RequestContext, project_id: str, layout_id: str) -> Reply:
+    outcome = reviews.review_layout(get_runtime(), ctx.principal, project_id, layout_id, ctx.body)
+    return Reply(body=outcome, status=201 if outcome.new_version else 200)
+
+
+@API.route(
+    "POST",
+    "/v1/projects/<project_id>/layouts/<layout_id>/revise",
+    summary="Plan the layout again with the architect's feedback, as the next version (202 + job)",
+    body=reviews.ReviseRequest,
+    response=reviews.ReviewOutcome,
+    status=202,
+    errors=(403, 404, 409, 422),
+)
+def revise_layout(ctx: RequestContext, project_id: str, layout_id: str) -> Reply:
+    outcome = reviews.revise_layout(get_runtime(), ctx.principal, project_id, layout_id, ctx.body)
+    return Reply(body=outcome, status=202)
+
+
+@API.route(
+    "GET",
+    "/v1/projects/<project_id>/layouts/<layout_id>/decisions",
+    summary="Every review decision on a layout: who, when, why",
+    response=None,
+    errors=(404,),
+)
+def decision_history(ctx: RequestContext, project_id: str, layout_id: str) -> Reply:
+    items = reviews.decision_history(get_runtime(), ctx.principal, project_id, layout_id)
+    return Reply(body={"items": [d.model_dump(mode="json") for d in items]})
+
+
+@API.route(
+    "GET",
+    "/v1/projects/<project_id>/layouts/<layout_id>/versions/<int:version>/diff/<int:other>",
+    summary="Rooms, walls and openings added, removed or changed between two versions",
+    response=LayoutDiff,
+    errors=(404,),
+)
+def diff_versions(
+    ctx: RequestContext, project_id: str, layout_id: str, version: int, other: int
+) -> LayoutDiff:
+    runtime = get_runtime()
+    a = layouts.get_version(runtime.store, runtime.blobs, ctx.principal, project_id, layout_id, version)
+    b = layouts.get_version(runtime.store, runtime.blobs, ctx.principal, project_id, layout_id, other)
+    return diff_payloads(a.payload, b.payload, from_version=version, to_version=other)
+
+
+@API.route(
+    "GET",
+    "/v1/reviews",
+    summary="The review queue, highest priority first",
+    query=QueueQuery,
+    response=reviews.ReviewQueue,
+)
+def review_queue(ctx: RequestContext) -> reviews.ReviewQueue:
+    return reviews.review_queue(
+        get_runtime(), ctx.principal, status=ctx.query.status, assignee=ctx.query.assignee
+    )
+
+
+@API.route(
+    "POST",
+    "/v1/reviews/<layout_id>/assign",
+    summary="Assign a pending review (to the caller by default)",
+    body=AssignRequest,
+    response=reviews.ReviewEntry,
+    errors=(403, 404, 409),
+)
+def assign_review(ctx: RequestContext, layout_id: str) -> reviews.ReviewEntry:
+    return reviews.assign_review(get_runtime(), ctx.principal, layout_id, ctx.body.assignee)
+
+
+# -- brief from text (issue 6) ----------------------------------------------------------
+from archbuilder.ai.briefs import BriefParsed, BriefParseRequest, parse_brief_text  # noqa: E402
+
+
+@API.route(
+    "POST",
+    "/v1/briefs:parse",
+    summary="Read a brief written in plain language (tr, en, de, fr, es) into a structured brief",
+    body=BriefParseRequest,
+    response=BriefParsed,
+    errors=(403, 422, 429, 503),
+)
+def parse_brief(ctx: RequestContext) -> BriefParsed:
+    return parse_brief_text(ctx.principal, ctx.body, get_runtime(), correlation_id=ctx.correlation_id)

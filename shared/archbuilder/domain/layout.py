@@ -6,6 +6,7 @@ add-in accepts: a payload that fails them is never stored or sent.
 
 from __future__ import annotations
 
+import hashlib
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -121,6 +122,7 @@ class LayoutPublic(BaseModel):
     job_id: str
     created_at: Timestamp
     updated_at: Timestamp
+    approved_version: int | None = None
     versions: list[LayoutVersionSummary] = Field(default_factory=list)
 
 
@@ -152,6 +154,17 @@ class LayoutVersionPublic(BaseModel):
     compliance: dict[str, Any] | None = None  # summary of the report of the version's payload
     variants: list[VariantSummary] = Field(default_factory=list)
     variant: int = 1  # which variant ``payload`` is
+    parent_version: int | None = None  # the version a correction or revision started from
+    created_by: str | None = None  # the actor of a correction ("api_key:key_…")
+    checksum: str | None = None  # SHA-256 of the payload JSON, so the add-in can tell what it built
+
+    def payload_checksum(self) -> str:
+        return payload_checksum(self.payload)
+
+
+def payload_checksum(payload: LayoutPayload) -> str:
+    """SHA-256 of the payload as exported (``format=json``)."""
+    return hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
 
 
 LayoutPublic.model_rebuild()

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     # CAD uploads: size limit per file, how long an upload URL lives, and the limits of the
     # child process that parses one file.
+    # Outbound webhooks may target private and loopback addresses (local development, tests).
+    webhooks_allow_private: bool = False
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
     upload_url_ttl_s: int = Field(default=900, ge=60, le=7 * 24 * 3600)
     parse_timeout_s: float = Field(default=120, gt=0)

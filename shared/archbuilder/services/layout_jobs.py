@@ -14,21 +14,19 @@ Idempotent under redelivery. The job document is the state machine:
 
 from __future__ import annotations
 
-import contextlib
 import time
 from datetime import timedelta
 
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.job import Job, JobError, JobStatus
-from archbuilder.domain.layout import LayoutStatus, LayoutVersionPublic, VariantSummary
+from archbuilder.domain.layout import LayoutStatus, LayoutVersionPublic
 from archbuilder.domain.timestamps import format_timestamp, now
-from archbuilder.layout.validation import validate_layout, validate_rules
-from archbuilder.platform.errors import AlreadyExists, Unprocessable
+from archbuilder.platform.errors import Unprocessable
 from archbuilder.platform.logging import bound, get_logger, log_fields
 from archbuilder.ports import Transaction
 from archbuilder.repositories import TenantPaths, dump
 from archbuilder.runtime import Runtime
-from archbuilder.services.layouts import LayoutRequest, artifact_name, compliance_summary, render_artifact
+from archbuilder.services.layouts import LayoutRequest, artifact_name, render_artifact
 
 _log = get_logger("archbuilder.layout_jobs")
 
@@ -136,6 +134,10 @@ def _execute(runtime: Runtime, paths: TenantPaths, job: Job, request: LayoutRequ
         )
         return JobStatus.failed
     brief = Brief.model_validate(layout_doc.data["brief"])
+    if request.parent_version is not None:
+        # A revision plans again from another seed; the feedback is kept with the version.
+        options = brief.options.model_copy(update={"seed": brief.options.seed + request.version})
+        brief = brief.model_copy(update={"options": options})
 
     version_path = paths.version(request.project_id, request.layout_id, request.version)
     if store.get(version_path) is None:
@@ -151,66 +153,31 @@ def _execute(runtime: Runtime, paths: TenantPaths, job: Job, request: LayoutRequ
 def _plan_and_store(
     runtime: Runtime, paths: TenantPaths, job: Job, request: LayoutRequest, brief: Brief, version_path: str
 ) -> None:
-    """Plan every variant, validate and check each, then store the version (best variant first)."""
-    from archbuilder.compliance import check_model, layout_to_model
+    """Plan every variant, then validate, check and store them as one version (best first)."""
+    from archbuilder.services.versions import build_version
 
     started = time.perf_counter()
     variants = runtime.planner.plan_variants(brief)
-    _progress(runtime, paths.job(job.id), 55, "validating")
-    assert brief.footprint is not None and brief.region is not None and brief.language is not None
-    for result in variants:
-        problems = validate_layout(result.payload, brief.footprint.points())
-        problems += validate_rules(result.payload, brief.region, brief.building_type)
-        if problems:
-            raise Unprocessable(code="LAYOUT_INVALID", problems=problems[:5])
-    _progress(runtime, paths.job(job.id), 65, "checking_compliance")
-    reports = [
-        check_model(layout_to_model(result.payload, brief), region=brief.region, language=brief.language)
-        for result in variants
-    ]
-    _progress(runtime, paths.job(job.id), 80, "storing")
-    base = artifact_name(paths, request.project_id, request.layout_id, request.version, "json").rsplit(
-        "/", 1
-    )[0]
-    for rank, (result, report) in enumerate(zip(variants, reports, strict=True), start=1):
-        runtime.blobs.put(
-            f"{base}/compliance-{rank}.json",
-            report.model_dump_json().encode(),
-            content_type="application/json",
-        )
-        if rank > 1:
-            runtime.blobs.put(
-                f"{base}/variants/{rank}.json",
-                result.payload.model_dump_json().encode(),
-                content_type="application/json",
-            )
+    _progress(runtime, paths.job(job.id), 60, "checking_compliance")
     best = variants[0]
-    record = LayoutVersionPublic(
-        layout_id=request.layout_id,
+    build_version(
+        runtime,
+        paths,
+        brief=brief,
+        variants=variants,
         project_id=request.project_id,
+        layout_id=request.layout_id,
         version=request.version,
-        created_at=now(),
         source=runtime.planner.name,
-        payload=best.payload,
+        parent_version=request.parent_version,
         metadata={
             **best.metadata,
             "planner": best.metadata.get("planner", runtime.planner.name),
+            "seed": brief.options.seed,
+            "feedback": request.feedback,
             "pipeline_ms": round((time.perf_counter() - started) * 1000, 1),
         },
-        compliance=compliance_summary(reports[0]),
-        variants=[
-            VariantSummary(
-                rank=rank,
-                score=result.metadata.get("score"),
-                room_count=len(result.payload.rooms),
-                compliance=compliance_summary(report),
-            )
-            for rank, (result, report) in enumerate(zip(variants, reports, strict=True), start=1)
-        ],
     )
-    # A concurrent delivery may have stored it first: same version number, same brief.
-    with contextlib.suppress(AlreadyExists):
-        runtime.store.create(version_path, dump(record))
 
 
 _CONTENT_TYPES = {"dxf": "application/dxf", "json": "application/json"}
@@ -223,31 +190,23 @@ def _progress(runtime: Runtime, job_path: str, progress: int, stage: str) -> Non
 
 
 def _succeed(runtime: Runtime, paths: TenantPaths, job: Job, request: LayoutRequest) -> None:
-    moment = format_timestamp(now())
-    layout_path = paths.layout(request.project_id, request.layout_id)
+    from archbuilder.services.reviews import version_ready
 
-    def finish(txn: Transaction) -> None:
-        layout = txn.get(layout_path)
-        txn.update(
-            paths.job(job.id),
-            {
-                "status": JobStatus.succeeded.value,
-                "progress": 100,
-                "stage": "done",
-                "result": {"layout_id": request.layout_id, "version": request.version},
-                "error": None,
-                "lease_expires_at": None,
-                "updated_at": moment,
-            },
-        )
-        if layout is not None:
-            latest = max(layout.data.get("latest_version") or 0, request.version)
-            txn.update(
-                layout_path,
-                {"status": LayoutStatus.generated.value, "latest_version": latest, "updated_at": moment},
-            )
-
-    runtime.store.transaction(finish)
+    # The layout is queued for review first: a crash between the two steps is redelivered and
+    # resumes here, and queueing the same version again changes nothing.
+    version_ready(runtime, request.tenant_id, request.project_id, request.layout_id, request.version)
+    runtime.store.update(
+        paths.job(job.id),
+        {
+            "status": JobStatus.succeeded.value,
+            "progress": 100,
+            "stage": "done",
+            "result": {"layout_id": request.layout_id, "version": request.version},
+            "error": None,
+            "lease_expires_at": None,
+            "updated_at": format_timestamp(now()),
+        },
+    )
 
 
 def _fail(runtime: Runtime, paths: TenantPaths, job: Job, error: JobError) -> None:

@@ -20,6 +20,7 @@ from archbuilder.domain.layout import (
     LayoutStatus,
     LayoutVersionPublic,
     LayoutVersionSummary,
+    payload_checksum,
 )
 from archbuilder.domain.permissions import require
 from archbuilder.domain.project import Project
@@ -55,6 +56,8 @@ class LayoutRequest(BaseModel):
     layout_id: str
     job_id: str
     version: int
+    parent_version: int | None = None  # set for a revision: the version the feedback is about
+    feedback: str | None = None  # the architect's words for a revision
 
 
 class LayoutList(BaseModel):
@@ -146,25 +149,39 @@ def submit_layout(
         # A replay of a request whose job never started: publish again (the worker is idempotent).
         replayed_job = store.get(paths.job(result.job_id))
         if replayed_job is not None and replayed_job.data.get("status") == JobStatus.queued.value:
-            _publish(bus, principal.tenant_id, project.id, result.layout_id, result.job_id, 1)
+            publish_layout_request(
+                bus,
+                LayoutRequest(
+                    tenant_id=principal.tenant_id,
+                    project_id=project.id,
+                    layout_id=result.layout_id,
+                    job_id=result.job_id,
+                    version=1,
+                ),
+            )
         return result
-    _publish(bus, principal.tenant_id, project.id, layout.id, job.id, 1)
+    publish_layout_request(
+        bus,
+        LayoutRequest(
+            tenant_id=principal.tenant_id,
+            project_id=project.id,
+            layout_id=layout.id,
+            job_id=job.id,
+            version=1,
+        ),
+    )
     return result
 
 
-def _publish(
-    bus: EventBus, tenant_id: str, project_id: str, layout_id: str, job_id: str, version: int
-) -> None:
-    message = LayoutRequest(
-        tenant_id=tenant_id, project_id=project_id, layout_id=layout_id, job_id=job_id, version=version
-    )
+def publish_layout_request(bus: EventBus, message: LayoutRequest) -> None:
+    """Hand a layout job to the workers (ordered per layout)."""
     bus.publish(
         LAYOUT_REQUESTS_TOPIC,
         message.model_dump(),
-        attributes={"tenant_id": tenant_id, "job_id": job_id, "schema_version": "1"},
-        ordering_key=layout_id,
+        attributes={"tenant_id": message.tenant_id, "job_id": message.job_id, "schema_version": "1"},
+        ordering_key=message.layout_id,
     )
-    _log.info("layout job published", extra=log_fields(job_id=job_id, layout_id=layout_id))
+    _log.info("layout job published", extra=log_fields(job_id=message.job_id, layout_id=message.layout_id))
 
 
 def _version_summaries(store: DocumentStore, collection: str) -> list[LayoutVersionSummary]:
@@ -271,15 +288,19 @@ def export_version(
     fmt: str,
     *,
     variant: int = 1,
-) -> tuple[bytes, str, str]:
-    """The version in ``fmt``: (content, content type, file name). Rendered once, then kept."""
+) -> tuple[bytes, str, str, str]:
+    """The version in ``fmt``: (content, content type, file name, payload checksum).
+
+    Rendered once, then kept. The checksum is the SHA-256 of the JSON payload, so the add-in
+    can tell which version it built whatever the format."""
     if fmt not in EXPORT_FORMATS:
         raise Unprocessable(code="UNSUPPORTED_EXPORT_FORMAT", format=fmt[:20], supported=list(EXPORT_FORMATS))
     record = get_version(store, blobs, principal, project_id, layout_id, version, variant=variant)
     suffix = "" if variant == 1 else f"-variant{variant}"
     filename = f"{layout_id}-v{version}{suffix}.{fmt}"
+    checksum = payload_checksum(record.payload)
     if fmt == "json":
-        return record.payload.model_dump_json().encode(), _CONTENT_TYPES[fmt], filename
+        return record.payload.model_dump_json().encode(), _CONTENT_TYPES[fmt], filename, checksum
     paths = TenantPaths(principal.tenant_id)
     name = (
         artifact_name(paths, project_id, layout_id, version, fmt)
@@ -290,7 +311,7 @@ def export_version(
     if stored is None:
         stored = render_artifact(record.payload, fmt, project_name=layout_id)
         blobs.put(name, stored, content_type=_CONTENT_TYPES[fmt])
-    return stored, _CONTENT_TYPES[fmt], filename
+    return stored, _CONTENT_TYPES[fmt], filename, checksum
 
 
 def render_artifact(payload: LayoutPayload, fmt: str, *, project_name: str = "ArchBuilder layout") -> bytes:

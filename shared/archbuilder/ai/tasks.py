@@ -1,0 +1,400 @@
+"""The AI tasks as functions: read a brief, propose a programme, explain compliance findings.
+
+Each builds its prompt from a versioned file, hands the call to the router (which picks
+the provider and records cost), and checks the answer against our own models before it
+is passed on: an answer that does not make a valid ``Brief`` is a failed call, and the
+router falls back.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from archbuilder.ai.brief_reader import detect_language, estimated_gross_m2, say
+from archbuilder.ai.builtin_provider import BuiltinProvider
+from archbuilder.ai.language_model import LanguageModel, OutputInvalid
+from archbuilder.ai.ledger import UsageLedger
+from archbuilder.ai.outputs import BriefDraft, FindingExplanation, FindingsExplanation, ProgrammeDraft
+from archbuilder.ai.pricing import load_prices
+from archbuilder.ai.prompts import load_prompt
+from archbuilder.ai.response_cache import ResponseCache
+from archbuilder.ai.router import Call, Outcome, Router
+from archbuilder.ai.routing import Measures, load_routing
+from archbuilder.ai.settings import AiSettings, get_ai_settings
+from archbuilder.domain.brief import Adjacency, Brief, BuildingType, Entrance, RoomRequest, RoomType
+from archbuilder.domain.common import Language, country_of
+from archbuilder.platform.errors import SecretMissing
+from archbuilder.platform.logging import get_logger, log_fields
+
+if TYPE_CHECKING:
+    from archbuilder.runtime import Runtime
+
+_log = get_logger("archbuilder.ai")
+_DEFAULT_REGION = {"tr": "TR", "de": "DE", "fr": "FR", "es": "ES", "en": "US"}
+
+
+class AiUsage(BaseModel):
+    """What one answer cost: stored with every result."""
+
+    prompt_version: str
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int
+    reasoning_tokens: int
+    cost_usd: float
+    price_version: str
+    latency_ms: int
+    cached: bool
+    ledger_id: str | None
+    route: list[str]
+
+
+class ParsedBrief(BaseModel):
+    brief: Brief
+    confidence: float = Field(ge=0, le=1)
+    assumptions: list[str]
+    provider: str
+    model: str
+    usage: AiUsage
+
+
+class ProposedProgramme(BaseModel):
+    rooms: list[RoomRequest]
+    adjacency: list[Adjacency]
+    confidence: float
+    assumptions: list[str]
+    provider: str
+    model: str
+    usage: AiUsage
+
+
+class ExplainedFindings(BaseModel):
+    summary: str
+    items: list[FindingExplanation]
+    provider: str
+    model: str
+    usage: AiUsage
+
+
+# -- the router of a runtime -------------------------------------------------------
+
+_routers: dict[int, tuple[weakref.ReferenceType[Any], Router]] = {}
+_routers_lock = threading.Lock()
+
+
+def build_router(runtime: Runtime, settings: AiSettings | None = None) -> Router:
+    """A router over every configured provider (the built-in one always)."""
+    settings = settings or get_ai_settings()
+    providers: dict[str, LanguageModel] = {"builtin": BuiltinProvider()}
+    if settings.enabled and settings.openai_enabled and _has_secret(runtime, settings.openai_secret):
+        from archbuilder.ai.openai_provider import OpenAIProvider
+
+        secrets, name = runtime.secrets, settings.openai_secret
+        providers["openai"] = OpenAIProvider(settings, lambda: secrets.get(name))
+    if settings.enabled and settings.vertex_project:
+        from archbuilder.ai.gemini_provider import GeminiProvider
+
+        providers["gemini"] = GeminiProvider(settings)
+    return Router(
+        providers,
+        rules=load_routing(),
+        prices=load_prices(),
+        settings=settings,
+        cache=ResponseCache(runtime.store, settings.cache_ttl_s),
+        ledger=UsageLedger(runtime.store),
+    )
+
+
+def router_for(runtime: Runtime) -> Router:
+    """The runtime's router, built once (its breakers must outlive a request)."""
+    with _routers_lock:
+        entry = _routers.get(id(runtime))
+        if entry is not None and entry[0]() is runtime:
+            return entry[1]
+        router = build_router(runtime)
+        _routers[id(runtime)] = (weakref.ref(runtime), router)
+        return router
+
+
+def _has_secret(runtime: Runtime, name: str) -> bool:
+    try:
+        runtime.secrets.get(name)
+    except SecretMissing:
+        return False
+    return True
+
+
+def _plan(runtime: Runtime, tenant_id: str) -> str | None:
+    snapshot = runtime.store.get(f"tenants/{tenant_id}")
+    return str(snapshot.data.get("plan")) if snapshot and snapshot.data.get("plan") else None
+
+
+def _usage(outcome: Outcome[Any]) -> AiUsage:
+    return AiUsage(
+        prompt_version=outcome.prompt_version,
+        input_tokens=outcome.usage.input_tokens,
+        output_tokens=outcome.usage.output_tokens,
+        cached_tokens=outcome.usage.cached_tokens,
+        reasoning_tokens=outcome.usage.reasoning_tokens,
+        cost_usd=outcome.cost.usd,
+        price_version=outcome.cost.price_version,
+        latency_ms=outcome.latency_ms,
+        cached=outcome.cached,
+        ledger_id=outcome.ledger_id,
+        route=outcome.reasons,
+    )
+
+
+# -- 1. brief from text -------------------------------------------------------------
+
+
+def draft_to_brief(draft: BriefDraft, *, region: str, language: str) -> tuple[Brief, list[str]]:
+    """A valid ``Brief`` from a model's draft (an area estimated when none was given)."""
+    assumptions = list(draft.assumptions)
+    area = draft.total_area_m2
+    if area is None:
+        counts: dict[RoomType, int] = {}
+        for room in draft.rooms:
+            counts[room.type] = counts.get(room.type, 0) + room.count
+        area = max(estimated_gross_m2(counts), 20.0)
+        assumptions.append(say("no_area", language, value=f"{area:.0f}"))
+    try:
+        brief = Brief(
+            building_type=draft.building_type,
+            region=region,
+            language=Language(language),
+            total_area_m2=round(area, 1),
+            rooms=[
+                RoomRequest(type=r.type, count=r.count, name=r.name, target_area_m2=r.target_area_m2)
+                for r in draft.rooms
+            ],
+            adjacency=[Adjacency(a=a.a.value, b=a.b.value, kind=a.kind) for a in draft.adjacency],
+            entrance=Entrance(side=draft.entrance_side) if draft.entrance_side else Entrance(side="south"),
+        )
+    except ValidationError as exc:
+        raise OutputInvalid(
+            reason="draft is not a valid brief",
+            fields=[".".join(map(str, e["loc"])) for e in exc.errors()][:5],
+        ) from exc
+    return brief, assumptions
+
+
+def parse_brief(
+    text: str,
+    language: str | None,
+    region: str | None,
+    *,
+    tenant_id: str,
+    runtime: Runtime,
+    router: Router | None = None,
+    correlation_id: str | None = None,
+) -> ParsedBrief:
+    """A structured brief from plain text, with its confidence and the assumptions made."""
+    lang = language or detect_language(text) or "en"
+    code_region = region or _DEFAULT_REGION.get(lang, "US")
+    prompt = load_prompt("parse_brief").render(text=text, language=lang, region=code_region)
+
+    def check(draft: BriefDraft) -> None:
+        draft_to_brief(draft, region=code_region, language=lang)
+
+    call: Call[BriefDraft] = Call(
+        task="parse_brief",
+        prompt=prompt,
+        data={"text": text, "language": lang, "region": code_region},
+        output=BriefDraft,
+        language=lang,
+        tenant_id=tenant_id,
+        plan=_plan(runtime, tenant_id),
+        measures=Measures(text_chars=len(text)),
+        check=check,
+        correlation_id=correlation_id,
+    )
+    outcome = (router or router_for(runtime)).run(call)
+    brief, assumptions = draft_to_brief(outcome.output, region=code_region, language=lang)
+    _log.info(
+        "brief parsed",
+        extra=log_fields(
+            provider=outcome.provider, model=outcome.model, cost_usd=outcome.cost.usd, cached=outcome.cached
+        ),
+    )
+    return ParsedBrief(
+        brief=brief,
+        confidence=outcome.output.confidence,
+        assumptions=assumptions,
+        provider=outcome.provider,
+        model=outcome.model,
+        usage=_usage(outcome),
+    )
+
+
+def brief_from_prompt(
+    brief: Brief,
+    *,
+    tenant_id: str,
+    runtime: Runtime,
+    region: str | None = None,
+    language: str | None = None,
+    router: Router | None = None,
+) -> tuple[Brief, list[str]]:
+    """Fill a brief from its ``prompt``: what the client set explicitly always wins.
+
+    Rooms, area, building type and entrance come from the text only where the brief does
+    not give them; adjacency wishes are added to the brief's own. Returns the brief and
+    the assumptions made. A brief without a prompt is returned as it is.
+    """
+    if not brief.prompt:
+        return brief, []
+    lang = (brief.language.value if brief.language else None) or language
+    parsed = parse_brief(
+        brief.prompt, lang, brief.region or region, tenant_id=tenant_id, runtime=runtime, router=router
+    )
+    read = parsed.brief
+    given = brief.model_fields_set
+    update: dict[str, Any] = {}
+    if not brief.rooms:
+        update["rooms"] = read.rooms
+    if "building_type" not in given:
+        update["building_type"] = read.building_type
+    if brief.footprint is None and brief.total_area_m2 is None:
+        update["total_area_m2"] = read.total_area_m2
+    if "entrance" not in given:
+        update["entrance"] = read.entrance
+    known = {frozenset((a.a, a.b)) for a in brief.adjacency}
+    update["adjacency"] = [
+        *brief.adjacency,
+        *(a for a in read.adjacency if frozenset((a.a, a.b)) not in known),
+    ]
+    merged = Brief.model_validate({**brief.model_dump(), **{k: _dumped(v) for k, v in update.items()}})
+    return merged, parsed.assumptions
+
+
+def _dumped(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, list):
+        return [_dumped(v) for v in value]
+    return value
+
+
+# -- 2. programme proposal -----------------------------------------------------------
+
+
+def propose_programme(
+    building_type: BuildingType,
+    total_area_m2: float,
+    household: int,
+    region: str,
+    language: str,
+    *,
+    tenant_id: str,
+    runtime: Runtime,
+    router: Router | None = None,
+) -> ProposedProgramme:
+    """Rooms, target areas and adjacencies for a building, never below the region's minimums."""
+    from archbuilder.layout.room_minimums import room_minimums  # the planner's data, loaded when used
+
+    minimums = {
+        t.value: m.area_m2 for t, m in room_minimums(region, building_type).items() if m.area_m2 is not None
+    }
+    request = {
+        "building_type": building_type.value,
+        "total_area_m2": total_area_m2,
+        "household": household,
+        "region": region,
+        "country": country_of(region).value,
+        "language": language,
+        "minimums_m2": minimums,
+    }
+    prompt = load_prompt("propose_programme").render(request=json.dumps(request, ensure_ascii=False))
+
+    def check(draft: ProgrammeDraft) -> None:
+        if not draft.rooms:
+            raise OutputInvalid(reason="no rooms")
+        for room in draft.rooms:
+            floor = minimums.get(room.type.value)
+            if floor is not None and room.target_area_m2 is not None and room.target_area_m2 < floor:
+                raise OutputInvalid(reason="below the region's minimum", room=room.type.value)
+
+    call: Call[ProgrammeDraft] = Call(
+        task="propose_programme",
+        prompt=prompt,
+        data=request,
+        output=ProgrammeDraft,
+        language=language,
+        tenant_id=tenant_id,
+        plan=_plan(runtime, tenant_id),
+        measures=Measures(rooms=household + 3),
+        check=check,
+    )
+    outcome = (router or router_for(runtime)).run(call)
+    draft = outcome.output
+    return ProposedProgramme(
+        rooms=[
+            RoomRequest(type=r.type, count=r.count, name=r.name, target_area_m2=r.target_area_m2)
+            for r in draft.rooms
+        ],
+        adjacency=[Adjacency(a=a.a.value, b=a.b.value, kind=a.kind) for a in draft.adjacency],
+        confidence=draft.confidence,
+        assumptions=draft.assumptions,
+        provider=outcome.provider,
+        model=outcome.model,
+        usage=_usage(outcome),
+    )
+
+
+# -- 3. explanation of findings ------------------------------------------------------
+
+
+def explain_findings(
+    report: dict[str, Any],
+    language: str,
+    *,
+    tenant_id: str,
+    runtime: Runtime,
+    router: Router | None = None,
+) -> ExplainedFindings:
+    """A short explanation and a concrete fix for each error finding of a compliance report.
+
+    ``report`` is the §4 report shape as a plain dict (region, findings with rule_id,
+    status, severity, space_id, metric, measured, limit, unit, citation).
+    """
+    errors = [
+        f
+        for f in report.get("findings", [])
+        if f.get("status") == "fail" and f.get("severity", "error") == "error"
+    ]
+    wanted = {(str(f["rule_id"]), f.get("space_id")) for f in errors}
+    slim = {"region": report.get("region"), "findings": errors}
+    prompt = load_prompt("explain_findings").render(
+        language=language, report=json.dumps(slim, ensure_ascii=False)
+    )
+
+    def check(answer: FindingsExplanation) -> None:
+        got = {(i.rule_id, i.space_id) for i in answer.items}
+        if got != wanted:
+            raise OutputInvalid(reason="explanations do not match the error findings")
+
+    call: Call[FindingsExplanation] = Call(
+        task="explain_findings",
+        prompt=prompt,
+        data={"report": slim, "language": language},
+        output=FindingsExplanation,
+        language=language,
+        tenant_id=tenant_id,
+        plan=_plan(runtime, tenant_id),
+        measures=Measures(constraints=len(errors)),
+        check=check,
+    )
+    outcome = (router or router_for(runtime)).run(call)
+    return ExplainedFindings(
+        summary=outcome.output.summary,
+        items=outcome.output.items,
+        provider=outcome.provider,
+        model=outcome.model,
+        usage=_usage(outcome),
+    )

@@ -1,0 +1,411 @@
+"""Human review of AI layouts: the queue, decisions, corrections and revisions.
+
+Nothing the planner makes is meant to be built before an architect approves it, and
+nothing is overwritten: a correction or a revision makes a new version whose parent is
+the reviewed one. The queue holds one entry per layout at ``tenants/{t}/reviews/{layout}``;
+every decision is appended to ``…/layouts/{l}/decisions/{id}``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from archbuilder.domain.common import StrictModel
+from archbuilder.domain.corrections import Correction, apply_corrections
+from archbuilder.domain.ids import new_id
+from archbuilder.domain.job import Job
+from archbuilder.domain.layout import LayoutPublic, LayoutStatus, LayoutVersionPublic, PlanResult
+from archbuilder.domain.permissions import require
+from archbuilder.domain.timestamps import Timestamp, format_timestamp, now
+from archbuilder.platform.errors import Conflict, NotFound
+from archbuilder.ports import Filter, Query, Transaction
+from archbuilder.repositories import TenantPaths, dump, load
+from archbuilder.runtime import Runtime
+from archbuilder.services.identity import Principal
+from archbuilder.services.layouts import LayoutRequest, publish_layout_request
+from archbuilder.services.versions import build_version, has_error_findings
+
+MAX_ACTIVE_REVIEWS_PER_REVIEWER = 5
+DEADLINES = {"high": timedelta(hours=24), "normal": timedelta(hours=72), "low": timedelta(days=7)}
+
+
+class Decision(StrEnum):
+    approve = "approve"
+    reject = "reject"
+    needs_revision = "needs_revision"
+
+
+class ReviewRequest(StrictModel):
+    decision: Decision | None = None  # None with corrections: only a new version is made
+    version: int | None = Field(default=None, ge=1)  # default: the latest
+    comments: str | None = Field(default=None, max_length=4000)
+    corrections: list[Correction] = Field(default_factory=list, max_length=100)
+
+
+class ReviseRequest(StrictModel):
+    feedback: str = Field(min_length=1, max_length=4000)
+    version: int | None = Field(default=None, ge=1)
+
+
+class ReviewEntry(BaseModel):
+    """A layout in the review queue."""
+
+    id: str  # the layout id
+    project_id: str
+    layout_id: str
+    version: int
+    status: Literal["pending", "assigned", "done"]
+    priority: Literal["high", "normal", "low"]
+    deadline: Timestamp
+    assignee: str | None = None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ReviewQueue(BaseModel):
+    items: list[ReviewEntry]
+
+
+class DecisionRecord(BaseModel):
+    id: str
+    version: int
+    decision: str  # approve | reject | needs_revision | corrected | revision_requested
+    comments: str | None
+    actor: str
+    time: Timestamp
+    new_version: int | None = None
+
+
+class ReviewOutcome(BaseModel):
+    layout: LayoutPublic
+    decision: DecisionRecord
+    new_version: int | None = None
+    job_id: str | None = None
+
+
+def _actor(principal: Principal) -> str:
+    return f"{principal.credential}:{principal.api_key_id or 'unknown'}"
+
+
+def priority_of(record: LayoutVersionPublic) -> Literal["high", "normal", "low"]:
+    """High when the version has error findings, normal with warnings or a large plan, else low."""
+    summary = (record.compliance or {}).get("summary") or {}
+    if summary.get("errors"):
+        return "high"
+    if summary.get("warnings") or len(record.payload.rooms) >= 8:
+        return "normal"
+    return "low"
+
+
+def version_ready(
+    runtime: Runtime, tenant_id: str, project_id: str, layout_id: str, version: int
+) -> LayoutStatus:
+    """After a version is stored: queue it for review, or approve it when the tenant's policy
+    allows (never with error findings, never from a fallback provider)."""
+    paths = TenantPaths(tenant_id)
+    record = load(
+        runtime.store,
+        paths.version(project_id, layout_id, version),
+        LayoutVersionPublic,
+        resource="version",
+        resource_id=str(version),
+    )
+    tenant = runtime.store.get(paths.root)
+    policy = (tenant.data.get("review_policy") or {}) if tenant else {}
+    auto = (
+        bool(policy.get("auto_approve"))
+        and not has_error_findings(record)
+        and not record.metadata.get("provider_fallback")
+    )
+    status = LayoutStatus.approved if auto else LayoutStatus.requires_review
+    moment = now()
+    priority = priority_of(record)
+
+    def write(txn: Transaction) -> None:
+        layout_path = paths.layout(project_id, layout_id)
+        layout = txn.get(layout_path)
+        if layout is None:
+            return
+        latest = max(layout.data.get("latest_version") or 0, version)
+        fields: dict[str, Any] = {
+            "status": status.value,
+            "latest_version": latest,
+            "updated_at": format_timestamp(moment),
+        }
+        if auto:
+            fields["approved_version"] = version
+        txn.update(layout_path, fields)
+        entry = ReviewEntry(
+            id=layout_id,
+            project_id=project_id,
+            layout_id=layout_id,
+            version=version,
+            status="done" if auto else "pending",
+            priority=priority,
+            deadline=moment + DEADLINES[priority],
+            created_at=moment,
+            updated_at=moment,
+        )
+        txn.set(f"{paths.root}/reviews/{layout_id}", dump(entry))
+
+    runtime.store.transaction(write)
+    return status
+
+
+def review_layout(
+    runtime: Runtime, principal: Principal, project_id: str, layout_id: str, request: ReviewRequest
+) -> ReviewOutcome:
+    """Record a decision on a version; corrections first make (and check) a new version."""
+    require(principal, "layouts:review")
+    paths = TenantPaths(principal.tenant_id)
+    layout = load(
+        runtime.store,
+        paths.layout(project_id, layout_id),
+        LayoutPublic,
+        resource="layout",
+        resource_id=layout_id,
+    )
+    version = request.version or layout.latest_version
+    if version is None:
+        raise Conflict(code="LAYOUT_NOT_READY")
+    record = load(
+        runtime.store,
+        paths.version(project_id, layout_id, version),
+        LayoutVersionPublic,
+        resource="version",
+        resource_id=str(version),
+    )
+    new_version: int | None = None
+    if request.corrections:
+        new_version = _corrected_version(runtime, paths, layout, record, request, principal)
+        decision_name = "corrected" if request.decision is None else request.decision.value
+        status = LayoutStatus.requires_review if request.decision is None else _status(request.decision)
+    elif request.decision is None:
+        raise Conflict(code="REVIEW_EMPTY")
+    else:
+        decision_name = request.decision.value
+        status = _status(request.decision)
+    moment = now()
+    decision = DecisionRecord(
+        id=f"{moment.strftime('%Y%m%dT%H%M%S%fZ')}-{secrets.token_hex(3)}",
+        version=new_version or version,
+        decision=decision_name,
+        comments=request.comments,
+        actor=_actor(principal),
+        time=moment,
+        new_version=new_version,
+    )
+
+    def write(txn: Transaction) -> None:
+        current = txn.get(paths.layout(project_id, layout_id))
+        queue = txn.get(f"{paths.root}/reviews/{layout_id}")
+        if current is None:
+            raise NotFound(resource="layout", id=layout_id)
+        fields: dict[str, Any] = {"status": status.value, "updated_at": format_timestamp(moment)}
+        if new_version is not None:
+            fields["latest_version"] = max(current.data.get("latest_version") or 0, new_version)
+        if status is LayoutStatus.approved:
+            fields["approved_version"] = new_version or version
+        txn.update(paths.layout(project_id, layout_id), fields)
+        txn.create(f"{paths.layout(project_id, layout_id)}/decisions/{decision.id}", dump(decision))
+        if queue is not None:
+            done = status is not LayoutStatus.requires_review
+            txn.update(
+                queue.path,
+                {
+                    "status": "done" if done else queue.data["status"],
+                    "version": new_version or version,
+                    "updated_at": format_timestamp(moment),
+                },
+            )
+
+    runtime.store.transaction(write)
+    updated = load(
+        runtime.store,
+        paths.layout(project_id, layout_id),
+        LayoutPublic,
+        resource="layout",
+        resource_id=layout_id,
+    )
+    return ReviewOutcome(layout=updated, decision=decision, new_version=new_version)
+
+
+def _status(decision: Decision) -> LayoutStatus:
+    return {
+        Decision.approve: LayoutStatus.approved,
+        Decision.reject: LayoutStatus.rejected,
+        Decision.needs_revision: LayoutStatus.needs_revision,
+    }[decision]
+
+
+def _corrected_version(
+    runtime: Runtime,
+    paths: TenantPaths,
+    layout: LayoutPublic,
+    record: LayoutVersionPublic,
+    request: ReviewRequest,
+    principal: Principal,
+) -> int:
+    corrected = apply_corrections(record.payload, request.corrections)
+    number = (layout.latest_version or record.version) + 1
+    build_version(
+        runtime,
+        paths,
+        brief=layout.brief,
+        variants=[PlanResult(payload=corrected, metadata={})],
+        project_id=layout.project_id,
+        layout_id=layout.id,
+        version=number,
+        source="correction",
+        metadata={"corrections": [c.model_dump(mode="json") for c in request.corrections]},
+        parent_version=record.version,
+        created_by=_actor(principal),
+    )
+    return number
+
+
+def revise_layout(
+    runtime: Runtime, principal: Principal, project_id: str, layout_id: str, request: ReviseRequest
+) -> ReviewOutcome:
+    """Start a job that plans the layout again with the architect's feedback, as the next version."""
+    require(principal, "layouts:write")
+    paths = TenantPaths(principal.tenant_id)
+    layout = load(
+        runtime.store,
+        paths.layout(project_id, layout_id),
+        LayoutPublic,
+        resource="layout",
+        resource_id=layout_id,
+    )
+    parent = request.version or layout.latest_version
+    if parent is None:
+        raise Conflict(code="LAYOUT_NOT_READY")
+    number = (layout.latest_version or 0) + 1
+    moment = now()
+    job = Job(
+        id=new_id("job"),
+        kind="layout",
+        project_id=project_id,
+        layout_id=layout_id,
+        version=number,
+        created_at=moment,
+        updated_at=moment,
+    )
+    decision = DecisionRecord(
+        id=f"{moment.strftime('%Y%m%dT%H%M%S%fZ')}-{secrets.token_hex(3)}",
+        version=parent,
+        decision="revision_requested",
+        comments=request.feedback,
+        actor=_actor(principal),
+        time=moment,
+        new_version=number,
+    )
+
+    def write(txn: Transaction) -> None:
+        txn.create(paths.job(job.id), dump(job))
+        txn.create(f"{paths.layout(project_id, layout_id)}/decisions/{decision.id}", dump(decision))
+        txn.update(
+            paths.layout(project_id, layout_id),
+            {
+                "status": LayoutStatus.generating.value,
+                "job_id": job.id,
+                "updated_at": format_timestamp(moment),
+            },
+        )
+
+    runtime.store.transaction(write)
+    publish_layout_request(
+        runtime.bus,
+        LayoutRequest(
+            tenant_id=principal.tenant_id,
+            project_id=project_id,
+            layout_id=layout_id,
+            job_id=job.id,
+            version=number,
+            parent_version=parent,
+            feedback=request.feedback,
+        ),
+    )
+    updated = load(
+        runtime.store,
+        paths.layout(project_id, layout_id),
+        LayoutPublic,
+        resource="layout",
+        resource_id=layout_id,
+    )
+    return ReviewOutcome(layout=updated, decision=decision, new_version=number, job_id=job.id)
+
+
+def review_queue(runtime: Runtime, principal: Principal, *, status: str, assignee: str | None) -> ReviewQueue:
+    """The queue: highest priority first, then the earliest deadline."""
+    require(principal, "layouts:read")
+    where = [Filter("status", "==", status)]
+    if assignee:
+        where.append(Filter("assignee", "==", assignee))
+    rows = runtime.store.query(
+        Query(
+            f"{TenantPaths(principal.tenant_id).root}/reviews",
+            where=where,
+            order_by=[("deadline", "asc")],
+            limit=500,
+        )
+    )
+    rank = {"high": 0, "normal": 1, "low": 2}
+    entries = sorted(
+        (ReviewEntry.model_validate(r.data) for r in rows), key=lambda e: (rank[e.priority], e.deadline)
+    )
+    return ReviewQueue(items=entries)
+
+
+def assign_review(
+    runtime: Runtime, principal: Principal, layout_id: str, assignee: str | None
+) -> ReviewEntry:
+    """Assign a pending review (to the caller by default), within the per-reviewer cap."""
+    require(principal, "layouts:review")
+    paths = TenantPaths(principal.tenant_id)
+    reviewer = assignee or _actor(principal)
+    active = runtime.store.query(
+        Query(
+            f"{paths.root}/reviews",
+            where=[Filter("assignee", "==", reviewer), Filter("status", "==", "assigned")],
+        )
+    )
+    if len(active) >= MAX_ACTIVE_REVIEWS_PER_REVIEWER:
+        raise Conflict(code="REVIEWER_AT_CAPACITY", limit=MAX_ACTIVE_REVIEWS_PER_REVIEWER)
+    path = f"{paths.root}/reviews/{layout_id}"
+
+    def write(txn: Transaction) -> ReviewEntry:
+        snapshot = txn.get(path)
+        if snapshot is None:
+            raise NotFound(resource="review", id=layout_id)
+        entry = ReviewEntry.model_validate(snapshot.data)
+        if entry.status == "done":
+            raise Conflict(code="REVIEW_ALREADY_DONE")
+        entry = entry.model_copy(update={"status": "assigned", "assignee": reviewer, "updated_at": now()})
+        txn.set(path, dump(entry))
+        return entry
+
+    return runtime.store.transaction(write)
+
+
+def decision_history(
+    runtime: Runtime, principal: Principal, project_id: str, layout_id: str
+) -> list[DecisionRecord]:
+    require(principal, "layouts:read")
+    paths = TenantPaths(principal.tenant_id)
+    load(
+        runtime.store,
+        paths.layout(project_id, layout_id),
+        LayoutPublic,
+        resource="layout",
+        resource_id=layout_id,
+    )
+    rows = runtime.store.query(
+        Query(f"{paths.layout(project_id, layout_id)}/decisions", order_by=[("time", "asc")])
+    )
+    return [DecisionRecord.model_validate(r.data) for r in rows]

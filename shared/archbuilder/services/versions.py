@@ -1,0 +1,111 @@
+"""Making a layout version: validate every variant, check compliance, store it without overwriting.
+
+Used by the layout worker (planned variants) and by reviews (a corrected payload), so a
+version is checked the same way whoever made it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from archbuilder.domain.brief import Brief
+from archbuilder.domain.layout import (
+    LayoutPayload,
+    LayoutVersionPublic,
+    PlanResult,
+    VariantSummary,
+    payload_checksum,
+)
+from archbuilder.domain.timestamps import now
+from archbuilder.layout.validation import validate_layout, validate_rules
+from archbuilder.platform.errors import AlreadyExists, Unprocessable
+from archbuilder.repositories import TenantPaths, dump
+from archbuilder.runtime import Runtime
+from archbuilder.services.layouts import artifact_name, compliance_summary
+
+
+def check_payload(payload: LayoutPayload, brief: Brief) -> None:
+    """``LAYOUT_INVALID`` unless the payload passes the geometry checks and the region's minimums."""
+    assert brief.footprint is not None and brief.region is not None
+    problems = validate_layout(payload, brief.footprint.points())
+    problems += validate_rules(payload, brief.region, brief.building_type)
+    if problems:
+        raise Unprocessable(code="LAYOUT_INVALID", problems=problems[:5])
+
+
+def build_version(
+    runtime: Runtime,
+    paths: TenantPaths,
+    *,
+    brief: Brief,
+    variants: list[PlanResult],
+    project_id: str,
+    layout_id: str,
+    version: int,
+    source: str,
+    metadata: dict[str, Any],
+    parent_version: int | None = None,
+    created_by: str | None = None,
+) -> LayoutVersionPublic:
+    """Check every variant, store their compliance reports and payloads, and store the version.
+
+    Create-if-absent: a concurrent writer of the same version number wins and this one is
+    dropped. Returns the stored version.
+    """
+    from archbuilder.compliance import check_model, layout_to_model
+
+    assert brief.region is not None and brief.language is not None
+    for result in variants:
+        check_payload(result.payload, brief)
+    reports = [
+        check_model(layout_to_model(result.payload, brief), region=brief.region, language=brief.language)
+        for result in variants
+    ]
+    folder = artifact_name(paths, project_id, layout_id, version, "json").rsplit("/", 1)[0]
+    for rank, (result, report) in enumerate(zip(variants, reports, strict=True), start=1):
+        runtime.blobs.put(
+            f"{folder}/compliance-{rank}.json",
+            report.model_dump_json().encode(),
+            content_type="application/json",
+        )
+        if rank > 1:
+            runtime.blobs.put(
+                f"{folder}/variants/{rank}.json",
+                result.payload.model_dump_json().encode(),
+                content_type="application/json",
+            )
+    best = variants[0]
+    record = LayoutVersionPublic(
+        layout_id=layout_id,
+        project_id=project_id,
+        version=version,
+        created_at=now(),
+        source=source,
+        payload=best.payload,
+        metadata=metadata,
+        compliance=compliance_summary(reports[0]),
+        variants=[
+            VariantSummary(
+                rank=rank,
+                score=result.metadata.get("score"),
+                room_count=len(result.payload.rooms),
+                compliance=compliance_summary(report),
+            )
+            for rank, (result, report) in enumerate(zip(variants, reports, strict=True), start=1)
+        ],
+        parent_version=parent_version,
+        created_by=created_by,
+        checksum=payload_checksum(best.payload),
+    )
+    path = paths.version(project_id, layout_id, version)
+    with contextlib.suppress(AlreadyExists):
+        runtime.store.create(path, dump(record))
+    stored = runtime.store.get(path)
+    assert stored is not None
+    return LayoutVersionPublic.model_validate(stored.data)
+
+
+def has_error_findings(record: LayoutVersionPublic) -> bool:
+    summary = (record.compliance or {}).get("summary") or {}
+    return bool(summary.get("errors"))

@@ -1,0 +1,82 @@
+"""The review loop through the API: queue, corrections as new versions, approval, revision, diff."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask.testing import FlaskClient
+
+from archbuilder.runtime import Runtime
+from tests.conftest import TenantCredentials, drain
+from tests.functional.test_api_layouts import BRIEF, new_project, submit
+
+
+def test_review_loop(client: FlaskClient, runtime: Runtime, tenant: TenantCredentials) -> None:
+    project_id = new_project(client, tenant)
+    accepted = submit(client, tenant, project_id, BRIEF).json
+    drain(runtime)
+    layout_id = accepted["layout_id"]
+    base = f"/v1/projects/{project_id}/layouts/{layout_id}"
+    headers = tenant.headers
+
+    queue = client.get("/v1/reviews", headers=headers).json["items"]
+    assert [e["layout_id"] for e in queue] == [layout_id] and queue[0]["version"] == 1
+    assigned = client.post(f"/v1/reviews/{layout_id}/assign", json={}, headers=headers).json
+    assert assigned["status"] == "assigned" and assigned["assignee"].startswith("api_key:")
+
+    v1 = client.get(f"{base}/versions/1", headers=headers).json
+    room = next(r for r in v1["payload"]["rooms"] if r["type"] == "kitchen")
+    corrected = client.post(
+        f"{base}/review",
+        json={
+            "comments": "rename the kitchen",
+            "corrections": [{"op": "rename_room", "room_id": room["id"], "name": "Açık Mutfak"}],
+        },
+        headers=headers,
+    )
+    assert corrected.status_code == 201, corrected.json
+    assert corrected.json["new_version"] == 2 and corrected.json["layout"]["status"] == "requires_review"
+    v2 = client.get(f"{base}/versions/2", headers=headers).json
+    assert v2["parent_version"] == 1 and v2["source"] == "correction" and v2["compliance"]["summary"]
+    assert next(r for r in v2["payload"]["rooms"] if r["id"] == room["id"])["name"] == "Açık Mutfak"
+    assert client.get(f"{base}/versions/1", headers=headers).json["payload"] == v1["payload"]  # untouched
+
+    diff = client.get(f"{base}/versions/1/diff/2", headers=headers).json
+    assert diff["changes"] == [
+        {"id": room["id"], "kind": "room", "change": "changed", "fields": ["name"], "area_delta_m2": 0.0}
+    ]
+
+    bad = client.post(
+        f"{base}/review",
+        json={"corrections": [{"op": "move_wall", "wall_id": "W1", "offset_mm": 500}]},
+        headers=headers,
+    )
+    assert bad.status_code == 422 and bad.json["error"]["code"] == "CORRECTION_INVALID"
+
+    approved = client.post(f"{base}/review", json={"decision": "approve", "version": 2}, headers=headers).json
+    assert approved["layout"]["status"] == "approved" and approved["layout"]["approved_version"] == 2
+    assert client.get("/v1/reviews", headers=headers).json["items"] == []
+
+    export = client.get(f"{base}/versions/2/export", headers=headers)
+    assert export.headers["X-Layout-Version"] == "2"
+    assert export.headers["X-Layout-Checksum"] == "sha256:" + hashlib.sha256(export.data).hexdigest()
+
+    history = client.get(f"{base}/decisions", headers=headers).json["items"]
+    assert [d["decision"] for d in history] == ["corrected", "approve"]
+
+    viewer = client.post("/v1/api-keys", json={"name": "v", "role": "viewer"}, headers=headers).json
+    denied = client.post(
+        f"{base}/review", json={"decision": "reject"}, headers={"X-API-Key": viewer["api_key"]}
+    )
+    assert denied.status_code == 403
+
+    revised = client.post(f"{base}/revise", json={"feedback": "mutfak daha büyük olsun"}, headers=headers)
+    assert revised.status_code == 202 and revised.json["new_version"] == 3
+    drain(runtime)
+    job = client.get(f"/v1/jobs/{revised.json['job_id']}", headers=headers).json
+    assert job["status"] == "succeeded", job
+    v3 = client.get(f"{base}/versions/3", headers=headers).json
+    assert v3["parent_version"] == 2 and v3["metadata"]["feedback"] == "mutfak daha büyük olsun"
+    layout = client.get(base, headers=headers).json
+    assert layout["latest_version"] == 3 and layout["status"] == "requires_review"
+    assert [v["version"] for v in layout["versions"]] == [1, 2, 3]
