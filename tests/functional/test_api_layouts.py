@@ -137,7 +137,7 @@ def test_programme_larger_than_the_footprint_is_refused_before_anything_is_store
             },
             "footprint",
         ),
-        ({"footprint": {"width_mm": 9000, "depth_mm": 9000}, "rooms": []}, "rooms"),
+        ({"footprint": {"width_mm": 9000, "depth_mm": 9000}, "rooms": []}, "body"),
         ({"rooms": [{"type": "kitchen"}]}, "body"),
     ],
 )
@@ -219,3 +219,22 @@ def test_variants_compliance_and_exports(
     svg = client.get(f"{base}/export", query_string={"format": "svg"}, headers=tenant.headers)
     assert svg.status_code == 200 and svg.content_type == "image/svg+xml" and b"<svg" in svg.data
     assert "Salon".encode() in svg.data
+
+
+def test_a_prompt_alone_becomes_a_layout(client: FlaskClient, runtime: Runtime, tenant: TenantCredentials) -> None:
+    project_id = new_project(client, tenant)
+    accepted = submit(client, tenant, project_id, {"prompt": "3+1 daire, 110 m², mutfak salona açık"})
+    assert accepted.status_code == 202, accepted.json
+    assert accepted.json["assumptions"]
+    drain(runtime)
+    job = client.get(f"/v1/jobs/{accepted.json['job_id']}", headers=tenant.headers).json
+    assert job["status"] == "succeeded", job
+    layout = client.get(f"/v1/projects/{project_id}/layouts/{accepted.json['layout_id']}", headers=tenant.headers).json
+    rooms = [r["type"] for r in layout["brief"]["rooms"] for _ in range(r["count"])]
+    assert rooms.count("bedroom") == 3 and rooms.count("living_room") == 1
+    assert layout["brief"]["total_area_m2"] == 110
+    vague = submit(client, tenant, project_id, {"prompt": "merhaba"})
+    # The built-in reader still answers, and says what it had to assume.
+    assert vague.status_code in (202, 422)
+    if vague.status_code == 202:
+        assert vague.json["assumptions"]

@@ -178,7 +178,7 @@ class Brief(StrictModel):
     interior_wall_mm: float = Field(default=100, ge=50, le=400)
     entrance: Entrance = Field(default_factory=lambda: Entrance(side=Side.south))
     north_deg: float = Field(default=0, ge=0, lt=360)
-    rooms: list[RoomRequest] = Field(min_length=1, max_length=40)
+    rooms: list[RoomRequest] = Field(default_factory=list, max_length=40)
     adjacency: list[Adjacency] = Field(default_factory=list, max_length=100)
     prompt: str | None = Field(default=None, max_length=4000)
     options: BriefOptions = Field(default_factory=BriefOptions)
@@ -191,10 +191,18 @@ class Brief(StrictModel):
         return rooms
 
     @model_validator(mode="after")
-    def _footprint_or_area(self) -> Brief:
+    def _enough_to_plan(self) -> Brief:
+        # A prompt may supply the rooms and the area; without one the fields must.
+        if self.prompt:
+            return self
+        if not self.rooms:
+            raise ValueError("a brief needs rooms (or a prompt that describes them)")
         if self.footprint is None and self.total_area_m2 is None:
-            raise ValueError("a brief needs a footprint or a total_area_m2")
+            raise ValueError("a brief needs a footprint or a total_area_m2 (or a prompt that gives the area)")
         return self
+
+    def ready_to_plan(self) -> bool:
+        return bool(self.rooms) and (self.footprint is not None or self.total_area_m2 is not None)
 
     def resolved(self, region: str, language: Language | str) -> Brief:
         """A copy with region, language and footprint filled in.

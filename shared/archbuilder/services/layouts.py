@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import Language
@@ -32,6 +32,7 @@ from archbuilder.platform.logging import get_logger, log_fields
 from archbuilder.platform.paging import page
 from archbuilder.ports import BlobStore, DocumentStore, EventBus, Query, Transaction
 from archbuilder.repositories import TenantPaths, dump, load
+from archbuilder.runtime import get_runtime
 from archbuilder.services.identity import Principal
 
 LAYOUT_REQUESTS_TOPIC = "layout-requests"
@@ -46,6 +47,7 @@ class LayoutAccepted(BaseModel):
     job_id: str
     layout_id: str
     status: str
+    assumptions: list[str] = Field(default_factory=list)  # what was assumed reading the prompt
 
 
 class LayoutRequest(BaseModel):
@@ -87,6 +89,19 @@ def submit_layout(
     require(principal, "layouts:write")
     paths = TenantPaths(principal.tenant_id)
     project = load(store, paths.project(project_id), Project, resource="project", resource_id=project_id)
+    assumptions: list[str] = []
+    if brief.prompt:
+        from archbuilder.ai.tasks import brief_from_prompt
+
+        brief, assumptions = brief_from_prompt(
+            brief,
+            tenant_id=principal.tenant_id,
+            runtime=get_runtime(),
+            region=project.code_region,
+            language=project.language,
+        )
+    if not brief.ready_to_plan():
+        raise Unprocessable(code="BRIEF_INCOMPLETE")
     resolved = brief.resolved(project.code_region, Language(project.language))
     check_programme_fits(resolved)
 
@@ -122,7 +137,9 @@ def submit_layout(
         created_at=moment,
         updated_at=moment,
     )
-    accepted = LayoutAccepted(job_id=job.id, layout_id=layout.id, status=job.status.value)
+    accepted = LayoutAccepted(
+        job_id=job.id, layout_id=layout.id, status=job.status.value, assumptions=assumptions
+    )
 
     def write(txn: Transaction) -> tuple[LayoutAccepted, bool]:
         if idem_path is not None:
