@@ -26,6 +26,7 @@ def settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         event_retry_base_s=0.01,
         event_max_attempts=3,
+        webhooks_allow_private=True,
         _env_file=None,  # type: ignore[call-arg]
     )
 

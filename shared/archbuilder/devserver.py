@@ -8,6 +8,8 @@ the runtime wires from the same manifest.
 from __future__ import annotations
 
 import sys
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -52,8 +54,20 @@ def serve(host: str, port: int, settings: Settings | None = None) -> None:
     runtime = build_runtime(settings)
     set_runtime(runtime)
     app = create_app()
+    _start_scheduler(runtime)
     _banner(runtime, host, port)
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
+def _start_scheduler(runtime: Runtime, every_s: float = 60.0) -> None:
+    """Publish to ``maintenance`` every minute, as Cloud Scheduler does in the cloud."""
+
+    def tick() -> None:
+        while True:
+            time.sleep(every_s)
+            runtime.bus.publish("maintenance", {})
+
+    threading.Thread(target=tick, name="scheduler", daemon=True).start()
 
 
 def _banner(runtime: Runtime, host: str, port: int) -> None:

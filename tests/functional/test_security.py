@@ -25,6 +25,7 @@ SAMPLE_BODIES: dict[str, Any] = {
     "review_layout": {"decision": "approve"},
     "revise_layout": {"feedback": "bigger kitchen"},
     "assign_review": {},
+    "create_webhook": {"url": "http://127.0.0.1:9/x", "events": ["job.failed"]},
 }
 
 
@@ -79,6 +80,9 @@ def test_changes_and_refusals_are_audited(client: FlaskClient, tenant: TenantCre
 
 
 def _resources_of(client: FlaskClient, runtime: Runtime, tenant: TenantCredentials) -> dict[str, str]:
+    hook = client.post(
+        "/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["job.succeeded"]}, headers=tenant.headers
+    ).json
     project_id = client.post("/v1/projects", json={"name": "A's"}, headers=tenant.headers).json["id"]
     accepted = client.post(f"/v1/projects/{project_id}/layouts", json=BRIEF, headers=tenant.headers).json
     upload = client.post(
@@ -86,7 +90,10 @@ def _resources_of(client: FlaskClient, runtime: Runtime, tenant: TenantCredentia
     ).json
     key = client.post("/v1/api-keys", json={"name": "k"}, headers=tenant.headers).json
     drain(runtime)
+    deliveries = client.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=tenant.headers).json["items"]
     return {
+        "webhook_id": hook["id"],
+        "delivery_id": deliveries[0]["id"],
         "project_id": project_id,
         "layout_id": accepted["layout_id"],
         "job_id": accepted["job_id"],

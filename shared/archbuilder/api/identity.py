@@ -10,7 +10,7 @@ from archbuilder.domain.project import PageQuery
 from archbuilder.domain.tenancy import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyPublic, ApiKeyRotate, Me
 from archbuilder.platform.http import Reply, RequestContext
 from archbuilder.runtime import get_runtime
-from archbuilder.services import audit, identity
+from archbuilder.services import audit, identity, webhooks
 from archbuilder.services.audit import AuditPage, AuditQuery
 
 API = new_api("api_identity")
@@ -95,6 +95,53 @@ def rotate_api_key(ctx: RequestContext, key_id: str) -> Reply:
 )
 def audit_log(ctx: RequestContext) -> AuditPage:
     return audit.list_entries(get_runtime().store, ctx.principal, ctx.query)
+
+
+@API.route(
+    "POST",
+    "/v1/webhooks",
+    summary="Subscribe a URL to events (the signing secret is shown once)",
+    body=webhooks.WebhookCreate,
+    response=webhooks.WebhookCreated,
+    status=201,
+    errors=(400, 403, 422),
+)
+def create_webhook(ctx: RequestContext) -> Reply:
+    return Reply(body=webhooks.create_webhook(get_runtime(), ctx.principal, ctx.body), status=201)
+
+
+@API.route("GET", "/v1/webhooks", summary="The tenant's webhooks", response=None, errors=(403,))
+def list_webhooks(ctx: RequestContext) -> Reply:
+    items = webhooks.list_webhooks(get_runtime(), ctx.principal)
+    return Reply(body={"items": [w.model_dump(mode="json") for w in items]})
+
+
+@API.route("DELETE", "/v1/webhooks/<webhook_id>", summary="Remove a webhook", status=204, errors=(403, 404))
+def delete_webhook(ctx: RequestContext, webhook_id: str) -> Reply:
+    webhooks.delete_webhook(get_runtime(), ctx.principal, webhook_id)
+    return Reply(status=204)
+
+
+@API.route(
+    "GET",
+    "/v1/webhooks/<webhook_id>/deliveries",
+    summary="Delivery attempts of a webhook, newest first",
+    response=webhooks.DeliveryList,
+    errors=(403, 404),
+)
+def list_deliveries(ctx: RequestContext, webhook_id: str) -> webhooks.DeliveryList:
+    return webhooks.list_deliveries(get_runtime(), ctx.principal, webhook_id)
+
+
+@API.route(
+    "POST",
+    "/v1/webhooks/<webhook_id>/deliveries/<delivery_id>/retry",
+    summary="Send a delivery again now (also a dead-lettered one)",
+    response=webhooks.Delivery,
+    errors=(403, 404),
+)
+def retry_delivery(ctx: RequestContext, webhook_id: str, delivery_id: str) -> webhooks.Delivery:
+    return webhooks.retry_delivery(get_runtime(), ctx.principal, webhook_id, delivery_id)
 
 
 @API.route("GET", "/v1/openapi.json", summary="This API as OpenAPI 3.1", auth=False)

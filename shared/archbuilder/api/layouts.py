@@ -164,6 +164,25 @@ def get_job(ctx: RequestContext, job_id: str) -> JobPublic:
     return layouts.get_job(get_runtime().store, ctx.principal, job_id, ctx.language)
 
 
+@API.route(
+    "GET",
+    "/v1/jobs/<job_id>/events",
+    summary="Server-Sent Events: one `progress` event per change of a job, until it finishes",
+    errors=(404,),
+    content_types=("text/event-stream",),
+)
+def job_events(ctx: RequestContext, job_id: str) -> Reply:
+    runtime = get_runtime()
+    # Read once now, so that an unknown job is a 404 before the stream starts.
+    layouts.get_job(runtime.store, ctx.principal, job_id, ctx.language)
+    stream = layouts.job_event_stream(runtime.store, ctx.principal, job_id, ctx.language)
+    return Reply(
+        body=stream,
+        content_type="text/event-stream; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
 # -- review (issue 11) ---------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -308,7 +308,10 @@ def _to_response(result: Any, default_status: int) -> Response:
     if isinstance(result, Response):
         return result
     if isinstance(result, Reply):
-        if isinstance(result.body, bytes | str):
+        if isinstance(result.body, Iterator):
+            # A stream (Server-Sent Events): sent as it is produced.
+            response = Response(result.body, status=result.status, content_type=result.content_type)
+        elif isinstance(result.body, bytes | str):
             response = Response(result.body, status=result.status, content_type=result.content_type)
         else:
             response = _json_response(_jsonable(result.body), result.status)

@@ -32,6 +32,7 @@ from archbuilder.repositories import TenantPaths
 from archbuilder.runtime import Runtime
 from archbuilder.services.layouts import compliance_summary
 from archbuilder.services.uploads import model_artifact
+from archbuilder.services.webhooks import emit
 
 _OBJECT_NAME = re.compile(
     r"^tenants/(?P<tenant>[A-Za-z0-9_-]{1,64})/projects/(?P<project>[A-Za-z0-9_-]{1,64})"
@@ -278,6 +279,18 @@ def _finish(
         txn.update(job_path, {**job_fields, "lease_expires_at": None, "updated_at": stamp})
 
     runtime.store.transaction(finish)
+    data: dict[str, Any] = {
+        "project_id": target.project_id,
+        "model_id": upload.model_id,
+        "job_id": upload.job_id,
+    }
+    tenant_id = target.paths.tenant_id
+    if failed is not None:
+        emit(runtime, tenant_id, "model.failed", {**data, "error": {"code": failed.code}})
+        emit(runtime, tenant_id, "job.failed", {**data, "kind": "cad_ingest", "error": {"code": failed.code}})
+    else:
+        emit(runtime, tenant_id, "model.ready", data)
+        emit(runtime, tenant_id, "job.succeeded", {**data, "kind": "cad_ingest"})
 
 
 def _release(runtime: Runtime, target: _Target, upload: Upload, exc: Exception) -> None:

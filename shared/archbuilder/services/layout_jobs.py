@@ -27,6 +27,7 @@ from archbuilder.ports import Transaction
 from archbuilder.repositories import TenantPaths, dump
 from archbuilder.runtime import Runtime
 from archbuilder.services.layouts import LayoutRequest, artifact_name, render_artifact
+from archbuilder.services.webhooks import emit
 
 _log = get_logger("archbuilder.layout_jobs")
 
@@ -207,6 +208,18 @@ def _succeed(runtime: Runtime, paths: TenantPaths, job: Job, request: LayoutRequ
             "updated_at": format_timestamp(now()),
         },
     )
+    emit(
+        runtime,
+        request.tenant_id,
+        "job.succeeded",
+        {
+            "job_id": job.id,
+            "kind": "layout",
+            "project_id": request.project_id,
+            "layout_id": request.layout_id,
+            "version": request.version,
+        },
+    )
 
 
 def _fail(runtime: Runtime, paths: TenantPaths, job: Job, error: JobError) -> None:
@@ -230,6 +243,18 @@ def _fail(runtime: Runtime, paths: TenantPaths, job: Job, error: JobError) -> No
             txn.update(layout_path, {"status": LayoutStatus.failed.value, "updated_at": moment})
 
     runtime.store.transaction(fail)
+    emit(
+        runtime,
+        paths.tenant_id,
+        "job.failed",
+        {
+            "job_id": job.id,
+            "kind": "layout",
+            "project_id": job.project_id,
+            "layout_id": job.layout_id,
+            "error": {"code": error.code},
+        },
+    )
 
 
 def _release(runtime: Runtime, job_path: str, exc: Exception) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -423,3 +425,28 @@ def job_public(job: Job, language: str) -> JobPublic:
         created_at=job.created_at,
         updated_at=job.updated_at,
     )
+
+
+def job_event_stream(
+    store: DocumentStore,
+    principal: Principal,
+    job_id: str,
+    language: str,
+    *,
+    poll_s: float = 0.2,
+    max_s: float = 600,
+) -> Iterator[str]:
+    """SSE lines for each change of the job (status, progress, stage), ending when it finishes."""
+    last: tuple[str, int, str] | None = None
+    deadline = time.monotonic() + max_s
+    while time.monotonic() < deadline:
+        job = get_job(store, principal, job_id, language)
+        state = (job.status.value, job.progress, job.stage)
+        if state != last:
+            last = state
+            yield f"event: progress\ndata: {job.model_dump_json()}\n\n"
+        if job.status.finished:
+            yield "event: end\ndata: {}\n\n"
+            return
+        time.sleep(poll_s)
+    yield "event: timeout\ndata: {}\n\n"

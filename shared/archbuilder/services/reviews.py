@@ -29,6 +29,7 @@ from archbuilder.runtime import Runtime
 from archbuilder.services.identity import Principal
 from archbuilder.services.layouts import LayoutRequest, publish_layout_request
 from archbuilder.services.versions import build_version, has_error_findings
+from archbuilder.services.webhooks import EventType, emit
 
 MAX_ACTIVE_REVIEWS_PER_REVIEWER = 5
 DEADLINES = {"high": timedelta(hours=24), "normal": timedelta(hours=72), "low": timedelta(days=7)}
@@ -154,6 +155,13 @@ def version_ready(
         txn.set(f"{paths.root}/reviews/{layout_id}", dump(entry))
 
     runtime.store.transaction(write)
+    event: EventType = "layout.approved" if auto else "layout.requires_review"
+    emit(
+        runtime,
+        tenant_id,
+        event,
+        {"project_id": project_id, "layout_id": layout_id, "version": version, "priority": priority},
+    )
     return status
 
 
@@ -225,6 +233,20 @@ def review_layout(
             )
 
     runtime.store.transaction(write)
+    if status is LayoutStatus.approved:
+        emit(
+            runtime,
+            principal.tenant_id,
+            "layout.approved",
+            {"project_id": project_id, "layout_id": layout_id, "version": new_version or version},
+        )
+    elif new_version is not None:
+        emit(
+            runtime,
+            principal.tenant_id,
+            "layout.requires_review",
+            {"project_id": project_id, "layout_id": layout_id, "version": new_version},
+        )
     updated = load(
         runtime.store,
         paths.layout(project_id, layout_id),

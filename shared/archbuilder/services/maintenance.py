@@ -1,0 +1,80 @@
+"""Periodic upkeep, run by the ``maintenance`` function (Cloud Scheduler → Pub/Sub).
+
+- Webhook deliveries whose next attempt is due are sent.
+- Layout jobs that never started (queued longer than ``STALE_AFTER``) or whose worker died
+  (running past its lease) are handed to the workers again; the worker is idempotent.
+- Idempotency records past their ``expires_at`` are deleted (Firestore's TTL policy does the
+  same in the cloud; this keeps the embedded store tidy).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from archbuilder.domain.job import Job, JobStatus
+from archbuilder.domain.timestamps import format_timestamp, now
+from archbuilder.platform.logging import get_logger, log_fields
+from archbuilder.ports import Filter, Query
+from archbuilder.repositories import TenantPaths
+from archbuilder.runtime import Runtime
+from archbuilder.services import webhooks
+from archbuilder.services.layouts import LayoutRequest, publish_layout_request
+
+STALE_AFTER = timedelta(minutes=10)
+_log = get_logger("archbuilder.maintenance")
+
+
+class MaintenanceReport(BaseModel):
+    tenants: int = 0
+    webhook_attempts: int = 0
+    jobs_requeued: int = 0
+    idempotency_deleted: int = 0
+
+
+def run_maintenance(runtime: Runtime, *, at: datetime | None = None) -> MaintenanceReport:
+    moment = at or now()
+    report = MaintenanceReport()
+    for tenant in runtime.store.query(Query("tenants")):
+        report.tenants += 1
+        report.webhook_attempts += webhooks.send_due(runtime, tenant.id, at=moment)
+        report.jobs_requeued += _requeue_stale_jobs(runtime, tenant.id, moment)
+    expired = runtime.store.query(
+        Query("idempotency", where=[Filter("expires_at", "<", format_timestamp(moment))], limit=500)
+    )
+    for row in expired:
+        runtime.store.delete(row.path)
+    report.idempotency_deleted = len(expired)
+    _log.info("maintenance done", extra=log_fields(**report.model_dump()))
+    return report
+
+
+def _requeue_stale_jobs(runtime: Runtime, tenant_id: str, moment: datetime) -> int:
+    paths = TenantPaths(tenant_id)
+    rows = runtime.store.query(
+        Query(paths.jobs(), where=[Filter("status", "in", [JobStatus.queued.value, JobStatus.running.value])])
+    )
+    count = 0
+    for row in rows:
+        job = Job.model_validate(row.data)
+        if job.kind != "layout" or job.layout_id is None or job.version is None:
+            continue
+        stale = (job.status is JobStatus.queued and moment - job.updated_at > STALE_AFTER) or (
+            job.status is JobStatus.running
+            and job.lease_expires_at is not None
+            and job.lease_expires_at < moment
+        )
+        if stale:
+            publish_layout_request(
+                runtime.bus,
+                LayoutRequest(
+                    tenant_id=tenant_id,
+                    project_id=job.project_id,
+                    layout_id=job.layout_id,
+                    job_id=job.id,
+                    version=job.version,
+                ),
+            )
+            count += 1
+    return count

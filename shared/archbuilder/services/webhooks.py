@@ -1,0 +1,324 @@
+"""Outbound webhooks: tenants hear about jobs, reviews and models as they happen.
+
+Each delivery is a document (``tenants/{t}/webhook_deliveries/{d}``) before it is sent, so
+nothing is lost: the ``webhook_dispatcher`` function sends it (signed with HMAC-SHA256
+over ``"{timestamp}.{body}"``), a failure schedules the next attempt on a backoff that
+spans more than 24 hours (the ``maintenance`` function sends what is due), and after the
+last attempt the delivery is dead-lettered, visible and replayable by the tenant.
+Private, loopback and link-local targets are refused (SSRF) unless the settings allow them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import secrets
+import socket
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, field_validator
+
+from archbuilder.domain.common import StrictModel
+from archbuilder.domain.ids import checked_id, new_id
+from archbuilder.domain.permissions import require
+from archbuilder.domain.timestamps import Timestamp, format_timestamp, now
+from archbuilder.platform.errors import BadRequest, NotFound
+from archbuilder.platform.logging import get_logger, log_fields
+from archbuilder.ports import Filter, Query, Transaction
+from archbuilder.repositories import TenantPaths, dump
+from archbuilder.runtime import Runtime
+from archbuilder.services.identity import Principal
+
+EventType = Literal[
+    "job.succeeded", "job.failed", "layout.requires_review", "layout.approved", "model.ready", "model.failed"
+]
+WEBHOOK_DELIVERIES_TOPIC = "webhook-deliveries"
+# Delays before attempts 2, 3, …: 1 min up to 12 h, about 26 h in all, then dead-lettered.
+BACKOFF = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=1),
+    timedelta(hours=2),
+    timedelta(hours=4),
+    timedelta(hours=6),
+    timedelta(hours=12),
+)
+SEND_TIMEOUT_S = 10
+_log = get_logger("archbuilder.webhooks")
+
+
+class WebhookCreate(StrictModel):
+    url: str = Field(min_length=8, max_length=2000)
+    events: list[EventType] = Field(min_length=1, max_length=10)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.username or parts.password:
+            raise ValueError("give an http(s) URL without credentials")
+        return value
+
+
+class Webhook(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    secret: str  # kept to sign deliveries; shown once at creation
+    created_at: Timestamp
+
+
+class WebhookPublic(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    created_at: Timestamp
+
+
+class WebhookCreated(WebhookPublic):
+    secret: str
+
+
+class Delivery(BaseModel):
+    id: str
+    webhook_id: str
+    event_type: str
+    event_id: str
+    payload: dict[str, Any]
+    status: Literal["pending", "delivered", "retrying", "dead"] = "pending"
+    attempts: int = 0
+    next_attempt_at: Timestamp | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+    created_at: Timestamp
+    delivered_at: Timestamp | None = None
+
+
+class DeliveryList(BaseModel):
+    items: list[Delivery]
+
+
+class DeliveryRequest(BaseModel):
+    """The message on ``webhook-deliveries``."""
+
+    tenant_id: str
+    delivery_id: str
+
+
+def _deliveries(paths: TenantPaths) -> str:
+    return f"{paths.root}/webhook_deliveries"
+
+
+def check_target(url: str, *, allow_private: bool) -> None:
+    """Refuse URLs whose host resolves to a private, loopback, link-local or reserved address."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise BadRequest(code="WEBHOOK_TARGET_REFUSED", reason="the host does not resolve") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        unsafe = (
+            address.is_private
+            or address.is_loopback
+            or address.is_link_local
+            or address.is_multicast
+            or address.is_reserved
+            or address.is_unspecified
+        )
+        if unsafe and not allow_private:
+            raise BadRequest(code="WEBHOOK_TARGET_REFUSED", reason=f"{address} is not a public address")
+
+
+def create_webhook(runtime: Runtime, principal: Principal, request: WebhookCreate) -> WebhookCreated:
+    require(principal, "webhooks:manage")
+    check_target(request.url, allow_private=runtime.settings.webhooks_allow_private)
+    hook = Webhook(
+        id=new_id("whk"),
+        url=request.url,
+        events=list(request.events),
+        secret="whsec_" + secrets.token_urlsafe(32),
+        created_at=now(),
+    )
+    runtime.store.create(f"{TenantPaths(principal.tenant_id).root}/webhooks/{hook.id}", dump(hook))
+    return WebhookCreated(
+        id=hook.id, url=hook.url, events=hook.events, created_at=hook.created_at, secret=hook.secret
+    )
+
+
+def list_webhooks(runtime: Runtime, principal: Principal) -> list[WebhookPublic]:
+    require(principal, "webhooks:manage")
+    rows = runtime.store.query(Query(f"{TenantPaths(principal.tenant_id).root}/webhooks"))
+    return [WebhookPublic.model_validate(r.data) for r in rows]
+
+
+def delete_webhook(runtime: Runtime, principal: Principal, webhook_id: str) -> None:
+    require(principal, "webhooks:manage")
+    path = f"{TenantPaths(principal.tenant_id).root}/webhooks/{checked_id(webhook_id, 'webhook')}"
+    if runtime.store.get(path) is None:
+        raise NotFound(resource="webhook", id=webhook_id)
+    runtime.store.delete(path)
+
+
+def emit(runtime: Runtime, tenant_id: str, event_type: EventType, data: dict[str, Any]) -> int:
+    """Queue one delivery per webhook of the tenant that listens to ``event_type``; returns how many."""
+    paths = TenantPaths(tenant_id)
+    hooks = runtime.store.query(
+        Query(f"{paths.root}/webhooks", where=[Filter("events", "array_contains", event_type)])
+    )
+    event_id = new_id("evt")
+    moment = now()
+    for row in hooks:
+        delivery = Delivery(
+            id=new_id("dlv"),
+            webhook_id=row.id,
+            event_type=event_type,
+            event_id=event_id,
+            payload={
+                "id": event_id,
+                "type": event_type,
+                "created_at": format_timestamp(moment),
+                "data": data,
+            },
+            created_at=moment,
+        )
+        runtime.store.create(f"{_deliveries(paths)}/{delivery.id}", dump(delivery))
+        runtime.bus.publish(
+            WEBHOOK_DELIVERIES_TOPIC,
+            DeliveryRequest(tenant_id=tenant_id, delivery_id=delivery.id).model_dump(),
+            attributes={"tenant_id": tenant_id},
+        )
+    return len(hooks)
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """``t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">``: what receivers verify."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def attempt(runtime: Runtime, tenant_id: str, delivery_id: str) -> str:
+    """Send a delivery once; record the outcome and when to try again. Returns the new status."""
+    paths = TenantPaths(tenant_id)
+    path = f"{_deliveries(paths)}/{checked_id(delivery_id, 'delivery')}"
+    snapshot = runtime.store.get(path)
+    if snapshot is None:
+        return "missing"
+    delivery = Delivery.model_validate(snapshot.data)
+    if delivery.status in ("delivered", "dead"):
+        return delivery.status
+    hook_doc = runtime.store.get(f"{paths.root}/webhooks/{delivery.webhook_id}")
+    if hook_doc is None:
+        runtime.store.update(path, {"status": "dead", "last_error": "webhook deleted"})
+        return "dead"
+    hook = Webhook.model_validate(hook_doc.data)
+    body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
+    status_code, error = _post(runtime, hook, delivery, body)
+    moment = now()
+    attempts = delivery.attempts + 1
+    if status_code is not None and 200 <= status_code < 300:
+        fields: dict[str, Any] = {
+            "status": "delivered",
+            "delivered_at": format_timestamp(moment),
+            "next_attempt_at": None,
+        }
+    elif attempts > len(BACKOFF):
+        fields = {"status": "dead", "next_attempt_at": None}
+    else:
+        fields = {"status": "retrying", "next_attempt_at": format_timestamp(moment + BACKOFF[attempts - 1])}
+    fields.update({"attempts": attempts, "last_status_code": status_code, "last_error": error})
+    runtime.store.update(path, fields)
+    _log.info(
+        "webhook attempt",
+        extra=log_fields(
+            delivery_id=delivery.id, status=fields["status"], http_status=status_code, attempts=attempts
+        ),
+    )
+    return str(fields["status"])
+
+
+def _post(runtime: Runtime, hook: Webhook, delivery: Delivery, body: bytes) -> tuple[int | None, str | None]:
+    try:
+        # Checked again at send time: the name may resolve elsewhere now (DNS rebinding).
+        check_target(hook.url, allow_private=runtime.settings.webhooks_allow_private)
+    except BadRequest as refused:
+        return None, f"target refused: {refused.params.get('reason')}"
+    request = urllib.request.Request(
+        hook.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "ArchBuilder-Webhooks/1",
+            "ArchBuilder-Event": delivery.event_type,
+            "ArchBuilder-Delivery": delivery.id,
+            "ArchBuilder-Signature": signature(hook.secret, int(time.time()), body),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=SEND_TIMEOUT_S) as response:  # noqa: S310 (checked above)
+            return int(response.status), None
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), f"HTTP {exc.code}"
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        return None, type(exc).__name__
+
+
+def send_due(runtime: Runtime, tenant_id: str, *, at: datetime | None = None) -> int:
+    """Attempt every delivery of a tenant whose next attempt is due (run by ``maintenance``)."""
+    moment = at or now()
+    rows = runtime.store.query(
+        Query(
+            _deliveries(TenantPaths(tenant_id)),
+            where=[
+                Filter("status", "==", "retrying"),
+                Filter("next_attempt_at", "<=", format_timestamp(moment)),
+            ],
+        )
+    )
+    for row in rows:
+        attempt(runtime, tenant_id, row.id)
+    return len(rows)
+
+
+def list_deliveries(runtime: Runtime, principal: Principal, webhook_id: str) -> DeliveryList:
+    require(principal, "webhooks:manage")
+    paths = TenantPaths(principal.tenant_id)
+    if runtime.store.get(f"{paths.root}/webhooks/{checked_id(webhook_id, 'webhook')}") is None:
+        raise NotFound(resource="webhook", id=webhook_id)
+    rows = runtime.store.query(
+        Query(
+            _deliveries(paths),
+            where=[Filter("webhook_id", "==", webhook_id)],
+            order_by=[("created_at", "desc")],
+            limit=200,
+        )
+    )
+    return DeliveryList(items=[Delivery.model_validate(r.data) for r in rows])
+
+
+def retry_delivery(runtime: Runtime, principal: Principal, webhook_id: str, delivery_id: str) -> Delivery:
+    """Replay a delivery (dead-lettered or not) now."""
+    require(principal, "webhooks:manage")
+    paths = TenantPaths(principal.tenant_id)
+    path = f"{_deliveries(paths)}/{checked_id(delivery_id, 'delivery')}"
+
+    def reset(txn: Transaction) -> None:
+        snapshot = txn.get(path)
+        if snapshot is None or snapshot.data.get("webhook_id") != webhook_id:
+            raise NotFound(resource="delivery", id=delivery_id)
+        txn.update(path, {"status": "pending", "attempts": 0, "next_attempt_at": None})
+
+    runtime.store.transaction(reset)
+    attempt(runtime, principal.tenant_id, delivery_id)
+    snapshot = runtime.store.get(path)
+    assert snapshot is not None
+    return Delivery.model_validate(snapshot.data)
