@@ -107,6 +107,9 @@ class BlobStore(Protocol):
     ) -> SignedUrl:
         """A URL the client PUTs the object to, valid for ``expires_in_s``, with the headers to send."""
 
+    def signed_download_url(self, name: str, *, expires_in_s: int) -> SignedUrl:
+        """A URL that reads the object without credentials until it expires."""
+
     def list(self, prefix: str) -> list[str]: ...
 
     def delete(self, name: str) -> None: ...

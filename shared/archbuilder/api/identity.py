@@ -5,12 +5,14 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from archbuilder import __version__
+from archbuilder.adapters.local.file_blobs import FolderBlobStore
 from archbuilder.api.common import new_api
 from archbuilder.domain.project import PageQuery
 from archbuilder.domain.tenancy import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyPublic, ApiKeyRotate, Me
+from archbuilder.platform.errors import NotFound
 from archbuilder.platform.http import Reply, RequestContext
 from archbuilder.runtime import get_runtime
-from archbuilder.services import audit, identity, webhooks
+from archbuilder.services import audit, identity, privacy, webhooks
 from archbuilder.services.audit import AuditPage, AuditQuery
 
 API = new_api("api_identity")
@@ -142,6 +144,53 @@ def list_deliveries(ctx: RequestContext, webhook_id: str) -> webhooks.DeliveryLi
 )
 def retry_delivery(ctx: RequestContext, webhook_id: str, delivery_id: str) -> webhooks.Delivery:
     return webhooks.retry_delivery(get_runtime(), ctx.principal, webhook_id, delivery_id)
+
+
+@API.route(
+    "POST",
+    "/v1/privacy/export",
+    summary="Export everything the tenant owns as one archive (202 + job)",
+    response=privacy.PrivacyJobAccepted,
+    status=202,
+    errors=(403,),
+)
+def privacy_export(ctx: RequestContext) -> Reply:
+    return Reply(body=privacy.request_export(get_runtime(), ctx.principal), status=202)
+
+
+@API.route(
+    "POST",
+    "/v1/privacy/erase",
+    summary="Erase the tenant everywhere (owner only; confirm with the tenant name)",
+    body=privacy.EraseRequest,
+    errors=(400, 403),
+)
+def privacy_erase(ctx: RequestContext) -> Reply:
+    counts = privacy.erase_tenant(get_runtime(), ctx.principal, ctx.body)
+    # The tenant's audit log is gone with it; the erasure tombstone is the record.
+    ctx.audited = False
+    return Reply(body={"erased": counts})
+
+
+@API.route(
+    "GET",
+    "/v1/downloads/<token>",
+    summary="Local stand-in for a signed Cloud Storage download URL",
+    auth=False,
+    errors=(403, 404),
+    content_types=("application/octet-stream",),
+)
+def download(ctx: RequestContext, token: str) -> Reply:
+    bucket = get_runtime().blobs
+    if not isinstance(bucket, FolderBlobStore):
+        raise NotFound(code="ROUTE_NOT_FOUND", method="GET", path="/v1/downloads/…")
+    name, data = bucket.read_signed_download(token)
+    filename = name.rsplit("/", 1)[-1]
+    return Reply(
+        body=data,
+        content_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @API.route("GET", "/v1/openapi.json", summary="This API as OpenAPI 3.1", auth=False)

@@ -22,6 +22,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "api_keys:manage": _ADMINS,
     "audit:read": _ADMINS,
     "webhooks:manage": _ADMINS,
+    "privacy:export": _ADMINS,
+    "privacy:erase": frozenset({Role.owner}),
     "projects:read": _READERS,
     "projects:write": _WRITERS,
     "projects:delete": _ADMINS,

@@ -85,6 +85,7 @@ class RequestContext:
     query: Any = None
     route_name: str | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
+    audited: bool = True  # a handler that leaves its own record (tenant erasure) turns this off
 
     @property
     def idempotency_key(self) -> str | None:
@@ -193,7 +194,7 @@ class Api:
 
     def _record(self, ctx: RequestContext, status: int) -> None:
         """Audit changes and refusals made by an authenticated caller; never fails the request."""
-        if self._audit is None or ctx.principal is None or ctx.route_name is None:
+        if self._audit is None or ctx.principal is None or ctx.route_name is None or not ctx.audited:
             return
         if ctx.request.method in ("GET", "HEAD") and status not in (403, 429):
             return

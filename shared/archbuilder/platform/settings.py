@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     # CAD uploads: size limit per file, how long an upload URL lives, and the limits of the
     # child process that parses one file.
+    # Retention in days, enforced by the maintenance function.
+    retention_jobs_days: int = Field(default=90, ge=1)
+    retention_webhook_deliveries_days: int = Field(default=30, ge=1)
+    retention_audit_days: int = Field(default=400, ge=30)
+    retention_dead_letters_days: int = Field(default=30, ge=1)
     # Outbound webhooks may target private and loopback addresses (local development, tests).
     webhooks_allow_private: bool = False
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, gt=0)

@@ -31,6 +31,7 @@ class MaintenanceReport(BaseModel):
     webhook_attempts: int = 0
     jobs_requeued: int = 0
     idempotency_deleted: int = 0
+    expired_by_retention: int = 0
 
 
 def run_maintenance(runtime: Runtime, *, at: datetime | None = None) -> MaintenanceReport:
@@ -40,14 +41,51 @@ def run_maintenance(runtime: Runtime, *, at: datetime | None = None) -> Maintena
         report.tenants += 1
         report.webhook_attempts += webhooks.send_due(runtime, tenant.id, at=moment)
         report.jobs_requeued += _requeue_stale_jobs(runtime, tenant.id, moment)
+        report.expired_by_retention += _apply_retention(runtime, tenant.id, moment)
     expired = runtime.store.query(
         Query("idempotency", where=[Filter("expires_at", "<", format_timestamp(moment))], limit=500)
     )
     for row in expired:
         runtime.store.delete(row.path)
     report.idempotency_deleted = len(expired)
+    cutoff = format_timestamp(moment - timedelta(days=runtime.settings.retention_dead_letters_days))
+    for row in runtime.store.query(
+        Query("dead_letters", where=[Filter("dead_lettered_at", "<", cutoff)], limit=500)
+    ):
+        runtime.store.delete(row.path)
+        report.expired_by_retention += 1
     _log.info("maintenance done", extra=log_fields(**report.model_dump()))
     return report
+
+
+def _apply_retention(runtime: Runtime, tenant_id: str, moment: datetime) -> int:
+    """Delete finished jobs, webhook deliveries and audit entries older than their retention."""
+    settings = runtime.settings
+    root = TenantPaths(tenant_id).root
+    rules: tuple[tuple[str, str, int, list[Filter]], ...] = (
+        (
+            f"{root}/jobs",
+            "updated_at",
+            settings.retention_jobs_days,
+            [
+                Filter(
+                    "status",
+                    "in",
+                    [JobStatus.succeeded.value, JobStatus.failed.value, JobStatus.cancelled.value],
+                )
+            ],
+        ),
+        (f"{root}/webhook_deliveries", "created_at", settings.retention_webhook_deliveries_days, []),
+        (f"{root}/audit", "time", settings.retention_audit_days, []),
+    )
+    deleted = 0
+    for collection, field, days, extra in rules:
+        cutoff = format_timestamp(moment - timedelta(days=days))
+        rows = runtime.store.query(Query(collection, where=[*extra, Filter(field, "<", cutoff)], limit=500))
+        for row in rows:
+            runtime.store.delete(row.path)
+        deleted += len(rows)
+    return deleted
 
 
 def _requeue_stale_jobs(runtime: Runtime, tenant_id: str, moment: datetime) -> int:

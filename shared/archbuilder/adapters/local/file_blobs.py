@@ -13,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from archbuilder.platform.errors import BadRequest, Conflict, PermissionDenied
+from archbuilder.platform.errors import BadRequest, Conflict, NotFound, PermissionDenied
 from archbuilder.ports import SignedUrl
 
 
@@ -108,6 +109,39 @@ class FolderBlobStore:
             headers={"Content-Type": content_type},
             expires_at=expires_at,
         )
+
+    def signed_download_url(self, name: str, *, expires_in_s: int) -> SignedUrl:
+        """A path on the dev server that serves this object until it expires."""
+        self._file(name)
+        expires_at = datetime.now(UTC) + timedelta(seconds=expires_in_s)
+        body, signature = self._sign({"o": name, "e": int(expires_at.timestamp()), "d": 1})
+        return SignedUrl(url=f"/v1/downloads/{body}.{signature}", headers={}, expires_at=expires_at)
+
+    def read_signed_download(self, token: str) -> tuple[str, bytes]:
+        """The object a download token names, if the token is genuine and not expired."""
+        claims = self._verify(token)
+        if not claims.get("d"):
+            raise PermissionDenied(code="DOWNLOAD_LINK_INVALID")
+        data = self.get(claims["o"])
+        if data is None:
+            raise NotFound(resource="file", id=claims["o"].rsplit("/", 1)[-1])
+        return str(claims["o"]), data
+
+    def _sign(self, claims: dict[str, Any]) -> tuple[str, str]:
+        body = (
+            base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).decode().rstrip("=")
+        )
+        return body, hmac.new(self._signing_key, body.encode(), hashlib.sha256).hexdigest()
+
+    def _verify(self, token: str) -> dict[str, Any]:
+        body, _, signature = token.partition(".")
+        expected = hmac.new(self._signing_key, body.encode(), hashlib.sha256).hexdigest()
+        if not signature or not hmac.compare_digest(signature, expected):
+            raise PermissionDenied(code="DOWNLOAD_LINK_INVALID")
+        claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        if claims["e"] < datetime.now(UTC).timestamp():
+            raise PermissionDenied(code="DOWNLOAD_LINK_INVALID")
+        return claims
 
     def accept_signed_upload(self, token: str, data: bytes, content_type: str) -> str:
         """Check a PUT against its signed URL and store the object; returns the object name.
