@@ -58,3 +58,13 @@ def require(actor: Actor | str, action: str) -> None:
     role, scopes = (actor, ()) if isinstance(actor, str) else (actor.role, actor.scopes)
     if not allowed(role, action, scopes):
         raise PermissionDenied(role=role, action=action)
+
+
+def permission_table() -> str:
+    """The matrix as a Markdown table (``docs/security.md`` embeds it; a test keeps them equal)."""
+    roles = list(Role)
+    lines = ["| action | " + " | ".join(r.value for r in roles) + " |", "|---|" + "---|" * len(roles)]
+    for action, allowed_roles in PERMISSIONS.items():
+        cells = " | ".join("✓" if role in allowed_roles else "–" for role in roles)
+        lines.append(f"| `{action}` | {cells} |")
+    return "\n".join(lines)
