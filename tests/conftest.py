@@ -52,13 +52,18 @@ class TenantCredentials:
         return {"X-API-Key": self.api_key}
 
 
-def make_tenant(runtime: Runtime, name: str = "Demo Mimarlık", language: str = "tr") -> TenantCredentials:
+def make_tenant(
+    runtime: Runtime, name: str = "Demo Mimarlık", language: str = "tr", plan: str = "professional"
+) -> TenantCredentials:
+    """A tenant and its owner key. Professional by default, so that plan gates (tested in the
+    billing tests) do not stand in the way of the feature under test."""
     tenant, key = create_tenant(
         runtime.store,
         name=name,
         data_region=DataRegion.eu,
         code_region=CodeRegion.TR,
         language=Language(language),
+        plan=plan,
     )
     return TenantCredentials(tenant.id, key.api_key)
 

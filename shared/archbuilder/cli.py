@@ -34,7 +34,11 @@ def _parser() -> argparse.ArgumentParser:
         "--code-region", type=_region, default="TR", help="building-code region: TR, DE, DE-BY, ES-CT, US …"
     )
     create.add_argument("--language", choices=[lang.value for lang in Language], default="en")
+    create.add_argument("--plan", choices=["free", "professional", "enterprise"], default="free",
+                        help="plan for a tenant billed outside Stripe (Stripe decides once it has a customer)")
     create.add_argument("--json", action="store_true", help="print only {tenant_id, api_key} as JSON")
+    report = admin_commands.add_parser("billing-report", help="MRR, active tenants, usage, churn signals")
+    report.add_argument("--json", action="store_true")
     return parser
 
 
@@ -53,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "admin" and args.admin_command == "create-tenant":
         return _create_tenant(args)
+    if args.command == "admin" and args.admin_command == "billing-report":
+        from archbuilder.billing.report import billing_report, write_report
+        from archbuilder.runtime import get_runtime
+
+        write_report(billing_report(get_runtime().store), sys.stdout, as_json=args.json)
+        return 0
     return 2
 
 
@@ -70,6 +80,7 @@ def _create_tenant(args: argparse.Namespace) -> int:
         data_region=DataRegion(args.region),
         code_region=args.code_region,
         language=Language(args.language),
+        plan=args.plan,
     )
     if args.json:
         sys.stdout.write(json.dumps({"tenant_id": tenant.id, "api_key": key.api_key}) + "\n")

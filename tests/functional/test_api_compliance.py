@@ -119,14 +119,13 @@ def test_check_a_stored_layout_and_keep_tenants_apart(
     assert stranger.status_code == 404
 
 
-def test_model_ref_is_not_available_yet(fn: FlaskClient, tenant: TenantCredentials) -> None:
+def test_model_ref_of_another_tenant_or_unknown_is_not_found(fn: FlaskClient, tenant: TenantCredentials) -> None:
     response = fn.post(
         "/v1/compliance/check",
         json={"model_ref": {"project_id": "p1", "model_id": "m1"}},
         headers=tenant.headers,
     )
-    assert response.status_code == 422
-    assert response.json["error"]["code"] == "MODEL_CHECK_NOT_AVAILABLE"
+    assert response.status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -165,3 +165,18 @@ def test_upload_limits_and_isolation(
         f"/v1/projects/{project_id}/models/{started['model_id']}", headers=tenant.headers
     ).json
     assert pending["status"] == "awaiting_upload"
+
+
+def test_an_ingested_model_can_be_checked_again_by_reference(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    project_id, model = upload_file(client, runtime, tenant, IFC)
+    response = client.post(
+        "/v1/compliance/check",
+        json={"model_ref": {"project_id": project_id, "model_id": model["id"]}, "region": "DE", "language": "de"},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200, response.json
+    report = response.json
+    assert report["region"] == "DE" and report["findings"]
+    assert report["summary"] == {**report["summary"]}  # shape present

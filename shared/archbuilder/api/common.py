@@ -4,15 +4,23 @@ from __future__ import annotations
 
 from flask import Request
 
+from archbuilder.platform.errors import ArchBuilderError
 from archbuilder.platform.http import Api, RequestContext
 from archbuilder.runtime import get_runtime
 from archbuilder.services import audit, rate_limits
 from archbuilder.services.identity import Principal, authenticate_api_key
 
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# A tenant restricted to reading (unpaid past the grace period) may still pay, and take its data.
+_ALWAYS_WRITABLE = ("/v1/billing/", "/v1/privacy/export")
+
 
 def authenticate(request: Request) -> Principal:
     """The caller behind ``X-API-Key`` (Firebase ID tokens come with the identity issue)."""
-    return authenticate_api_key(get_runtime().store, request.headers.get("X-API-Key"))
+    principal = authenticate_api_key(get_runtime().store, request.headers.get("X-API-Key"))
+    if principal.read_only and request.method in _WRITES and not request.path.startswith(_ALWAYS_WRITABLE):
+        raise ArchBuilderError(code="ACCOUNT_READ_ONLY", status=402)
+    return principal
 
 
 def rate_limit(principal: Principal) -> dict[str, str]:

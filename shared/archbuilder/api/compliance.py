@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from archbuilder.api.common import new_api
+from archbuilder.billing.quotas import consume_quota, require_feature
+from archbuilder.billing.usage_ledger import new_usage_record
 from archbuilder.compliance import (
     ComplianceReport,
     check_model,
@@ -20,10 +22,9 @@ from archbuilder.domain.brief import Brief, BuildingType, RoomRequest, RoomType
 from archbuilder.domain.common import Language, RegionCode, StrictModel
 from archbuilder.domain.layout import LayoutPayload
 from archbuilder.domain.permissions import require
-from archbuilder.platform.errors import Unprocessable
 from archbuilder.platform.http import Reply, RequestContext
 from archbuilder.runtime import get_runtime
-from archbuilder.services import layouts
+from archbuilder.services import layouts, uploads
 
 API = new_api("api_compliance")
 CHECK_PERMISSION = "compliance:run"
@@ -99,13 +100,34 @@ def check(ctx: RequestContext) -> ComplianceReport | Reply:
     principal = ctx.principal
     require(principal, CHECK_PERMISSION)
     body: CheckRequest = ctx.body
-    if body.model_ref is not None:
-        # Uploaded models arrive with CAD ingestion (issue 5).
-        raise Unprocessable(code="MODEL_CHECK_NOT_AVAILABLE", model_id=body.model_ref.model_id)
     region = body.region or principal.code_region
     language = (body.language.value if body.language else None) or ctx.language
     runtime = get_runtime()
     store = runtime.store
+    require_feature(store, principal.tenant_id, "regions", region)
+    consume_quota(
+        store,
+        new_usage_record(principal.tenant_id, "compliance_check", 1, source=ctx.correlation_id),
+        bus=runtime.bus,
+    )
+    if body.model_ref is not None:
+        ref_model = body.model_ref
+        stored_model = uploads.load_building_model(
+            store, runtime.blobs, principal, ref_model.project_id, ref_model.model_id
+        )
+        if body.context is not None:
+            facts = body.context.model_dump(exclude_none=True)
+            stored_model = stored_model.model_copy(
+                update={"context": stored_model.context.model_copy(update=facts)}
+            )
+        report = check_model(stored_model, region=region, language=language)
+        if ctx.query.format == "html":
+            return Reply(
+                body=render_report_html(report, language),
+                content_type="text/html; charset=utf-8",
+                headers=HTML_HEADERS,
+            )
+        return report
     layout_ref: dict[str, str | int] | None = None
     building_type = body.building_type
     if body.layout_ref is not None:

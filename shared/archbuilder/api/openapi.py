@@ -40,9 +40,9 @@ class ErrorResponse(BaseModel):
 
 
 def all_apis() -> list[Api]:
-    from archbuilder.api import identity, layouts, projects
+    from archbuilder.api import billing, compliance, identity, layouts, projects
 
-    return [identity.API, projects.API, layouts.API]
+    return [identity.API, projects.API, layouts.API, compliance.API, billing.API, billing.WEBHOOK_API]
 
 
 @lru_cache(maxsize=1)

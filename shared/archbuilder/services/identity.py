@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from archbuilder.billing.entitlement import is_read_only
 from archbuilder.domain.common import DataRegion, Language
 from archbuilder.domain.ids import new_id
 from archbuilder.domain.permissions import ACTIONS, require
@@ -50,6 +51,7 @@ class Principal:
     api_key_id: str | None = None
     scopes: tuple[str, ...] = ()
     plan: str = "free"
+    read_only: bool = False  # unpaid past the grace period: reads only
 
 
 def hash_key(raw_key: str) -> str:
@@ -67,6 +69,7 @@ def create_tenant(
     data_region: DataRegion,
     code_region: str,
     language: Language,
+    plan: str = "free",
 ) -> tuple[Tenant, ApiKeyCreated]:
     """Create a tenant and its first owner API key (returned once, in plain text)."""
     tenant = Tenant(
@@ -75,6 +78,7 @@ def create_tenant(
         data_region=data_region,
         code_region=code_region,
         language=language,
+        plan=plan,
         created_at=now(),
     )
     raw_key, key = _key_record(tenant.id, "Owner key", Role.owner, None, [])
@@ -153,6 +157,7 @@ def authenticate_api_key(store: DocumentStore, raw_key: str | None) -> Principal
         api_key_id=key.key_id,
         scopes=tuple(key.scopes),
         plan=tenant.plan,
+        read_only=is_read_only(tenant_doc.data),
     )
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from archbuilder.billing.quotas import check_quota, consume_quota, require_feature
+from archbuilder.billing.usage_ledger import new_usage_record
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import Language
 from archbuilder.domain.ids import new_id
@@ -105,6 +107,9 @@ def submit_layout(
     if not brief.ready_to_plan():
         raise Unprocessable(code="BRIEF_INCOMPLETE")
     resolved = brief.resolved(project.code_region, Language(project.language))
+    assert resolved.region is not None
+    require_feature(store, principal.tenant_id, "regions", resolved.region)
+    check_quota(store, principal.tenant_id, "layouts")
     check_programme_fits(resolved)
 
     idem_path, request_hash = None, ""
@@ -164,6 +169,9 @@ def submit_layout(
         return accepted, False
 
     result, replayed = store.transaction(write)
+    if not replayed:
+        # Counted once per accepted job (the record id is derived from the job id).
+        consume_quota(store, new_usage_record(principal.tenant_id, "layout", 1, source=job.id), bus=bus)
     if replayed:
         # A replay of a request whose job never started: publish again (the worker is idempotent).
         replayed_job = store.get(paths.job(result.job_id))
@@ -314,6 +322,8 @@ def export_version(
     can tell which version it built whatever the format."""
     if fmt not in EXPORT_FORMATS:
         raise Unprocessable(code="UNSUPPORTED_EXPORT_FORMAT", format=fmt[:20], supported=list(EXPORT_FORMATS))
+    if fmt == "ifc":
+        require_feature(store, principal.tenant_id, "ifc_export")
     record = get_version(store, blobs, principal, project_id, layout_id, version, variant=variant)
     suffix = "" if variant == 1 else f"-variant{variant}"
     filename = f"{layout_id}-v{version}{suffix}.{fmt}"

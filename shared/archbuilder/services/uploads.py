@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import timedelta
 
+from archbuilder.billing.quotas import check_quota, consume_quota
+from archbuilder.billing.usage_ledger import new_usage_record
+from archbuilder.domain.building import BuildingModel
 from archbuilder.domain.ids import new_id
 from archbuilder.domain.job import Job, JobErrorPublic
 from archbuilder.domain.permissions import require
@@ -20,7 +24,7 @@ from archbuilder.domain.upload import (
     UploadCreated,
     safe_file_name,
 )
-from archbuilder.platform.errors import ArchBuilderError, NotFound
+from archbuilder.platform.errors import ArchBuilderError, Conflict, NotFound
 from archbuilder.platform.i18n import translate
 from archbuilder.ports import BlobStore, DocumentStore, Transaction
 from archbuilder.repositories import TenantPaths, dump, load
@@ -53,6 +57,9 @@ def create_upload(
         )
     paths = TenantPaths(principal.tenant_id)
     load(store, paths.project(project_id), Project, resource="project", resource_id=project_id)
+    size_mb = max(1, math.ceil(request.size_bytes / (1024 * 1024)))
+    check_quota(store, principal.tenant_id, "cad_file_mb", size_mb)
+    check_quota(store, principal.tenant_id, "cad_uploads")
     moment = now()
     upload_id, model_id, job_id = new_id("upl"), new_id("mdl"), new_id("job")
     name = object_name(paths, project_id, upload_id, request.filename)
@@ -101,6 +108,7 @@ def create_upload(
         txn.create(paths.job(job_id), dump(job))
 
     store.transaction(write)
+    consume_quota(store, new_usage_record(principal.tenant_id, "cad_upload", size_mb, source=upload_id))
     return UploadCreated(
         upload_id=upload_id,
         upload_url=signed.url,
@@ -163,3 +171,20 @@ def get_model(
     public.doors = model.get("doors", [])
     public.windows = model.get("windows", [])
     return public
+
+
+def load_building_model(
+    store: DocumentStore, blobs: BlobStore, principal: Principal, project_id: str, model_id: str
+) -> BuildingModel:
+    """The stored building model of a ready upload, read as the caller (tenant-scoped)."""
+    require(principal, "models:read")
+    paths = TenantPaths(principal.tenant_id)
+    record = load(
+        store, paths.model(project_id, model_id), ModelRecord, resource="model", resource_id=model_id
+    )
+    if record.status is not ModelStatus.ready:
+        raise Conflict(code="MODEL_NOT_READY", status_now=record.status.value)
+    raw = blobs.get(model_artifact(paths, project_id, model_id, "model"))
+    if raw is None:
+        raise NotFound(resource="model", id=model_id)
+    return BuildingModel.model_validate_json(raw)

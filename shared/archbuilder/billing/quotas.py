@@ -1,0 +1,219 @@
+"""Quota and feature gates: 402 ``PLAN_LIMIT_REACHED`` / 403 ``FEATURE_NOT_IN_PLAN``, each
+saying what the next plan gives, and a soft warning from 80 % of a quota."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from archbuilder.billing.entitlement import entitlement_of
+from archbuilder.billing.errors import FeatureNotInPlan, PlanLimitReached
+from archbuilder.billing.usage_ledger import (
+    UsageKind,
+    UsageRecord,
+    UsageTotals,
+    period_of,
+    publish_usage,
+    read_totals,
+    storage_path,
+    write_record,
+)
+from archbuilder.domain.plans import Plan, next_plan, plan, plan_catalogue
+from archbuilder.domain.timestamps import now
+from archbuilder.platform.errors import NotFound
+from archbuilder.platform.logging import get_logger, log_fields
+from archbuilder.ports import DocumentStore, EventBus, Query, Transaction
+
+Quota = Literal[
+    "layouts", "compliance_checks", "cad_uploads", "cad_file_mb", "storage_mb", "seats", "ai_budget_usd_cents"
+]
+QUOTAS: tuple[Quota, ...] = (
+    "layouts",
+    "compliance_checks",
+    "cad_uploads",
+    "cad_file_mb",
+    "storage_mb",
+    "seats",
+    "ai_budget_usd_cents",
+)
+Feature = Literal["ifc_export", "review_workflow", "priority_queue", "regions"]
+WARNING_RATIO = 0.8
+_MB = 1024 * 1024
+_log = get_logger("archbuilder.billing")
+
+# The quotas a ledger record counts against, with the amount it asks for.
+_RECORD_QUOTAS: dict[UsageKind, tuple[Quota, ...]] = {
+    UsageKind.layout: ("layouts",),
+    UsageKind.compliance_check: ("compliance_checks",),
+    UsageKind.cad_upload: ("cad_uploads", "cad_file_mb"),
+    UsageKind.ai: ("ai_budget_usd_cents",),
+}
+
+
+@dataclass(frozen=True)
+class QuotaCheck:
+    """The outcome of a gate that let the call through."""
+
+    quota: str
+    plan: str
+    limit: int | None  # None: unlimited
+    used: int  # before this call (per-file quotas: 0)
+    requested: int
+
+    @property
+    def ratio(self) -> float:
+        if not self.limit:
+            return 0.0
+        return (self.used + self.requested) / self.limit
+
+    @property
+    def warning(self) -> bool:
+        """True from 80 % of the quota: time to tell the tenant (not for per-file limits)."""
+        return self.quota != "cad_file_mb" and self.limit is not None and self.ratio >= WARNING_RATIO
+
+    def headers(self) -> dict[str, str]:
+        """``X-Quota-Warning: layouts=85%`` when the warning applies, for the response."""
+        return {"X-Quota-Warning": f"{self.quota}={round(self.ratio * 100)}%"} if self.warning else {}
+
+
+def limit_of(entry: Plan, quota: str) -> int | None:
+    value: int | None = getattr(entry.quotas, quota)
+    return value
+
+
+def _used(
+    reader: Transaction | DocumentStore, tenant_id: str, quota: str, totals: UsageTotals, *, seats: int
+) -> int:
+    if quota == "layouts":
+        return totals.layouts
+    if quota == "compliance_checks":
+        return totals.compliance_checks
+    if quota == "cad_uploads":
+        return totals.cad_uploads
+    if quota == "ai_budget_usd_cents":
+        return round(totals.ai_cost_usd * 100)
+    if quota == "storage_mb":
+        found = reader.get(storage_path(tenant_id))
+        return int((found.data if found else {}).get("storage_bytes", 0)) // _MB
+    if quota == "seats":
+        return seats
+    return 0  # cad_file_mb limits each file, not a sum
+
+
+def _decide(tenant: Mapping[str, Any], quota: str, used: int, amount: int) -> QuotaCheck:
+    plan_name = entitlement_of(tenant).plan
+    limit = limit_of(plan(plan_name), quota)
+    check = QuotaCheck(quota=quota, plan=plan_name, limit=limit, used=used, requested=amount)
+    if limit is not None and used + amount > limit:
+        upgrade = next_plan(plan_name)
+        next_limit = limit_of(upgrade, quota) if upgrade else None
+        raise PlanLimitReached(
+            quota=quota,
+            plan=plan_name,
+            limit=limit,
+            used=used,
+            requested=amount,
+            next_plan=upgrade.name if upgrade else "none",
+            next_limit="unlimited" if upgrade and next_limit is None else (next_limit if upgrade else "none"),
+        )
+    if check.warning:
+        _log.info(
+            "quota nearly used",
+            extra=log_fields(quota=quota, plan=plan_name, percent=round(check.ratio * 100)),
+        )
+    return check
+
+
+def _tenant(reader: Transaction | DocumentStore, tenant_id: str) -> Mapping[str, Any]:
+    found = reader.get(f"tenants/{tenant_id}")
+    if found is None:
+        raise NotFound(resource="tenant", id=tenant_id)
+    return found.data
+
+
+def _seats(store: DocumentStore, tenant_id: str) -> int:
+    return len(store.query(Query(collection=f"tenants/{tenant_id}/members")))
+
+
+def check_quota(
+    store: DocumentStore, tenant_id: str, quota: str, amount: int = 1, *, at: datetime | None = None
+) -> QuotaCheck:
+    """Allow ``amount`` more of ``quota`` or raise 402 ``PLAN_LIMIT_REACHED``.
+
+    A check only: record what was used with ``consume_quota`` (or ``record_usage``).
+    ``cad_file_mb`` compares one file's size with the per-file limit; ``storage_mb`` and
+    ``seats`` compare totals; the other quotas count this calendar month (UTC).
+    """
+    if quota not in QUOTAS:
+        raise ValueError(f"unknown quota {quota!r}; known: {', '.join(QUOTAS)}")
+    tenant = _tenant(store, tenant_id)
+    totals = read_totals(store, tenant_id, period_of(at or now()))
+    seats = _seats(store, tenant_id) if quota == "seats" else 0
+    return _decide(tenant, quota, _used(store, tenant_id, quota, totals, seats=seats), amount)
+
+
+def consume_quota(
+    store: DocumentStore, record: UsageRecord, *, bus: EventBus | None = None
+) -> list[QuotaCheck]:
+    """Check the quotas ``record`` counts against and write it to the ledger, in one transaction.
+
+    Two concurrent calls cannot both take the last unit. A record already in the ledger (a
+    retry) passes without a check and is not counted again. With a bus, the record is
+    queued for Stripe.
+    """
+
+    def gate(txn: Transaction) -> tuple[list[QuotaCheck], bool]:
+        tenant = _tenant(txn, record.tenant_id)
+        totals = read_totals(txn, record.tenant_id, record.period)
+        if txn.get(f"tenants/{record.tenant_id}/usage_ledger/{record.id}") is not None:
+            return [], False
+        checks = [
+            _decide(
+                tenant, quota, _used(txn, record.tenant_id, quota, totals, seats=0), _amount(record, quota)
+            )
+            for quota in _RECORD_QUOTAS[record.kind]
+        ]
+        return checks, write_record(txn, record)
+
+    checks, created = store.transaction(gate)
+    if created and bus is not None:
+        publish_usage(bus, record.tenant_id)
+    return checks
+
+
+def _amount(record: UsageRecord, quota: str) -> int:
+    if quota == "cad_uploads":
+        return 1
+    if quota == "ai_budget_usd_cents":
+        return round((record.cost or 0.0) * 100)
+    return record.quantity
+
+
+def require_feature(store: DocumentStore, tenant_id: str, feature: str, value: str | None = None) -> None:
+    """Raise 403 ``FEATURE_NOT_IN_PLAN`` unless the tenant's plan has ``feature``.
+
+    ``regions`` takes the building-code region as ``value`` (``DE`` or ``DE-BY``).
+    """
+    plan_name = entitlement_of(_tenant(store, tenant_id)).plan
+    if _has(plan(plan_name), feature, value):
+        return
+    offering = [
+        p for p in plan_catalogue().ordered() if p.rank > plan(plan_name).rank and _has(p, feature, value)
+    ]
+    raise FeatureNotInPlan(
+        feature=feature if value is None else f"{feature}:{value}",
+        plan=plan_name,
+        next_plan=offering[0].name if offering else "none",
+    )
+
+
+def _has(entry: Plan, feature: str, value: str | None) -> bool:
+    features = entry.features
+    if feature == "regions":
+        country = (value or "").split("-", 1)[0]
+        return country in {r.value for r in features.regions}
+    if feature not in ("ifc_export", "review_workflow", "priority_queue"):
+        raise ValueError(f"unknown feature {feature!r}")
+    return bool(getattr(features, feature))
