@@ -29,7 +29,7 @@ $(VENV)/checkov/.installed: requirements-checkov.txt | $(BIN)/python
 run: $(VENV)/.installed-run  ## Every function on http://127.0.0.1:$${PORT:-8080}, embedded defaults
 	$(BIN)/archbuilder serve
 
-test: $(VENV)/.installed-dev  ## The whole suite (unit, functional, end-to-end)
+test: $(VENV)/.installed-dev emulators  ## The whole suite (unit, functional, contract on the emulators, e2e)
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(VENV)/.installed-dev

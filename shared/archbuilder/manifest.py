@@ -13,7 +13,19 @@ import yaml
 from pydantic import BaseModel, Field
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MANIFEST_PATH = REPO_ROOT / "functions" / "manifest.yaml"
+# In the repository the manifest is at functions/manifest.yaml; a deployed bundle carries it
+# beside the archbuilder package.
+MANIFEST_PATH = next(
+    (
+        candidate
+        for candidate in (
+            REPO_ROOT / "functions" / "manifest.yaml",
+            Path(__file__).resolve().parents[1] / "functions" / "manifest.yaml",
+        )
+        if candidate.exists()
+    ),
+    REPO_ROOT / "functions" / "manifest.yaml",
+)
 
 
 class HttpTrigger(BaseModel):

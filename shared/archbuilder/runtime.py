@@ -11,7 +11,6 @@ import os
 import threading
 from dataclasses import dataclass
 
-from archbuilder.platform.errors import ArchBuilderError
 from archbuilder.platform.logging import configure_logging
 from archbuilder.platform.settings import Settings, get_settings
 from archbuilder.ports import BlobStore, DocumentStore, EventBus, LayoutPlanner, Secrets
@@ -52,10 +51,9 @@ def set_runtime(runtime: Runtime | None) -> None:
 def build_runtime(settings: Settings) -> Runtime:
     configure_logging(settings.log_level, settings.gcp_project)
     if settings.uses_google_cloud:
-        raise ArchBuilderError(
-            code="CLOUD_ADAPTERS_NOT_AVAILABLE",
-            reason="the Google Cloud adapters are not part of this build; unset ARCHBUILDER_GCP_PROJECT",
-        )
+        from archbuilder.adapters.gcp.runtime import build_gcp_runtime
+
+        return build_gcp_runtime(settings)
     return build_local_runtime(settings)
 
 

@@ -2,25 +2,51 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 from flask import Request
 
-from archbuilder.platform.errors import ArchBuilderError
+from archbuilder.platform.errors import ArchBuilderError, Unauthenticated
 from archbuilder.platform.http import Api, RequestContext
 from archbuilder.runtime import get_runtime
 from archbuilder.services import audit, rate_limits
-from archbuilder.services.identity import Principal, authenticate_api_key
+from archbuilder.services.identity import Principal, authenticate_api_key, principal_for_member
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # A tenant restricted to reading (unpaid past the grace period) may still pay, and take its data.
 _ALWAYS_WRITABLE = ("/v1/billing/", "/v1/privacy/export")
 
 
+# Routes where a revoked Firebase session must stop at once (revocation costs a lookup).
+_SENSITIVE = ("/v1/api-keys", "/v1/billing", "/v1/privacy", "/v1/webhooks")
+
+
 def authenticate(request: Request) -> Principal:
-    """The caller behind ``X-API-Key`` (Firebase ID tokens come with the identity issue)."""
-    principal = authenticate_api_key(get_runtime().store, request.headers.get("X-API-Key"))
+    """The caller: a person (``Authorization: Bearer <Firebase ID token>``) or a machine (``X-API-Key``)."""
+    runtime = get_runtime()
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith("Bearer ") and "X-API-Key" not in request.headers:
+        project = runtime.settings.firebase_project
+        if not project:
+            raise Unauthenticated()
+        sensitive = request.method == "DELETE" or request.path.startswith(_SENSITIVE)
+        identity = _verifier(project).verify(authorization[7:].strip(), check_revoked=sensitive)
+        principal = principal_for_member(
+            runtime.store, tenant_id=identity.tenant_id, role=identity.role, uid=identity.uid
+        )
+    else:
+        principal = authenticate_api_key(runtime.store, request.headers.get("X-API-Key"))
     if principal.read_only and request.method in _WRITES and not request.path.startswith(_ALWAYS_WRITABLE):
         raise ArchBuilderError(code="ACCOUNT_READ_ONLY", status=402)
     return principal
+
+
+@lru_cache(maxsize=4)
+def _verifier(project: str) -> Any:
+    from archbuilder.adapters.gcp.firebase_auth import FirebaseTokenVerifier
+
+    return FirebaseTokenVerifier(project)
 
 
 def rate_limit(principal: Principal) -> dict[str, str]:

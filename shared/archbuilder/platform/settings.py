@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".archbuilder")
     # With no Google project every port uses its embedded default.
     gcp_project: str | None = None
+    # Firebase project whose ID tokens people sign in with (Authorization: Bearer …).
+    firebase_project: str | None = None
     data_region: str = "eu"
     default_language: str = "en"
     log_level: str = "INFO"

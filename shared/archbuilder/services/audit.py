@@ -72,7 +72,7 @@ def record(
     entry = AuditEntry(
         id=f"{moment.strftime('%Y%m%dT%H%M%S%fZ')}-{secrets.token_hex(4)}",
         time=moment,
-        actor=f"{principal.credential}:{principal.api_key_id or 'unknown'}",
+        actor=principal.actor,
         action=action,
         method=method,
         resource=resource[:500],

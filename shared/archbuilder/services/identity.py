@@ -52,6 +52,14 @@ class Principal:
     scopes: tuple[str, ...] = ()
     plan: str = "free"
     read_only: bool = False  # unpaid past the grace period: reads only
+    user_id: str | None = None  # the Firebase uid of a person
+
+    @property
+    def actor(self) -> str:
+        """Who acted, for audit entries and review history: ``user:<uid>`` or ``api_key:<key id>``."""
+        if self.user_id:
+            return f"user:{self.user_id}"
+        return f"api_key:{self.api_key_id or 'unknown'}"
 
 
 def hash_key(raw_key: str) -> str:
@@ -277,3 +285,24 @@ def rotate_api_key(
 
     store.transaction(write)
     return _created(new, raw_key)
+
+
+def principal_for_member(store: DocumentStore, *, tenant_id: str, role: str, uid: str) -> Principal:
+    """The principal of a signed-in person whose verified token names ``tenant_id`` and ``role``."""
+    tenant_doc = store.get(f"tenants/{tenant_id}") if tenant_id.replace("_", "").isalnum() else None
+    if tenant_doc is None:
+        raise Unauthenticated()
+    tenant = Tenant.model_validate(tenant_doc.data)
+    if tenant.status != "active" or role not in {r.value for r in Role}:
+        raise Unauthenticated()
+    bind(tenant_id=tenant.id)
+    return Principal(
+        tenant_id=tenant.id,
+        role=role,
+        language=tenant.language.value,
+        code_region=tenant.code_region,
+        credential="user",
+        plan=tenant.plan,
+        read_only=is_read_only(tenant_doc.data),
+        user_id=uid,
+    )

@@ -173,7 +173,7 @@ def erase_tenant(runtime: Runtime, principal: Principal, request: EraseRequest) 
         {
             "tenant_id": principal.tenant_id,
             "erased_at": format_timestamp(now()),
-            "actor": f"{principal.credential}:{principal.api_key_id or 'unknown'}",
+            "actor": principal.actor,
             **counts,
         },
     )

@@ -90,7 +90,7 @@ class ReviewOutcome(BaseModel):
 
 
 def _actor(principal: Principal) -> str:
-    return f"{principal.credential}:{principal.api_key_id or 'unknown'}"
+    return principal.actor
 
 
 def priority_of(record: LayoutVersionPublic) -> Literal["high", "normal", "low"]:

@@ -1,0 +1,85 @@
+"""EventBus on Pub/Sub: JSON messages with the attributes every consumer relies on.
+
+The publisher's correlation id and trace (from the logging context) travel as message
+attributes, as the in-process bus does; ``traceparent`` is added in W3C form so that a
+push subscription's receiver can join the trace. Ordering keys are passed through (the
+topic's subscriptions must enable message ordering for them to matter).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # no py.typed
+
+from archbuilder.platform.errors import NotFound
+from archbuilder.platform.logging import log_context
+
+_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def traceparent(trace_id: str) -> str | None:
+    """A W3C ``traceparent`` for a trace id (a new span id), or None if it is not one."""
+    if not _TRACE_ID.match(trace_id):
+        return None
+    return f"00-{trace_id}-{os.urandom(8).hex()}-01"
+
+
+class PubSubEventBus:
+    """Publishes to ``projects/{project}/topics/{topic_prefix}{topic}``."""
+
+    def __init__(
+        self,
+        project: str,
+        *,
+        publisher: pubsub_v1.PublisherClient | None = None,
+        topic_prefix: str = "",
+        timeout_s: float = 30.0,
+    ) -> None:
+        self._project = project
+        self._publisher = publisher or pubsub_v1.PublisherClient(
+            publisher_options=pubsub_v1.types.PublisherOptions(enable_message_ordering=True)
+        )
+        self._prefix = topic_prefix
+        self._timeout_s = timeout_s
+
+    def topic_path(self, topic: str) -> str:
+        return f"projects/{self._project}/topics/{self._prefix}{topic}"
+
+    def publish(
+        self,
+        topic: str,
+        data: Mapping[str, Any],
+        *,
+        attributes: Mapping[str, str] | None = None,
+        ordering_key: str | None = None,
+    ) -> str:
+        attrs = {str(k): str(v) for k, v in (attributes or {}).items()}
+        ctx = log_context()
+        if "correlation_id" in ctx:
+            attrs.setdefault("correlation_id", ctx["correlation_id"])
+        if "trace_id" in ctx:
+            attrs.setdefault("trace_id", ctx["trace_id"])
+            parent = traceparent(ctx["trace_id"])
+            if parent:
+                attrs.setdefault("traceparent", parent)
+        body = json.dumps(dict(data), separators=(",", ":")).encode()
+        path = self.topic_path(topic)
+        future = self._publisher.publish(path, body, ordering_key=ordering_key or "", **attrs)
+        try:
+            return str(future.result(timeout=self._timeout_s))
+        except gexc.NotFound as exc:
+            raise NotFound(resource="topic", id=topic) from exc
+        except Exception:
+            if ordering_key:
+                # A failed publish pauses its ordering key; resume it so later publishes go out.
+                self._publisher.resume_publish(path, ordering_key)
+            raise
+
+    def close(self) -> None:
+        self._publisher.stop()
