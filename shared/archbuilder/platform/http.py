@@ -84,6 +84,7 @@ class RequestContext:
     body: Any = None
     query: Any = None
     route_name: str | None = None
+    route_template: str | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
     audited: bool = True  # a handler that leaves its own record (tenant erasure) turns this off
 
@@ -187,7 +188,8 @@ class Api:
                         "status": response.status_code,
                         "latency": f"{time.perf_counter() - started:.6f}s",
                         "userAgent": request.headers.get("User-Agent", "")[:200],
-                    }
+                    },
+                    route=ctx.route_template or "unmatched",
                 ),
             )
             return response
@@ -216,6 +218,7 @@ class Api:
             raise NotFound(code="ROUTE_NOT_FOUND", method=request.method, path=request.path) from exc
         route = self.routes[index]
         ctx.route_name = route.handler.__name__
+        ctx.route_template = route.path
         if route.auth:
             if self._authenticate is None:
                 raise ArchBuilderError()

@@ -254,7 +254,10 @@ def _finish(
     model_path = target.paths.model(target.project_id, upload.model_id)
     job_path = target.paths.job(upload.job_id)
     if failed is not None:
-        _log.warning("ingest failed", extra=log_fields(code=failed.code))
+        _log.warning(
+            "ingest failed",
+            extra=log_fields(metric="job_finished", kind="cad_ingest", status="failed", code=failed.code),
+        )
         model_fields: dict[str, Any] = {
             "status": ModelStatus.failed.value,
             "error": failed.model_dump(mode="json"),
@@ -266,6 +269,9 @@ def _finish(
             "error": failed.model_dump(mode="json"),
         }
     else:
+        _log.info(
+            "ingest done", extra=log_fields(metric="job_finished", kind="cad_ingest", status="succeeded")
+        )
         model_fields = {
             **(ready or {}),
             "status": ModelStatus.ready.value,

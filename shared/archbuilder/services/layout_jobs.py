@@ -51,7 +51,12 @@ def run_layout_job(runtime: Runtime, request: LayoutRequest) -> JobStatus | None
             raise
         _log.info(
             "layout job finished",
-            extra=log_fields(status=status.value, duration_ms=round((time.perf_counter() - started) * 1000)),
+            extra=log_fields(
+                metric="job_finished",
+                kind="layout",
+                status=status.value,
+                duration_ms=round((time.perf_counter() - started) * 1000),
+            ),
         )
         return status
 

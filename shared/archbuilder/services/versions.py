@@ -20,9 +20,12 @@ from archbuilder.domain.layout import (
 from archbuilder.domain.timestamps import now
 from archbuilder.layout.validation import validate_layout, validate_rules
 from archbuilder.platform.errors import AlreadyExists, Unprocessable
+from archbuilder.platform.logging import get_logger, log_fields
 from archbuilder.repositories import TenantPaths, dump
 from archbuilder.runtime import Runtime
 from archbuilder.services.layouts import artifact_name, compliance_summary
+
+_log = get_logger("archbuilder.versions")
 
 
 def check_payload(payload: LayoutPayload, brief: Brief) -> None:
@@ -30,6 +33,12 @@ def check_payload(payload: LayoutPayload, brief: Brief) -> None:
     assert brief.footprint is not None and brief.region is not None
     problems = validate_layout(payload, brief.footprint.points())
     problems += validate_rules(payload, brief.region, brief.building_type)
+    _log.info(
+        "layout validated",
+        extra=log_fields(
+            metric="layout_validated", valid=not problems, code="LAYOUT_INVALID" if problems else None
+        ),
+    )
     if problems:
         raise Unprocessable(code="LAYOUT_INVALID", problems=problems[:5])
 
@@ -62,6 +71,14 @@ def build_version(
         check_model(layout_to_model(result.payload, brief), region=brief.region, language=brief.language)
         for result in variants
     ]
+    for report in reports:
+        summary = compliance_summary(report).get("summary") or {}
+        _log.info(
+            "compliance checked",
+            extra=log_fields(
+                metric="compliance_checked", pass_rate=summary.get("pass_rate"), code_region=brief.region
+            ),
+        )
     folder = artifact_name(paths, project_id, layout_id, version, "json").rsplit("/", 1)[0]
     for rank, (result, report) in enumerate(zip(variants, reports, strict=True), start=1):
         runtime.blobs.put(
