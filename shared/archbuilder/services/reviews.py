@@ -89,6 +89,16 @@ class ReviewOutcome(BaseModel):
     job_id: str | None = None
 
 
+def _layout(runtime: Runtime, paths: TenantPaths, project_id: str, layout_id: str) -> LayoutPublic:
+    return load(
+        runtime.store,
+        paths.layout(project_id, layout_id),
+        LayoutPublic,
+        resource="layout",
+        resource_id=layout_id,
+    )
+
+
 def _actor(principal: Principal) -> str:
     return principal.actor
 
@@ -171,13 +181,7 @@ def review_layout(
     """Record a decision on a version; corrections first make (and check) a new version."""
     require(principal, "layouts:review")
     paths = TenantPaths(principal.tenant_id)
-    layout = load(
-        runtime.store,
-        paths.layout(project_id, layout_id),
-        LayoutPublic,
-        resource="layout",
-        resource_id=layout_id,
-    )
+    layout = _layout(runtime, paths, project_id, layout_id)
     version = request.version or layout.latest_version
     if version is None:
         raise Conflict(code="LAYOUT_NOT_READY")
@@ -247,13 +251,7 @@ def review_layout(
             "layout.requires_review",
             {"project_id": project_id, "layout_id": layout_id, "version": new_version},
         )
-    updated = load(
-        runtime.store,
-        paths.layout(project_id, layout_id),
-        LayoutPublic,
-        resource="layout",
-        resource_id=layout_id,
-    )
+    updated = _layout(runtime, paths, project_id, layout_id)
     return ReviewOutcome(layout=updated, decision=decision, new_version=new_version)
 
 
@@ -297,13 +295,7 @@ def revise_layout(
     """Start a job that plans the layout again with the architect's feedback, as the next version."""
     require(principal, "layouts:write")
     paths = TenantPaths(principal.tenant_id)
-    layout = load(
-        runtime.store,
-        paths.layout(project_id, layout_id),
-        LayoutPublic,
-        resource="layout",
-        resource_id=layout_id,
-    )
+    layout = _layout(runtime, paths, project_id, layout_id)
     parent = request.version or layout.latest_version
     if parent is None:
         raise Conflict(code="LAYOUT_NOT_READY")
@@ -353,13 +345,7 @@ def revise_layout(
             feedback=request.feedback,
         ),
     )
-    updated = load(
-        runtime.store,
-        paths.layout(project_id, layout_id),
-        LayoutPublic,
-        resource="layout",
-        resource_id=layout_id,
-    )
+    updated = _layout(runtime, paths, project_id, layout_id)
     return ReviewOutcome(layout=updated, decision=decision, new_version=number, job_id=job.id)
 
 
@@ -420,13 +406,7 @@ def decision_history(
 ) -> list[DecisionRecord]:
     require(principal, "layouts:read")
     paths = TenantPaths(principal.tenant_id)
-    load(
-        runtime.store,
-        paths.layout(project_id, layout_id),
-        LayoutPublic,
-        resource="layout",
-        resource_id=layout_id,
-    )
+    _layout(runtime, paths, project_id, layout_id)
     rows = runtime.store.query(
         Query(f"{paths.layout(project_id, layout_id)}/decisions", order_by=[("time", "asc")])
     )
