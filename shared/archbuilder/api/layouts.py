@@ -49,7 +49,10 @@ def submit_layout(ctx: RequestContext, project_id: str) -> Reply:
     accepted = layouts.submit_layout(
         runtime.store, runtime.bus, ctx.principal, project_id, ctx.body, idempotency_key=ctx.idempotency_key
     )
-    return Reply(body=accepted, status=202, headers={"Location": f"/v1/jobs/{accepted.job_id}"})
+    headers = {"Location": f"/v1/jobs/{accepted.job_id}"}
+    if accepted.quota_warnings:
+        headers["X-Quota-Warning"] = ", ".join(accepted.quota_warnings)
+    return Reply(body=accepted, status=202, headers=headers)
 
 
 @API.route(

@@ -52,6 +52,8 @@ class LayoutAccepted(BaseModel):
     layout_id: str
     status: str
     assumptions: list[str] = Field(default_factory=list)  # what was assumed reading the prompt
+    # Soft quota warnings from 80 % of a monthly quota, e.g. "layouts=85%" (also a header).
+    quota_warnings: list[str] = Field(default_factory=list)
 
 
 class LayoutRequest(BaseModel):
@@ -109,7 +111,7 @@ def submit_layout(
     resolved = brief.resolved(project.code_region, Language(project.language))
     assert resolved.region is not None
     require_feature(store, principal.tenant_id, "regions", resolved.region)
-    check_quota(store, principal.tenant_id, "layouts")
+    quota = check_quota(store, principal.tenant_id, "layouts")
     check_programme_fits(resolved)
 
     idem_path, request_hash = None, ""
@@ -145,7 +147,11 @@ def submit_layout(
         updated_at=moment,
     )
     accepted = LayoutAccepted(
-        job_id=job.id, layout_id=layout.id, status=job.status.value, assumptions=assumptions
+        job_id=job.id,
+        layout_id=layout.id,
+        status=job.status.value,
+        assumptions=assumptions,
+        quota_warnings=list(quota.headers().values()),
     )
 
     def write(txn: Transaction) -> tuple[LayoutAccepted, bool]:
