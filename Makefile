@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck bench bench-planner bench-compliance eval-briefs clean
+.PHONY: run test lint typecheck bench bench-planner bench-compliance bench-cad eval-briefs clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -47,6 +47,9 @@ bench-planner: $(VENV)/.installed-dev  ## The planner suite: validity, refusals,
 
 bench-compliance: $(VENV)/.installed-dev  ## Rules per second, time to check a 200-space model
 	$(BIN)/python -m bench.compliance
+
+bench-cad: $(VENV)/.installed-dev  ## CAD ingestion against the bare library parse; memory per file size
+	$(BIN)/python -m bench.cad
 
 eval-briefs: $(VENV)/.installed-dev  ## Field-level accuracy of brief parsing on the evaluation set
 	$(BIN)/python -m bench.eval_briefs

@@ -26,6 +26,8 @@ SAMPLE_BODIES: dict[str, Any] = {
     "revise_layout": {"feedback": "bigger kitchen"},
     "assign_review": {},
     "create_webhook": {"url": "http://127.0.0.1:9/x", "events": ["job.failed"]},
+    "invite_member": {"email": "someone@example.com", "role": "viewer"},
+    "change_member_role": {"role": "viewer"},
 }
 
 
@@ -33,14 +35,19 @@ def test_rate_limit_answers_429_with_retry_after(client: FlaskClient, tenant: Te
     first = client.get("/v1/me", headers=tenant.headers)
     limit = int(first.headers["RateLimit-Limit"])
     assert int(first.headers["RateLimit-Remaining"]) == limit - 1
-    statuses = [client.get("/v1/me", headers=tenant.headers).status_code for _ in range(limit)]
-    assert statuses[: limit - 1] == [200] * (limit - 1)
-    refused = client.get("/v1/me", headers=tenant.headers | {"Accept-Language": "tr"})
-    assert refused.status_code == 429
-    assert (
-        refused.json["error"]["code"] == "RATE_LIMITED"
-        and "Çok fazla istek" in refused.json["error"]["message"]
-    )
+    # The bucket refills while the loop runs (a slow machine refills more), so count the
+    # successes up to the first refusal instead of expecting it at an exact request.
+    successes, refused = 1, None
+    for _ in range(3 * limit):
+        response = client.get("/v1/me", headers=tenant.headers | {"Accept-Language": "tr"})
+        if response.status_code == 429:
+            refused = response
+            break
+        assert response.status_code == 200
+        successes += 1
+    assert refused is not None, "never rate-limited"
+    assert successes >= limit
+    assert refused.json["error"]["code"] == "RATE_LIMITED" and "Çok fazla istek" in refused.json["error"]["message"]
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.headers["RateLimit-Remaining"] == "0"
 
@@ -81,7 +88,9 @@ def test_changes_and_refusals_are_audited(client: FlaskClient, tenant: TenantCre
 
 def _resources_of(client: FlaskClient, runtime: Runtime, tenant: TenantCredentials) -> dict[str, str]:
     hook = client.post(
-        "/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["job.succeeded"]}, headers=tenant.headers
+        "/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["job.succeeded"]},
+        headers=tenant.headers,
     ).json
     project_id = client.post("/v1/projects", json={"name": "A's"}, headers=tenant.headers).json["id"]
     accepted = client.post(f"/v1/projects/{project_id}/layouts", json=BRIEF, headers=tenant.headers).json
@@ -89,6 +98,7 @@ def _resources_of(client: FlaskClient, runtime: Runtime, tenant: TenantCredentia
         f"/v1/projects/{project_id}/uploads", json=SAMPLE_BODIES["create_upload"], headers=tenant.headers
     ).json
     key = client.post("/v1/api-keys", json={"name": "k"}, headers=tenant.headers).json
+    uid = _member_of(client, runtime, tenant)
     drain(runtime)
     deliveries = client.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=tenant.headers).json["items"]
     return {
@@ -101,7 +111,23 @@ def _resources_of(client: FlaskClient, runtime: Runtime, tenant: TenantCredentia
         "other": "1",
         "model_id": upload["model_id"],
         "key_id": key["id"],
+        "uid": uid,
     }
+
+
+def _member_of(client: FlaskClient, runtime: Runtime, tenant: TenantCredentials) -> str:
+    """A member of ``tenant``, joined through an invitation with a local ID token."""
+    from archbuilder.adapters.local.local_claims import LocalClaims
+
+    assert isinstance(runtime.claims, LocalClaims)
+    email = "member-a@example.com"
+    invitation = client.post(
+        "/v1/members/invitations", json={"email": email, "role": "architect"}, headers=tenant.headers
+    ).json
+    bearer = {"Authorization": f"Bearer {runtime.claims.issue_token('uid_member_a', email=email)}"}
+    accepted = client.post(invitation["accept_path"], headers=bearer)
+    assert accepted.status_code == 200, accepted.json
+    return str(accepted.json["member"]["uid"])
 
 
 def test_every_route_with_ids_hides_other_tenants_resources(
@@ -133,6 +159,8 @@ def test_every_route_with_ids_hides_other_tenants_resources(
     # Nothing of tenant A changed.
     assert client.get(f"/v1/projects/{ids['project_id']}", headers=tenant.headers).json["name"] == "A's"
     assert client.get(f"/v1/jobs/{ids['job_id']}", headers=tenant.headers).json["status"] == "succeeded"
+    members = client.get("/v1/members", headers=tenant.headers).json["items"]
+    assert [(m["uid"], m["role"]) for m in members] == [(ids["uid"], "architect")]
 
 
 @pytest.mark.parametrize(

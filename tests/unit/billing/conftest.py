@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from archbuilder.billing.fake_stripe import FakeStripe
+from archbuilder.runtime import Runtime
+from tests.conftest import TenantCredentials, make_tenant
 
 WEBHOOK_SECRET = "whsec_test_secret"
 
@@ -24,3 +26,9 @@ def stripe_env(fake_stripe: FakeStripe, monkeypatch: pytest.MonkeyPatch) -> Fake
     monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
     monkeypatch.setenv("STRIPE_API_BASE", fake_stripe.url)
     return fake_stripe
+
+
+@pytest.fixture
+def tenant(runtime: Runtime) -> TenantCredentials:
+    """Billing tests start from the free plan (the shared fixture uses professional)."""
+    return make_tenant(runtime, plan="free")
