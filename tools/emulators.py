@@ -126,19 +126,28 @@ def _spawn(
             start_new_session=True,  # own process group: java children die with it
         )
     emulator = Emulator(name, host, process, log_path, workdir=workdir or log_dir)
+    try:
+        _wait_ready(emulator, ready_url, timeout_s)
+    except BaseException:
+        # Not ready, or interrupted (Ctrl-C, SIGTERM) while waiting: the caller never gets
+        # this emulator, so stop it here.
+        emulator.stop()
+        raise
+    return emulator
+
+
+def _wait_ready(emulator: Emulator, ready_url: str, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         try:
             with urllib.request.urlopen(ready_url, timeout=2):
-                return emulator
+                return
         except urllib.error.HTTPError:
-            return emulator  # it answers: that is ready enough
+            return  # it answers: that is ready enough
         except OSError:
             pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            tail = emulator.log_tail()
-            emulator.stop()
-            raise EmulatorFailed(f"{name} emulator did not start:\n{tail}")
+        if emulator.process.poll() is not None or time.monotonic() > deadline:
+            raise EmulatorFailed(f"{emulator.name} emulator did not start:\n{emulator.log_tail()}")
         time.sleep(0.2)
 
 

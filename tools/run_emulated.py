@@ -7,7 +7,9 @@ function as CloudEvents (the pusher stands in for Eventarc); and serves the HTTP
 functions with the dev server on ``PORT`` (8080). Ctrl-C stops everything it started.
 
 ``--env-file PATH`` writes the environment a client needs (base URL, emulator hosts), so
-that a test can drive the running system; ``--no-auth`` skips the Auth emulator.
+that a test can drive the running system; it appears, whole, only once everything answers.
+``--no-auth`` skips the Auth emulator. SIGTERM stops everything as Ctrl-C does, also while
+starting. Exit status 3: an emulator is missing or did not start (the message says which).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,10 +28,19 @@ import urllib.request
 from pathlib import Path
 
 from tools import emulators
-from tools.emulators import REPO_ROOT, Emulator, free_port
+from tools.emulators import REPO_ROOT, Emulator, EmulatorFailed, EmulatorMissing, free_port
 
 PROJECT = "demo-archbuilder"
 UPLOADS_TOPIC = "uploads-finalized"
+EXIT_EMULATOR_UNAVAILABLE = 3
+# Set here for what this run starts; inherited values would point at someone else's emulators.
+EMULATOR_VARIABLES = (
+    "FIRESTORE_EMULATOR_HOST",
+    "PUBSUB_EMULATOR_HOST",
+    "PUBSUB_PROJECT_ID",
+    "STORAGE_EMULATOR_HOST",
+    "FIREBASE_AUTH_EMULATOR_HOST",
+)
 
 
 def _signing_key(folder: Path) -> Path:
@@ -87,7 +99,18 @@ def main(argv: list[str] | None = None) -> int:
     processes: list[subprocess.Popen[bytes]] = []
     pusher = None
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    serving = threading.Event()
+
+    def on_sigterm(*_: object) -> None:
+        if stop.is_set():
+            return  # already stopping: let the shutdown finish
+        stop.set()
+        if not serving.is_set():
+            raise KeyboardInterrupt  # still starting: stop at once, as Ctrl-C does
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    for name in EMULATOR_VARIABLES:
+        os.environ.pop(name, None)
     work = Path(tempfile.mkdtemp(prefix="archbuilder-emulated-"))
     try:
         pubsub = emulators.start_pubsub(PROJECT)
@@ -195,15 +218,27 @@ def main(argv: list[str] | None = None) -> int:
         _wait_http(f"{base}/v1/health", server)
         if args.env_file:
             client_env = env | {"ARCHBUILDER_BASE_URL": base}
-            args.env_file.write_text("".join(f"{k}={v}\n" for k, v in client_env.items()))
+            partial = args.env_file.with_name(args.env_file.name + ".partial")
+            partial.write_text("".join(f"{k}={v}\n" for k, v in client_env.items()))
+            partial.replace(args.env_file)  # a reader never sees half a file
+        serving.set()
         sys.stderr.write(f"ArchBuilder on the emulators: {base} (Ctrl-C stops)\n")
-        while not stop.is_set() and all(p.poll() is None for p in processes):
+        while not stop.is_set():
+            exited = [p for p in processes if p.poll() is not None]
+            if exited:
+                sys.stderr.write(f"{exited[0].args!r} exited with {exited[0].returncode}; stopping\n")
+                return 1
             stop.wait(0.5)
         return 0
     except KeyboardInterrupt:
         return 0
+    except (EmulatorMissing, EmulatorFailed) as exc:
+        sys.stderr.write(f"emulator unavailable: {exc}\n")
+        return EXIT_EMULATOR_UNAVAILABLE
     finally:
+        stop.set()
         _shutdown(pusher, processes, started)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _shutdown(pusher: object, processes: list[subprocess.Popen[bytes]], started: list[Emulator]) -> None:
