@@ -571,3 +571,21 @@ def _entrance(text: str) -> Side | None:
 def estimated_gross_m2(rooms: Mapping[RoomType, int]) -> float:
     """A gross area for a room mix: typical net areas plus a quarter."""
     return math.ceil(sum(_TYPICAL_M2[t] * n for t, n in rooms.items()) * 1.25)
+
+
+# -- shared with the feedback reader (feedback_reader.py) ------------------------------
+
+ROOM_WORDS = _ROOM_WORDS
+AREA = _AREA
+NEXT_TO, AWAY_FROM, OPEN_KITCHEN = _NEXT_TO, _AWAY_FROM, _OPEN_KITCHEN
+
+
+def count_before(text: str, start: int, language: str) -> int | None:
+    """The number written just before position ``start`` of normalised ``text``, if any."""
+    return _count_before(text, start, language)
+
+
+def area_m2(match: re.Match[str], language: str) -> float:
+    """The m² of an ``AREA`` match (square feet converted)."""
+    value = parse_number(match.group("num"), language)
+    return value * SQ_FT_TO_M2 if match.group("ft2") is not None else value

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from archbuilder.ai.brief_reader import read_brief, say
+from archbuilder.ai.feedback_reader import read_feedback
 from archbuilder.ai.language_model import Completion, ModelRequest, OutputInvalid
 from archbuilder.ai.outputs import (
     AdjacencyDraft,
@@ -55,7 +56,7 @@ _METRIC_NAMES: dict[str, dict[str, str]] = {
 
 
 class BuiltinProvider:
-    """Answers ``parse_brief``, ``propose_programme`` and ``explain_findings`` by rule."""
+    """Answers ``parse_brief``, ``propose_programme``, ``explain_findings`` and ``revise_brief`` by rule."""
 
     name = "builtin"
 
@@ -68,6 +69,10 @@ class BuiltinProvider:
             result = propose(request.data)
         elif request.task == "explain_findings":
             result = explain(request.data["report"], request.language)
+        elif request.task == "revise_brief":
+            rooms = (request.data.get("brief") or {}).get("rooms", [])
+            language = str(request.data.get("language") or "en")
+            result = read_feedback(str(request.data["feedback"]), language, rooms)
         else:
             raise OutputInvalid(task=request.task, reason="unknown task")
         if not isinstance(result, output):

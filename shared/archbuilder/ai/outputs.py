@@ -7,7 +7,9 @@ is required (nullable where it may be absent): strict structured outputs demand 
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from archbuilder.domain.brief import AdjacencyKind, BuildingType, RoomType, Side
 
@@ -62,3 +64,80 @@ class FindingsExplanation(_Output):
 
     summary: str
     items: list[FindingExplanation]
+
+
+class EditOp(StrEnum):
+    scale_room_area = "scale_room_area"
+    set_room_area = "set_room_area"
+    add_room = "add_room"
+    remove_room = "remove_room"
+    adjacency = "adjacency"
+    entrance_side = "entrance_side"
+
+
+# The fields each edit needs; every other field is null.
+EDIT_FIELDS: dict[EditOp, tuple[str, ...]] = {
+    EditOp.scale_room_area: ("room", "factor"),
+    EditOp.set_room_area: ("room", "area_m2"),
+    EditOp.add_room: ("type", "count"),
+    EditOp.remove_room: ("room",),  # count null: every room it names
+    EditOp.adjacency: ("a", "b", "kind"),
+    EditOp.entrance_side: ("side",),
+}
+
+
+class BriefEdit(_Output):
+    """One change to a brief, in the brief's terms (never geometry).
+
+    One flat object rather than a union per ``op``: every provider's strict schema accepts
+    it (no ``const``). ``room``, ``a`` and ``b`` name a room type (``kitchen``) or a room's
+    name as the brief gives it. ``model_validator`` holds each op to its fields.
+    """
+
+    op: EditOp
+    room: str | None = Field(max_length=60)
+    factor: float | None = Field(ge=0.25, le=4)
+    area_m2: float | None = Field(gt=0, le=1000)
+    type: RoomType | None
+    count: int | None = Field(ge=1, le=30)
+    a: str | None = Field(max_length=60)
+    b: str | None = Field(max_length=60)
+    kind: AdjacencyKind | None
+    side: Side | None
+
+    @model_validator(mode="after")
+    def _fields_of_op(self) -> BriefEdit:
+        needed = EDIT_FIELDS[self.op]
+        optional = {"count"} if self.op is EditOp.remove_room else set()
+        for name in ("room", "factor", "area_m2", "type", "count", "a", "b", "kind", "side"):
+            value = getattr(self, name)
+            if name in needed and (value is None or value == ""):
+                raise ValueError(f"{self.op.value} needs {name}")
+            if name not in needed and name not in optional and value is not None:
+                raise ValueError(f"{self.op.value} takes no {name}")
+        return self
+
+    def summary(self) -> dict[str, object]:
+        """The edit without its null fields (for metadata and logs)."""
+        return {k: v for k, v in self.model_dump(mode="json").items() if v is not None}
+
+
+def brief_edit(op: EditOp, **fields: object) -> BriefEdit:
+    """An edit with every field it does not name set to null."""
+    empty: dict[str, object] = dict.fromkeys(
+        ("room", "factor", "area_m2", "type", "count", "a", "b", "kind", "side")
+    )
+    return BriefEdit.model_validate({**empty, **fields, "op": op})
+
+
+class RevisionDraft(_Output):
+    """The edits an architect's feedback asks for, and the parts of it that gave no edit.
+
+    ``not_understood``: the feedback's own words, verbatim. ``assumptions``: short
+    sentences in the brief's language (an amount chosen for "bigger", for instance).
+    """
+
+    edits: list[BriefEdit] = Field(max_length=20)
+    not_understood: list[str]
+    assumptions: list[str]
+    confidence: float = Field(ge=0, le=1)

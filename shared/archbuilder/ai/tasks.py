@@ -1,4 +1,5 @@
-"""The AI tasks as functions: read a brief, propose a programme, explain compliance findings.
+"""The AI tasks as functions: read a brief, propose a programme, explain compliance findings,
+revise a brief from an architect's feedback.
 
 Each builds its prompt from a versioned file, hands the call to the router (which picks
 the provider and records cost), and checks the answer against our own models before it
@@ -9,17 +10,27 @@ router falls back.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import weakref
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from archbuilder.ai.brief_reader import detect_language, estimated_gross_m2, say
+from archbuilder.ai.brief_edits import apply_edits
+from archbuilder.ai.brief_reader import LANGUAGES, detect_language, estimated_gross_m2, say
 from archbuilder.ai.builtin_provider import BuiltinProvider
 from archbuilder.ai.language_model import LanguageModel, OutputInvalid
 from archbuilder.ai.ledger import UsageLedger
-from archbuilder.ai.outputs import BriefDraft, FindingExplanation, FindingsExplanation, ProgrammeDraft
+from archbuilder.ai.outputs import (
+    BriefDraft,
+    BriefEdit,
+    FindingExplanation,
+    FindingsExplanation,
+    ProgrammeDraft,
+    RevisionDraft,
+)
 from archbuilder.ai.pricing import load_prices
 from archbuilder.ai.prompts import load_prompt
 from archbuilder.ai.response_cache import ResponseCache
@@ -76,6 +87,20 @@ class ProposedProgramme(BaseModel):
 class ExplainedFindings(BaseModel):
     summary: str
     items: list[FindingExplanation]
+    provider: str
+    model: str
+    usage: AiUsage
+
+
+class RevisedBrief(BaseModel):
+    """A brief revised from feedback: the edits applied, those that could not be, and why."""
+
+    brief: Brief
+    edits: list[BriefEdit]
+    not_applied: list[BriefEdit]
+    not_understood: list[str]
+    assumptions: list[str]  # sentences in the brief's language: each edit's outcome, then the reader's
+    confidence: float
     provider: str
     model: str
     usage: AiUsage
@@ -398,3 +423,126 @@ def explain_findings(
         model=outcome.model,
         usage=_usage(outcome),
     )
+
+
+# -- 4. revision of a brief from an architect's feedback ---------------------------------
+
+
+def apply_feedback(
+    brief: Brief,
+    feedback: str,
+    *,
+    tenant_id: str,
+    runtime: Runtime,
+    language: str,
+    current_areas: Mapping[str, float] | None = None,
+    router: Router | None = None,
+    correlation_id: str | None = None,
+) -> RevisedBrief:
+    """The brief with the edits the feedback asks for ("make the kitchen bigger").
+
+    The model (or the built-in reader) only names edits (``outputs.BriefEdit``); they are
+    applied here, one by one, to a copy of the brief, each kept only if the brief stays
+    valid. ``language`` is the brief's: every sentence is said in it. ``current_areas``
+    (room name or type → m² in the version the feedback is about) makes "bigger" bigger
+    than what was drawn. Whether the programme still fits is the planner's call.
+    """
+    lang = language if language in LANGUAGES else "en"
+    summary = _brief_summary(brief)
+    prompt = load_prompt("revise_brief").render(
+        brief=json.dumps(summary, ensure_ascii=False), feedback=feedback, language=lang
+    )
+    has_words = re.search(r"\w", feedback) is not None
+
+    def check(draft: RevisionDraft) -> None:
+        if has_words and not draft.edits and not draft.not_understood:
+            raise OutputInvalid(reason="feedback neither turned into edits nor reported as not understood")
+
+    call: Call[RevisionDraft] = Call(
+        task="revise_brief",
+        prompt=prompt,
+        data={"feedback": feedback, "brief": summary, "language": lang},
+        output=RevisionDraft,
+        language=lang,
+        tenant_id=tenant_id,
+        plan=_plan(runtime, tenant_id),
+        measures=Measures(
+            text_chars=len(feedback),
+            rooms=sum(r.count for r in brief.rooms),
+            constraints=len(brief.adjacency),
+        ),
+        check=check,
+        correlation_id=correlation_id,
+    )
+    outcome = (router or router_for(runtime)).run(call)
+    draft = outcome.output
+    applied = apply_edits(brief, draft.edits, language=lang, current_areas=current_areas)
+    assumptions = [
+        *applied.sentences,
+        *(say("feedback_not_understood", lang, phrase=phrase) for phrase in draft.not_understood),
+        *draft.assumptions,
+    ]
+    if not applied.applied:
+        assumptions.append(say("feedback_no_edit", lang))
+    _log.info(
+        "brief revised",
+        extra=log_fields(
+            provider=outcome.provider,
+            model=outcome.model,
+            edits=len(applied.applied),
+            not_applied=len(applied.rejected),
+            not_understood=len(draft.not_understood),
+            cost_usd=outcome.cost.usd,
+        ),
+    )
+    return RevisedBrief(
+        brief=applied.brief,
+        edits=applied.applied,
+        not_applied=applied.rejected,
+        not_understood=draft.not_understood,
+        assumptions=assumptions,
+        confidence=draft.confidence,
+        provider=outcome.provider,
+        model=outcome.model,
+        usage=_usage(outcome),
+    )
+
+
+def revise_brief(
+    brief: Brief,
+    feedback: str,
+    *,
+    tenant_id: str,
+    runtime: Runtime,
+    language: str,
+    current_areas: Mapping[str, float] | None = None,
+    router: Router | None = None,
+) -> tuple[Brief, list[str]]:
+    """The revised brief and what was applied, not applied and not understood (``apply_feedback``)."""
+    revised = apply_feedback(
+        brief,
+        feedback,
+        tenant_id=tenant_id,
+        runtime=runtime,
+        language=language,
+        current_areas=current_areas,
+        router=router,
+    )
+    return revised.brief, revised.assumptions
+
+
+def _brief_summary(brief: Brief) -> dict[str, Any]:
+    """What a model needs to know of a brief to edit it (no geometry)."""
+    area = brief.total_area_m2
+    if area is None and brief.footprint is not None:
+        area = round(brief.footprint.area_m2(), 1)
+    return {
+        "building_type": brief.building_type.value,
+        "total_area_m2": area,
+        "rooms": [
+            {"type": r.type.value, "name": r.name, "count": r.count, "target_area_m2": r.target_area_m2}
+            for r in brief.rooms
+        ],
+        "adjacency": [{"a": a.a, "b": a.b, "kind": a.kind.value} for a in brief.adjacency],
+        "entrance_side": brief.entrance.side.value if brief.entrance.side else None,
+    }

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from typing import Any
 
 from archbuilder.domain.brief import Brief
+from archbuilder.domain.common import Language
 from archbuilder.domain.job import Job, JobError, JobStatus
 from archbuilder.domain.layout import LayoutStatus, LayoutVersionPublic
 from archbuilder.domain.timestamps import format_timestamp, now
-from archbuilder.platform.errors import Unprocessable
+from archbuilder.platform.errors import ArchBuilderError, Unprocessable
 from archbuilder.platform.logging import bound, get_logger, log_fields
 from archbuilder.ports import Transaction
 from archbuilder.repositories import TenantPaths, dump
@@ -140,14 +142,13 @@ def _execute(runtime: Runtime, paths: TenantPaths, job: Job, request: LayoutRequ
         )
         return JobStatus.failed
     brief = Brief.model_validate(layout_doc.data["brief"])
-    if request.parent_version is not None:
-        # A revision plans again from another seed; the feedback is kept with the version.
-        options = brief.options.model_copy(update={"seed": brief.options.seed + request.version})
-        brief = brief.model_copy(update={"options": options})
 
     version_path = paths.version(request.project_id, request.layout_id, request.version)
     if store.get(version_path) is None:
-        _plan_and_store(runtime, paths, job, request, brief, version_path)
+        revision: dict[str, Any] = {}
+        if request.parent_version is not None:
+            brief, revision = _revised_brief(runtime, paths, job, request, brief)
+        _plan_and_store(runtime, paths, job, request, brief, version_path, revision)
     stored = LayoutVersionPublic.model_validate(store.get(version_path).data)  # type: ignore[union-attr]
     for fmt in ("dxf", "json"):
         name = artifact_name(paths, request.project_id, request.layout_id, request.version, fmt)
@@ -156,8 +157,98 @@ def _execute(runtime: Runtime, paths: TenantPaths, job: Job, request: LayoutRequ
     return JobStatus.succeeded
 
 
+def _revised_brief(
+    runtime: Runtime, paths: TenantPaths, job: Job, request: LayoutRequest, layout_brief: Brief
+) -> tuple[Brief, dict[str, Any]]:
+    """The parent version's brief with the architect's feedback applied, and what to record of it.
+
+    The parent's brief is the one stored with the nearest revision up its chain of parents
+    (a correction keeps its parent's brief), else the layout's. The seed changes with every
+    version, so a revision differs even when no edit was understood. A brief the edits make
+    impossible fails the job with the planner's code.
+    """
+    from archbuilder.ai.tasks import apply_feedback
+    from archbuilder.layout.programme import check_programme_fits
+
+    parent, current_areas = _parent_brief(runtime, paths, request, layout_brief)
+    language = parent.language.value if parent.language else Language.en.value
+    metadata: dict[str, Any] = {"feedback": request.feedback}
+    if request.feedback:
+        try:
+            revised = apply_feedback(
+                parent,
+                request.feedback,
+                tenant_id=request.tenant_id,
+                runtime=runtime,
+                language=language,
+                current_areas=current_areas,
+                correlation_id=job.id,
+            )
+        except ArchBuilderError as exc:
+            if exc.code == "AI_BUDGET_EXHAUSTED":  # no redelivery will change that this month
+                raise Unprocessable(code=exc.code, **exc.params) from exc
+            raise
+        parent = revised.brief
+        metadata |= {
+            "edits": [edit.summary() for edit in revised.edits],
+            "not_applied": [edit.summary() for edit in revised.not_applied],
+            "not_understood": revised.not_understood,
+            "assumptions": revised.assumptions,
+            "confidence": revised.confidence,
+            "provider": revised.provider,
+            "model": revised.model,
+            "prompt_version": revised.usage.prompt_version,
+        }
+    seed = (layout_brief.options.seed + request.version) % (_MAX_SEED + 1)
+    brief = parent.model_copy(update={"options": parent.options.model_copy(update={"seed": seed})})
+    check_programme_fits(brief)
+    return brief, metadata
+
+
+def _parent_brief(
+    runtime: Runtime, paths: TenantPaths, request: LayoutRequest, layout_brief: Brief
+) -> tuple[Brief, dict[str, float]]:
+    """The brief the parent version was planned from, and its rooms' areas (name or type → m²)."""
+    current_areas: dict[str, float] = {}
+    number: int | None = request.parent_version
+    for _ in range(_MAX_PARENT_HOPS):
+        if number is None:
+            break
+        snapshot = runtime.store.get(paths.version(request.project_id, request.layout_id, number))
+        if snapshot is None:
+            break
+        if not current_areas:
+            current_areas = _room_areas(snapshot.data.get("payload") or {})
+        stored = (snapshot.data.get("metadata") or {}).get("brief")
+        if stored:
+            return Brief.model_validate(stored), current_areas
+        number = snapshot.data.get("parent_version")
+    return layout_brief, current_areas
+
+
+def _room_areas(payload: dict[str, Any]) -> dict[str, float]:
+    """Each room type's mean area, and each room's area by name, in a version's payload."""
+    by_type: dict[str, list[float]] = {}
+    areas: dict[str, float] = {}
+    for room in payload.get("rooms", []):
+        by_type.setdefault(str(room["type"]), []).append(float(room["area_m2"]))
+        areas[str(room["name"])] = float(room["area_m2"])
+    areas |= {room_type: sum(values) / len(values) for room_type, values in by_type.items()}
+    return areas
+
+
+_MAX_PARENT_HOPS = 100
+_MAX_SEED = 2**31 - 1  # BriefOptions.seed
+
+
 def _plan_and_store(
-    runtime: Runtime, paths: TenantPaths, job: Job, request: LayoutRequest, brief: Brief, version_path: str
+    runtime: Runtime,
+    paths: TenantPaths,
+    job: Job,
+    request: LayoutRequest,
+    brief: Brief,
+    version_path: str,
+    revision: dict[str, Any],
 ) -> None:
     """Plan every variant, then validate, check and store them as one version (best first)."""
     from archbuilder.services.versions import build_version
@@ -182,6 +273,8 @@ def _plan_and_store(
             "seed": brief.options.seed,
             "feedback": request.feedback,
             "pipeline_ms": round((time.perf_counter() - started) * 1000, 1),
+            # A revision keeps the brief it was planned from (the next revision starts there).
+            **({"brief": brief.model_dump(mode="json"), "revision": revision} if revision else {}),
         },
     )
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import StrictModel
 from archbuilder.domain.corrections import Correction, apply_corrections
 from archbuilder.domain.ids import new_id
@@ -263,6 +264,12 @@ def _status(decision: Decision) -> LayoutStatus:
     }[decision]
 
 
+def brief_of(record: LayoutVersionPublic, layout: LayoutPublic) -> Brief:
+    """The brief a version was made from: its own (revisions edit it), else the layout's."""
+    stored = record.metadata.get("brief")
+    return Brief.model_validate(stored) if stored else layout.brief
+
+
 def _corrected_version(
     runtime: Runtime,
     paths: TenantPaths,
@@ -276,7 +283,7 @@ def _corrected_version(
     build_version(
         runtime,
         paths,
-        brief=layout.brief,
+        brief=brief_of(record, layout),
         variants=[PlanResult(payload=corrected, metadata={})],
         project_id=layout.project_id,
         layout_id=layout.id,

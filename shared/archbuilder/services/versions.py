@@ -100,7 +100,8 @@ def build_version(
         created_at=now(),
         source=source,
         payload=best.payload,
-        metadata=metadata,
+        # Every version keeps the brief it was made from (a revision edits it).
+        metadata={"brief": brief.model_dump(mode="json"), **metadata},
         compliance=compliance_summary(reports[0]),
         variants=[
             VariantSummary(
