@@ -353,3 +353,63 @@ def test_variants_are_distinct_ranked_and_deterministic() -> None:
     meta = variants[0].metadata
     assert {"score_parts", "rules_applied", "adjacency", "mean_area_error_pct"} <= set(meta)
     assert any(rule["id"] == "TR-PAIY-29-BED" for rule in meta["rules_applied"])
+
+
+# A 2+1 and a 3+1 whose targets fill their footprints (bench briefs "2+1 rect US", "3+1 L TR").
+TWO_PLUS_ONE: list[dict[str, Any]] = [
+    {"type": "living_room", "target_area_m2": 24},
+    {"type": "kitchen", "target_area_m2": 10},
+    {"type": "bedroom", "name": "Master", "target_area_m2": 13},
+    {"type": "bedroom", "target_area_m2": 10.5},
+    {"type": "bathroom", "target_area_m2": 5.5},
+    {"type": "wc", "target_area_m2": 5},
+    {"type": "hall", "target_area_m2": 8},
+]
+THREE_PLUS_ONE: list[dict[str, Any]] = [
+    {"type": "living_room", "target_area_m2": 27},
+    {"type": "kitchen", "target_area_m2": 11},
+    {"type": "bedroom", "name": "Master", "target_area_m2": 13},
+    {"type": "bedroom", "count": 2, "target_area_m2": 10.5},
+    {"type": "bathroom", "target_area_m2": 5.5},
+    {"type": "wc", "target_area_m2": 5},
+    {"type": "hall", "target_area_m2": 9.5},
+]
+L_FILLED = [(0, 0), (12600, 0), (12600, 5800), (6900, 5800), (6900, 10500), (0, 10500)]
+
+
+def test_band_depths_follow_the_rooms_they_hold() -> None:
+    """The spine moves so neither band inflates its rooms while the other squeezes them."""
+    from archbuilder.layout import spine_planner as sp
+
+    brief = make_brief({"width_mm": 10700, "depth_mm": 8200}, TWO_PLUS_ONE, "en", options={"seed": 4})
+    job, _ = sp._job(brief, with_spine=True)
+    frames = [f for f in sp._frames_for(job, brief) if f.cut is not None and f.cut.cap is None]
+    base = sorted(job.others, key=lambda r: (-r.target_area_m2, int(r.key[1:])))
+    tuned_any = False
+    for frame in frames:
+        groups = sp._group_rooms(job, frame, base)
+        if groups is None or len(frame.slots) != 2:
+            continue
+        tuned = sp._tuned_frame(job, frame, groups)
+        if tuned is None:
+            continue
+        tuned_any = True
+        ratios = [sp._Fill.of(job.site, s, g) for s, g in zip(tuned.slots, groups, strict=True)]
+        lo, hi = (f.length * f.depth / f.target for f in ratios)
+        # within a grid step of equal (the position is clamped only by the rooms' narrow sides)
+        assert lo == pytest.approx(hi, rel=0.03) or min(lo, hi) > 1.0
+    assert tuned_any
+    result = plan(brief)
+    assert_sound(brief, result)
+    assert result.metadata["mean_area_error_pct"] < 3.0  # 7.5 % before the spine moved
+
+
+def test_wings_get_the_rooms_that_fill_them() -> None:
+    """An L's wing is sized by the footprint: a room set matching its area goes there first."""
+    brief = make_brief(polygon_footprint(L_FILLED), THREE_PLUS_ONE, "en", options={"seed": 10})
+    result = plan(brief)
+    assert_sound(brief, result)
+    meta = result.metadata
+    assert meta["mean_area_error_pct"] < 10.0  # 16.6 % when the greedy share-out alone filled the wing
+    errors = [abs(r["area_error_pct"]) for r in meta["rooms"] if r["type"] not in ("hall", "corridor")]
+    assert meta["mean_area_error_pct"] == pytest.approx(sum(errors) / len(errors), abs=0.01)
