@@ -34,8 +34,12 @@ def _parser() -> argparse.ArgumentParser:
         "--code-region", type=_region, default="TR", help="building-code region: TR, DE, DE-BY, ES-CT, US …"
     )
     create.add_argument("--language", choices=[lang.value for lang in Language], default="en")
-    create.add_argument("--plan", choices=["free", "professional", "enterprise"], default="free",
-                        help="plan for a tenant billed outside Stripe (Stripe decides once it has a customer)")
+    create.add_argument(
+        "--plan",
+        choices=["free", "professional", "enterprise"],
+        default="free",
+        help="plan for a tenant billed outside Stripe (Stripe decides once it has a customer)",
+    )
     create.add_argument("--json", action="store_true", help="print only {tenant_id, api_key} as JSON")
     report = admin_commands.add_parser("billing-report", help="MRR, active tenants, usage, churn signals")
     report.add_argument("--json", action="store_true")

@@ -43,6 +43,16 @@ def create_app(manifest: Manifest | None = None) -> Flask:
         response: Response = entry_points[spec.name](request)
         return response
 
+    @app.errorhandler(404)
+    def unrouted(_: Exception) -> Response:
+        # Paths Flask's own rule cannot match (a newline in the path) still get our routing
+        # and our error shape, not Flask's HTML page.
+        spec = manifest.route_for(request.path)
+        if spec is None:
+            return fallback.handle(request)
+        routed: Response = entry_points[spec.name](request)
+        return routed
+
     return app
 
 

@@ -150,3 +150,30 @@ class LayoutPlanner(Protocol):
 
     def plan_variants(self, brief: Brief) -> list[PlanResult]:
         """Up to ``brief.options.variants`` layouts, best first."""
+
+
+@dataclass(frozen=True)
+class SignedInUser:
+    """A person whose ID token verified, whether or not they belong to a tenant yet."""
+
+    uid: str
+    email: str | None = None
+    email_verified: bool = False
+    tenant_id: str | None = None  # the ``tenant_id`` custom claim, when the token carries one
+
+
+class Claims(Protocol):
+    """People's sign-in: Firebase Authentication in the cloud, a signed local token embedded.
+
+    ``tenant_id`` and ``role`` travel as custom claims; they reach a person's *next* ID token,
+    so whoever changes them tells the client to refresh its token.
+    """
+
+    def verify_signed_in(self, id_token: str) -> SignedInUser:
+        """Verify an ID token without asking for membership claims; ``Unauthenticated`` if invalid."""
+
+    def set_membership(self, uid: str, *, tenant_id: str, role: str) -> None:
+        """Set the person's ``tenant_id`` and ``role`` claims."""
+
+    def clear_membership(self, uid: str) -> None:
+        """Remove the person's tenant claims (they were removed from the tenant)."""

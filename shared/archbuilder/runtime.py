@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from archbuilder.platform.logging import configure_logging
 from archbuilder.platform.settings import Settings, get_settings
-from archbuilder.ports import BlobStore, DocumentStore, EventBus, LayoutPlanner, Secrets
+from archbuilder.ports import BlobStore, Claims, DocumentStore, EventBus, LayoutPlanner, Secrets
 
 
 @dataclass
@@ -25,6 +25,7 @@ class Runtime:
     bus: EventBus
     secrets: Secrets
     planner: LayoutPlanner
+    claims: Claims  # people's sign-in and their tenant/role custom claims
 
 
 _runtime: Runtime | None = None
@@ -101,7 +102,20 @@ def build_local_runtime(settings: Settings) -> Runtime:
         bus=bus,
         secrets=EnvironmentSecrets(),
         planner=SpinePlanner(),
+        claims=_local_claims(settings, store),
     )
+
+
+def _local_claims(settings: Settings, store: DocumentStore) -> Claims:
+    """Firebase Auth when a Firebase project is configured (people sign in with it even on
+    the embedded store), else locally signed tokens with claims in the store."""
+    if settings.firebase_project:
+        from archbuilder.adapters.gcp.firebase_auth import FirebaseClaims
+
+        return FirebaseClaims(settings.firebase_project)
+    from archbuilder.adapters.local.local_claims import LocalClaims
+
+    return LocalClaims(store, _signing_key(settings))
 
 
 def _signing_key(settings: Settings) -> bytes:

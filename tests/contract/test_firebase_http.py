@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from archbuilder.domain.tenancy import Member, Role
+from archbuilder.domain.timestamps import now
+from archbuilder.repositories import dump
 from archbuilder.runtime import Runtime, build_local_runtime, set_runtime
 from tests.conftest import make_tenant
 from tests.contract.conftest import PROJECT
@@ -29,12 +32,19 @@ def firebase_client(settings: Any, auth_emulator: Any) -> Iterator[tuple[FlaskCl
     set_runtime(None)
 
 
-def _member(verifier: Any, auth_emulator: Any, tenant_id: str, role: str) -> tuple[str, str]:
+def _member(
+    verifier: Any, auth_emulator: Any, tenant_id: str, role: str, runtime: Runtime | None = None
+) -> tuple[str, str]:
+    """A Firebase user with membership claims (and, with ``runtime``, the member document that
+    makes the claims count)."""
     from firebase_admin import auth
 
     email, password = f"{uuid.uuid4().hex[:10]}@example.com", "s3cret-pass"
     user = auth.create_user(email=email, password=password, app=verifier.app)
     verifier.set_membership(user.uid, tenant_id=tenant_id, role=role)
+    if runtime is not None:
+        member = Member(uid=user.uid, role=Role(role), email=email, created_at=now())
+        runtime.store.create(f"tenants/{tenant_id}/members/{user.uid}", dump(member))
     return str(user.uid), _sign_in(auth_emulator, email, password)
 
 
@@ -42,7 +52,7 @@ def test_a_member_token_acts_for_its_tenant_and_role(firebase_client: Any, auth_
     client, runtime, verifier = firebase_client
     tenant = make_tenant(runtime)
     other = make_tenant(runtime, name="Other")
-    uid, token = _member(verifier, auth_emulator, tenant.tenant_id, "architect")
+    uid, token = _member(verifier, auth_emulator, tenant.tenant_id, "architect", runtime)
     bearer = {"Authorization": f"Bearer {token}"}
     me = client.get("/v1/me", headers=bearer)
     assert (
@@ -62,9 +72,64 @@ def test_garbage_and_revoked_tokens_are_refused(firebase_client: Any, auth_emula
 
     client, runtime, verifier = firebase_client
     tenant = make_tenant(runtime)
-    uid, token = _member(verifier, auth_emulator, tenant.tenant_id, "owner")
+    uid, token = _member(verifier, auth_emulator, tenant.tenant_id, "owner", runtime)
     assert client.get("/v1/me", headers={"Authorization": "Bearer not-a-token"}).status_code == 401
     assert client.get("/v1/api-keys", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     time.sleep(1.1)  # revocation is compared in whole seconds: revoke after the token's second
     auth.revoke_refresh_tokens(uid, app=verifier.app)
     assert client.get("/v1/api-keys", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_claims_without_a_membership_document_are_refused(firebase_client: Any, auth_emulator: Any) -> None:
+    client, runtime, verifier = firebase_client
+    tenant = make_tenant(runtime)
+    _, token = _member(verifier, auth_emulator, tenant.tenant_id, "owner")  # claims only
+    assert client.get("/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_an_accepted_invitation_works_after_the_token_is_refreshed(
+    firebase_client: Any, auth_emulator: Any
+) -> None:
+    from firebase_admin import auth
+
+    client, runtime, verifier = firebase_client
+    assert runtime.claims.__class__.__name__ == "FirebaseTokenVerifier"  # wired by firebase_project
+    tenant = make_tenant(runtime, plan="professional")
+    email, password = f"{uuid.uuid4().hex[:10]}@example.com", "s3cret-pass"
+    uid = auth.create_user(email=email, password=password, app=verifier.app).uid
+    invitation = client.post(
+        "/v1/members/invitations", json={"email": email, "role": "admin"}, headers=tenant.headers
+    ).json
+
+    # Signed in, but not a member of anything yet: the API refuses the token...
+    fresh = {"Authorization": f"Bearer {_sign_in(auth_emulator, email, password)}"}
+    assert client.get("/v1/me", headers=fresh).status_code == 401
+    # ...except to accept the invitation.
+    accepted = client.post(invitation["accept_path"], headers=fresh)
+    assert accepted.status_code == 200, accepted.json
+    assert accepted.json["refresh_id_token"] is True and accepted.json["member"]["uid"] == uid
+    assert auth.get_user(uid, app=verifier.app).custom_claims == {
+        "tenant_id": tenant.tenant_id,
+        "role": "admin",
+    }
+
+    # The refreshed ID token (what getIdToken(true) returns) carries the claims.
+    refreshed = {"Authorization": f"Bearer {_sign_in(auth_emulator, email, password)}"}
+    me = client.get("/v1/me", headers=refreshed)
+    assert me.status_code == 200, me.json
+    assert (me.json["tenant_id"], me.json["role"], me.json["credential"], me.json["user_id"]) == (
+        tenant.tenant_id,
+        "admin",
+        "user",
+        uid,
+    )
+    assert client.get("/v1/members", headers=refreshed).json["items"][0]["uid"] == uid
+
+    # A role change reaches the claims; removal refuses even the token that still has them.
+    changed = client.patch(f"/v1/members/{uid}", json={"role": "viewer"}, headers=tenant.headers)
+    assert changed.status_code == 200 and changed.json["refresh_id_token"] is True
+    assert auth.get_user(uid, app=verifier.app).custom_claims["role"] == "viewer"
+    assert client.get("/v1/me", headers=refreshed).json["role"] == "viewer"  # the stored role counts
+    assert client.delete(f"/v1/members/{uid}", headers=tenant.headers).status_code == 200
+    assert not auth.get_user(uid, app=verifier.app).custom_claims
+    assert client.get("/v1/me", headers=refreshed).status_code == 401

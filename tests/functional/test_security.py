@@ -47,7 +47,10 @@ def test_rate_limit_answers_429_with_retry_after(client: FlaskClient, tenant: Te
         successes += 1
     assert refused is not None, "never rate-limited"
     assert successes >= limit
-    assert refused.json["error"]["code"] == "RATE_LIMITED" and "Çok fazla istek" in refused.json["error"]["message"]
+    assert (
+        refused.json["error"]["code"] == "RATE_LIMITED"
+        and "Çok fazla istek" in refused.json["error"]["message"]
+    )
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.headers["RateLimit-Remaining"] == "0"
 

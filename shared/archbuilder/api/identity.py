@@ -8,11 +8,26 @@ from archbuilder import __version__
 from archbuilder.adapters.local.file_blobs import FolderBlobStore
 from archbuilder.api.common import new_api
 from archbuilder.domain.project import PageQuery
-from archbuilder.domain.tenancy import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyPublic, ApiKeyRotate, Me
+from archbuilder.domain.tenancy import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyList,
+    ApiKeyPublic,
+    ApiKeyRotate,
+    InvitationAccepted,
+    InvitationCreate,
+    InvitationCreated,
+    Me,
+    MemberChanged,
+    MemberList,
+    MemberRemoved,
+    MemberRemoveQuery,
+    MemberUpdate,
+)
 from archbuilder.platform.errors import NotFound
 from archbuilder.platform.http import Reply, RequestContext
 from archbuilder.runtime import get_runtime
-from archbuilder.services import audit, identity, privacy, webhooks
+from archbuilder.services import audit, identity, members, privacy, webhooks
 from archbuilder.services.audit import AuditPage, AuditQuery
 
 API = new_api("api_identity")
@@ -85,6 +100,98 @@ def revoke_api_key(ctx: RequestContext, key_id: str) -> ApiKeyPublic:
 def rotate_api_key(ctx: RequestContext, key_id: str) -> Reply:
     created = identity.rotate_api_key(get_runtime().store, ctx.principal, key_id, ctx.body)
     return Reply(body=created, status=201)
+
+
+@API.route(
+    "POST",
+    "/v1/members/invitations",
+    summary="Invite a person by email with a role (the token is shown once)",
+    body=InvitationCreate,
+    response=InvitationCreated,
+    status=201,
+    errors=(401, 403, 409, 422),
+)
+def invite_member(ctx: RequestContext) -> Reply:
+    return Reply(body=members.invite(get_runtime().store, ctx.principal, ctx.body), status=201)
+
+
+@API.route(
+    "POST",
+    "/v1/members/invitations/<token>:accept",
+    summary=(
+        "Accept an invitation as the signed-in person (Authorization: Bearer <Firebase ID token>, "
+        "no tenant claim needed); then refresh the ID token"
+    ),
+    response=InvitationAccepted,
+    auth=False,
+    errors=(401, 402, 403, 404, 409, 410),
+)
+def accept_invitation(ctx: RequestContext, token: str) -> InvitationAccepted:
+    # Not behind the API's authentication: the person has no tenant claim yet. The ID token
+    # is verified here (signature, expiry, revocation) without asking for membership.
+    authorization = ctx.request.headers.get("Authorization", "")
+    id_token = authorization[7:].strip() if authorization.startswith("Bearer ") else None
+    runtime = get_runtime()
+    accepted, principal = members.accept(runtime.store, runtime.claims, token, id_token)
+    ctx.principal = principal  # audited as the new member
+    return accepted
+
+
+@API.route(
+    "GET",
+    "/v1/members",
+    summary="The tenant's members",
+    query=PageQuery,
+    response=MemberList,
+    errors=(401, 403, 422),
+)
+def list_members(ctx: RequestContext) -> MemberList:
+    return members.list_members(
+        get_runtime().store, ctx.principal, page_size=ctx.query.page_size, page_token=ctx.query.page_token
+    )
+
+
+@API.route(
+    "PATCH",
+    "/v1/members/<uid>",
+    summary="Change a member's role (their claims follow; their app should refresh its ID token)",
+    body=MemberUpdate,
+    response=MemberChanged,
+    errors=(401, 403, 404, 409, 422),
+)
+def change_member_role(ctx: RequestContext, uid: str) -> MemberChanged:
+    runtime = get_runtime()
+    return members.change_role(runtime.store, runtime.claims, ctx.principal, uid, ctx.body)
+
+
+@API.route(
+    "DELETE",
+    "/v1/members/<uid>",
+    summary=(
+        "Remove a member (never the last owner); with erase=true (owners) also pseudonymise "
+        "their audit entries"
+    ),
+    query=MemberRemoveQuery,
+    response=MemberRemoved,
+    errors=(401, 403, 404, 409, 422),
+)
+def remove_member(ctx: RequestContext, uid: str) -> MemberRemoved:
+    runtime = get_runtime()
+    removed = members.remove(runtime.store, runtime.claims, ctx.principal, uid, erase=ctx.query.erase)
+    if removed.erased and removed.pseudonym:
+        # This request's own entry must not name the erased person either.
+        ctx.audited = False
+        audit.record(
+            runtime.store,
+            members.erased_principal(ctx.principal, uid, removed.pseudonym),
+            action="remove_member",
+            method=ctx.request.method,
+            resource=f"/v1/members/{removed.pseudonym}",
+            status=200,
+            correlation_id=ctx.correlation_id,
+            source_ip=(ctx.request.access_route[0] if ctx.request.access_route else ctx.request.remote_addr),
+        )
+    return removed
 
 
 @API.route(

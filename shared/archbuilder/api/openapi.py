@@ -19,13 +19,31 @@ _PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 _STATUS_TEXT = {
     400: "Malformed request",
     401: "Missing or invalid credentials",
+    402: "A plan limit is reached, or the account may only read",
     403: "Not allowed for this role",
     404: "Not found in the caller's tenant",
     409: "Conflicts with the current state",
+    410: "No longer valid",
     413: "Body too large",
     415: "Body is not JSON",
     422: "Invalid or unprocessable request",
+    429: "Rate limit reached (see Retry-After)",
 }
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _implied_errors(route: Route) -> set[int]:
+    """What the HTTP layer itself may answer for this route, whatever its handler says."""
+    statuses: set[int] = set()
+    if route.auth:
+        statuses |= {401, 429} | ({402} if route.method in _WRITES else set())
+    if route.body is not None:
+        statuses |= {400, 413, 415, 422}  # malformed or too complex JSON, size, media type, schema
+    if route.query is not None:
+        statuses |= {400, 422}  # unparsable values, bad page tokens
+    if _PATH_PARAM.search(route.path):
+        statuses.add(404)  # an id that names nothing (or is malformed)
+    return statuses
 
 
 class ErrorBody(BaseModel):
@@ -129,7 +147,7 @@ def _operation(api: Api, route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
         success["content"] = {ct: {} for ct in route.content_types}
     operation["responses"][str(route.status)] = success
     error_ref = _schema_ref(refs, ErrorResponse, "serialization")
-    for status in sorted(set(route.errors) | ({401} if route.auth else set())):
+    for status in sorted(set(route.errors) | _implied_errors(route)):
         operation["responses"][str(status)] = {
             "description": _STATUS_TEXT.get(status, "Error"),
             "content": {"application/json": {"schema": error_ref}},

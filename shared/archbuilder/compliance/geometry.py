@@ -132,6 +132,8 @@ def clear_width_mm(points: Sequence[XY], openings: Sequence[XY] = ()) -> float:
     for an L-shaped corridor it is the narrower arm.
     """
     shape = polygon_of(points)
+    if shape.is_empty or shape.area <= 0:
+        return 0.0  # a degenerate outline has no width (and GEOS refuses to buffer it)
     rect = _as_rectangle(shape)
     if rect is not None:
         return min(rect)

@@ -20,6 +20,9 @@ _READERS = frozenset({Role.owner, Role.admin, Role.architect, Role.viewer})
 PERMISSIONS: dict[str, frozenset[Role]] = {
     "me:read": _EVERYONE,
     "api_keys:manage": _ADMINS,
+    "members:read": _EVERYONE,
+    "members:manage": _ADMINS,
+    "members:erase": frozenset({Role.owner}),
     "audit:read": _ADMINS,
     "webhooks:manage": _ADMINS,
     "privacy:export": _ADMINS,

@@ -31,10 +31,97 @@ class Tenant(BaseModel):
 
 
 class Member(BaseModel):
+    """A person of the tenant, at ``tenants/{t}/members/{uid}`` (uid = their Firebase uid)."""
+
     uid: str
     role: Role
     email: str | None = None
     created_at: Timestamp
+    updated_at: Timestamp | None = None
+    invited_by: str | None = None  # the actor who sent the invitation
+
+
+class MemberList(BaseModel):
+    items: list[Member]
+    next_page_token: str | None = None
+
+
+class MemberUpdate(StrictModel):
+    role: Role
+
+
+class MemberChanged(BaseModel):
+    """A member's role changed; their claims carry it from their next ID token on."""
+
+    member: Member
+    claims_updated: bool
+    # The changed member's app should refresh its ID token (``getIdToken(true)``); the API
+    # itself honours the new role at once.
+    refresh_id_token: bool = True
+
+
+class MemberRemoveQuery(StrictModel):
+    # Also pseudonymise the member's audit entries (GDPR / KVKK); owners only.
+    erase: bool = False
+
+
+class MemberRemoved(BaseModel):
+    uid: str
+    removed: bool  # False when only a former member's audit entries were erased
+    erased: bool
+    pseudonym: str | None = None  # what the audit log now says instead of ``user:<uid>``
+    audit_entries_pseudonymised: int = 0
+
+
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+
+
+class InvitationCreate(StrictModel):
+    email: str = Field(max_length=254, pattern=EMAIL_PATTERN)
+    role: Role = Role.architect
+    expires_in_days: int = Field(default=7, ge=1, le=30)
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, email: str) -> str:
+        return email.lower()
+
+
+class Invitation(BaseModel):
+    """As stored at ``tenants/{t}/invitations/{sha256 of the token}``; the token itself is never kept."""
+
+    id: str
+    tenant_id: str
+    email: str
+    role: Role
+    created_at: Timestamp
+    expires_at: Timestamp
+    invited_by: str
+    accepted_at: Timestamp | None = None
+    accepted_by: str | None = None  # the uid that accepted
+
+
+class InvitationPublic(BaseModel):
+    id: str
+    email: str
+    role: Role
+    created_at: Timestamp
+    expires_at: Timestamp
+
+
+class InvitationCreated(InvitationPublic):
+    """Returned once: the token goes to the invitee (in the link the web app mails)."""
+
+    token: str
+    accept_path: str  # POST here with the invitee's Firebase ID token
+
+
+class InvitationAccepted(BaseModel):
+    tenant_id: str
+    member: Member
+    # The new claims reach the next ID token: refresh it (``getIdToken(true)``) before
+    # calling the API as a member.
+    refresh_id_token: bool = True
 
 
 class ApiKeyCreate(StrictModel):
@@ -114,4 +201,5 @@ class Me(BaseModel):
     plan: str
     credential: str
     api_key_id: str | None = None
+    user_id: str | None = None  # the Firebase uid of a signed-in person
     scopes: list[str] = Field(default_factory=list)

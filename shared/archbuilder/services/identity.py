@@ -7,6 +7,7 @@ stored, as the document id of ``api_keys/{sha256}``; the key is shown once, at c
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,6 +37,7 @@ KEY_PREFIX = "ab_live_"
 _DISPLAY_CHARS = 12
 # last_used_at is written at most this often per key, so reads stay cheap.
 _LAST_USED_SAMPLE = timedelta(minutes=5)
+_UID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _ROLE_RANK = {Role.owner: 4, Role.admin: 3, Role.architect: 2, Role.billing: 1, Role.viewer: 1}
 
 
@@ -60,6 +62,11 @@ class Principal:
         if self.user_id:
             return f"user:{self.user_id}"
         return f"api_key:{self.api_key_id or 'unknown'}"
+
+
+def outranks(role: Role | str, other: Role | str) -> bool:
+    """True if ``role`` ranks above ``other`` (nobody grants more than their own role)."""
+    return _ROLE_RANK[Role(role)] > _ROLE_RANK[Role(other)]
 
 
 def hash_key(raw_key: str) -> str:
@@ -185,6 +192,7 @@ def me(store: DocumentStore, principal: Principal) -> Me:
         plan=tenant.plan,
         credential=principal.credential,
         api_key_id=principal.api_key_id,
+        user_id=principal.user_id,
         scopes=list(principal.scopes),
     )
 
@@ -288,17 +296,25 @@ def rotate_api_key(
 
 
 def principal_for_member(store: DocumentStore, *, tenant_id: str, role: str, uid: str) -> Principal:
-    """The principal of a signed-in person whose verified token names ``tenant_id`` and ``role``."""
+    """The principal of a signed-in person whose verified token names ``tenant_id`` and ``role``.
+
+    The membership document is the truth: a person removed from the tenant is refused at
+    once, and a changed role applies at once, even while their ID token still carries the
+    old claims (until it is refreshed, at most an hour).
+    """
     tenant_doc = store.get(f"tenants/{tenant_id}") if tenant_id.replace("_", "").isalnum() else None
     if tenant_doc is None:
         raise Unauthenticated()
     tenant = Tenant.model_validate(tenant_doc.data)
     if tenant.status != "active" or role not in {r.value for r in Role}:
         raise Unauthenticated()
+    member_doc = store.get(f"tenants/{tenant.id}/members/{uid}") if _UID.match(uid) else None
+    if member_doc is None:
+        raise Unauthenticated(reason="not a member")
     bind(tenant_id=tenant.id)
     return Principal(
         tenant_id=tenant.id,
-        role=role,
+        role=Role(member_doc.data["role"]).value,
         language=tenant.language.value,
         code_region=tenant.code_region,
         credential="user",

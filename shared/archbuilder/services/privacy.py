@@ -45,6 +45,7 @@ TENANT_TREE: dict[str, Any] = {
     "usage": {},
     "usage_ledger": {},
     "members": {},
+    "invitations": {},
 }
 _log = get_logger("archbuilder.privacy")
 

@@ -57,7 +57,12 @@ def update_project(
 ) -> Project:
     require(principal, "projects:write")
     path = TenantPaths(principal.tenant_id).project(project_id)
-    changes = request.model_dump(mode="json", exclude_unset=True)
+    # null leaves a field as it is, except the description, which null clears.
+    changes = {
+        k: v
+        for k, v in request.model_dump(mode="json", exclude_unset=True).items()
+        if v is not None or k == "description"
+    }
 
     def apply(txn: Transaction) -> Project | None:
         snapshot = txn.get(path)

@@ -49,6 +49,7 @@ def build_gcp_runtime(settings: Settings, gcp: GcpSettings | None = None) -> Run
     from google.cloud import firestore, storage  # type: ignore[attr-defined]  # storage: no py.typed
     from google.oauth2 import service_account
 
+    from archbuilder.adapters.gcp.firebase_auth import FirebaseClaims
     from archbuilder.adapters.gcp.firestore_store import FirestoreDocumentStore
     from archbuilder.adapters.gcp.gcs_blobs import GcsBlobStore
     from archbuilder.adapters.gcp.indexes import IndexCatalog
@@ -100,4 +101,6 @@ def build_gcp_runtime(settings: Settings, gcp: GcpSettings | None = None) -> Run
         bus=PubSubEventBus(project, topic_prefix=gcp.topic_prefix),
         secrets=secrets,
         planner=SpinePlanner(),
+        # People's custom claims: the Firebase project is the Google Cloud project unless set.
+        claims=FirebaseClaims(settings.firebase_project or project),
     )

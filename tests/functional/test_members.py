@@ -1,0 +1,264 @@
+"""Members on the embedded default: invite by email, accept with a (local) ID token, list,
+change role, remove, the last-owner rule, seats, and member erasure in the audit log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask.testing import FlaskClient
+
+from archbuilder.adapters.local.local_claims import LocalClaims
+from archbuilder.domain.timestamps import format_timestamp, now
+from archbuilder.ports import Query
+from archbuilder.runtime import Runtime
+from archbuilder.services.identity import principal_for_member
+from tests.conftest import TenantCredentials, make_tenant
+
+
+@pytest.fixture
+def claims(runtime: Runtime) -> LocalClaims:
+    assert isinstance(runtime.claims, LocalClaims)
+    return runtime.claims
+
+
+def _invite(client: FlaskClient, headers: dict[str, str], email: str, role: str = "architect") -> str:
+    response = client.post("/v1/members/invitations", json={"email": email, "role": role}, headers=headers)
+    assert response.status_code == 201, response.json
+    return str(response.json["token"])
+
+
+def _accept(client: FlaskClient, claims: LocalClaims, token: str, uid: str, email: str) -> dict:  # type: ignore[type-arg]
+    bearer = {"Authorization": f"Bearer {claims.issue_token(uid, email=email)}"}
+    response = client.post(f"/v1/members/invitations/{token}:accept", headers=bearer)
+    assert response.status_code == 200, response.json
+    return dict(response.json)
+
+
+def _join(client: FlaskClient, claims: LocalClaims, tenant: TenantCredentials, uid: str, role: str) -> None:
+    email = f"{uid}@example.com"
+    _accept(client, claims, _invite(client, tenant.headers, email, role), uid, email)
+
+
+def test_member_lifecycle(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, claims: LocalClaims
+) -> None:
+    created = client.post(
+        "/v1/members/invitations",
+        json={"email": "Ayse@Example.com", "role": "admin", "expires_in_days": 3},
+        headers=tenant.headers,
+    )
+    assert created.status_code == 201
+    invitation = created.json
+    assert invitation["email"] == "ayse@example.com" and invitation["role"] == "admin"
+    token = invitation["token"]
+    assert token.startswith(f"inv.{tenant.tenant_id}.")
+    assert invitation["accept_path"] == f"/v1/members/invitations/{token}:accept"
+    # Only the hash of the token is stored.
+    stored = runtime.store.query(Query(f"tenants/{tenant.tenant_id}/invitations"))
+    assert len(stored) == 1 and token not in str(stored[0].data) and stored[0].id != token
+
+    # Accepting needs a signed-in person, the invited address, and a token that exists.
+    path = invitation["accept_path"]
+    assert client.post(path).status_code == 401
+    assert client.post(path, headers={"Authorization": "Bearer local.forged.token"}).status_code == 401
+    wrong = client.post(
+        path, headers={"Authorization": f"Bearer {claims.issue_token('u_mallory', email='m@example.com')}"}
+    )
+    assert wrong.status_code == 403 and wrong.json["error"]["code"] == "INVITATION_EMAIL_MISMATCH"
+    missing = client.post(
+        f"/v1/members/invitations/inv.{tenant.tenant_id}.{'x' * 43}:accept",
+        headers={"Authorization": f"Bearer {claims.issue_token('u_ayse', email='ayse@example.com')}"},
+    )
+    assert missing.status_code == 404 and missing.json["error"]["code"] == "INVITATION_NOT_FOUND"
+
+    accepted = _accept(client, claims, token, "u_ayse", "ayse@example.com")
+    assert accepted["tenant_id"] == tenant.tenant_id and accepted["refresh_id_token"] is True
+    assert accepted["member"]["uid"] == "u_ayse" and accepted["member"]["role"] == "admin"
+    assert claims.claims_of("u_ayse") == {"tenant_id": tenant.tenant_id, "role": "admin"}
+    again = client.post(
+        path, headers={"Authorization": f"Bearer {claims.issue_token('u_ayse', email='ayse@example.com')}"}
+    )
+    assert again.status_code == 409 and again.json["error"]["code"] == "INVITATION_USED"
+    # The refreshed token carries the claims; the membership document makes it a principal.
+    principal = principal_for_member(runtime.store, tenant_id=tenant.tenant_id, role="admin", uid="u_ayse")
+    assert principal.role == "admin" and principal.actor == "user:u_ayse"
+
+    listed = client.get("/v1/members", headers=tenant.headers)
+    assert listed.status_code == 200
+    assert [(m["uid"], m["role"], m["email"]) for m in listed.json["items"]] == [
+        ("u_ayse", "admin", "ayse@example.com")
+    ]
+    assert listed.json["items"][0]["invited_by"].startswith("api_key:")
+    duplicate = client.post(
+        "/v1/members/invitations", json={"email": "ayse@example.com"}, headers=tenant.headers
+    )
+    assert duplicate.status_code == 409 and duplicate.json["error"]["code"] == "ALREADY_A_MEMBER"
+
+    changed = client.patch("/v1/members/u_ayse", json={"role": "viewer"}, headers=tenant.headers)
+    assert changed.status_code == 200
+    assert changed.json["member"]["role"] == "viewer" and changed.json["refresh_id_token"] is True
+    assert claims.claims_of("u_ayse")["role"] == "viewer"
+    # The stored role applies at once, whatever the old token says.
+    assert principal_for_member(
+        runtime.store, tenant_id=tenant.tenant_id, role="admin", uid="u_ayse"
+    ).role == ("viewer")
+    unchanged = client.patch("/v1/members/u_ayse", json={"role": "viewer"}, headers=tenant.headers).json
+    assert unchanged["claims_updated"] is False
+    assert (
+        client.patch("/v1/members/u_ayse", json={"role": "chief"}, headers=tenant.headers).status_code == 422
+    )
+
+    removed = client.delete("/v1/members/u_ayse", headers=tenant.headers)
+    assert removed.status_code == 200 and removed.json == {
+        "uid": "u_ayse",
+        "removed": True,
+        "erased": False,
+        "pseudonym": None,
+        "audit_entries_pseudonymised": 0,
+    }
+    assert claims.claims_of("u_ayse") == {}
+    assert client.get("/v1/members", headers=tenant.headers).json["items"] == []
+    assert client.delete("/v1/members/u_ayse", headers=tenant.headers).status_code == 404
+    with pytest.raises(Exception) as refused:
+        principal_for_member(runtime.store, tenant_id=tenant.tenant_id, role="admin", uid="u_ayse")
+    assert getattr(refused.value, "status", None) == 401
+
+    actions = [e["action"] for e in client.get("/v1/audit-log", headers=tenant.headers).json["items"]]
+    assert {"invite_member", "accept_invitation", "change_member_role", "remove_member"} <= set(actions)
+
+
+def test_the_last_owner_cannot_be_removed_or_demoted(
+    client: FlaskClient, tenant: TenantCredentials, claims: LocalClaims
+) -> None:
+    _join(client, claims, tenant, "u_owner1", "owner")
+    last = client.delete("/v1/members/u_owner1", headers=tenant.headers)
+    assert last.status_code == 409 and last.json["error"]["code"] == "LAST_OWNER"
+    demoted = client.patch("/v1/members/u_owner1", json={"role": "admin"}, headers=tenant.headers)
+    assert demoted.status_code == 409 and demoted.json["error"]["code"] == "LAST_OWNER"
+
+    _join(client, claims, tenant, "u_owner2", "owner")
+    assert (
+        client.patch("/v1/members/u_owner1", json={"role": "admin"}, headers=tenant.headers).status_code
+        == 200
+    )
+    again = client.delete("/v1/members/u_owner2", headers=tenant.headers)
+    assert again.status_code == 409 and again.json["error"]["code"] == "LAST_OWNER"
+    assert client.delete("/v1/members/u_owner1", headers=tenant.headers).status_code == 200
+
+
+def test_roles_bound_who_manages_whom(
+    client: FlaskClient, tenant: TenantCredentials, claims: LocalClaims
+) -> None:
+    _join(client, claims, tenant, "u_boss", "owner")
+    admin = client.post("/v1/api-keys", json={"name": "a", "role": "admin"}, headers=tenant.headers).json
+    architect = client.post(
+        "/v1/api-keys", json={"name": "r", "role": "architect"}, headers=tenant.headers
+    ).json
+    as_admin = {"X-API-Key": admin["api_key"]}
+    as_architect = {"X-API-Key": architect["api_key"]}
+    # Architects read the team, but do not manage it.
+    assert client.get("/v1/members", headers=as_architect).status_code == 200
+    assert (
+        client.post(
+            "/v1/members/invitations", json={"email": "x@example.com"}, headers=as_architect
+        ).status_code
+        == 403
+    )
+    # Admins neither invite owners nor touch them.
+    assert (
+        client.post(
+            "/v1/members/invitations", json={"email": "y@example.com", "role": "owner"}, headers=as_admin
+        ).status_code
+        == 403
+    )
+    assert client.patch("/v1/members/u_boss", json={"role": "viewer"}, headers=as_admin).status_code == 403
+    assert client.delete("/v1/members/u_boss", headers=as_admin).status_code == 403
+    # Only owners erase.
+    assert client.delete("/v1/members/u_boss?erase=true", headers=as_admin).status_code == 403
+    _join(client, claims, tenant, "u_junior", "viewer")
+    assert (
+        client.patch("/v1/members/u_junior", json={"role": "architect"}, headers=as_admin).status_code == 200
+    )
+
+
+def test_invitations_expire_and_seats_are_limited(
+    client: FlaskClient, runtime: Runtime, claims: LocalClaims
+) -> None:
+    free = make_tenant(runtime, name="Small Studio", plan="free")  # 2 seats
+    _join(client, claims, free, "u_a", "architect")
+    _join(client, claims, free, "u_b", "viewer")
+    token = _invite(client, free.headers, "c@example.com")
+    bearer = {"Authorization": f"Bearer {claims.issue_token('u_c', email='c@example.com')}"}
+    full = client.post(f"/v1/members/invitations/{token}:accept", headers=bearer)
+    assert full.status_code == 402 and full.json["error"]["code"] == "PLAN_LIMIT_REACHED"
+    assert full.json["error"]["details"]["quota"] == "seats"
+
+    client.delete("/v1/members/u_b", headers=free.headers)
+    # Expired invitations cannot be used.
+    [stored] = [
+        s
+        for s in runtime.store.query(Query(f"tenants/{free.tenant_id}/invitations"))
+        if s.data["email"] == "c@example.com"
+    ]
+    runtime.store.update(stored.path, {"expires_at": format_timestamp(now() - timedelta(minutes=1))})
+    expired = client.post(f"/v1/members/invitations/{token}:accept", headers=bearer)
+    assert expired.status_code == 410 and expired.json["error"]["code"] == "INVITATION_EXPIRED"
+
+
+def test_a_person_belongs_to_one_tenant_at_a_time(
+    client: FlaskClient,
+    runtime: Runtime,
+    tenant: TenantCredentials,
+    other_tenant: TenantCredentials,
+    claims: LocalClaims,
+) -> None:
+    _join(client, claims, tenant, "u_sam", "architect")
+    token = _invite(client, other_tenant.headers, "u_sam@example.com")
+    bearer = {"Authorization": f"Bearer {claims.issue_token('u_sam', email='u_sam@example.com')}"}
+    refused = client.post(f"/v1/members/invitations/{token}:accept", headers=bearer)
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "MEMBER_OF_ANOTHER_TENANT"
+    # Once removed from the first tenant, the same invitation works.
+    assert client.delete("/v1/members/u_sam", headers=tenant.headers).status_code == 200
+    bearer = {"Authorization": f"Bearer {claims.issue_token('u_sam', email='u_sam@example.com')}"}
+    assert client.post(f"/v1/members/invitations/{token}:accept", headers=bearer).status_code == 200
+    assert claims.claims_of("u_sam")["tenant_id"] == other_tenant.tenant_id
+
+
+def test_member_erasure_pseudonymises_their_audit_entries(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, claims: LocalClaims
+) -> None:
+    from archbuilder.services import audit
+
+    _join(client, claims, tenant, "u_gone", "architect")
+    # What the HTTP layer writes for the member's own requests, and for requests on them.
+    member = principal_for_member(runtime.store, tenant_id=tenant.tenant_id, role="architect", uid="u_gone")
+    for n in range(3):
+        audit.record(
+            runtime.store,
+            member,
+            action="create_project",
+            method="POST",
+            resource="/v1/projects",
+            status=201,
+            correlation_id=f"c{n}",
+            source_ip=None,
+        )
+    client.patch("/v1/members/u_gone", json={"role": "viewer"}, headers=tenant.headers)
+
+    erased = client.delete("/v1/members/u_gone", query_string={"erase": "true"}, headers=tenant.headers)
+    assert erased.status_code == 200, erased.json
+    body = erased.json
+    assert body["removed"] is True and body["erased"] is True
+    pseudonym = body["pseudonym"]
+    assert pseudonym.startswith("erased-") and "u_gone" not in pseudonym
+    # 3 requests by the member + accepting the invitation + the role change made on them.
+    assert body["audit_entries_pseudonymised"] == 5
+
+    log = client.get("/v1/audit-log", query_string={"page_size": 200}, headers=tenant.headers).json["items"]
+    assert "u_gone" not in str(log)
+    assert sum(e["actor"] == f"user:{pseudonym}" for e in log) == 4
+    assert any(e["action"] == "remove_member" and e["resource"] == f"/v1/members/{pseudonym}" for e in log)
+    assert not runtime.store.query(Query(f"tenants/{tenant.tenant_id}/invitations"))
+    # Erasing again: nothing names them any more.
+    assert client.delete("/v1/members/u_gone?erase=true", headers=tenant.headers).status_code == 404
