@@ -19,7 +19,7 @@ _ALWAYS_WRITABLE = ("/v1/billing/", "/v1/privacy/export")
 
 
 # Routes where a revoked Firebase session must stop at once (revocation costs a lookup).
-_SENSITIVE = ("/v1/api-keys", "/v1/billing", "/v1/privacy", "/v1/webhooks")
+_SENSITIVE = ("/v1/api-keys", "/v1/billing", "/v1/privacy", "/v1/webhooks", "/v1/members")
 
 
 def authenticate(request: Request) -> Principal:
