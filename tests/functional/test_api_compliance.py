@@ -119,7 +119,9 @@ def test_check_a_stored_layout_and_keep_tenants_apart(
     assert stranger.status_code == 404
 
 
-def test_model_ref_of_another_tenant_or_unknown_is_not_found(fn: FlaskClient, tenant: TenantCredentials) -> None:
+def test_model_ref_of_another_tenant_or_unknown_is_not_found(
+    fn: FlaskClient, tenant: TenantCredentials
+) -> None:
     response = fn.post(
         "/v1/compliance/check",
         json={"model_ref": {"project_id": "p1", "model_id": "m1"}},

@@ -221,7 +221,9 @@ def test_variants_compliance_and_exports(
     assert "Salon".encode() in svg.data
 
 
-def test_a_prompt_alone_becomes_a_layout(client: FlaskClient, runtime: Runtime, tenant: TenantCredentials) -> None:
+def test_a_prompt_alone_becomes_a_layout(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
     project_id = new_project(client, tenant)
     accepted = submit(client, tenant, project_id, {"prompt": "3+1 daire, 110 m², mutfak salona açık"})
     assert accepted.status_code == 202, accepted.json
@@ -229,7 +231,9 @@ def test_a_prompt_alone_becomes_a_layout(client: FlaskClient, runtime: Runtime, 
     drain(runtime)
     job = client.get(f"/v1/jobs/{accepted.json['job_id']}", headers=tenant.headers).json
     assert job["status"] == "succeeded", job
-    layout = client.get(f"/v1/projects/{project_id}/layouts/{accepted.json['layout_id']}", headers=tenant.headers).json
+    layout = client.get(
+        f"/v1/projects/{project_id}/layouts/{accepted.json['layout_id']}", headers=tenant.headers
+    ).json
     rooms = [r["type"] for r in layout["brief"]["rooms"] for _ in range(r["count"])]
     assert rooms.count("bedroom") == 3 and rooms.count("living_room") == 1
     assert layout["brief"]["total_area_m2"] == 110
@@ -238,3 +242,26 @@ def test_a_prompt_alone_becomes_a_layout(client: FlaskClient, runtime: Runtime, 
     assert vague.status_code in (202, 422)
     if vague.status_code == 202:
         assert vague.json["assumptions"]
+
+
+def test_ifc_export_reads_back_with_the_version_facts(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, tmp_path: Any
+) -> None:
+    import ifcopenshell
+    import ifcopenshell.util.element
+
+    project_id = new_project(client, tenant)
+    accepted = submit(client, tenant, project_id, BRIEF).json
+    drain(runtime)
+    base = f"/v1/projects/{project_id}/layouts/{accepted['layout_id']}/versions/1"
+    payload = client.get(base, headers=tenant.headers).json["payload"]
+    exported = client.get(f"{base}/export", query_string={"format": "ifc"}, headers=tenant.headers)
+    assert exported.status_code == 200
+    path = tmp_path / "layout.ifc"
+    path.write_bytes(exported.data)
+    model = ifcopenshell.open(str(path))
+    assert len(model.by_type("IfcSpace")) == len(payload["rooms"])
+    (building,) = model.by_type("IfcBuilding")
+    psets = ifcopenshell.util.element.get_psets(building)
+    facts = next(v for k, v in psets.items() if k.startswith("ArchBuilder"))
+    assert str(1) in {str(v) for v in facts.values()}  # the version number travels with the file

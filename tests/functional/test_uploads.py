@@ -173,7 +173,11 @@ def test_an_ingested_model_can_be_checked_again_by_reference(
     project_id, model = upload_file(client, runtime, tenant, IFC)
     response = client.post(
         "/v1/compliance/check",
-        json={"model_ref": {"project_id": project_id, "model_id": model["id"]}, "region": "DE", "language": "de"},
+        json={
+            "model_ref": {"project_id": project_id, "model_id": model["id"]},
+            "region": "DE",
+            "language": "de",
+        },
         headers=tenant.headers,
     )
     assert response.status_code == 200, response.json

@@ -21,7 +21,6 @@ Everything skipped is counted in ``warnings``.
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
 from collections import Counter, defaultdict
@@ -463,10 +462,11 @@ def _model(c: _Collected, scale: float, warnings: list[str]) -> BuildingModel:
         )
         for i, (at, w, ref) in enumerate(c.door_blocks)
     ]
+    nearest = _SegmentIndex(segments if c.door_arcs else [])
     for centre, radius, start, end, ref in c.door_arcs:
         hinge = mm(centre)
         # The closed leaf lies along the wall: the opening's centre is half a leaf from the hinge.
-        leaf_end = _nearer_to_walls(mm(start), mm(end), segments)
+        leaf_end = nearest.nearer(mm(start), mm(end))
         at = ((hinge[0] + leaf_end[0]) / 2, (hinge[1] + leaf_end[1]) / 2)
         doors.append(
             ModelDoor(
@@ -513,20 +513,27 @@ def _pt(p: tuple[float, float]) -> ModelPoint:
     return ModelPoint(x=p[0], y=p[1])
 
 
-def _nearer_to_walls(
-    p: tuple[float, float], q: tuple[float, float], segments: list[_Segment]
-) -> tuple[float, float]:
-    if not segments:
-        return p
-    return p if min(_distance(p, s) for s in segments) <= min(_distance(q, s) for s in segments) else q
+class _SegmentIndex:
+    """The wall segments in an R-tree: distance to the nearest one without trying them all."""
 
+    def __init__(self, segments: list[_Segment]) -> None:
+        from shapely import STRtree
+        from shapely.geometry import LineString
 
-def _distance(p: tuple[float, float], s: _Segment) -> float:
-    (ax, ay), (bx, by) = s.a, s.b
-    dx, dy = bx - ax, by - ay
-    length2 = dx * dx + dy * dy
-    t = 0.0 if length2 == 0 else max(0.0, min(1.0, ((p[0] - ax) * dx + (p[1] - ay) * dy) / length2))
-    return math.dist(p, (ax + t * dx, ay + t * dy))
+        self.tree = STRtree([LineString([s.a, s.b]) for s in segments]) if segments else None
+
+    def distance(self, p: tuple[float, float]) -> float:
+        from shapely.geometry import Point
+
+        assert self.tree is not None
+        _, distances = self.tree.query_nearest(Point(p), return_distance=True)
+        return float(distances[0])
+
+    def nearer(self, p: tuple[float, float], q: tuple[float, float]) -> tuple[float, float]:
+        """Whichever of two points lies nearer to a wall (``p`` on a tie or without walls)."""
+        if self.tree is None:
+            return p
+        return p if self.distance(p) <= self.distance(q) else q
 
 
 # Wall faces drawn as two parallel lines this far apart (mm) are one wall.
@@ -547,6 +554,7 @@ def _walls_from_segments(
         by_angle[_angle_bucket(s)].append(i)
     partner: dict[int, tuple[int, float]] = {}
     reach = thickness[1] + 50.0
+    near = _near_faces(usable, reach)
     for bucket, members in by_angle.items():
         # Sort this and the neighbouring directions by offset across the direction, so that
         # only faces within a wall's thickness of each other are compared.
@@ -557,11 +565,14 @@ def _walls_from_segments(
             key=lambda j: _offset(usable[j], nx, ny),
         )
         offsets = [_offset(usable[j], nx, ny) for j in pool]
+        rank = {j: k for k, j in enumerate(pool)}
         for i in members:
             here = _offset(usable[i], nx, ny)
-            lo, hi = bisect.bisect_left(offsets, here - reach), bisect.bisect_right(offsets, here + reach)
+            # Faces within reach across the direction (the offset window) and near in the plane
+            # (the R-tree), in offset order: aligned walls far along a grid line are not tried.
+            window = sorted(rank[j] for j in near[i] if j in rank and abs(offsets[rank[j]] - here) <= reach)
             best: tuple[int, float] | None = None
-            for j in pool[lo:hi]:
+            for j in (pool[k] for k in window):
                 if j == i:
                     continue
                 found = _pair(usable[i], usable[j], thickness)
@@ -579,6 +590,23 @@ def _walls_from_segments(
         walls.append((a, b, distance))
     walls.extend((s.a, s.b, None) for i, s in enumerate(usable) if i not in used)
     return walls
+
+
+def _near_faces(usable: list[_Segment], reach: float) -> list[list[int]]:
+    """For each face, the faces that could be its partner: closer than ``reach`` plus the drift
+    of a face that is parallel within ``_pair``'s tolerance (1 % of its length)."""
+    from shapely import STRtree
+    from shapely.geometry import LineString
+
+    near: list[list[int]] = [[] for _ in usable]
+    if not usable:
+        return near
+    lines = [LineString([s.a, s.b]) for s in usable]
+    distance = reach + 0.01 * max(s.length for s in usable)
+    found = STRtree(lines).query(lines, predicate="dwithin", distance=distance)
+    for i, j in zip(found[0].tolist(), found[1].tolist(), strict=True):
+        near[i].append(j)
+    return near
 
 
 def _offset(s: _Segment, nx: float, ny: float) -> float:
@@ -647,6 +675,7 @@ _NUMBER_ONLY = re.compile(r"^[\s\d.,:;×x*/+\-=()m²2]*$")
 
 
 def _spaces(c: _Collected, mm: Any, segments: list[_Segment], warnings: list[str]) -> list[ModelSpace]:
+    from shapely import STRtree
     from shapely.geometry import LineString, Point, Polygon
     from shapely.geometry.polygon import orient
     from shapely.ops import polygonize, unary_union
@@ -672,11 +701,14 @@ def _spaces(c: _Collected, mm: Any, segments: list[_Segment], warnings: list[str
                 continue  # the core between a wall's two faces, not a room
             outlines.append((face, None))
         from_walls = True
-    labels = [(Point(mm(at)), _label_name(text)) for at, text in c.labels]
+    labels = [(Point(mm(at)), name) for at, text in c.labels if (name := _label_name(text)) is not None]
+    # An R-tree of the label points: each outline asks only for the labels it contains.
+    label_tree = STRtree([point for point, _ in labels])
     spaces: list[ModelSpace] = []
     unnamed = unlabelled_faces = 0
     for polygon, handle in sorted(outlines, key=lambda o: (-o[0].area, o[1] or "")):
-        inside = [label for point, label in labels if label is not None and polygon.contains(point)]
+        hits = sorted(int(i) for i in label_tree.query(polygon, predicate="contains")) if labels else []
+        inside = [labels[i][1] for i in hits]
         if not inside and from_walls:
             unlabelled_faces += 1  # an enclosed face is a room only when a label says so
             continue

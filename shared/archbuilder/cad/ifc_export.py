@@ -5,21 +5,46 @@ centreline with an Axis representation, Qto_WallBaseQuantities and Pset_WallComm
 IfcDoor and IfcWindow fills an IfcOpeningElement that voids its host wall; each room an
 IfcSpace extruded from its boundary, with Qto_SpaceBaseQuantities and space boundaries to
 the doors that connect it. ``ifc_reader.read_ifc`` reads it back to the same rooms.
+The brief and the compliance summary, when given, go into the ``ArchBuilder_Layout``
+property set of the IfcBuilding (see ``layout_properties``).
 """
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Mapping
 from typing import Any
+
+from pydantic import BaseModel
 
 from archbuilder.domain.layout import LayoutPayload, Room, Wall
 
 _M = 0.001  # ifcopenshell.api takes geometry in metres
 OPENING_CLEARANCE_MM = 20.0  # the opening is this much thicker than its wall on each side
+# Our own property set. Not ``Pset_…``: that prefix is reserved for buildingSMART's standard
+# sets, and checkers (the IFC validation service's PSE001) flag unknown ``Pset_`` names.
+LAYOUT_PSET = "ArchBuilder_Layout"
 
 
-def layout_to_ifc(payload: LayoutPayload, *, project_name: str) -> bytes:
-    """The payload as IFC4 text (STEP), UTF-8 encoded."""
+def layout_to_ifc(
+    payload: LayoutPayload,
+    *,
+    project_name: str,
+    brief: BaseModel | Mapping[str, Any] | None = None,
+    compliance: BaseModel | Mapping[str, Any] | None = None,
+    version: int | None = None,
+    checksum: str | None = None,
+    planner: str | None = None,
+    region: str | None = None,
+) -> bytes:
+    """The payload as IFC4 text (STEP), UTF-8 encoded.
+
+    ``brief`` (a ``Brief`` or its JSON), ``compliance`` (a ``ComplianceReport``, its ``Summary``
+    or the stored ``{region, rules_version, summary}``), the layout's ``version`` number, the
+    payload ``checksum``, the ``planner`` and the code ``region`` are optional: what is given is
+    written to the ``ArchBuilder_Layout`` property set of the building.
+    """
     import ifcopenshell.api.aggregate
     import ifcopenshell.api.context
     import ifcopenshell.api.project
@@ -42,6 +67,16 @@ def layout_to_ifc(payload: LayoutPayload, *, project_name: str) -> bytes:
     ifcopenshell.api.aggregate.assign_object(model, relating_object=site, products=[building])
 
     writer = _Writer(model, body, axis)
+    properties = layout_properties(
+        payload, brief=brief, compliance=compliance, version=version, checksum=checksum,
+        planner=planner, region=region,
+    )  # fmt: skip
+    texts = {"Brief", "Checksum"}  # IfcText: IfcLabel holds at most 255 characters
+    writer.properties(
+        building,
+        LAYOUT_PSET,
+        {k: model.create_entity("IfcText", v) if k in texts else v for k, v in properties.items()},
+    )
     storeys: dict[str, Any] = {}
     for level in payload.levels:
         storey = ifcopenshell.api.root.create_entity(model, ifc_class="IfcBuildingStorey", name=level.name)
@@ -81,6 +116,60 @@ def layout_to_ifc(payload: LayoutPayload, *, project_name: str) -> bytes:
     return text.encode("utf-8")
 
 
+def layout_properties(
+    payload: LayoutPayload,
+    *,
+    brief: BaseModel | Mapping[str, Any] | None = None,
+    compliance: BaseModel | Mapping[str, Any] | None = None,
+    version: int | None = None,
+    checksum: str | None = None,
+    planner: str | None = None,
+    region: str | None = None,
+) -> dict[str, Any]:
+    """The ``ArchBuilder_Layout`` properties: only what is known, never an empty value."""
+    brief_json = _plain(brief)
+    report = _plain(compliance) or {}
+    nested = report.get("summary")
+    summary: Mapping[str, Any] = nested if isinstance(nested, Mapping) else report
+    region = region or report.get("region") or (brief_json or {}).get("region")
+    values: dict[str, Any] = {
+        "Generator": "ArchBuilder",
+        "SchemaVersion": payload.schema_version,
+        "VersionNumber": version,
+        "Checksum": checksum,
+        "Planner": planner,
+        "Region": region,
+        "BuildingType": (brief_json or {}).get("building_type"),
+        "Brief": json.dumps(brief_json, ensure_ascii=False, separators=(",", ":")) if brief_json else None,
+        "ComplianceRulesVersion": report.get("rules_version"),
+        "CompliancePassRate": summary.get("pass_rate"),
+        "ComplianceErrors": summary.get("errors"),
+        "ComplianceWarnings": summary.get("warnings"),
+        "CompliancePassed": summary.get("passed"),
+    }
+    kept: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None or value == "":
+            continue
+        if key in ("VersionNumber", "ComplianceErrors", "ComplianceWarnings", "CompliancePassed"):
+            value = int(value)
+        elif key == "CompliancePassRate":
+            value = float(value)
+        else:
+            value = str(value)
+        kept[key] = value
+    return kept
+
+
+def _plain(value: BaseModel | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, BaseModel):
+        dumped: dict[str, Any] = value.model_dump(mode="json", exclude_none=True)
+        return dumped
+    return dict(value)
+
+
 def _level_height(payload: LayoutPayload, room: Room) -> float:
     return next((lv.height_mm for lv in payload.levels if lv.name == room.level_name), 2800.0)
 
@@ -116,7 +205,7 @@ class _Writer:
         qto = ifcopenshell.api.pset.add_qto(self.model, product=product, name=name)
         ifcopenshell.api.pset.edit_qto(self.model, qto=qto, properties=values)
 
-    def _properties(self, product: Any, name: str, values: dict[str, Any]) -> None:
+    def properties(self, product: Any, name: str, values: dict[str, Any]) -> None:
         import ifcopenshell.api.pset
 
         pset = ifcopenshell.api.pset.add_pset(self.model, product=product, name=name)
@@ -144,7 +233,7 @@ class _Writer:
             element, "Qto_WallBaseQuantities",
             {"Length": length, "Width": wall.thickness_mm, "Height": wall.height_mm},
         )  # fmt: skip
-        self._properties(element, "Pset_WallCommon", {"IsExternal": wall.is_exterior, "Reference": wall.id})
+        self.properties(element, "Pset_WallCommon", {"IsExternal": wall.is_exterior, "Reference": wall.id})
         return element
 
     def opening(
@@ -178,7 +267,7 @@ class _Writer:
         ifcopenshell.api.spatial.assign_container(self.model, relating_structure=storey, products=[element])
         ifcopenshell.api.feature.add_filling(self.model, opening=opening, element=element)
         common = "Pset_DoorCommon" if ifc_class == "IfcDoor" else "Pset_WindowCommon"
-        self._properties(element, common, {"Reference": ident, "IsExternal": wall.is_exterior})
+        self.properties(element, common, {"Reference": ident, "IsExternal": wall.is_exterior})
         return element
 
     def space(self, room: Room, storey: Any, elevation: float, height: float) -> Any:
@@ -207,7 +296,10 @@ class _Writer:
             {"NetFloorArea": room.area_m2, "GrossFloorArea": room.area_m2, "Height": height,
              "GrossPerimeter": perimeter},
         )  # fmt: skip
-        self._properties(element, "Pset_SpaceCommon", {"Reference": room.id})
+        self.properties(
+            element, "Pset_SpaceCommon",
+            {"Reference": room.id, "IsExternal": False, "NetPlannedArea": room.area_m2},
+        )  # fmt: skip
         return element
 
     def boundary(self, space: Any, element: Any, *, internal: bool) -> None:

@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     webhooks_allow_private: bool = False
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
     upload_url_ttl_s: int = Field(default=900, ge=60, le=7 * 24 * 3600)
-    parse_timeout_s: float = Field(default=120, gt=0)
+    # 20–50 MB plans need minutes (docs/cad.md); the cad_ingest function has 540 s.
+    parse_timeout_s: float = Field(default=300, gt=0)
     parse_memory_mb: int = Field(default=2048, ge=128)
 
     @model_validator(mode="after")

@@ -344,13 +344,19 @@ def export_version(
     )
     stored = blobs.get(name)
     if stored is None:
-        stored = render_artifact(record.payload, fmt, project_name=layout_id)
+        stored = render_artifact(record.payload, fmt, project_name=layout_id, record=record)
         blobs.put(name, stored, content_type=_CONTENT_TYPES[fmt])
     return stored, _CONTENT_TYPES[fmt], filename, checksum
 
 
-def render_artifact(payload: LayoutPayload, fmt: str, *, project_name: str = "ArchBuilder layout") -> bytes:
-    """Render an export file for a payload."""
+def render_artifact(
+    payload: LayoutPayload,
+    fmt: str,
+    *,
+    project_name: str = "ArchBuilder layout",
+    record: LayoutVersionPublic | None = None,
+) -> bytes:
+    """Render an export file for a payload (with ``record``, IFC carries its version facts)."""
     if fmt == "dxf":
         from archbuilder.cad.dxf_export import layout_to_dxf
 
@@ -362,7 +368,19 @@ def render_artifact(payload: LayoutPayload, fmt: str, *, project_name: str = "Ar
     if fmt == "ifc":
         from archbuilder.cad.ifc_export import layout_to_ifc
 
-        return layout_to_ifc(payload, project_name=project_name)
+        if record is None:
+            return layout_to_ifc(payload, project_name=project_name)
+        brief = record.metadata.get("brief")
+        return layout_to_ifc(
+            payload,
+            project_name=project_name,
+            brief=brief,
+            compliance=record.compliance,
+            version=record.version,
+            checksum=payload_checksum(payload),
+            planner=record.source,
+            region=(brief or {}).get("region"),
+        )
     if fmt == "json":
         return payload.model_dump_json().encode()
     raise Unprocessable(code="UNSUPPORTED_EXPORT_FORMAT", format=fmt, supported=list(EXPORT_FORMATS))

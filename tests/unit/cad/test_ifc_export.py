@@ -5,20 +5,21 @@ from __future__ import annotations
 import pytest
 from shapely.geometry import Polygon
 
-from archbuilder.cad.ifc_export import layout_to_ifc
+from archbuilder.cad.ifc_export import LAYOUT_PSET, layout_to_ifc
 from archbuilder.cad.ifc_reader import read_ifc
+from archbuilder.compliance import ComplianceReport, check_model, layout_to_model
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.building import BuildingModel
 from archbuilder.domain.common import CodeRegion, Language
-from archbuilder.domain.layout import LayoutPayload
+from archbuilder.domain.layout import LayoutPayload, payload_checksum
 from archbuilder.layout.spine_planner import SpinePlanner
 
 ifcopenshell = pytest.importorskip("ifcopenshell", reason="ifcopenshell is not installed")
 
 
 @pytest.fixture(scope="module")
-def payload() -> LayoutPayload:
-    brief = Brief.model_validate(
+def brief() -> Brief:
+    return Brief.model_validate(
         {
             "footprint": {
                 "polygon": [
@@ -39,6 +40,10 @@ def payload() -> LayoutPayload:
             ],
         }
     ).resolved(CodeRegion.TR, Language.tr)
+
+
+@pytest.fixture(scope="module")
+def payload(brief: Brief) -> LayoutPayload:
     return SpinePlanner().plan(brief).payload
 
 
@@ -103,3 +108,113 @@ def test_round_trip_through_our_reader(exported: str, payload: LayoutPayload) ->
     assert sorted(w.sill_height_mm or 0 for w in model.windows) == pytest.approx(
         sorted(w.sill_height_mm for w in payload.windows)
     )
+
+
+@pytest.fixture(scope="module")
+def report(payload: LayoutPayload, brief: Brief) -> ComplianceReport:
+    return check_model(layout_to_model(payload, brief), region="TR", language="tr")
+
+
+@pytest.fixture(scope="module")
+def annotated(
+    payload: LayoutPayload, brief: Brief, report: ComplianceReport, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """The same layout exported with its brief, compliance report and version metadata."""
+    data = layout_to_ifc(
+        payload,
+        project_name="Demo Konut",
+        brief=brief,
+        compliance=report,
+        version=3,
+        checksum=payload_checksum(payload),
+        planner="spine",
+    )
+    path = tmp_path_factory.mktemp("export") / "annotated.ifc"
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_brief_and_compliance_in_the_layout_pset(
+    annotated: str, payload: LayoutPayload, brief: Brief, report: ComplianceReport
+) -> None:
+    import json
+
+    import ifcopenshell.util.element
+
+    f = ifcopenshell.open(annotated)
+    building = f.by_type("IfcBuilding")[0]
+    props = ifcopenshell.util.element.get_pset(building, LAYOUT_PSET)
+    assert props is not None
+    assert props["SchemaVersion"] == payload.schema_version == "1.0"
+    assert props["VersionNumber"] == 3
+    assert props["Checksum"] == payload_checksum(payload)
+    assert props["Planner"] == "spine"
+    assert props["Region"] == "TR" == report.region
+    assert props["BuildingType"] == "apartment"
+    assert props["ComplianceRulesVersion"] == report.rules_version
+    assert props["ComplianceErrors"] == report.summary.errors
+    assert props["ComplianceWarnings"] == report.summary.warnings
+    assert props["CompliancePassed"] == report.summary.passed
+    assert report.summary.pass_rate is not None
+    assert props["CompliancePassRate"] == pytest.approx(report.summary.pass_rate)
+    assert json.loads(props["Brief"]) == brief.model_dump(mode="json", exclude_none=True)
+    # Long values are IfcText (IfcLabel is limited to 255 characters), counts are integers.
+    values = {
+        p.Name: p.NominalValue for p in building.IsDefinedBy[0].RelatingPropertyDefinition.HasProperties
+    }
+    assert values["Brief"].is_a("IfcText") and len(values["Brief"].wrappedValue) > 255
+    assert values["VersionNumber"].is_a("IfcInteger") and values["CompliancePassRate"].is_a("IfcReal")
+
+
+def test_the_stored_compliance_summary_is_accepted_too(
+    payload: LayoutPayload, report: ComplianceReport
+) -> None:
+    """What a version keeps (``{region, rules_version, summary}``) works as well as the report."""
+    from archbuilder.cad.ifc_export import layout_properties
+
+    stored = {"region": "DE", "rules_version": "x", "summary": report.summary.model_dump(mode="json")}
+    props = layout_properties(payload, compliance=stored)
+    assert props["Region"] == "DE" and props["ComplianceRulesVersion"] == "x"
+    assert props["ComplianceErrors"] == report.summary.errors
+    assert "Brief" not in props and "VersionNumber" not in props  # not given: not written
+    assert layout_properties(payload) == {"Generator": "ArchBuilder", "SchemaVersion": "1.0"}
+
+
+def test_the_annotated_file_is_valid_and_reads_back(annotated: str, payload: LayoutPayload) -> None:
+    import ifcopenshell.validate
+
+    logger = ifcopenshell.validate.json_logger()
+    ifcopenshell.validate.validate(ifcopenshell.open(annotated), logger, express_rules=False)
+    assert logger.statements == []
+    model = read_ifc(annotated)
+    assert model.warnings == []
+    assert sorted(s.name for s in model.spaces) == sorted(r.name for r in payload.rooms)
+
+
+def test_common_property_sets_on_every_element(exported: str, payload: LayoutPayload) -> None:
+    import ifcopenshell.util.element
+
+    f = ifcopenshell.open(exported)
+    for ifc_class, pset in (
+        ("IfcWall", "Pset_WallCommon"),
+        ("IfcDoor", "Pset_DoorCommon"),
+        ("IfcWindow", "Pset_WindowCommon"),
+        ("IfcSpace", "Pset_SpaceCommon"),
+    ):
+        elements = f.by_type(ifc_class)
+        assert elements
+        for element in elements:
+            props = ifcopenshell.util.element.get_pset(element, pset)
+            assert props and props.get("Reference"), (ifc_class, element.GlobalId)
+            assert isinstance(props.get("IsExternal"), bool), (ifc_class, props)
+    areas = {
+        s.LongName: ifcopenshell.util.element.get_pset(s, "Pset_SpaceCommon") for s in f.by_type("IfcSpace")
+    }
+    for room in payload.rooms:
+        assert areas[room.name]["NetPlannedArea"] == pytest.approx(room.area_m2)
+        assert areas[room.name]["IsExternal"] is False
+    exterior = {w.id for w in payload.walls if w.is_exterior}
+    for wall in f.by_type("IfcWall"):
+        assert ifcopenshell.util.element.get_pset(wall, "Pset_WallCommon")["IsExternal"] is (
+            wall.Tag in exterior
+        )
