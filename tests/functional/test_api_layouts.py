@@ -218,7 +218,7 @@ def test_variants_compliance_and_exports(
 
     svg = client.get(f"{base}/export", query_string={"format": "svg"}, headers=tenant.headers)
     assert svg.status_code == 200 and svg.content_type == "image/svg+xml" and b"<svg" in svg.data
-    assert "Salon".encode() in svg.data
+    assert b"Salon" in svg.data
 
 
 def test_a_prompt_alone_becomes_a_layout(
