@@ -253,6 +253,23 @@ def diff_versions(
     return diff_payloads(a.payload, b.payload, from_version=version, to_version=other)
 
 
+@API.route("GET", "/v1/review-policy", summary="The tenant's review policy", response=reviews.ReviewPolicy)
+def get_review_policy(ctx: RequestContext) -> reviews.ReviewPolicy:
+    return reviews.get_review_policy(get_runtime(), ctx.principal)
+
+
+@API.route(
+    "PUT",
+    "/v1/review-policy",
+    summary="Set the review policy (auto-approval is off by default; never for error findings)",
+    body=reviews.ReviewPolicy,
+    response=reviews.ReviewPolicy,
+    errors=(403, 422),
+)
+def set_review_policy(ctx: RequestContext) -> reviews.ReviewPolicy:
+    return reviews.set_review_policy(get_runtime(), ctx.principal, ctx.body)
+
+
 @API.route(
     "GET",
     "/v1/reviews",

@@ -24,6 +24,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "members:manage": _ADMINS,
     "members:erase": frozenset({Role.owner}),
     "audit:read": _ADMINS,
+    "review_policy:manage": _ADMINS,
     "webhooks:manage": _ADMINS,
     "privacy:export": _ADMINS,
     "billing:read": frozenset({Role.owner, Role.admin, Role.billing}),

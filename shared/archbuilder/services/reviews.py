@@ -418,3 +418,22 @@ def decision_history(
         Query(f"{paths.layout(project_id, layout_id)}/decisions", order_by=[("time", "asc")])
     )
     return [DecisionRecord.model_validate(r.data) for r in rows]
+
+
+class ReviewPolicy(StrictModel):
+    """A tenant's review policy. Auto-approval never applies to a version with error findings
+    or one made by a fallback provider."""
+
+    auto_approve: bool = False
+
+
+def get_review_policy(runtime: Runtime, principal: Principal) -> ReviewPolicy:
+    require(principal, "layouts:read")
+    tenant = runtime.store.get(TenantPaths(principal.tenant_id).root)
+    return ReviewPolicy.model_validate((tenant.data.get("review_policy") if tenant else None) or {})
+
+
+def set_review_policy(runtime: Runtime, principal: Principal, policy: ReviewPolicy) -> ReviewPolicy:
+    require(principal, "review_policy:manage")
+    runtime.store.update(TenantPaths(principal.tenant_id).root, {"review_policy": policy.model_dump()})
+    return policy
