@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -20,9 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from tests.conftest import REPO_ROOT
+from tests.e2e.dev_server import dev_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BIN = Path(sys.executable).parent
@@ -38,45 +37,13 @@ CHECKS = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Path]]:
     data_dir = tmp_path_factory.mktemp("schemathesis-data")
-    port = _free_port()
-    env = os.environ | {
-        "PORT": str(port),
-        "ARCHBUILDER_DATA_DIR": str(data_dir),
-        "ARCHBUILDER_ENV": "local",
-        # With a webhook secret the Stripe endpoint checks signatures (400) instead of
-        # answering that billing is not configured (503).
-        "STRIPE_WEBHOOK_SECRET": "whsec_schemathesis_only",
-    }
-    log = (data_dir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [str(BIN / "archbuilder"), "serve"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{base}/v1/health", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert process.poll() is None, (data_dir / "server.log").read_text()
-            assert time.monotonic() < deadline, "server did not start in 30 s"
-            time.sleep(0.2)
+    # With a webhook secret the Stripe endpoint checks signatures (400) instead of
+    # answering that billing is not configured (503).
+    with dev_server(data_dir, STRIPE_WEBHOOK_SECRET="whsec_schemathesis_only") as (base, env):
         yield base, env, data_dir
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_mismatch(

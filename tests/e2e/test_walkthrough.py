@@ -29,6 +29,7 @@ import requests
 from ezdxf.filemanagement import read as read_dxf
 
 from tests.conftest import REPO_ROOT, SHARED_DATA
+from tests.e2e.dev_server import dev_server, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BIN = Path(sys.executable).parent
@@ -53,12 +54,6 @@ class Server:
     env: dict[str, str]  # for the CLI: it must reach the same data as the server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module", params=["embedded", "emulated"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if request.param == "embedded":
@@ -69,29 +64,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 def _embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("e2e-data")
-    port = _free_port()
-    env = os.environ | {"PORT": str(port), "ARCHBUILDER_DATA_DIR": str(data_dir), "ARCHBUILDER_ENV": "local"}
-    log = (data_dir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [str(BIN / "archbuilder"), "serve"], cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{base}/v1/health", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert process.poll() is None, (data_dir / "server.log").read_text()
-            assert time.monotonic() < deadline, "server did not start in 30 s"
-            time.sleep(0.2)
+    with dev_server(data_dir) as (base, env):
         yield Server("embedded", base, env)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
     assert "No tenant yet" in (data_dir / "server.log").read_text()
 
 
@@ -100,7 +74,7 @@ def _emulated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     which it must have stopped every emulator and function it started."""
     work = tmp_path_factory.mktemp("e2e-emulated")
     env_file, log_path = work / "client.env", work / "run_emulated.log"
-    port = _free_port()
+    port = free_port()
     clean = {k: v for k, v in os.environ.items() if k not in EMULATOR_VARIABLES}
     argv = [sys.executable, "-m", "tools.run_emulated", "--port", str(port), "--env-file", str(env_file)]
     argv += ["--data-dir", str(work / "data"), "--no-auth"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime
 
 from archbuilder.platform.errors import NotFound
 
@@ -25,3 +26,8 @@ def checked_id(value: str, kind: str = "resource") -> str:
     if not _ID_PATTERN.match(value):
         raise NotFound(resource=kind, id=value[:64])
     return value
+
+
+def time_ordered_id(moment: datetime) -> str:
+    """An id that sorts by time (``20261126T011831123456Z-3f9a1c``), for append-only records."""
+    return f"{moment.strftime('%Y%m%dT%H%M%S%fZ')}-{secrets.token_hex(4)}"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from archbuilder.platform.errors import BadRequest
-from archbuilder.ports import Direction, DocumentStore, Query, Snapshot
+from archbuilder.ports import Direction, DocumentStore, Filter, Query, Snapshot
 
 
 def encode_token(values: list[Any]) -> str:
@@ -33,6 +34,7 @@ def page(
     direction: Direction,
     page_size: int,
     page_token: str | None,
+    where: Sequence[Filter] = (),
 ) -> tuple[list[Snapshot], str | None]:
     """One page of a collection ordered by ``order_field`` then id, and the next token."""
     start_after = decode_token(page_token) if page_token else None
@@ -41,6 +43,7 @@ def page(
     rows = store.query(
         Query(
             collection=collection,
+            where=where,
             order_by=[(order_field, direction)],
             limit=page_size + 1,
             start_after=start_after,

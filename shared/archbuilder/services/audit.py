@@ -7,17 +7,16 @@ route is audited without anyone remembering to.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from pydantic import BaseModel, Field
 
 from archbuilder.domain.common import StrictModel
+from archbuilder.domain.ids import time_ordered_id
 from archbuilder.domain.permissions import require
 from archbuilder.domain.timestamps import Timestamp, format_timestamp, now
-from archbuilder.platform.errors import BadRequest
-from archbuilder.platform.paging import decode_token, encode_token
-from archbuilder.ports import DocumentStore, Filter, Query
+from archbuilder.platform.paging import page
+from archbuilder.ports import DocumentStore, Filter
 from archbuilder.repositories import TenantPaths, dump
 from archbuilder.services.identity import Principal
 
@@ -70,7 +69,7 @@ def record(
     """Append one entry to the caller's tenant's audit log."""
     moment = now()
     entry = AuditEntry(
-        id=f"{moment.strftime('%Y%m%dT%H%M%S%fZ')}-{secrets.token_hex(4)}",
+        id=time_ordered_id(moment),
         time=moment,
         actor=principal.actor,
         action=action,
@@ -96,19 +95,13 @@ def list_entries(store: DocumentStore, principal: Principal, query: AuditQuery) 
         where.append(Filter("time", ">=", format_timestamp(query.since)))
     if query.until:
         where.append(Filter("time", "<", format_timestamp(query.until)))
-    start_after = decode_token(query.page_token) if query.page_token else None
-    if start_after is not None and len(start_after) != 2:
-        raise BadRequest(code="INVALID_PAGE_TOKEN")
-    rows = store.query(
-        Query(
-            collection=f"{TenantPaths(principal.tenant_id).root}/audit",
-            where=where,
-            order_by=[("time", "desc")],
-            limit=query.page_size + 1,
-            start_after=start_after,
-        )
+    rows, token = page(
+        store,
+        f"{TenantPaths(principal.tenant_id).root}/audit",
+        order_field="time",
+        direction="desc",
+        page_size=query.page_size,
+        page_token=query.page_token,
+        where=where,
     )
-    more = len(rows) > query.page_size
-    rows = rows[: query.page_size]
-    token = encode_token([rows[-1].data["time"], rows[-1].id]) if more and rows else None
     return AuditPage(items=[AuditEntry.model_validate(r.data) for r in rows], next_page_token=token)

@@ -62,7 +62,9 @@ def ingest_object(runtime: Runtime, obj: StorageObject) -> ModelStatus | None:
         upload, record = claimed
         with bound(job_id=upload.job_id):
             try:
-                model = _build_model(runtime, target, upload, obj)
+                project_doc = runtime.store.get(target.paths.project(target.project_id))
+                project = Project.model_validate(project_doc.data) if project_doc else None
+                model = _build_model(runtime, target, upload, obj, project)
             except ArchBuilderError as refusal:
                 if refusal.status >= 500:
                     _release(runtime, target, upload, refusal)
@@ -72,7 +74,7 @@ def ingest_object(runtime: Runtime, obj: StorageObject) -> ModelStatus | None:
             except Exception as exc:
                 _release(runtime, target, upload, exc)
                 raise
-            _store(runtime, target, upload, model, obj.generation)
+            _store(runtime, target, upload, model, obj.generation, project.language if project else "en")
             return ModelStatus.ready
 
 
@@ -158,7 +160,9 @@ def _progress(runtime: Runtime, target: _Target, upload: Upload, progress: int, 
     )
 
 
-def _build_model(runtime: Runtime, target: _Target, upload: Upload, obj: StorageObject) -> BuildingModel:
+def _build_model(
+    runtime: Runtime, target: _Target, upload: Upload, obj: StorageObject, project: Project | None
+) -> BuildingModel:
     from archbuilder.cad.sandbox import parse_in_sandbox
     from archbuilder.cad.sniff import sniff
     from archbuilder.compliance import classify_space
@@ -176,8 +180,6 @@ def _build_model(runtime: Runtime, target: _Target, upload: Upload, obj: Storage
         model = parse_in_sandbox(
             str(path), sniffed.format, timeout_s=settings.parse_timeout_s, memory_mb=settings.parse_memory_mb
         )
-    project_doc = runtime.store.get(target.paths.project(target.project_id))
-    project = Project.model_validate(project_doc.data) if project_doc else None
     warnings = list(model.warnings)
     use = upload.building_type
     if use is None:
@@ -196,12 +198,12 @@ def _build_model(runtime: Runtime, target: _Target, upload: Upload, obj: Storage
     return model.model_copy(update={"spaces": spaces, "context": context, "warnings": warnings})
 
 
-def _store(runtime: Runtime, target: _Target, upload: Upload, model: BuildingModel, generation: int) -> None:
+def _store(
+    runtime: Runtime, target: _Target, upload: Upload, model: BuildingModel, generation: int, language: str
+) -> None:
     from archbuilder.compliance import check_model
 
     _progress(runtime, target, upload, 70, "checking_compliance")
-    project_doc = runtime.store.get(target.paths.project(target.project_id))
-    language = project_doc.data.get("language", "en") if project_doc else "en"
     report = check_model(model, region=model.context.region or "TR", language=language)
     report_json = report.model_dump(mode="json")
     model_json = model.model_dump(mode="json")

@@ -211,7 +211,7 @@ def create_api_key(store: DocumentStore, principal: Principal, request: ApiKeyCr
     return _created(key, raw_key)
 
 
-def _tenant_keys(store: DocumentStore, tenant_id: str) -> Query:
+def _tenant_keys(tenant_id: str) -> Query:
     return Query(collection="api_keys", where=[Filter("tenant_id", "==", tenant_id)])
 
 
@@ -220,7 +220,7 @@ def list_api_keys(
 ) -> ApiKeyList:
     require(principal, "api_keys:manage")
     # Keys live in one top-level collection; page over this tenant's only.
-    rows = store.query(_tenant_keys(store, principal.tenant_id))
+    rows = store.query(_tenant_keys(principal.tenant_id))
     keys = sorted((ApiKey.model_validate(r.data) for r in rows), key=lambda k: (k.created_at, k.key_id))
     start = 0
     if page_token:
@@ -236,31 +236,23 @@ def list_api_keys(
 def revoke_api_key(store: DocumentStore, principal: Principal, key_id: str) -> ApiKeyPublic:
     """Revoke a key of the caller's tenant; the last active owner key cannot be revoked."""
     require(principal, "api_keys:manage")
-    rows = store.query(_tenant_keys(store, principal.tenant_id))
-    found = [r for r in rows if r.data.get("key_id") == key_id]
-    if not found:
-        raise NotFound(resource="api_key", id=key_id[:64])
-    target = ApiKey.model_validate(found[0].data)
+    path, target, keys = _find_key(store, principal.tenant_id, key_id)
     moment = now()
     if target.revoked_at is not None:
         return _public(target)
     if target.role is Role.owner:
         if principal.role != Role.owner.value:
             raise PermissionDenied(role=principal.role, action="revoke an owner key")
-        active_owners = [
-            k
-            for k in (ApiKey.model_validate(r.data) for r in rows)
-            if k.role is Role.owner and k.is_active(moment)
-        ]
+        active_owners = [k for k in keys if k.role is Role.owner and k.is_active(moment)]
         if len(active_owners) <= 1:
             raise Conflict(code="LAST_OWNER_KEY")
-    store.update(found[0].path, {"revoked_at": format_timestamp(moment)})
+    store.update(path, {"revoked_at": format_timestamp(moment)})
     return _public(target.model_copy(update={"revoked_at": moment}))
 
 
 def _find_key(store: DocumentStore, tenant_id: str, key_id: str) -> tuple[str, ApiKey, list[ApiKey]]:
     """(document path, key, all keys of the tenant) for a key id of this tenant; ``NotFound`` otherwise."""
-    rows = store.query(_tenant_keys(store, tenant_id))
+    rows = store.query(_tenant_keys(tenant_id))
     keys = [ApiKey.model_validate(r.data) for r in rows]
     for row, key in zip(rows, keys, strict=True):
         if key.key_id == key_id:

@@ -28,7 +28,7 @@ from archbuilder.platform.logging import bound, get_logger, log_fields
 from archbuilder.ports import Transaction
 from archbuilder.repositories import TenantPaths, dump
 from archbuilder.runtime import Runtime
-from archbuilder.services.layouts import LayoutRequest, artifact_name, render_artifact
+from archbuilder.services.layouts import CONTENT_TYPES, LayoutRequest, artifact_name, render_artifact
 from archbuilder.services.webhooks import emit
 
 _log = get_logger("archbuilder.layout_jobs")
@@ -152,7 +152,7 @@ def _execute(runtime: Runtime, paths: TenantPaths, job: Job, request: LayoutRequ
     stored = LayoutVersionPublic.model_validate(store.get(version_path).data)  # type: ignore[union-attr]
     for fmt in ("dxf", "json"):
         name = artifact_name(paths, request.project_id, request.layout_id, request.version, fmt)
-        runtime.blobs.put(name, render_artifact(stored.payload, fmt), content_type=_CONTENT_TYPES[fmt])
+        runtime.blobs.put(name, render_artifact(stored.payload, fmt), content_type=CONTENT_TYPES[fmt])
     _succeed(runtime, paths, job, request)
     return JobStatus.succeeded
 
@@ -277,9 +277,6 @@ def _plan_and_store(
             **({"brief": brief.model_dump(mode="json"), "revision": revision} if revision else {}),
         },
     )
-
-
-_CONTENT_TYPES = {"dxf": "application/dxf", "json": "application/json"}
 
 
 def _progress(runtime: Runtime, job_path: str, progress: int, stage: str) -> None:

@@ -303,7 +303,7 @@ def _version_folder(paths: TenantPaths, project_id: str, layout_id: str, version
     return artifact_name(paths, project_id, layout_id, version, "json").rsplit("/", 1)[0]
 
 
-_CONTENT_TYPES = {
+CONTENT_TYPES = {
     "json": "application/json",
     "dxf": "application/dxf",
     "svg": "image/svg+xml",
@@ -335,7 +335,7 @@ def export_version(
     filename = f"{layout_id}-v{version}{suffix}.{fmt}"
     checksum = payload_checksum(record.payload)
     if fmt == "json":
-        return record.payload.model_dump_json().encode(), _CONTENT_TYPES[fmt], filename, checksum
+        return record.payload.model_dump_json().encode(), CONTENT_TYPES[fmt], filename, checksum
     paths = TenantPaths(principal.tenant_id)
     name = (
         artifact_name(paths, project_id, layout_id, version, fmt)
@@ -345,8 +345,8 @@ def export_version(
     stored = blobs.get(name)
     if stored is None:
         stored = render_artifact(record.payload, fmt, project_name=layout_id, record=record)
-        blobs.put(name, stored, content_type=_CONTENT_TYPES[fmt])
-    return stored, _CONTENT_TYPES[fmt], filename, checksum
+        blobs.put(name, stored, content_type=CONTENT_TYPES[fmt])
+    return stored, CONTENT_TYPES[fmt], filename, checksum
 
 
 def render_artifact(

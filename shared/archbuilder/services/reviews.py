@@ -8,7 +8,6 @@ every decision is appended to ``…/layouts/{l}/decisions/{id}``.
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Literal
@@ -18,7 +17,7 @@ from pydantic import BaseModel, Field
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import StrictModel
 from archbuilder.domain.corrections import Correction, apply_corrections
-from archbuilder.domain.ids import new_id
+from archbuilder.domain.ids import new_id, time_ordered_id
 from archbuilder.domain.job import Job
 from archbuilder.domain.layout import LayoutPublic, LayoutStatus, LayoutVersionPublic, PlanResult
 from archbuilder.domain.permissions import require
@@ -205,7 +204,7 @@ def review_layout(
         status = _status(request.decision)
     moment = now()
     decision = DecisionRecord(
-        id=f"{moment.strftime('%Y%m%dT%H%M%S%fZ')}-{secrets.token_hex(3)}",
+        id=time_ordered_id(moment),
         version=new_version or version,
         decision=decision_name,
         comments=request.comments,
@@ -318,7 +317,7 @@ def revise_layout(
         updated_at=moment,
     )
     decision = DecisionRecord(
-        id=f"{moment.strftime('%Y%m%dT%H%M%S%fZ')}-{secrets.token_hex(3)}",
+        id=time_ordered_id(moment),
         version=parent,
         decision="revision_requested",
         comments=request.feedback,
