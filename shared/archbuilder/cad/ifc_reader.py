@@ -88,6 +88,8 @@ class _Reader:
         import ifcopenshell.geom
         import ifcopenshell.util.unit
 
+        from archbuilder.cad.ifc_geometry import Placements
+
         self.ifc = ifc
         self.warnings: list[str] = []
         self.skipped: Counter[str] = Counter()
@@ -96,7 +98,8 @@ class _Reader:
         self.area_scale = self._area_scale()
         self.settings: Any = ifcopenshell.geom.settings()  # type: ignore[no-untyped-call]
         self.settings.set("use-world-coords", True)  # meshes come out in metres, world coordinates
-        self.level_of: dict[int, str] = {}
+        self.placements = Placements()
+        self.parents = self._parents()
         self.elevation_mm: dict[str, float] = {}
 
     # --- whole file -------------------------------------------------------------------
@@ -192,16 +195,26 @@ class _Reader:
         self.default_level = levels[0].id
         return levels
 
-    def _level_id(self, element: Any) -> str:
-        import ifcopenshell.util.element as util
+    def _parents(self) -> dict[int, Any]:
+        """Each element's spatial container or whole (by entity id), from one pass over the
+        containment and aggregation relationships."""
+        parents: dict[int, Any] = {}
+        for rel in self.ifc.by_type("IfcRelAggregates"):
+            for part in rel.RelatedObjects or ():
+                parents.setdefault(part.id(), rel.RelatingObject)
+        for rel in self.ifc.by_type("IfcRelContainedInSpatialStructure"):
+            for part in rel.RelatedElements or ():
+                parents[part.id()] = rel.RelatingStructure  # containment wins, as in ifcopenshell.util
+        return parents
 
-        seen = 0
+    def _level_id(self, element: Any) -> str:
         current = element
-        while current is not None and seen < 16:
+        for _ in range(16):
+            if current is None:
+                break
             if current.is_a("IfcBuildingStorey"):
                 return str(current.GlobalId)
-            current = util.get_container(current) or util.get_aggregate(current)
-            seen += 1
+            current = self.parents.get(current.id())
         return self.default_level
 
     # --- geometry ---------------------------------------------------------------------
@@ -219,11 +232,42 @@ class _Reader:
         faces = [(f[i], f[i + 1], f[i + 2]) for i in range(0, len(f), 3)]
         return verts, faces
 
+    def _corners(self, element: Any) -> Any:
+        """Every corner of an element's body in world mm (an (n, 3) array), or None."""
+        from archbuilder.cad.ifc_geometry import body_geometry
+
+        body = body_geometry(element, self.mm, self.placements)
+        if body is not None:
+            return body.points
+        try:
+            mesh = self._mesh(element)
+        except RuntimeError:
+            return None  # no buildable body
+        if mesh is None or not mesh[0]:
+            return None
+        import numpy as np
+
+        return np.array(mesh[0])
+
     def _footprint(self, element: Any) -> tuple[Any, float] | None:
-        """The plan outline (shapely polygon, mm) and height of an element's body."""
-        from shapely import make_valid
-        from shapely.geometry import MultiPolygon, Polygon
-        from shapely.ops import unary_union
+        """The plan outline (shapely polygon, mm) and height of an element's body.
+
+        Read from the representation where it is an extrusion or faceted boundary
+        (``ifc_geometry``); otherwise triangulated by the geometry kernel."""
+        from shapely.geometry import Polygon
+
+        from archbuilder.cad.ifc_geometry import body_geometry
+
+        body = body_geometry(element, self.mm, self.placements)
+        if body is not None and body.outlines:
+            polygons = [Polygon(outline) for outline in body.outlines if len(outline) >= 3]
+            outline = _outline([p for p in polygons if p.area > 1.0])
+            if outline is not None:
+                return outline, body.height
+        return self._kernel_footprint(element)
+
+    def _kernel_footprint(self, element: Any) -> tuple[Any, float] | None:
+        from shapely.geometry import Polygon
 
         mesh = self._mesh(element)
         if mesh is None or not mesh[1]:
@@ -234,15 +278,11 @@ class _Reader:
             tri = Polygon([verts[a][:2], verts[b][:2], verts[c][:2]])
             if tri.area > 1.0:  # skip vertical faces, which project to slivers
                 triangles.append(tri)
-        if not triangles:
-            return None
-        outline = make_valid(unary_union(triangles)).buffer(0.5).buffer(-0.5)
-        if isinstance(outline, MultiPolygon):
-            outline = max(outline.geoms, key=lambda g: g.area)
-        if not isinstance(outline, Polygon) or outline.is_empty:
+        outline = _outline(triangles)
+        if outline is None:
             return None
         zs = [p[2] for p in verts]
-        return outline.simplify(1.0), max(zs) - min(zs)
+        return outline, max(zs) - min(zs)
 
     # --- elements ---------------------------------------------------------------------
 
@@ -321,8 +361,9 @@ class _Reader:
 
     def _axis(self, wall: Any) -> tuple[tuple[float, float], tuple[float, float]] | None:
         """The two ends of a straight Axis representation, in world mm."""
-        import ifcopenshell.util.placement as placement
         import numpy as np
+
+        from archbuilder.cad.ifc_geometry import curve_points
 
         if wall.Representation is None:
             return None
@@ -330,10 +371,10 @@ class _Reader:
             if rep.RepresentationIdentifier != "Axis":
                 continue
             for item in rep.Items:
-                points = _curve_points(item)
+                points = curve_points(item)
                 if points is None or len(points) < 2:
                     continue
-                matrix = placement.get_local_placement(wall.ObjectPlacement)
+                matrix = self.placements.world(wall.ObjectPlacement)
                 ends = []
                 for x, y in (points[0], points[-1]):
                     world = matrix @ np.array([x, y, 0.0, 1.0])
@@ -364,25 +405,18 @@ class _Reader:
             opening = fills.RelatingOpeningElement
             for voids in getattr(opening, "VoidsElements", None) or ():
                 host = wall_ids.get(voids.RelatingBuildingElement.GlobalId)
-        mesh = None
-        # The opening it fills is usually a plain box, far cheaper to build than a detailed window.
+        # The opening it fills is usually a plain box, far cheaper to read than a detailed window.
         for source in (opening, element):
             if source is None:
                 continue
-            try:
-                mesh = self._mesh(source)
-            except RuntimeError:
-                mesh = None  # no buildable body: try the next, then the placement's origin
-            if mesh is not None and mesh[0]:
-                break
-        if mesh is not None and mesh[0]:
-            xs, ys, zs = zip(*mesh[0], strict=True)
-            return host, ModelPoint(x=(min(xs) + max(xs)) / 2, y=(min(ys) + max(ys)) / 2), min(zs)
+            corners = self._corners(source)
+            if corners is not None:
+                xs, ys, zs = corners[:, 0], corners[:, 1], corners[:, 2]
+                centre = ModelPoint(x=float(xs.min() + xs.max()) / 2, y=float(ys.min() + ys.max()) / 2)
+                return host, centre, float(zs.min())
         if element.ObjectPlacement is None:
             return host, None, None
-        import ifcopenshell.util.placement as placement
-
-        origin = placement.get_local_placement(element.ObjectPlacement)[:3, 3] * self.mm
+        origin = self.placements.world(element.ObjectPlacement)[:3, 3] * self.mm
         self.notes["doors/windows without buildable geometry, placed at their origin"] += 1
         return host, ModelPoint(x=float(origin[0]), y=float(origin[1])), None
 
@@ -444,23 +478,6 @@ class _Reader:
         )
 
 
-def _curve_points(item: Any) -> list[tuple[float, float]] | None:
-    if item.is_a("IfcPolyline"):
-        return [(float(p.Coordinates[0]), float(p.Coordinates[1])) for p in item.Points]
-    if item.is_a("IfcIndexedPolyCurve"):
-        return [(float(c[0]), float(c[1])) for c in item.Points.CoordList]
-    if item.is_a("IfcTrimmedCurve") and item.BasisCurve.is_a("IfcLine"):
-        trims = [t for t in (item.Trim1, item.Trim2)]
-        points = []
-        for trim in trims:
-            cartesian = [t for t in trim if hasattr(t, "Coordinates")]
-            if not cartesian:
-                return None
-            points.append((float(cartesian[0].Coordinates[0]), float(cartesian[0].Coordinates[1])))
-        return points
-    return None
-
-
 def _long_axis(polygon: Any) -> tuple[tuple[float, float], tuple[float, float], float]:
     """Centreline and width of a wall's footprint, from its minimum rotated rectangle."""
     corners = list(polygon.minimum_rotated_rectangle.exterior.coords)[:4]
@@ -474,3 +491,19 @@ def _long_axis(polygon: Any) -> tuple[tuple[float, float], tuple[float, float], 
 
 def _mid(p: tuple[float, ...], q: tuple[float, ...]) -> tuple[float, float]:
     return ((p[0] + q[0]) / 2, (p[1] + q[1]) / 2)
+
+
+def _outline(polygons: list[Any]) -> Any:
+    """The largest piece of the union of ``polygons``, cleaned; None when nothing is left."""
+    from shapely import make_valid
+    from shapely.geometry import MultiPolygon, Polygon
+    from shapely.ops import unary_union
+
+    if not polygons:
+        return None
+    outline = make_valid(unary_union([make_valid(p) for p in polygons])).buffer(0.5).buffer(-0.5)
+    if isinstance(outline, MultiPolygon):
+        outline = max(outline.geoms, key=lambda g: g.area)
+    if not isinstance(outline, Polygon) or outline.is_empty:
+        return None
+    return outline.simplify(1.0)

@@ -9,10 +9,15 @@ The caller only ever sees a ``BuildingModel`` or an error with a stable code.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing
 import os
 import signal
+import sys
+import threading
+import types
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
@@ -26,15 +31,30 @@ _HEADROOM = 64 * 1024 * 1024  # below this much room above the bare interpreter,
 
 
 # The readers' libraries, loaded once in the fork server so that each child starts in
-# milliseconds instead of re-importing them (about 0.7 s a file with ``spawn``).
+# milliseconds instead of re-importing them (about 0.7 s a file with ``spawn``). Everything a
+# reader imports lazily belongs here too: a module first imported in a child is imported again
+# in every child (the EXPRESS rule modules alone cost ~25 ms on the first IFC4 attribute read).
 _PRELOAD = [
     "archbuilder.cad.sandbox",
     "archbuilder.cad.dxf_reader",
+    "archbuilder.cad.dwg_reader",
     "archbuilder.cad.ifc_reader",
+    "archbuilder.cad.ifc_geometry",
     "ezdxf",
+    "ezdxf.recover",
+    "ezdwg",
+    "numpy",
     "shapely",
+    "shapely.ops",
+    "shapely.prepared",
     "ifcopenshell",
     "ifcopenshell.geom",
+    "ifcopenshell.util.element",
+    "ifcopenshell.util.placement",
+    "ifcopenshell.util.unit",
+    "ifcopenshell.express.rules.IFC2X3",
+    "ifcopenshell.express.rules.IFC4",
+    "ifcopenshell.express.rules.IFC4X3",
 ]
 
 
@@ -55,8 +75,9 @@ def parse_in_sandbox(
     """The model read from ``path`` (format from ``sniff``), or PARSE_TIMEOUT, PARSE_MEMORY_EXCEEDED,
     CAD_PARSE_FAILED or the reader's own coded error.
 
-    ``timeout_s`` is wall time including the child's start (about 0.3 s); ``memory_mb`` caps the
-    child's whole address space, interpreter and parser libraries included (see docs/cad.md).
+    ``timeout_s`` is wall time including the child's start (tens of ms once the fork server runs);
+    ``memory_mb`` caps the child's whole address space, interpreter and parser libraries included
+    (see docs/cad.md).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
@@ -65,7 +86,8 @@ def parse_in_sandbox(
     child = context.Process(
         target=_child, args=(sender, path, fmt, memory_mb, timeout_s), name=f"cad-parse-{fmt}", daemon=True
     )
-    child.start()
+    with _main_module_hidden():
+        child.start()
     sender.close()  # so that a dead child shows as EOF on our end
     try:
         answered = receiver.poll(timeout_s)
@@ -93,6 +115,26 @@ def parse_in_sandbox(
         error_class = {400: BadRequest, 422: Unprocessable}.get(status, ArchBuilderError)
         raise error_class(code=code, status=status, **params)
     raise Unprocessable(code="CAD_PARSE_FAILED", format=label, reason=message[1])
+
+
+_MAIN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Start children without re-running the caller's ``__main__`` in each of them.
+
+    multiprocessing makes a child import the parent's main module (the functions-framework
+    launcher, the dev server, a test runner) so that objects defined there unpickle; our child
+    runs ``_child`` from this module and needs none of it, and re-importing a server costs
+    ~0.1–0.3 s a file. While a child starts, ``__main__`` is a blank module: nothing to re-run."""
+    with _MAIN_LOCK:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            sys.modules["__main__"] = main
 
 
 def _receive(receiver: Connection) -> tuple[Any, ...] | None:
