@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Request, Response, request
+from werkzeug.serving import WSGIRequestHandler, run_simple
 
 from archbuilder.manifest import Manifest, load_manifest
 from archbuilder.platform.http import Api
@@ -58,15 +59,29 @@ def create_app(manifest: Manifest | None = None) -> Flask:
 
 def serve(host: str, port: int, settings: Settings | None = None) -> None:
     """Build the embedded runtime and serve every function until interrupted."""
-    from werkzeug.serving import run_simple
-
     settings = settings or get_settings()
     runtime = build_runtime(settings)
     set_runtime(runtime)
     app = create_app()
     _start_scheduler(runtime)
     _banner(runtime, host, port)
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    run_simple(
+        host,
+        port,
+        app,
+        threaded=True,
+        use_reloader=False,
+        use_debugger=False,
+        request_handler=_RequestHandler,
+    )
+
+
+class _RequestHandler(WSGIRequestHandler):
+    """Werkzeug's access line would print the raw path, with the uids, ids and invitation
+    tokens in it. Each function already logs one line per request, naming the route template."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return
 
 
 def _start_scheduler(runtime: Runtime, every_s: float = 60.0) -> None:

@@ -130,6 +130,26 @@ def test_model_ref_of_another_tenant_or_unknown_is_not_found(
     assert response.status_code == 404
 
 
+def _checks_used(client: FlaskClient, tenant: TenantCredentials) -> int:
+    return int(client.get("/v1/usage", headers=tenant.headers).json["totals"]["compliance_checks"])
+
+
+def test_only_a_check_that_runs_counts_against_the_quota(
+    fn: FlaskClient, client: FlaskClient, tenant: TenantCredentials
+) -> None:
+    missing = [
+        {"layout_ref": {"project_id": "p1", "layout_id": "l1", "version": 1}},
+        {"model_ref": {"project_id": "p1", "model_id": "m1"}},
+    ]
+    for body in missing:
+        response = fn.post("/v1/compliance/check", json=body, headers=tenant.headers)
+        assert response.status_code == 404, response.json
+    assert _checks_used(client, tenant) == 0
+    checked = fn.post("/v1/compliance/check", json={"layout": layout_json()}, headers=tenant.headers)
+    assert checked.status_code == 200, checked.json
+    assert _checks_used(client, tenant) == 1
+
+
 @pytest.mark.parametrize(
     "body",
     [

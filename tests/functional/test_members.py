@@ -1,19 +1,27 @@
 """Members on the embedded default: invite by email, accept with a (local) ID token, list,
-change role, remove, the last-owner rule, seats, and member erasure in the audit log."""
+change role, remove, the last-owner rule, seats (also when accepts race), and member erasure in
+the audit log and the review history."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
 
 from archbuilder.adapters.local.local_claims import LocalClaims
+from archbuilder.domain.tenancy import InvitationCreate
 from archbuilder.domain.timestamps import format_timestamp, now
 from archbuilder.ports import Query
 from archbuilder.runtime import Runtime
 from archbuilder.services.identity import principal_for_member
-from tests.conftest import TenantCredentials, make_tenant
+from archbuilder.services.privacy import walk
+from tests.conftest import TenantCredentials, drain, make_tenant
+from tests.functional.test_api_layouts import BRIEF, new_project, submit
 
 
 @pytest.fixture
@@ -116,6 +124,7 @@ def test_member_lifecycle(
         "erased": False,
         "pseudonym": None,
         "audit_entries_pseudonymised": 0,
+        "records_pseudonymised": 0,
     }
     assert claims.claims_of("u_ayse") == {}
     assert client.get("/v1/members", headers=tenant.headers).json["items"] == []
@@ -262,3 +271,78 @@ def test_member_erasure_pseudonymises_their_audit_entries(
     assert not runtime.store.query(Query(f"tenants/{tenant.tenant_id}/invitations"))
     # Erasing again: nothing names them any more.
     assert client.delete("/v1/members/u_gone?erase=true", headers=tenant.headers).status_code == 404
+
+
+def test_two_accepts_racing_for_the_last_seat_take_it_once(
+    client: FlaskClient, runtime: Runtime, claims: LocalClaims
+) -> None:
+    free = make_tenant(runtime, name="Small Studio", plan="free")  # 2 seats
+    _join(client, claims, free, "u_first", "architect")
+    racers = ["u_racer1", "u_racer2"]
+    tokens = {uid: _invite(client, free.headers, f"{uid}@example.com") for uid in racers}
+
+    def accept(uid: str) -> tuple[int, str | None]:
+        bearer = {"Authorization": f"Bearer {claims.issue_token(uid, email=f'{uid}@example.com')}"}
+        response = client.application.test_client().post(
+            f"/v1/members/invitations/{tokens[uid]}:accept", headers=bearer
+        )
+        return response.status_code, (response.json or {}).get("error", {}).get("code")
+
+    # Another writer holds the database for a moment, so both accepts read and decide before
+    # either commits: the race every time, not by luck.
+    writer = sqlite3.connect(runtime.settings.data_dir / "documents.sqlite3", isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        with ThreadPoolExecutor(len(racers)) as pool:
+            futures = [pool.submit(accept, uid) for uid in racers]
+            time.sleep(0.5)
+            writer.execute("ROLLBACK")
+            outcomes = sorted((f.result() for f in futures), key=lambda outcome: outcome[0])
+    finally:
+        writer.close()
+    assert outcomes == [(200, None), (402, "PLAN_LIMIT_REACHED")]
+    assert len(client.get("/v1/members", headers=free.headers).json["items"]) == 2
+
+
+def test_member_erasure_pseudonymises_their_review_history(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, claims: LocalClaims
+) -> None:
+    from archbuilder.services import members, reviews
+
+    _join(client, claims, tenant, "u_rev", "admin")
+    project_id = new_project(client, tenant)
+    layout_id = submit(client, tenant, project_id, BRIEF).json["layout_id"]
+    drain(runtime)
+    base = f"/v1/projects/{project_id}/layouts/{layout_id}"
+    # What the member's own requests leave (people's ID tokens need Firebase, so through the
+    # services, as the HTTP layer calls them): an assignment, a corrected version, two
+    # decisions, and two invitations, one accepted.
+    member = principal_for_member(runtime.store, tenant_id=tenant.tenant_id, role="admin", uid="u_rev")
+    reviews.assign_review(runtime, member, layout_id, None)
+    rooms = client.get(f"{base}/versions/1", headers=tenant.headers).json["payload"]["rooms"]
+    rename = reviews.ReviewRequest.model_validate(
+        {"corrections": [{"op": "rename_room", "room_id": rooms[0]["id"], "name": "Salon"}]}
+    )
+    reviews.review_layout(runtime, member, project_id, layout_id, rename)
+    approve = reviews.ReviewRequest(decision=reviews.Decision.approve)
+    reviews.review_layout(runtime, member, project_id, layout_id, approve)
+    for email in ("u_new@example.com", "pending@example.com"):
+        sent = members.invite(runtime.store, member, InvitationCreate(email=email))
+        if email.startswith("u_new"):
+            _accept(client, claims, sent.token, "u_new", email)
+    assert "user:u_rev" in str(client.get(f"{base}/decisions", headers=tenant.headers).json)
+
+    erased = client.delete("/v1/members/u_rev?erase=true", headers=tenant.headers)
+    assert erased.status_code == 200, erased.json
+    named = f"user:{erased.json['pseudonym']}"
+    # The assignment, two decisions, version 2, two invitations sent and the member they brought in.
+    assert erased.json["records_pseudonymised"] == 7
+    history = client.get(f"{base}/decisions", headers=tenant.headers).json["items"]
+    assert [d["actor"] for d in history] == [named, named]
+    assert client.get(f"{base}/versions/2", headers=tenant.headers).json["created_by"] == named
+    done = client.get("/v1/reviews", query_string={"status": "done"}, headers=tenant.headers).json["items"]
+    assert [e["assignee"] for e in done] == [named]
+    listed = client.get("/v1/members", headers=tenant.headers).json["items"]
+    assert [(m["uid"], m["invited_by"]) for m in listed] == [("u_new", named)]
+    # Nothing the tenant stores names them any more.
+    assert "u_rev" not in json.dumps([s.data for s in walk(runtime, f"tenants/{tenant.tenant_id}")])

@@ -86,14 +86,20 @@ def test_auto_approval_policy(client: FlaskClient, runtime: Runtime, tenant: Ten
     headers = tenant.headers
     assert client.get("/v1/review-policy", headers=headers).json == {"auto_approve": False}
     architect = client.post("/v1/api-keys", json={"name": "a", "role": "architect"}, headers=headers).json
-    denied = client.put("/v1/review-policy", json={"auto_approve": True}, headers={"X-API-Key": architect["api_key"]})
+    denied = client.put(
+        "/v1/review-policy", json={"auto_approve": True}, headers={"X-API-Key": architect["api_key"]}
+    )
     assert denied.status_code == 403
-    assert client.put("/v1/review-policy", json={"auto_approve": True}, headers=headers).json == {"auto_approve": True}
+    assert client.put("/v1/review-policy", json={"auto_approve": True}, headers=headers).json == {
+        "auto_approve": True
+    }
     project_id = new_project(client, tenant)
     accepted = submit(client, tenant, project_id, BRIEF).json
     drain(runtime)
     layout = client.get(f"/v1/projects/{project_id}/layouts/{accepted['layout_id']}", headers=headers).json
-    version = client.get(f"/v1/projects/{project_id}/layouts/{accepted['layout_id']}/versions/1", headers=headers).json
+    version = client.get(
+        f"/v1/projects/{project_id}/layouts/{accepted['layout_id']}/versions/1", headers=headers
+    ).json
     if version["compliance"]["summary"]["errors"]:
         assert layout["status"] == "requires_review"  # never auto-approved with error findings
     else:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
+import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from archbuilder.api.openapi import build_openapi
+from archbuilder.platform.logging import CloudLoggingFormatter
 from archbuilder.runtime import Runtime
 from tests.conftest import TenantCredentials, drain
 from tests.functional.test_api_layouts import BRIEF
@@ -180,3 +186,44 @@ def test_deeply_nested_or_huge_json_is_refused(
     response = client.post("/v1/projects", data=body, content_type="application/json", headers=tenant.headers)
     assert response.status_code == 400
     assert response.json["error"]["code"] == "JSON_TOO_COMPLEX"
+
+
+@contextlib.contextmanager
+def _json_logs() -> Iterator[io.StringIO]:
+    """Every ``archbuilder`` log line written in the block, as the JSON Cloud Logging receives."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(CloudLoggingFormatter())
+    logger = logging.getLogger("archbuilder")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield stream
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def test_request_logs_name_route_templates_not_uids_or_tokens(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    uid = _member_of(client, runtime, tenant)
+    token = client.post(
+        "/v1/members/invitations", json={"email": "later@example.com"}, headers=tenant.headers
+    ).json["token"]
+    with _json_logs() as logs:
+        changed = client.patch(f"/v1/members/{uid}", json={"role": "viewer"}, headers=tenant.headers)
+        assert changed.status_code == 200
+        assert client.get(f"/v1/members/{uid}/nothing", headers=tenant.headers).status_code in (404, 405)
+        assert client.post(f"/v1/members/invitations/{token}:accept").status_code == 401
+        assert client.delete(f"/v1/members/{uid}", headers=tenant.headers).status_code == 200
+    text = logs.getvalue()
+    assert uid not in text and token.rsplit(".", 1)[1] not in text
+    urls = [
+        line["httpRequest"]["requestUrl"]
+        for line in map(json.loads, text.splitlines())
+        if "httpRequest" in line
+    ]
+    assert urls.count("/v1/members/{uid}") == 2 and "/v1/members/invitations/{token}:accept" in urls
+    assert "/v1/members/{id}/{id}" in urls  # an unmatched path keeps only the API's own words

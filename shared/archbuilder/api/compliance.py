@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from archbuilder.api.common import new_api
-from archbuilder.billing.quotas import consume_quota, require_feature
+from archbuilder.billing.quotas import check_quota, consume_quota, require_feature
 from archbuilder.billing.usage_ledger import new_usage_record
 from archbuilder.compliance import (
     ComplianceReport,
@@ -19,12 +19,14 @@ from archbuilder.compliance import (
 )
 from archbuilder.compliance.schema import Rule
 from archbuilder.domain.brief import Brief, BuildingType, RoomRequest, RoomType
+from archbuilder.domain.building import BuildingModel
 from archbuilder.domain.common import Language, RegionCode, StrictModel
 from archbuilder.domain.layout import LayoutPayload
 from archbuilder.domain.permissions import require
 from archbuilder.platform.http import Reply, RequestContext
 from archbuilder.runtime import get_runtime
 from archbuilder.services import layouts, uploads
+from archbuilder.services.identity import Principal
 
 API = new_api("api_compliance")
 CHECK_PERMISSION = "compliance:run"
@@ -97,50 +99,63 @@ class RuleList(BaseModel):
     content_types=("application/json", "text/html"),
 )
 def check(ctx: RequestContext) -> ComplianceReport | Reply:
+    """Checked against the quota first, counted only once the report is made: a 404 or a 422
+    uses no check. ``consume_quota`` still refuses (402) when a concurrent call took the last."""
     principal = ctx.principal
     require(principal, CHECK_PERMISSION)
     body: CheckRequest = ctx.body
     region = body.region or principal.code_region
     language = (body.language.value if body.language else None) or ctx.language
     runtime = get_runtime()
-    store = runtime.store
-    require_feature(store, principal.tenant_id, "regions", region)
+    require_feature(runtime.store, principal.tenant_id, "regions", region)
+    check_quota(runtime.store, principal.tenant_id, "compliance_checks")
+    report = _report(body, principal, region, language)
     consume_quota(
-        store,
+        runtime.store,
         new_usage_record(principal.tenant_id, "compliance_check", 1, source=ctx.correlation_id),
         bus=runtime.bus,
     )
-    if body.model_ref is not None:
-        ref_model = body.model_ref
-        stored_model = uploads.load_building_model(
-            store, runtime.blobs, principal, ref_model.project_id, ref_model.model_id
+    if ctx.query.format == "html":
+        return Reply(
+            body=render_report_html(report, language),
+            content_type="text/html; charset=utf-8",
+            headers=HTML_HEADERS,
         )
-        if body.context is not None:
-            facts = body.context.model_dump(exclude_none=True)
-            stored_model = stored_model.model_copy(
-                update={"context": stored_model.context.model_copy(update=facts)}
-            )
-        report = check_model(stored_model, region=region, language=language)
-        if ctx.query.format == "html":
-            return Reply(
-                body=render_report_html(report, language),
-                content_type="text/html; charset=utf-8",
-                headers=HTML_HEADERS,
-            )
-        return report
+    return report
+
+
+def _report(body: CheckRequest, principal: Principal, region: str, language: str) -> ComplianceReport:
+    """The report on the model or layout the request names (404 when it names nothing)."""
+    model = (
+        _stored_model(body.model_ref, principal) if body.model_ref else _layout_model(body, principal, region)
+    )
+    if body.context is not None:
+        facts = body.context.model_dump(exclude_none=True)
+        model = model.model_copy(update={"context": model.context.model_copy(update=facts)})
+    return check_model(model, region=region, language=language)
+
+
+def _stored_model(ref: ModelRef, principal: Principal) -> BuildingModel:
+    runtime = get_runtime()
+    return uploads.load_building_model(runtime.store, runtime.blobs, principal, ref.project_id, ref.model_id)
+
+
+def _layout_model(body: CheckRequest, principal: Principal, region: str) -> BuildingModel:
+    """The sent layout, or the stored version ``layout_ref`` names, as a building model."""
     layout_ref: dict[str, str | int] | None = None
     building_type = body.building_type
     if body.layout_ref is not None:
+        runtime = get_runtime()
         ref = body.layout_ref
         # Read as the caller: another tenant's ids name nothing in this tenant's subtree (404).
         stored = layouts.get_version(
-            store, runtime.blobs, principal, ref.project_id, ref.layout_id, ref.version
+            runtime.store, runtime.blobs, principal, ref.project_id, ref.layout_id, ref.version
         )
         payload = stored.payload
         layout_ref = ref.model_dump()
         if building_type is None:
             building_type = layouts.get_layout(
-                store, principal, ref.project_id, ref.layout_id
+                runtime.store, principal, ref.project_id, ref.layout_id
             ).brief.building_type
     else:
         assert body.layout is not None
@@ -151,18 +166,7 @@ def check(ctx: RequestContext) -> ComplianceReport | Reply:
         total_area_m2=max(11.0, sum(r.area_m2 for r in payload.rooms)),
         rooms=[RoomRequest(type=RoomType.living_room)],
     )
-    model = layout_to_model(payload, brief, layout_ref=layout_ref)
-    if body.context is not None:
-        facts = body.context.model_dump(exclude_none=True)
-        model = model.model_copy(update={"context": model.context.model_copy(update=facts)})
-    report = check_model(model, region=region, language=language)
-    if ctx.query.format == "html":
-        return Reply(
-            body=render_report_html(report, language),
-            content_type="text/html; charset=utf-8",
-            headers=HTML_HEADERS,
-        )
-    return report
+    return layout_to_model(payload, brief, layout_ref=layout_ref)
 
 
 @API.route(

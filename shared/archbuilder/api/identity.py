@@ -169,7 +169,7 @@ def change_member_role(ctx: RequestContext, uid: str) -> MemberChanged:
     "/v1/members/<uid>",
     summary=(
         "Remove a member (never the last owner); with erase=true (owners) also pseudonymise "
-        "their audit entries"
+        "their audit entries and review history"
     ),
     query=MemberRemoveQuery,
     response=MemberRemoved,

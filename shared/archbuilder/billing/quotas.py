@@ -21,7 +21,7 @@ from archbuilder.billing.usage_ledger import (
     write_record,
 )
 from archbuilder.domain.plans import Plan, next_plan, plan, plan_catalogue
-from archbuilder.domain.timestamps import now
+from archbuilder.domain.timestamps import format_timestamp, now
 from archbuilder.platform.errors import NotFound
 from archbuilder.platform.logging import get_logger, log_fields
 from archbuilder.ports import DocumentStore, EventBus, Query, Transaction
@@ -152,6 +152,20 @@ def check_quota(
     totals = read_totals(store, tenant_id, period_of(at or now()))
     seats = _seats(store, tenant_id) if quota == "seats" else 0
     return _decide(tenant, quota, _used(store, tenant_id, quota, totals, seats=seats), amount)
+
+
+def take_seat(txn: Transaction, store: DocumentStore, tenant_id: str) -> QuotaCheck:
+    """Inside the transaction that adds a member: allow one more seat or raise 402.
+
+    The Transaction port has no queries, so the tenant document orders the transactions that
+    take seats: it is read here *before* the members are counted, and written, so of two
+    accepts racing for the last seat one commit fails on the changed tenant, runs again and
+    counts the other's member. Call it after the transaction's other reads, before its writes.
+    """
+    tenant = _tenant(txn, tenant_id)
+    check = _decide(tenant, "seats", _seats(store, tenant_id), 1)
+    txn.update(f"tenants/{tenant_id}", {"seat_taken_at": format_timestamp(now())})
+    return check
 
 
 def consume_quota(

@@ -61,7 +61,7 @@ class MemberChanged(BaseModel):
 
 
 class MemberRemoveQuery(StrictModel):
-    # Also pseudonymise the member's audit entries (GDPR / KVKK); owners only.
+    # Also pseudonymise the member's audit entries and review history (GDPR / KVKK); owners only.
     erase: bool = False
 
 
@@ -71,6 +71,9 @@ class MemberRemoved(BaseModel):
     erased: bool
     pseudonym: str | None = None  # what the audit log now says instead of ``user:<uid>``
     audit_entries_pseudonymised: int = 0
+    # Other records that named them: review decisions, corrected versions, review assignments,
+    # the invitations they sent and the members those invitations brought in.
+    records_pseudonymised: int = 0
 
 
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"

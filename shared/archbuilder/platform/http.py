@@ -37,6 +37,7 @@ _log = get_logger("archbuilder.http")
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _TRACE_CONTEXT = re.compile(r"^([0-9a-f]{32})")
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+_PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -171,7 +172,7 @@ class Api:
             except ArchBuilderError as exc:
                 response = self._error_response(ctx, exc)
             except Exception:
-                _log.exception("unhandled error", extra=log_fields(path=request.path))
+                _log.exception("unhandled error", extra=log_fields(path=self._logged_path(ctx)))
                 response = self._error_response(ctx, ArchBuilderError())
             response.headers.update(ctx.response_headers)
             response.headers["X-Correlation-ID"] = correlation_id
@@ -184,7 +185,7 @@ class Api:
                 extra=log_fields(
                     httpRequest={
                         "requestMethod": request.method,
-                        "requestUrl": request.path,
+                        "requestUrl": self._logged_path(ctx),
                         "status": response.status_code,
                         "latency": f"{time.perf_counter() - started:.6f}s",
                         "userAgent": request.headers.get("User-Agent", "")[:200],
@@ -193,6 +194,14 @@ class Api:
                 ),
             )
             return response
+
+    def _logged_path(self, ctx: RequestContext) -> str:
+        """The path as logs may show it: the route template (``/v1/members/{uid}``), never the
+        ids, uids or tokens in it. An unmatched path keeps only the words of this API's routes."""
+        if ctx.route_template is not None:
+            return _PATH_PARAM.sub(r"{\1}", ctx.route_template)
+        words = {part for route in self.routes for part in route.path.split("/") if "<" not in part}
+        return "/".join(part if not part or part in words else "{id}" for part in ctx.request.path.split("/"))
 
     def _record(self, ctx: RequestContext, status: int) -> None:
         """Audit changes and refusals made by an authenticated caller; never fails the request."""

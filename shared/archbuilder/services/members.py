@@ -19,9 +19,10 @@ import dataclasses
 import hashlib
 import re
 import secrets
+from collections.abc import Iterator
 from datetime import timedelta
 
-from archbuilder.billing.quotas import check_quota
+from archbuilder.billing.quotas import take_seat
 from archbuilder.domain.ids import new_id
 from archbuilder.domain.permissions import require
 from archbuilder.domain.tenancy import (
@@ -124,7 +125,8 @@ def accept(
     """Link the signed-in person to the invitation's tenant: member, claims, and their principal.
 
     The ID token must verify (not revoked) but need carry no tenant claim; its email must be
-    the invited one. The tenant's plan must have a free seat (402 ``PLAN_LIMIT_REACHED``).
+    the invited one. The tenant's plan must have a free seat (402 ``PLAN_LIMIT_REACHED``),
+    checked in the transaction that writes the member, so racing accepts cannot both take the last.
     """
     if not id_token:
         raise Unauthenticated()
@@ -157,7 +159,6 @@ def accept(
     ):
         # Claims name one tenant: a person belongs to one at a time.
         raise Conflict(code="MEMBER_OF_ANOTHER_TENANT")
-    check_quota(store, tenant_id, "seats")
     moment = now()
     member = Member(
         uid=user.uid,
@@ -172,6 +173,7 @@ def accept(
         current = txn.get(path)
         if current is None or current.data.get("accepted_at"):
             raise Conflict(code="INVITATION_USED")
+        take_seat(txn, store, tenant_id)  # counted and decided in this transaction
         txn.create(member_path, dump(member))
         txn.update(path, {"accepted_at": format_timestamp(moment), "accepted_by": user.uid})
 
@@ -251,9 +253,10 @@ def change_role(
 def remove(
     store: DocumentStore, claims: Claims, principal: Principal, uid: str, *, erase: bool = False
 ) -> MemberRemoved:
-    """Remove a member (claims cleared); with ``erase`` also pseudonymise their audit entries.
+    """Remove a member (claims cleared); with ``erase`` also pseudonymise their audit entries
+    and every other record that names them (review decisions, versions, queue, invitations).
 
-    Erasure works for a former member too, as long as the audit log still names them.
+    Erasure works for a former member too, as long as something still names them.
     """
     require(principal, "members:manage")
     if erase:
@@ -281,11 +284,16 @@ def remove(
         if not removed:
             raise NotFound(resource="member", id=uid[:64])
         return MemberRemoved(uid=uid, removed=True, erased=False)
-    pseudonym, count = erase_member_traces(store, principal.tenant_id, uid)
-    if not removed and count == 0:
+    pseudonym, audit_entries, records = erase_member_traces(store, principal.tenant_id, uid)
+    if not removed and audit_entries == 0 and records == 0:
         raise NotFound(resource="member", id=uid[:64])
     return MemberRemoved(
-        uid=uid, removed=removed, erased=True, pseudonym=pseudonym, audit_entries_pseudonymised=count
+        uid=uid,
+        removed=removed,
+        erased=True,
+        pseudonym=pseudonym,
+        audit_entries_pseudonymised=audit_entries,
+        records_pseudonymised=records,
     )
 
 
@@ -296,12 +304,25 @@ def pseudonym_for(uid: str) -> str:
     return "erased-" + hashlib.sha256(salt + uid.encode()).hexdigest()[:16]
 
 
-def erase_member_traces(store: DocumentStore, tenant_id: str, uid: str) -> tuple[str, int]:
+def erase_member_traces(store: DocumentStore, tenant_id: str, uid: str) -> tuple[str, int, int]:
     """Replace ``user:<uid>`` by ``user:erased-<hash>`` in the tenant's audit entries (as actor,
-    and in the paths of requests made on that member), and delete the invitations they accepted.
-    Returns the pseudonym and how many audit entries changed."""
+    and in the paths of requests made on that member) and in every other record that names them
+    (``_named_in``), and delete the invitations they accepted.
+    Returns the pseudonym, how many audit entries and how many other records changed."""
     pseudonym = pseudonym_for(uid)
     root = TenantPaths(tenant_id).root
+    audit_entries = _pseudonymise_audit(store, root, uid, pseudonym)
+    for row in store.query(Query(collection=f"{root}/invitations", where=[Filter("accepted_by", "==", uid)])):
+        store.delete(row.path)
+    records = sum(
+        _pseudonymise(store, collection, field, uid, pseudonym)
+        for collection, field in _named_in(store, root)
+    )
+    _log.info("member erased", extra=log_fields(audit_entries=audit_entries, records=records))
+    return pseudonym, audit_entries, records
+
+
+def _pseudonymise_audit(store: DocumentStore, root: str, uid: str, pseudonym: str) -> int:
     audit = f"{root}/audit"
     member_resource = f"/v1/members/{uid}"
     changed = 0
@@ -320,10 +341,29 @@ def erase_member_traces(store: DocumentStore, tenant_id: str, uid: str) -> tuple
         if fields:
             store.update(row.path, fields)
             changed += 1
-    for row in store.query(Query(collection=f"{root}/invitations", where=[Filter("accepted_by", "==", uid)])):
-        store.delete(row.path)
-    _log.info("member erased", extra=log_fields(audit_entries=changed))
-    return pseudonym, changed
+    return changed
+
+
+def _named_in(store: DocumentStore, root: str) -> Iterator[tuple[str, str]]:
+    """The collections and fields besides the audit log that name a person as ``user:<uid>``:
+    who invited a member, who a review is assigned to, who decided on a layout, who made a
+    corrected version (``principal.actor`` in ``members`` and ``reviews``)."""
+    yield f"{root}/members", "invited_by"
+    yield f"{root}/invitations", "invited_by"
+    yield f"{root}/reviews", "assignee"
+    for project in store.query(Query(collection=f"{root}/projects")):
+        for layout in store.query(Query(collection=f"{project.path}/layouts")):
+            yield f"{layout.path}/decisions", "actor"
+            yield f"{layout.path}/versions", "created_by"
+
+
+def _pseudonymise(store: DocumentStore, collection: str, field: str, uid: str, pseudonym: str) -> int:
+    """``user:<pseudonym>`` in ``field`` wherever it holds ``user:<uid>`` (or the bare uid, as an
+    assignee may); returns how many documents changed."""
+    rows = store.query(Query(collection=collection, where=[Filter(field, "in", [f"user:{uid}", uid])]))
+    for row in rows:
+        store.update(row.path, {field: f"user:{pseudonym}"})
+    return len(rows)
 
 
 def erased_principal(principal: Principal, uid: str, pseudonym: str) -> Principal:
