@@ -160,13 +160,16 @@ def read_dxf(
     _collect(doc.modelspace(), names, collected, depth=0, max_entities=max_entities, parent_layer=None)
 
     insunits = declared_insunits if declared_insunits is not None else doc.header.get("$INSUNITS")
+    dxfversion = str(doc.dxfversion)
+    # The document is done with: let its entities go before the model is built (peak memory).
+    del doc
     unit_name, scale = _units(insunits, collected.extent_points, warnings)
     model = _model(collected, scale, warnings)
     for kind, count in sorted(collected.skipped.items()):
         warnings.append(f"skipped {count} {kind}")
     model.source = SourceInfo(
         format="dwg" if source_format == "dwg" else "dxf",
-        schema_name=version or doc.dxfversion,
+        schema_name=version or dxfversion,
         application=None,
         original_units=unit_name,
     )

@@ -310,9 +310,9 @@ class _Reader:
         )
 
     def _declared_area(self, space: Any, geometric_m2: float | None) -> float | None:
-        import ifcopenshell.util.element as util
+        from archbuilder.cad.ifc_properties import quantity_sets
 
-        quantities = util.get_psets(space, qtos_only=True)
+        quantities = quantity_sets(space)
         for key in AREA_QUANTITIES:
             for values in quantities.values():
                 value = values.get(key)
@@ -326,10 +326,11 @@ class _Reader:
         return None
 
     def _wall(self, wall: Any, n: int) -> ModelWall:
-        import ifcopenshell.util.element as util
+        from archbuilder.cad.ifc_properties import property_set, quantity_sets
 
+        quantities = quantity_sets(wall)
         ends = self._axis(wall)
-        thickness = self._layer_thickness(wall)
+        thickness = self._layer_thickness(wall, quantities)
         height: float | None = None
         if ends is None or thickness is None:
             footprint = self._footprint(wall)
@@ -341,12 +342,11 @@ class _Reader:
             if thickness is None and width > MAX_WALL_THICKNESS_MM:
                 self.notes["wall thicknesses unknown (body is not a straight slab)"] += 1
             thickness = thickness or (width if width <= MAX_WALL_THICKNESS_MM else None)
-        quantities = util.get_psets(wall, qtos_only=True)
         for values in quantities.values():
             if isinstance(values.get("Height"), int | float):
                 height = float(values["Height"]) * self.mm
                 break
-        common = util.get_pset(wall, "Pset_WallCommon") or {}
+        common = property_set(wall, "Pset_WallCommon")
         external = common.get("IsExternal")
         return ModelWall(
             id=f"W{n}",
@@ -382,14 +382,14 @@ class _Reader:
                 return ends[0], ends[1]
         return None
 
-    def _layer_thickness(self, element: Any) -> float | None:
+    def _layer_thickness(self, element: Any, quantities: dict[str, dict[str, float]]) -> float | None:
         import ifcopenshell.util.element as util
 
         material: Any = util.get_material(element, should_skip_usage=True)
         if material is not None and material.is_a("IfcMaterialLayerSet"):
             total = sum(float(layer.LayerThickness or 0.0) for layer in material.MaterialLayers)
             return total * self.mm if total > 0 else None
-        for values in util.get_psets(element, qtos_only=True).values():
+        for values in quantities.values():
             width = values.get("Width")
             if isinstance(width, int | float) and width > 0:
                 return float(width) * self.mm

@@ -105,8 +105,8 @@ def parse_in_sandbox(
     kind = message[0]
     if kind == "ok":
         if stats is not None:
-            stats["peak_rss_bytes"] = int(message[2])
-        return BuildingModel.model_validate_json(message[1])
+            stats["peak_rss_bytes"] = int(message[1])
+        return BuildingModel.model_validate_json(message[2])
     if kind == "memory":
         raise Unprocessable(code="PARSE_MEMORY_EXCEEDED", limit_mb=memory_mb)
     if kind == "coded":
@@ -138,8 +138,11 @@ def _main_module_hidden() -> Iterator[None]:
 
 
 def _receive(receiver: Connection) -> tuple[Any, ...] | None:
+    """The child's message; for "ok" with the model's JSON bytes appended (sent apart)."""
     try:
         message: tuple[Any, ...] = receiver.recv()
+        if message[0] == "ok":
+            message = (*message, receiver.recv_bytes())
     except (EOFError, OSError):
         return None
     return message
@@ -188,11 +191,15 @@ def _child(sender: Connection, path: str, fmt: str, memory_mb: int, timeout_s: f
     cpu = int(timeout_s) + 5
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     reply: tuple[Any, ...] | None = None
+    payload = b""
     try:
         model = _read(path, fmt)
+        # JSON bytes straight from pydantic's serializer, sent as they are: no str, no pickle copy.
+        payload = model.__pydantic_serializer__.to_json(model)
+        del model
         # The child's own peak RSS: with a fork server it is not the caller's child, so the
         # caller's RUSAGE_CHILDREN cannot see it.
-        reply = ("ok", model.model_dump_json(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+        reply = ("ok", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
     except MemoryError:
         reply = None
     except ArchBuilderError as exc:
@@ -208,6 +215,8 @@ def _child(sender: Connection, path: str, fmt: str, memory_mb: int, timeout_s: f
             sender.send_bytes(out_of_memory)
         else:
             sender.send(reply)
+            if reply[0] == "ok":
+                sender.send_bytes(payload)
     finally:
         sender.close()
 
