@@ -107,9 +107,15 @@ def body_geometry(element: Any, mm: float, placements: Placements | None = None)
     representation = _body_representation(element)
     if representation is None:
         return None
-    # Scaled to mm once, so that every point below comes out in world mm.
-    matrix = np.diag([mm, mm, mm, 1.0]) @ (placements or Placements()).world(element.ObjectPlacement)
-    return _combined([_item(item, matrix) for item in representation.Items])
+    try:
+        # Scaled to mm once, so that every point below comes out in world mm.
+        matrix = np.diag([mm, mm, mm, 1.0]) @ (placements or Placements()).world(element.ObjectPlacement)
+        body = _combined([_item(item, matrix) for item in representation.Items])
+    except (ArithmeticError, AttributeError, IndexError, LookupError, RuntimeError, TypeError, ValueError):
+        return None  # an unexpected shape of data: the kernel will read it
+    if body is None or not np.all(np.isfinite(body.points)):
+        return None
+    return body
 
 
 def _combined(parts: list[Body | None]) -> Body | None:
@@ -141,9 +147,11 @@ def _item(item: Any, matrix: npt.NDArray[np.float64]) -> Body | None:
         # A difference only removes material: the first operand bounds the result.
         return _item(item.FirstOperand, matrix) if item.Operator == "DIFFERENCE" else None
     if item.is_a("IfcMappedItem"):
+        if not item.MappingTarget.is_a("IfcCartesianTransformationOperator3D"):
+            return None  # 2D operators: ifcopenshell.util does not read them either
         mapped = matrix @ placement.get_mappeditem_transformation(item)
         return _combined([_item(inner, mapped) for inner in item.MappingSource.MappedRepresentation.Items])
-    if item.is_a("IfcExtrudedAreaSolid"):
+    if item.is_a() == "IfcExtrudedAreaSolid":  # not …Tapered: its end profile differs
         return _extrusion(item, matrix)
     if item.is_a("IfcFacetedBrep"):  # IfcFacetedBrepWithVoids too: the outer shell bounds it
         return _faces([item.Outer], matrix)

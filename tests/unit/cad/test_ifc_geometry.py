@@ -93,3 +93,120 @@ def test_unknown_bodies_are_left_to_the_kernel() -> None:
         ifcopenshell.guid.new(), Representation=ifc.createIfcProductDefinitionShape(None, None, [body])
     )
     assert body_geometry(column, 1.0) is None
+
+
+# --- shapes the real files do not have, built in memory ------------------------------------
+
+
+class _Builder:
+    """A small IFC4 file in mm with a project, so that the kernel reads it in mm as we do."""
+
+    def __init__(self) -> None:
+        f = ifcopenshell.file(schema="IFC4")
+        self.f = f
+        origin = f.createIfcAxis2Placement3D(f.createIfcCartesianPoint((0.0, 0.0, 0.0)))
+        self.ctx = f.createIfcGeometricRepresentationContext(None, "Model", 3, 1e-5, origin, None)
+        mm_unit = f.createIfcSIUnit(None, "LENGTHUNIT", "MILLI", "METRE")
+        f.createIfcProject(
+            ifcopenshell.guid.new(),
+            Name="P",
+            RepresentationContexts=[self.ctx],
+            UnitsInContext=f.createIfcUnitAssignment([mm_unit]),
+        )
+
+    def placement(self, x: float, y: float, angle: float = 0.0) -> Any:
+        f = self.f
+        axes = f.createIfcAxis2Placement3D(
+            f.createIfcCartesianPoint((x, y, 0.0)),
+            f.createIfcDirection((0.0, 0.0, 1.0)),
+            f.createIfcDirection((float(np.cos(angle)), float(np.sin(angle)), 0.0)),
+        )
+        return f.createIfcLocalPlacement(None, axes)
+
+    def product(self, cls: str, items: list[Any], angle: float = 0.4) -> Any:
+        rep = self.f.createIfcShapeRepresentation(self.ctx, "Body", "SweptSolid", items)
+        return self.f.create_entity(
+            cls,
+            GlobalId=ifcopenshell.guid.new(),
+            ObjectPlacement=self.placement(1200.0, -300.0, angle),
+            Representation=self.f.createIfcProductDefinitionShape(None, None, [rep]),
+        )
+
+    def extrusion(self, profile: Any, depth: float = 2600.0, position: Any = None) -> Any:
+        up = self.f.createIfcDirection((0.0, 0.0, 1.0))
+        return self.f.createIfcExtrudedAreaSolid(profile, position, up, depth)
+
+    def polycurve_profile(self, segments: list[Any] | None) -> Any:
+        f = self.f
+        points = f.createIfcCartesianPointList2D(((0.0, 0.0), (4000.0, 0.0), (4000.0, 3000.0), (0.0, 3000.0)))
+        return f.createIfcArbitraryClosedProfileDef(
+            "AREA", None, f.createIfcIndexedPolyCurve(points, segments, False)
+        )
+
+
+def _agrees_with_kernel(element: Any) -> None:
+    body = body_geometry(element, 1.0)
+    assert body is not None
+    kernel = _kernel_points(_settings(), element)
+    assert kernel is not None
+    assert np.allclose(body.points.min(axis=0), kernel.min(axis=0), atol=1.0)
+    assert np.allclose(body.points.max(axis=0), kernel.max(axis=0), atol=1.0)
+    if body.outlines:
+        ours = unary_union([Polygon(o) for o in body.outlines])
+        footprint = _kernel_footprint(_settings(), element)
+        assert footprint is not None and ours.area == pytest.approx(footprint.area, rel=1e-3)
+
+
+def test_an_indexed_polycurve_profile_with_line_segments_matches_the_kernel() -> None:
+    b = _Builder()
+    segments = [b.f.create_entity("IfcLineIndex", (1, 2, 3)), b.f.create_entity("IfcLineIndex", (3, 4, 1))]
+    _agrees_with_kernel(b.product("IfcSpace", [b.extrusion(b.polycurve_profile(segments))]))
+    _agrees_with_kernel(b.product("IfcSpace", [b.extrusion(b.polycurve_profile(None))]))
+
+
+def test_a_placed_rectangle_in_a_placed_solid_matches_the_kernel() -> None:
+    b = _Builder()
+    f = b.f
+    centre = f.createIfcAxis2Placement2D(
+        f.createIfcCartesianPoint((500.0, 250.0)), f.createIfcDirection((0.6, 0.8))
+    )
+    profile = f.createIfcRectangleProfileDef("AREA", None, centre, 1800.0, 900.0)
+    turned = f.createIfcAxis2Placement3D(
+        f.createIfcCartesianPoint((100.0, 200.0, 50.0)),
+        f.createIfcDirection((0.0, 0.0, 1.0)),
+        f.createIfcDirection((0.0, 1.0, 0.0)),
+    )
+    _agrees_with_kernel(b.product("IfcSpace", [b.extrusion(profile, position=turned)]))
+
+
+def test_a_mapped_item_with_a_3d_operator_matches_the_kernel() -> None:
+    b = _Builder()
+    f = b.f
+    profile = f.createIfcRectangleProfileDef("AREA", None, None, 900.0, 200.0)
+    source = f.createIfcRepresentationMap(
+        f.createIfcAxis2Placement3D(f.createIfcCartesianPoint((10.0, 20.0, 0.0))),
+        f.createIfcShapeRepresentation(b.ctx, "Body", "SweptSolid", [b.extrusion(profile, 2100.0)]),
+    )
+    operator = f.createIfcCartesianTransformationOperator3D(
+        f.createIfcDirection((0.0, 1.0, 0.0)), None, f.createIfcCartesianPoint((300.0, 0.0, 900.0)), 1.0, None
+    )
+    _agrees_with_kernel(b.product("IfcDoor", [f.createIfcMappedItem(source, operator)]))
+
+
+def test_arcs_tapers_and_2d_operators_are_left_to_the_kernel() -> None:
+    b = _Builder()
+    f = b.f
+    arc = [f.create_entity("IfcLineIndex", (1, 2)), f.create_entity("IfcArcIndex", (2, 3, 4))]
+    assert body_geometry(b.product("IfcSpace", [b.extrusion(b.polycurve_profile(arc))]), 1.0) is None
+    rectangle = f.createIfcRectangleProfileDef("AREA", None, None, 900.0, 200.0)
+    up = f.createIfcDirection((0.0, 0.0, 1.0))
+    tapered = f.createIfcExtrudedAreaSolidTapered(rectangle, None, up, 2000.0, rectangle)
+    assert body_geometry(b.product("IfcColumn", [tapered]), 1.0) is None
+    source = f.createIfcRepresentationMap(
+        f.createIfcAxis2Placement2D(f.createIfcCartesianPoint((0.0, 0.0))),
+        f.createIfcShapeRepresentation(b.ctx, "Body", "SweptSolid", [b.extrusion(rectangle)]),
+    )
+    flat = f.createIfcCartesianTransformationOperator2D(
+        None, None, f.createIfcCartesianPoint((0.0, 0.0)), 1.0
+    )
+    assert body_geometry(b.product("IfcDoor", [f.createIfcMappedItem(source, flat)]), 1.0) is None
