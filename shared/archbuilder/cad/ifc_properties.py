@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 
-def quantity_sets(element: Any) -> dict[str, dict[str, float]]:
-    """``{set name: {quantity name: value}}`` of the element's simple quantities (file units)."""
+def quantity_sets(element: Any, known: list[Any] | None = None) -> dict[str, dict[str, float]]:
+    """``{set name: {quantity name: value}}`` of the element's simple quantities (file units).
+
+    ``known``: the element's ``definitions`` when the caller has them already."""
     found: dict[str, dict[str, float]] = {}
-    for definition in _definitions(element):
+    for definition in definitions(element) if known is None else known:
         if not definition.is_a("IfcElementQuantity"):
             continue
         values = found.setdefault(str(definition.Name), {})
@@ -26,10 +28,10 @@ def quantity_sets(element: Any) -> dict[str, dict[str, float]]:
     return found
 
 
-def property_set(element: Any, name: str) -> dict[str, Any]:
+def property_set(element: Any, name: str, known: list[Any] | None = None) -> dict[str, Any]:
     """``{property name: value}`` of the single-value properties of the set ``name``."""
     found: dict[str, Any] = {}
-    for definition in _definitions(element):
+    for definition in definitions(element) if known is None else known:
         if not definition.is_a("IfcPropertySet") or definition.Name != name:
             continue
         for prop in definition.HasProperties or ():
@@ -38,7 +40,7 @@ def property_set(element: Any, name: str) -> dict[str, Any]:
     return found
 
 
-def _definitions(element: Any) -> list[Any]:
+def definitions(element: Any) -> list[Any]:
     """The property set definitions of the element's type, then of the element itself."""
     typed: list[Any] = []
     own: list[Any] = []

@@ -326,9 +326,10 @@ class _Reader:
         return None
 
     def _wall(self, wall: Any, n: int) -> ModelWall:
-        from archbuilder.cad.ifc_properties import property_set, quantity_sets
+        from archbuilder.cad.ifc_properties import definitions, property_set, quantity_sets
 
-        quantities = quantity_sets(wall)
+        sets = definitions(wall)
+        quantities = quantity_sets(wall, sets)
         ends = self._axis(wall)
         thickness = self._layer_thickness(wall, quantities)
         height: float | None = None
@@ -346,7 +347,7 @@ class _Reader:
             if isinstance(values.get("Height"), int | float):
                 height = float(values["Height"]) * self.mm
                 break
-        common = property_set(wall, "Pset_WallCommon")
+        common = property_set(wall, "Pset_WallCommon", sets)
         external = common.get("IsExternal")
         return ModelWall(
             id=f"W{n}",
@@ -501,6 +502,8 @@ def _outline(polygons: list[Any]) -> Any:
 
     if not polygons:
         return None
+    if len(polygons) == 1 and polygons[0].is_valid:
+        return polygons[0].simplify(1.0)  # the common case (one extruded profile): nothing to merge
     outline = make_valid(unary_union([make_valid(p) for p in polygons])).buffer(0.5).buffer(-0.5)
     if isinstance(outline, MultiPolygon):
         outline = max(outline.geoms, key=lambda g: g.area)
