@@ -102,15 +102,20 @@ def _cross(a: tuple[float, ...], b: tuple[float, ...]) -> tuple[float, float, fl
     return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
 
 
-def body_geometry(element: Any, mm: float, placements: Placements | None = None) -> Body | None:
-    """The body of ``element`` in world mm (``mm``: mm per file length unit), or ``None``."""
+def body_geometry(
+    element: Any, mm: float, placements: Placements | None = None, *, corners_only: bool = False
+) -> Body | None:
+    """The body of ``element`` in world mm (``mm``: mm per file length unit), or ``None``.
+
+    ``corners_only``: the caller needs the corners, not the plan (a door's box): faceted bodies
+    are then read as their unique points, without walking their faces."""
     representation = _body_representation(element)
     if representation is None:
         return None
     try:
         # Scaled to mm once, so that every point below comes out in world mm.
         matrix = np.diag([mm, mm, mm, 1.0]) @ (placements or Placements()).world(element.ObjectPlacement)
-        body = _combined([_item(item, matrix) for item in representation.Items])
+        body = _combined([_item(item, matrix, corners_only) for item in representation.Items])
     except (ArithmeticError, AttributeError, IndexError, LookupError, RuntimeError, TypeError, ValueError):
         return None  # an unexpected shape of data: the kernel will read it
     if body is None or not np.all(np.isfinite(body.points)):
@@ -139,24 +144,26 @@ def _body_representation(element: Any) -> Any:
     return None
 
 
-def _item(item: Any, matrix: npt.NDArray[np.float64]) -> Body | None:
+def _item(item: Any, matrix: npt.NDArray[np.float64], corners_only: bool) -> Body | None:
     """One representation item in the coordinates ``matrix`` maps to the world (file units)."""
     import ifcopenshell.util.placement as placement
 
     if item.is_a("IfcBooleanResult"):  # IfcBooleanClippingResult too
         # A difference only removes material: the first operand bounds the result.
-        return _item(item.FirstOperand, matrix) if item.Operator == "DIFFERENCE" else None
+        first = item.FirstOperand
+        return _item(first, matrix, corners_only) if item.Operator == "DIFFERENCE" else None
     if item.is_a("IfcMappedItem"):
         if not item.MappingTarget.is_a("IfcCartesianTransformationOperator3D"):
             return None  # 2D operators: ifcopenshell.util does not read them either
         mapped = matrix @ placement.get_mappeditem_transformation(item)
-        return _combined([_item(inner, mapped) for inner in item.MappingSource.MappedRepresentation.Items])
+        inner = item.MappingSource.MappedRepresentation.Items
+        return _combined([_item(part, mapped, corners_only) for part in inner])
     if item.is_a() == "IfcExtrudedAreaSolid":  # not …Tapered: its end profile differs
         return _extrusion(item, matrix)
     if item.is_a("IfcFacetedBrep"):  # IfcFacetedBrepWithVoids too: the outer shell bounds it
-        return _faces([item.Outer], matrix)
+        return _points(item.Outer, matrix) if corners_only else _faces([item.Outer], matrix)
     if item.is_a("IfcFaceBasedSurfaceModel"):
-        return _faces(list(item.FbsmFaces), matrix)
+        return _points(item, matrix) if corners_only else _faces(list(item.FbsmFaces), matrix)
     return None
 
 
@@ -174,6 +181,14 @@ def _extrusion(solid: Any, matrix: npt.NDArray[np.float64]) -> Body | None:
     vertical = abs(sweep[0]) < 1e-6 * abs(sweep[2]) and abs(sweep[1]) < 1e-6 * abs(sweep[2])
     outline = [(float(x), float(y)) for x, y in world[: len(profile), :2]]
     return Body(world, [outline] if vertical else None)
+
+
+def _points(shape: Any, matrix: npt.NDArray[np.float64]) -> Body | None:
+    """Every point a faceted shape refers to, each once (the file's traversal runs in C++)."""
+    coordinates = [p[0] for p in shape.file.traverse(shape) if p.is_a("IfcCartesianPoint")]
+    if not coordinates:
+        return None
+    return Body(_transform(matrix, np.array([(*c, 0.0)[:3] for c in coordinates], dtype=float)), None)
 
 
 def _faces(shells: list[Any], matrix: npt.NDArray[np.float64]) -> Body | None:

@@ -236,7 +236,7 @@ class _Reader:
         """Every corner of an element's body in world mm (an (n, 3) array), or None."""
         from archbuilder.cad.ifc_geometry import body_geometry
 
-        body = body_geometry(element, self.mm, self.placements)
+        body = body_geometry(element, self.mm, self.placements, corners_only=True)
         if body is not None:
             return body.points
         try:

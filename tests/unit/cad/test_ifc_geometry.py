@@ -72,7 +72,7 @@ def test_boxes_of_openings_doors_and_windows_match_the_geometry_kernel(name: str
     placements, settings = Placements(), _settings()
     compared = read = 0
     for element in ifc.by_type("IfcOpeningElement") + ifc.by_type("IfcDoor") + ifc.by_type("IfcWindow"):
-        body = body_geometry(element, mm, placements)
+        body = body_geometry(element, mm, placements, corners_only=True)
         read += body is not None
         kernel = _kernel_points(settings, element) if body is not None else None
         if body is None or kernel is None:
