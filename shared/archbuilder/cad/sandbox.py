@@ -55,6 +55,7 @@ _PRELOAD = [
     "ifcopenshell.express.rules.IFC2X3",
     "ifcopenshell.express.rules.IFC4",
     "ifcopenshell.express.rules.IFC4X3",
+    "archbuilder.cad.fork_server",  # last: freezes all of the above out of the garbage collector
 ]
 
 
