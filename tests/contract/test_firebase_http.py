@@ -96,7 +96,7 @@ def test_an_accepted_invitation_works_after_the_token_is_refreshed(
     assert runtime.claims.__class__.__name__ == "FirebaseTokenVerifier"  # wired by firebase_project
     tenant = make_tenant(runtime, plan="professional")
     email, password = f"{uuid.uuid4().hex[:10]}@example.com", "s3cret-pass"
-    uid = auth.create_user(email=email, password=password, app=verifier.app).uid
+    uid = auth.create_user(email=email, password=password, email_verified=True, app=verifier.app).uid
     invitation = client.post(
         "/v1/members/invitations", json={"email": email, "role": "admin"}, headers=tenant.headers
     ).json

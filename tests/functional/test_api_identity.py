@@ -135,6 +135,26 @@ def test_scoped_key_may_do_only_its_scopes(fn: FlaskClient, tenant: TenantCreden
     assert unknown.status_code == 422
 
 
+def test_a_scoped_key_cannot_rotate_a_broader_key(fn: FlaskClient, tenant: TenantCredentials) -> None:
+    """Rotation mints a key like creation does: never more than the caller's scopes."""
+    keys_only = fn.post(
+        "/v1/api-keys",
+        json={"name": "key admin", "role": "admin", "scopes": ["api_keys:manage"]},
+        headers=tenant.headers,
+    ).json
+    unscoped = fn.post("/v1/api-keys", json={"name": "ci", "role": "architect"}, headers=tenant.headers).json
+    as_scoped = {"X-API-Key": keys_only["api_key"]}
+    refused = fn.post(f"/v1/api-keys/{unscoped['id']}/rotate", json={}, headers=as_scoped)
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "PERMISSION_DENIED"
+    assert fn.get("/v1/me", headers={"X-API-Key": unscoped["api_key"]}).status_code == 200  # untouched
+    narrow = fn.post(
+        "/v1/api-keys",
+        json={"name": "n", "role": "architect", "scopes": ["api_keys:manage"]},
+        headers=as_scoped,
+    ).json
+    assert fn.post(f"/v1/api-keys/{narrow['id']}/rotate", json={}, headers=as_scoped).status_code == 201
+
+
 def test_rotation_keeps_the_old_key_for_the_overlap_window(
     fn: FlaskClient, tenant: TenantCredentials
 ) -> None:

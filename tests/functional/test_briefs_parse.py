@@ -134,3 +134,13 @@ def test_instructions_in_the_text_stay_data(
     user = sent["contents"][0]["parts"][0]["text"]
     assert user.count("</brief_text>") == 1 and "Ignore your instructions" in user
     assert "Ignore your instructions" not in sent["systemInstruction"]["parts"][0]["text"]
+
+
+def test_a_key_without_the_layouts_write_scope_is_refused(
+    client: FlaskClient, tenant: TenantCredentials
+) -> None:
+    reader = client.post(
+        "/v1/api-keys", json={"name": "reader", "scopes": ["projects:read"]}, headers=tenant.headers
+    ).json
+    refused = client.post("/v1/briefs:parse", json={"text": TEXT}, headers={"X-API-Key": reader["api_key"]})
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "PERMISSION_DENIED"

@@ -191,6 +191,52 @@ def test_roles_bound_who_manages_whom(
     )
 
 
+def test_nobody_grants_an_action_their_role_lacks(
+    client: FlaskClient, tenant: TenantCredentials, claims: LocalClaims
+) -> None:
+    """Billing may manage billing, which admins may not: ranks would let an admin grant it."""
+    admin = client.post("/v1/api-keys", json={"name": "a", "role": "admin"}, headers=tenant.headers).json
+    as_admin = {"X-API-Key": admin["api_key"]}
+    _join(client, claims, tenant, "u_clerk", "viewer")
+    billing_key = client.post(
+        "/v1/api-keys", json={"name": "accounts", "role": "billing"}, headers=tenant.headers
+    ).json
+
+    refused = [
+        client.post("/v1/api-keys", json={"name": "b", "role": "billing"}, headers=as_admin),
+        client.post(f"/v1/api-keys/{billing_key['id']}/rotate", json={}, headers=as_admin),
+        client.post(
+            "/v1/members/invitations", json={"email": "z@example.com", "role": "billing"}, headers=as_admin
+        ),
+        client.patch("/v1/members/u_clerk", json={"role": "billing"}, headers=as_admin),
+    ]
+    assert [r.status_code for r in refused] == [403, 403, 403, 403]
+    assert {r.json["error"]["code"] for r in refused} == {"PERMISSION_DENIED"}
+    assert [m["role"] for m in client.get("/v1/members", headers=tenant.headers).json["items"]] == ["viewer"]
+    # What the admin's own role holds, it grants; the owner grants everything.
+    assert (
+        client.patch("/v1/members/u_clerk", json={"role": "architect"}, headers=as_admin).status_code == 200
+    )
+    assert (
+        client.patch("/v1/members/u_clerk", json={"role": "billing"}, headers=tenant.headers).status_code
+        == 200
+    )
+
+
+def test_accepting_needs_a_verified_email(
+    client: FlaskClient, tenant: TenantCredentials, claims: LocalClaims
+) -> None:
+    token = _invite(client, tenant.headers, "new@example.com")
+    unverified = claims.issue_token("u_new", email="new@example.com", email_verified=False)
+    refused = client.post(
+        f"/v1/members/invitations/{token}:accept", headers={"Authorization": f"Bearer {unverified}"}
+    )
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "INVITATION_EMAIL_UNVERIFIED"
+    assert claims.claims_of("u_new") == {}
+    # Once the address is verified, the same invitation works.
+    assert _accept(client, claims, token, "u_new", "new@example.com")["member"]["uid"] == "u_new"
+
+
 def test_invitations_expire_and_seats_are_limited(
     client: FlaskClient, runtime: Runtime, claims: LocalClaims
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
+from archbuilder.billing.usage_ledger import new_usage_record, record_usage
 from archbuilder.domain.plans import plan
 from archbuilder.runtime import Runtime
 from tests.conftest import drain, make_tenant
@@ -42,3 +43,50 @@ def test_features_and_regions_outside_the_plan(client: FlaskClient, runtime: Run
     ifc = client.get(base, query_string={"format": "ifc"}, headers=tenant.headers)
     assert ifc.status_code == 403 and ifc.json["error"]["code"] == "FEATURE_NOT_IN_PLAN"
     assert client.get(base, query_string={"format": "dxf"}, headers=tenant.headers).status_code == 200
+
+
+def test_revisions_count_against_the_layout_quota(client: FlaskClient, runtime: Runtime) -> None:
+    tenant = make_tenant(runtime, plan="free")
+    project_id = new_project(client, tenant)
+    layout_id = submit(client, tenant, project_id, BRIEF).json["layout_id"]
+    drain(runtime)
+    limit = plan("free").quotas.layouts
+    assert limit is not None
+    # The layout above and (limit - 2) earlier ones: one unit of the month is left.
+    record_usage(runtime.store, new_usage_record(tenant.tenant_id, "layout", limit - 2, source="earlier"))
+    revise = f"/v1/projects/{project_id}/layouts/{layout_id}/revise"
+    last = client.post(revise, json={"feedback": "make the kitchen bigger"}, headers=tenant.headers)
+    assert last.status_code == 202, last.json
+    drain(runtime)
+    refused = client.post(revise, json={"feedback": "make the kitchen bigger"}, headers=tenant.headers)
+    assert refused.status_code == 402 and refused.json["error"]["code"] == "PLAN_LIMIT_REACHED"
+    assert refused.json["error"]["details"]["quota"] == "layouts"
+    assert (
+        client.get(f"/v1/projects/{project_id}/layouts/{layout_id}", headers=tenant.headers).json[
+            "latest_version"
+        ]
+        == 2
+    )
+
+
+def test_the_review_workflow_is_a_plan_feature(client: FlaskClient, runtime: Runtime) -> None:
+    tenant = make_tenant(runtime, plan="free")
+    project_id = new_project(client, tenant)
+    layout_id = submit(client, tenant, project_id, BRIEF).json["layout_id"]
+    drain(runtime)
+    refused = [
+        client.get("/v1/reviews", headers=tenant.headers),
+        client.get("/v1/review-policy", headers=tenant.headers),
+        client.put("/v1/review-policy", json={"auto_approve": True}, headers=tenant.headers),
+        client.post(f"/v1/reviews/{layout_id}/assign", json={}, headers=tenant.headers),
+        client.post(
+            f"/v1/projects/{project_id}/layouts/{layout_id}/review",
+            json={"decision": "approve"},
+            headers=tenant.headers,
+        ),
+    ]
+    assert [r.status_code for r in refused] == [403] * 5
+    assert {r.json["error"]["code"] for r in refused} == {"FEATURE_NOT_IN_PLAN"}
+    assert refused[0].json["error"]["details"]["feature"] == "review_workflow"
+    layout = client.get(f"/v1/projects/{project_id}/layouts/{layout_id}", headers=tenant.headers).json
+    assert layout["status"] == "requires_review" and layout["approved_version"] is None

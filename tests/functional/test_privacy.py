@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -86,3 +87,47 @@ def test_export_then_erase(
     tombstone = runtime.store.get(f"erasures/{tenant.tenant_id}")
     assert tombstone is not None and "Demo" not in json.dumps(tombstone.data)
     assert client.get(f"/v1/projects/{other_project}", headers=other_tenant.headers).status_code == 200
+
+
+def _archive(client: FlaskClient, job: dict) -> zipfile.ZipFile:  # type: ignore[type-arg]
+    url = job["result"]["download_url"]
+    response = client.get(url.split("://", 1)[-1].split("/", 1)[-1] if "://" in url else url)
+    assert response.status_code == 200
+    return zipfile.ZipFile(io.BytesIO(response.data))
+
+
+def test_the_export_is_read_only_with_the_export_permission_and_holds_no_credentials(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    headers = tenant.headers
+    hook = client.post(
+        "/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["job.failed"]}, headers=headers
+    ).json
+    token = client.post(
+        "/v1/members/invitations", json={"email": "later@example.com", "role": "viewer"}, headers=headers
+    ).json["token"]
+    started = client.post("/v1/privacy/export", headers=headers).json
+    drain(runtime)
+
+    # A viewer reads jobs, but the export's job holds a link to everything the tenant has.
+    viewer = client.post("/v1/api-keys", json={"name": "v", "role": "viewer"}, headers=headers).json
+    as_viewer = {"X-API-Key": viewer["api_key"]}
+    for path in (f"/v1/jobs/{started['job_id']}", f"/v1/jobs/{started['job_id']}/events"):
+        refused = client.get(path, headers=as_viewer)
+        assert refused.status_code == 403 and "download_url" not in refused.get_data(as_text=True)
+    project_id = new_project(client, tenant)
+    layout_job = submit(client, tenant, project_id, BRIEF).json["job_id"]
+    assert client.get(f"/v1/jobs/{layout_job}", headers=as_viewer).status_code == 200
+    drain(runtime)
+
+    job = client.get(f"/v1/jobs/{started['job_id']}", headers=headers).json
+    archive = _archive(client, job)
+    [stored_hook] = [n for n in archive.namelist() if n.startswith("documents/webhooks/")]
+    assert json.loads(archive.read(stored_hook))["url"] == "http://127.0.0.1:9/hook"
+    everything = b"".join(archive.read(n) for n in archive.namelist())
+    assert hook["secret"].encode() not in everything and b'"secret"' not in everything
+    # Invitations are stored under their token's hash; the archive names them by id.
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    assert not any(token_hash in n for n in archive.namelist())
+    assert token_hash.encode() not in everything
+    assert any(n.startswith("documents/invitations/inv_") for n in archive.namelist())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -103,3 +104,34 @@ def test_an_edit_that_cannot_fit_fails_the_job_with_the_planners_code(
     job = _get(client, f"/v1/jobs/{revised['job_id']}", tenant.headers)
     assert job["status"] == "failed" and job["error"]["code"] == "PROGRAMME_TOO_LARGE", job
     assert client.get(f"{base}/versions/2", headers=tenant.headers).status_code == 404
+
+
+def test_a_second_revision_waits_for_the_first(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    """Both would plan the same next version: the second is refused while the first runs."""
+    project_id = new_project(client, tenant)
+    accepted: Any = submit(client, tenant, project_id, BRIEF).json
+    drain(runtime)
+    base = f"/v1/projects/{project_id}/layouts/{accepted['layout_id']}"
+    # Keep the event workers busy, so the first revision's job is still queued when the
+    # second arrives (however fast the planner is).
+    release = threading.Event()
+
+    def hold(_event: object) -> None:
+        release.wait(30)
+
+    runtime.bus.subscribe("test-hold", hold)
+    for _ in range(8):
+        runtime.bus.publish("test-hold", {})
+    try:
+        first = client.post(f"{base}/revise", json={"feedback": "bigger kitchen"}, headers=tenant.headers)
+        assert first.status_code == 202, first.json
+        second = client.post(f"{base}/revise", json={"feedback": "smaller hall"}, headers=tenant.headers)
+        assert second.status_code == 409 and second.json["error"]["code"] == "LAYOUT_GENERATING"
+    finally:
+        release.set()
+    drain(runtime)
+    assert _get(client, f"/v1/jobs/{first.json['job_id']}", tenant.headers)["status"] == "succeeded"
+    _revise(client, runtime, base, tenant.headers, "smaller hall")
+    assert _get(client, base, tenant.headers)["latest_version"] == 3

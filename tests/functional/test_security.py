@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
 
 from archbuilder.api.openapi import build_openapi
 from archbuilder.platform.logging import CloudLoggingFormatter
@@ -93,6 +95,96 @@ def test_changes_and_refusals_are_audited(client: FlaskClient, tenant: TenantCre
         headers=tenant.headers,
     ).json
     assert not {e["id"] for e in first_page["items"]} & {e["id"] for e in second_page["items"]}
+
+
+def test_the_audited_source_ip_is_the_one_the_load_balancer_saw(
+    client: FlaskClient, tenant: TenantCredentials
+) -> None:
+    """X-Forwarded-For is "<what the client sent…>, <client>, <load balancer>": a forged
+    first entry is not the caller's address."""
+    forged = client.post(
+        "/v1/projects",
+        json={"name": "Forged"},
+        headers=tenant.headers | {"X-Forwarded-For": "203.0.113.66"},
+        environ_base={"REMOTE_ADDR": "198.51.100.2"},
+    )
+    behind_the_lb = client.post(
+        "/v1/projects",
+        json={"name": "Balanced"},
+        headers=tenant.headers | {"X-Forwarded-For": "203.0.113.66, 198.51.100.7, 130.211.0.1"},
+        environ_base={"REMOTE_ADDR": "169.254.1.1"},
+    )
+    assert forged.status_code == behind_the_lb.status_code == 201
+    log = client.get("/v1/audit-log", query_string={"action": "create_project"}, headers=tenant.headers).json
+    ips = sorted(e["source_ip"] for e in log["items"])
+    assert ips == ["198.51.100.2", "198.51.100.7"]
+
+
+class _Body(io.RawIOBase):
+    """A request body of ``size`` bytes that counts how many were read."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = min(len(buffer), self.left, 64 * 1024)
+        buffer[:n] = b" " * n
+        self.left -= n
+        self.read_bytes += n
+        return n
+
+
+class _Chunks(io.RawIOBase):
+    """A body that arrives in pieces: each read answers at most the next piece."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = list(pieces)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self.pieces:
+            return 0
+        piece = self.pieces.pop(0)
+        n = min(len(buffer), len(piece))
+        buffer[:n] = piece[:n]
+        if n < len(piece):
+            self.pieces.insert(0, piece[n:])
+        return n
+
+
+def _chunked_post(client: FlaskClient, path: str, headers: dict[str, str], body: io.RawIOBase) -> Any:
+    """POST ``body`` as a server that de-chunks a ``Transfer-Encoding: chunked`` request hands it
+    over (werkzeug's, gunicorn): no Content-Length, and ``wsgi.input_terminated`` set."""
+    builder = EnvironBuilder(
+        path=path,
+        method="POST",
+        headers=headers | {"Transfer-Encoding": "chunked"},
+        content_type="application/json",
+    )
+    environ = builder.get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ.update({"wsgi.input": body, "wsgi.input_terminated": True})
+    return client.open(Request(environ))
+
+
+def test_a_chunked_body_past_the_limit_is_refused_without_reading_it_all(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    limit = runtime.settings.max_body_bytes
+    body = _Body(30 * limit)
+    response = _chunked_post(client, "/v1/projects", tenant.headers, body)
+    assert response.status_code == 413 and response.json["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert body.read_bytes <= limit + 64 * 1024
+    # A chunked body within the limit is read whole, however many reads it takes.
+    small = _Chunks([b'{"name": ', b" " * 200_000, b'"chunked"}'])
+    accepted = _chunked_post(client, "/v1/projects", tenant.headers, small)
+    assert accepted.status_code == 201 and accepted.json["name"] == "chunked"
 
 
 def _resources_of(client: FlaskClient, runtime: Runtime, tenant: TenantCredentials) -> dict[str, str]:

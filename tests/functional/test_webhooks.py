@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -39,15 +40,24 @@ class Receiver:
         return Response("", status=status)(environ, start_response)
 
 
+@contextlib.contextmanager
+def _serving(app: Callable) -> Iterator[str]:  # type: ignore[type-arg]
+    """``app`` on a local port for the block; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     app = Receiver()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    app.url = f"http://127.0.0.1:{server.server_port}/hooks/archbuilder"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app
-    server.shutdown()
+    with _serving(app) as base:
+        app.url = f"{base}/hooks/archbuilder"
+        yield app
 
 
 def test_approval_webhook_arrives_after_a_refused_first_attempt(
@@ -109,6 +119,60 @@ def test_private_targets_are_refused_unless_allowed() -> None:
     with pytest.raises(BadRequest):
         check_target("http://169.254.169.254/computeMetadata/v1/", allow_private=False)
     check_target("http://127.0.0.1:8080/x", allow_private=True)
+
+
+@dataclass
+class Redirector:
+    """A receiver that answers every request with a redirect to ``location``."""
+
+    location: str
+    status: int = 302
+    received: int = 0
+
+    def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        self.received += 1
+        return Response("", status=self.status, headers={"Location": self.location})(environ, start_response)
+
+
+def test_a_redirect_is_a_failed_delivery_and_is_never_followed(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    inside = Receiver(refuse=0)  # stands for an internal service the redirect points at
+    with _serving(inside) as inside_url, _serving(Redirector(f"{inside_url}/admin")) as outside_url:
+        hook = client.post(
+            "/v1/webhooks",
+            json={"url": f"{outside_url}/hooks", "events": ["job.succeeded"]},
+            headers=tenant.headers,
+        ).json
+        submit(client, tenant, new_project(client, tenant), BRIEF)
+        drain(runtime)
+        (delivery,) = client.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=tenant.headers).json[
+            "items"
+        ]
+    assert inside.received == []
+    assert delivery["status"] == "retrying" and delivery["last_status_code"] == 302
+    assert delivery["last_error"] == "HTTP 302"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://100.64.0.1/hook",  # shared address space (carrier-grade NAT)
+        "http://[::ffff:127.0.0.1]/hook",  # IPv4-mapped loopback
+        "http://[::ffff:169.254.169.254]/computeMetadata/v1/",
+        "http://[64:ff9b::a9fe:a9fe]/",  # NAT64 of the metadata server
+        "http://[2002:7f00:1::1]/",  # 6to4 of loopback
+        "http://224.0.0.1/",  # multicast
+        "http://localhost:8080/hook",
+    ],
+)
+def test_targets_that_are_not_public_are_refused_without_naming_the_address(url: str) -> None:
+    with pytest.raises(BadRequest) as refused:
+        check_target(url, allow_private=False)
+    assert refused.value.code == "WEBHOOK_TARGET_REFUSED"
+    reason = str(refused.value.params["reason"])
+    assert "not a public address" in reason
+    assert not any(text in reason for text in ("127.0.0.1", "::1", "100.64", "169.254", "224.0"))
 
 
 def test_job_progress_streams_as_server_sent_events(

@@ -34,7 +34,7 @@ def parse_brief_text(
     principal: Principal, request: BriefParseRequest, runtime: Runtime, *, correlation_id: str | None = None
 ) -> BriefParsed:
     """Read the caller's text into a brief; the region defaults to the tenant's code region."""
-    require(principal.role, "layouts:write")
+    require(principal, "layouts:write")
     parsed = parse_brief(
         request.text,
         request.language.value if request.language else None,

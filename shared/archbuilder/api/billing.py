@@ -9,8 +9,7 @@ from archbuilder.billing import account
 from archbuilder.billing.account import CheckoutRequest, HostedPage, SubscriptionView, UsageQuery, UsageView
 from archbuilder.billing.gateway import billing_for
 from archbuilder.billing.webhook import receive_webhook
-from archbuilder.platform.errors import ArchBuilderError
-from archbuilder.platform.http import Api, Reply, RequestContext
+from archbuilder.platform.http import Api, Reply, RequestContext, read_body
 from archbuilder.runtime import get_runtime
 
 API = new_api("api_billing")
@@ -94,12 +93,7 @@ WEBHOOK_API = Api(
 )
 def stripe_webhook(ctx: RequestContext) -> WebhookAck:
     runtime = get_runtime()
-    limit = runtime.settings.max_body_bytes
-    if (ctx.request.content_length or 0) > limit:
-        raise ArchBuilderError(code="PAYLOAD_TOO_LARGE", status=413, limit_bytes=limit)
-    payload = ctx.request.get_data(cache=False)
-    if len(payload) > limit:
-        raise ArchBuilderError(code="PAYLOAD_TOO_LARGE", status=413, limit_bytes=limit)
+    payload = read_body(ctx.request, runtime.settings.max_body_bytes)
     settings, _ = billing_for(runtime)
     receipt = receive_webhook(
         runtime.store, runtime.bus, settings, payload, ctx.request.headers.get("Stripe-Signature")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from typing import Any
 
@@ -58,6 +59,25 @@ def rate_limit(principal: Principal) -> dict[str, str]:
     )
 
 
+def client_ip(request: Request) -> str | None:
+    """The caller's address as the trusted proxy saw it, for audit entries.
+
+    X-Forwarded-For arrives as "<whatever the client sent…>, <client>, <load balancer>": only
+    what the trusted proxies appended counts, counted from the right
+    (``ARCHBUILDER_TRUSTED_PROXY_HOPS``). Without such an entry (no header, too few entries,
+    not an address) the socket's peer is the caller.
+    """
+    hops = get_runtime().settings.trusted_proxy_hops
+    forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if hops and len(forwarded) > hops:
+        try:
+            return str(ipaddress.ip_address(forwarded[-(hops + 1)]))
+        except ValueError:
+            pass
+    return request.remote_addr
+
+
 def record_audit(ctx: RequestContext, action: str, status: int) -> None:
     audit.record(
         get_runtime().store,
@@ -67,8 +87,7 @@ def record_audit(ctx: RequestContext, action: str, status: int) -> None:
         resource=ctx.request.path,
         status=status,
         correlation_id=ctx.correlation_id,
-        # Behind the load balancer the client is the first address it saw.
-        source_ip=(ctx.request.access_route[0] if ctx.request.access_route else ctx.request.remote_addr),
+        source_ip=client_ip(ctx.request),
     )
 
 

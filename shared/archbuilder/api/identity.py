@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from archbuilder import __version__
 from archbuilder.adapters.local.file_blobs import FolderBlobStore
-from archbuilder.api.common import new_api
+from archbuilder.api.common import client_ip, new_api
 from archbuilder.domain.project import PageQuery
 from archbuilder.domain.tenancy import (
     ApiKeyCreate,
@@ -189,7 +189,7 @@ def remove_member(ctx: RequestContext, uid: str) -> MemberRemoved:
             resource=f"/v1/members/{removed.pseudonym}",
             status=200,
             correlation_id=ctx.correlation_id,
-            source_ip=(ctx.request.access_route[0] if ctx.request.access_route else ctx.request.remote_addr),
+            source_ip=client_ip(ctx.request),
         )
     return removed
 

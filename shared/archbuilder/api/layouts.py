@@ -162,7 +162,7 @@ def export_version(ctx: RequestContext, project_id: str, layout_id: str, version
     )
 
 
-@API.route("GET", "/v1/jobs/<job_id>", summary="Progress of a job", response=JobPublic, errors=(404,))
+@API.route("GET", "/v1/jobs/<job_id>", summary="Progress of a job", response=JobPublic, errors=(403, 404))
 def get_job(ctx: RequestContext, job_id: str) -> JobPublic:
     return layouts.get_job(get_runtime().store, ctx.principal, job_id, ctx.language)
 
@@ -171,7 +171,7 @@ def get_job(ctx: RequestContext, job_id: str) -> JobPublic:
     "GET",
     "/v1/jobs/<job_id>/events",
     summary="Server-Sent Events: one `progress` event per change of a job, until it finishes",
-    errors=(404,),
+    errors=(403, 404),
     content_types=("text/event-stream",),
 )
 def job_events(ctx: RequestContext, job_id: str) -> Reply:
@@ -253,7 +253,13 @@ def diff_versions(
     return diff_payloads(a.payload, b.payload, from_version=version, to_version=other)
 
 
-@API.route("GET", "/v1/review-policy", summary="The tenant's review policy", response=reviews.ReviewPolicy)
+@API.route(
+    "GET",
+    "/v1/review-policy",
+    summary="The tenant's review policy",
+    response=reviews.ReviewPolicy,
+    errors=(403,),
+)
 def get_review_policy(ctx: RequestContext) -> reviews.ReviewPolicy:
     return reviews.get_review_policy(get_runtime(), ctx.principal)
 
@@ -276,6 +282,7 @@ def set_review_policy(ctx: RequestContext) -> reviews.ReviewPolicy:
     summary="The review queue, highest priority first",
     query=QueueQuery,
     response=reviews.ReviewQueue,
+    errors=(403,),
 )
 def review_queue(ctx: RequestContext) -> reviews.ReviewQueue:
     return reviews.review_queue(

@@ -60,6 +60,19 @@ def allowed(role: str, action: str, scopes: tuple[str, ...] = ()) -> bool:
     return not scopes or action in scopes
 
 
+def actions_of(role: Role | str) -> frozenset[str]:
+    """Every action ``role`` may do."""
+    return frozenset(action for action, roles in PERMISSIONS.items() if Role(role) in roles)
+
+
+def may_grant(granter: Role | str, role: Role | str) -> bool:
+    """True if someone with role ``granter`` may hand out ``role`` (a key, an invitation, a
+    role change): only when every action of ``role`` is one of the granter's own. Ranks do
+    not decide: ``billing`` may manage billing, which ``admin`` may not, so an admin cannot
+    grant it."""
+    return actions_of(role) <= actions_of(granter)
+
+
 def require(actor: Actor | str, action: str) -> None:
     """Raise ``PermissionDenied`` unless the actor's role (and key scopes) allow ``action``."""
     role, scopes = (actor, ()) if isinstance(actor, str) else (actor.role, actor.scopes)

@@ -249,9 +249,7 @@ class Api:
             raise ArchBuilderError(code="PAYLOAD_TOO_LARGE", status=413, limit_bytes=limit)
         if request.mimetype != "application/json":
             raise ArchBuilderError(code="UNSUPPORTED_MEDIA_TYPE", status=415)
-        raw = request.get_data(cache=True)
-        if len(raw) > limit:
-            raise ArchBuilderError(code="PAYLOAD_TOO_LARGE", status=413, limit_bytes=limit)
+        raw = read_body(request, limit)
         try:
             body = json.loads(raw or b"null")
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -285,6 +283,28 @@ class Api:
 
 MAX_JSON_DEPTH = 32
 MAX_JSON_ITEMS = 10_000
+
+
+def read_body(request: Request, limit: int) -> bytes:
+    """The request body, or 413 ``PAYLOAD_TOO_LARGE`` past ``limit`` bytes.
+
+    A declared Content-Length is refused before reading; a body without one (chunked) is
+    read up to one byte past the limit, never further, so its size cannot exhaust memory.
+    """
+    if (request.content_length or 0) > limit:
+        raise ArchBuilderError(code="PAYLOAD_TOO_LARGE", status=413, limit_bytes=limit)
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        # A stream may answer less than asked (a chunked body: one chunk per read).
+        chunk = request.stream.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise ArchBuilderError(code="PAYLOAD_TOO_LARGE", status=413, limit_bytes=limit)
+    return b"".join(chunks)
 
 
 def _check_shape(body: Any) -> None:

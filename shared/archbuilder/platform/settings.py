@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # Signs local upload/download URLs. Must be set outside local/test.
     url_signing_key: str | None = None
     max_body_bytes: int = Field(default=1_000_000, gt=0)
+    # How many addresses trusted proxies append to X-Forwarded-For after the client's: Google's
+    # external HTTPS load balancer appends "<client>, <its own>", so the client is the second
+    # from the right (1). 0 ignores the header (the socket's peer is the client).
+    trusted_proxy_hops: int = Field(default=1, ge=0, le=10)
     # CAD uploads: size limit per file, how long an upload URL lives, and the limits of the
     # child process that parses one file.
     # Retention in days, enforced by the maintenance function.

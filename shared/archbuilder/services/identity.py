@@ -15,7 +15,7 @@ from datetime import timedelta
 from archbuilder.billing.entitlement import is_read_only
 from archbuilder.domain.common import DataRegion, Language
 from archbuilder.domain.ids import new_id
-from archbuilder.domain.permissions import ACTIONS, require
+from archbuilder.domain.permissions import ACTIONS, may_grant, require
 from archbuilder.domain.tenancy import (
     ApiKey,
     ApiKeyCreate,
@@ -65,7 +65,8 @@ class Principal:
 
 
 def outranks(role: Role | str, other: Role | str) -> bool:
-    """True if ``role`` ranks above ``other`` (nobody grants more than their own role)."""
+    """True if ``role`` ranks above ``other`` (who may manage whom; granting a role is
+    ``permissions.may_grant``)."""
     return _ROLE_RANK[Role(role)] > _ROLE_RANK[Role(other)]
 
 
@@ -198,17 +199,24 @@ def me(store: DocumentStore, principal: Principal) -> Me:
 
 
 def create_api_key(store: DocumentStore, principal: Principal, request: ApiKeyCreate) -> ApiKeyCreated:
-    """A new key for the caller's tenant, never with a higher role than the caller's."""
+    """A new key for the caller's tenant, never allowing an action the caller's role (or, for a
+    scoped key, its scopes) does not."""
     require(principal, "api_keys:manage")
-    if _ROLE_RANK[request.role] > _ROLE_RANK[Role(principal.role)]:
-        raise PermissionDenied(role=principal.role, action=f"create a {request.role.value} key")
-    if principal.scopes and not set(request.scopes or ACTIONS) <= set(principal.scopes):
-        raise PermissionDenied(role=principal.role, action="create a key with more scopes than its own")
+    _may_issue(principal, request.role, request.scopes, verb="create")
     raw_key, key = _key_record(
         principal.tenant_id, request.name, request.role, request.expires_in_days, request.scopes
     )
     store.create(f"api_keys/{hash_key(raw_key)}", dump(key))
     return _created(key, raw_key)
+
+
+def _may_issue(principal: Principal, role: Role, scopes: list[str], *, verb: str) -> None:
+    """Refuse a key whose role has an action the caller's role lacks, or (for a scoped caller)
+    whose scopes are broader than the caller's; an unscoped key has every action."""
+    if not may_grant(principal.role, role):
+        raise PermissionDenied(role=principal.role, action=f"{verb} a {role.value} key")
+    if principal.scopes and not set(scopes or ACTIONS) <= set(principal.scopes):
+        raise PermissionDenied(role=principal.role, action=f"{verb} a key with more scopes than its own")
 
 
 def _tenant_keys(tenant_id: str) -> Query:
@@ -269,8 +277,7 @@ def rotate_api_key(
     moment = now()
     if not old.is_active(moment):
         raise Conflict(code="API_KEY_NOT_ACTIVE")
-    if _ROLE_RANK[old.role] > _ROLE_RANK[Role(principal.role)]:
-        raise PermissionDenied(role=principal.role, action=f"rotate a {old.role.value} key")
+    _may_issue(principal, old.role, list(old.scopes), verb="rotate")
     raw_key, new = _key_record(principal.tenant_id, old.name, old.role, None, list(old.scopes))
     new = new.model_copy(update={"expires_at": old.expires_at})
     ends = moment + timedelta(hours=request.overlap_hours)

@@ -436,6 +436,9 @@ def compliance_summary(report: BaseModel) -> dict[str, Any]:
 def get_job(store: DocumentStore, principal: Principal, job_id: str, language: str) -> JobPublic:
     require(principal, "jobs:read")
     job = load(store, TenantPaths(principal.tenant_id).job(job_id), Job, resource="job", resource_id=job_id)
+    if job.kind == "privacy_export":
+        # Its result is a link to everything the tenant holds: as much as asking for it.
+        require(principal, "privacy:export")
     return job_public(job, language)
 
 

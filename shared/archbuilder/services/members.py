@@ -9,8 +9,9 @@ writes the member and sets the ``tenant_id`` / ``role`` custom claims through th
 say ``refresh_id_token``. The member document stays the truth for every request
 (``identity.principal_for_member``), so removal and role changes apply at once.
 
-Nobody grants more than their own role, admins do not touch owners, and the last owner
-cannot be removed or demoted (409 ``LAST_OWNER``).
+Nobody grants a role with an action their own role lacks (``permissions.may_grant``: an
+admin cannot make anyone billing or owner), admins do not touch owners, and the last owner
+cannot be removed or demoted (409 ``LAST_OWNER``). Accepting needs a verified email.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from datetime import timedelta
 
 from archbuilder.billing.quotas import take_seat
 from archbuilder.domain.ids import new_id
-from archbuilder.domain.permissions import require
+from archbuilder.domain.permissions import may_grant, require
 from archbuilder.domain.tenancy import (
     Invitation,
     InvitationAccepted,
@@ -83,17 +84,19 @@ def _all_members(store: DocumentStore, tenant_id: str) -> list[Member]:
     return sorted((Member.model_validate(r.data) for r in rows), key=lambda m: (m.created_at, m.uid))
 
 
-def _may_manage(principal: Principal, target: Role, new_role: Role | None = None) -> None:
-    """Admins manage everyone but owners; nobody hands out a role above their own."""
-    for role in (target, new_role):
-        if role is not None and outranks(role, principal.role):
-            raise PermissionDenied(role=principal.role, action=f"manage a {role.value} member")
+def _may_manage(principal: Principal, target: Role | None, new_role: Role | None = None) -> None:
+    """Admins manage everyone but owners; nobody hands out a role with an action their own
+    role lacks."""
+    if target is not None and outranks(target, principal.role):
+        raise PermissionDenied(role=principal.role, action=f"manage a {target.value} member")
+    if new_role is not None and not may_grant(principal.role, new_role):
+        raise PermissionDenied(role=principal.role, action=f"grant the {new_role.value} role")
 
 
 def invite(store: DocumentStore, principal: Principal, request: InvitationCreate) -> InvitationCreated:
     """An invitation for ``request.email``; the token in the answer is never shown again."""
     require(principal, "members:manage")
-    _may_manage(principal, request.role)
+    _may_manage(principal, None, request.role)
     if any(m.email == request.email for m in _all_members(store, principal.tenant_id)):
         raise Conflict(code="ALREADY_A_MEMBER")
     token = f"{TOKEN_PREFIX}{principal.tenant_id}.{secrets.token_urlsafe(32)}"
@@ -125,8 +128,9 @@ def accept(
     """Link the signed-in person to the invitation's tenant: member, claims, and their principal.
 
     The ID token must verify (not revoked) but need carry no tenant claim; its email must be
-    the invited one. The tenant's plan must have a free seat (402 ``PLAN_LIMIT_REACHED``),
-    checked in the transaction that writes the member, so racing accepts cannot both take the last.
+    verified (403 ``INVITATION_EMAIL_UNVERIFIED``) and the invited one. The tenant's plan must
+    have a free seat (402 ``PLAN_LIMIT_REACHED``), checked in the transaction that writes the
+    member, so racing accepts cannot both take the last.
     """
     if not id_token:
         raise Unauthenticated()
@@ -145,6 +149,9 @@ def accept(
         raise Conflict(code="INVITATION_USED")
     if invitation.expires_at <= now():
         raise ArchBuilderError(code="INVITATION_EXPIRED", status=410)
+    if not user.email_verified:
+        # An unverified address proves nothing: anyone may sign up with someone else's.
+        raise PermissionDenied(code="INVITATION_EMAIL_UNVERIFIED")
     if (user.email or "").lower() != invitation.email:
         raise PermissionDenied(code="INVITATION_EMAIL_MISMATCH")
     if not _UID.match(user.uid):

@@ -47,6 +47,11 @@ TENANT_TREE: dict[str, Any] = {
     "members": {},
     "invitations": {},
 }
+# Fields that are credentials, not data: left out of the export (an archive is a file that
+# travels; a webhook's signing secret in it would let anyone forge deliveries). API keys and
+# invitation tokens are stored only as hashes, as document ids: the archive names those
+# documents by key id and invitation id instead.
+NOT_EXPORTED = frozenset({"secret"})
 _log = get_logger("archbuilder.privacy")
 
 
@@ -77,6 +82,15 @@ def walk(runtime: Runtime, root: str, tree: dict[str, Any] | None = None) -> Ite
                 yield from walk(runtime, snapshot.path, below)
 
 
+def _exported(data: dict[str, Any]) -> dict[str, Any]:
+    """A document as the archive holds it: without ``NOT_EXPORTED`` fields, at any depth."""
+    return {
+        key: _exported(value) if isinstance(value, dict) else value
+        for key, value in data.items()
+        if key not in NOT_EXPORTED
+    }
+
+
 def request_export(runtime: Runtime, principal: Principal) -> PrivacyJobAccepted:
     """Start a job that writes one archive of the tenant's documents and files."""
     require(principal, "privacy:export")
@@ -105,14 +119,22 @@ def run_export(runtime: Runtime, request: PrivacyRequest) -> None:
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         tenant = runtime.store.get(paths.root)
         if tenant is not None:
-            archive.writestr("documents/tenant.json", json.dumps(tenant.data, ensure_ascii=False, indent=1))
+            archive.writestr(
+                "documents/tenant.json", json.dumps(_exported(tenant.data), ensure_ascii=False, indent=1)
+            )
         keys = runtime.store.query(Query("api_keys", where=[Filter("tenant_id", "==", request.tenant_id)]))
         for key in keys:
-            archive.writestr(f"documents/api_keys/{key.data['key_id']}.json", json.dumps(key.data, indent=1))
+            archive.writestr(
+                f"documents/api_keys/{key.data['key_id']}.json", json.dumps(_exported(key.data), indent=1)
+            )
         for snapshot in walk(runtime, paths.root):
             relative = snapshot.path[len(paths.root) + 1 :]
+            if relative.startswith("invitations/"):
+                # Stored under the token's hash, exported under the invitation's id.
+                relative = f"invitations/{snapshot.data.get('id') or f'invitation-{documents}'}"
             archive.writestr(
-                f"documents/{relative}.json", json.dumps(snapshot.data, ensure_ascii=False, indent=1)
+                f"documents/{relative}.json",
+                json.dumps(_exported(snapshot.data), ensure_ascii=False, indent=1),
             )
             documents += 1
         for bucket_name, bucket in (("artifacts", runtime.blobs), ("uploads", runtime.uploads)):

@@ -3,7 +3,9 @@
 Nothing the planner makes is meant to be built before an architect approves it, and
 nothing is overwritten: a correction or a revision makes a new version whose parent is
 the reviewed one. The queue holds one entry per layout at ``tenants/{t}/reviews/{layout}``;
-every decision is appended to ``…/layouts/{l}/decisions/{id}``.
+every decision is appended to ``…/layouts/{l}/decisions/{id}``. The queue, decisions and
+the review policy are the plan feature ``review_workflow``; a revision plans again, so it
+counts against the ``layouts`` quota like a new layout.
 """
 
 from __future__ import annotations
@@ -14,16 +16,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from archbuilder.billing.quotas import check_quota, consume_quota, require_feature
+from archbuilder.billing.usage_ledger import new_usage_record
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import StrictModel
 from archbuilder.domain.corrections import Correction, apply_corrections
-from archbuilder.domain.ids import new_id, time_ordered_id
+from archbuilder.domain.ids import checked_id, new_id, time_ordered_id
 from archbuilder.domain.job import Job
 from archbuilder.domain.layout import LayoutPublic, LayoutStatus, LayoutVersionPublic, PlanResult
 from archbuilder.domain.permissions import require
 from archbuilder.domain.timestamps import Timestamp, format_timestamp, now
 from archbuilder.platform.errors import Conflict, NotFound
-from archbuilder.ports import Filter, Query, Transaction
+from archbuilder.ports import DocumentStore, Filter, Query, Transaction
 from archbuilder.repositories import TenantPaths, dump, load
 from archbuilder.runtime import Runtime
 from archbuilder.services.identity import Principal
@@ -180,6 +184,7 @@ def review_layout(
 ) -> ReviewOutcome:
     """Record a decision on a version; corrections first make (and check) a new version."""
     require(principal, "layouts:review")
+    require_feature(runtime.store, principal.tenant_id, "review_workflow")
     paths = TenantPaths(principal.tenant_id)
     layout = _layout(runtime, paths, project_id, layout_id)
     version = request.version or layout.latest_version
@@ -298,13 +303,31 @@ def _corrected_version(
 def revise_layout(
     runtime: Runtime, principal: Principal, project_id: str, layout_id: str, request: ReviseRequest
 ) -> ReviewOutcome:
-    """Start a job that plans the layout again with the architect's feedback, as the next version."""
+    """Start a job that plans the layout again with the architect's feedback, as the next version.
+
+    It counts against the ``layouts`` quota like a new layout (402 ``PLAN_LIMIT_REACHED``), and
+    waits for a revision already under way (409 ``LAYOUT_GENERATING``).
+    """
     require(principal, "layouts:write")
     paths = TenantPaths(principal.tenant_id)
     layout = _layout(runtime, paths, project_id, layout_id)
     parent = request.version or layout.latest_version
     if parent is None:
         raise Conflict(code="LAYOUT_NOT_READY")
+    layout_path = paths.layout(project_id, layout_id)
+
+    def still_generating(reader: DocumentStore | Transaction) -> bool:
+        current = reader.get(layout_path)
+        if current is None:
+            raise NotFound(resource="layout", id=layout_id)
+        if current.data.get("status") != LayoutStatus.generating.value:
+            return False
+        job = reader.get(paths.job(current.data["job_id"])) if current.data.get("job_id") else None
+        return job is not None and not Job.model_validate(job.data).status.finished
+
+    if still_generating(runtime.store):
+        raise Conflict(code="LAYOUT_GENERATING")
+    check_quota(runtime.store, principal.tenant_id, "layouts")
     number = (layout.latest_version or 0) + 1
     moment = now()
     job = Job(
@@ -325,12 +348,19 @@ def revise_layout(
         time=moment,
         new_version=number,
     )
+    # Counted before the job exists (the record id comes from the job id): of two revisions
+    # racing for the last unit of the quota, one is refused before it writes anything.
+    consume_quota(
+        runtime.store, new_usage_record(principal.tenant_id, "layout", 1, source=job.id), bus=runtime.bus
+    )
 
     def write(txn: Transaction) -> None:
+        if still_generating(txn):
+            raise Conflict(code="LAYOUT_GENERATING")
         txn.create(paths.job(job.id), dump(job))
-        txn.create(f"{paths.layout(project_id, layout_id)}/decisions/{decision.id}", dump(decision))
+        txn.create(f"{layout_path}/decisions/{decision.id}", dump(decision))
         txn.update(
-            paths.layout(project_id, layout_id),
+            layout_path,
             {
                 "status": LayoutStatus.generating.value,
                 "job_id": job.id,
@@ -358,6 +388,7 @@ def revise_layout(
 def review_queue(runtime: Runtime, principal: Principal, *, status: str, assignee: str | None) -> ReviewQueue:
     """The queue: highest priority first, then the earliest deadline."""
     require(principal, "layouts:read")
+    require_feature(runtime.store, principal.tenant_id, "review_workflow")
     where = [Filter("status", "==", status)]
     if assignee:
         where.append(Filter("assignee", "==", assignee))
@@ -381,7 +412,9 @@ def assign_review(
 ) -> ReviewEntry:
     """Assign a pending review (to the caller by default), within the per-reviewer cap."""
     require(principal, "layouts:review")
+    require_feature(runtime.store, principal.tenant_id, "review_workflow")
     paths = TenantPaths(principal.tenant_id)
+    path = f"{paths.root}/reviews/{checked_id(layout_id, 'review')}"
     reviewer = assignee or _actor(principal)
     active = runtime.store.query(
         Query(
@@ -391,7 +424,6 @@ def assign_review(
     )
     if len(active) >= MAX_ACTIVE_REVIEWS_PER_REVIEWER:
         raise Conflict(code="REVIEWER_AT_CAPACITY", limit=MAX_ACTIVE_REVIEWS_PER_REVIEWER)
-    path = f"{paths.root}/reviews/{layout_id}"
 
     def write(txn: Transaction) -> ReviewEntry:
         snapshot = txn.get(path)
@@ -428,11 +460,13 @@ class ReviewPolicy(StrictModel):
 
 def get_review_policy(runtime: Runtime, principal: Principal) -> ReviewPolicy:
     require(principal, "layouts:read")
+    require_feature(runtime.store, principal.tenant_id, "review_workflow")
     tenant = runtime.store.get(TenantPaths(principal.tenant_id).root)
     return ReviewPolicy.model_validate((tenant.data.get("review_policy") if tenant else None) or {})
 
 
 def set_review_policy(runtime: Runtime, principal: Principal, policy: ReviewPolicy) -> ReviewPolicy:
     require(principal, "review_policy:manage")
+    require_feature(runtime.store, principal.tenant_id, "review_workflow")
     runtime.store.update(TenantPaths(principal.tenant_id).root, {"review_policy": policy.model_dump()})
     return policy

@@ -5,23 +5,26 @@ nothing is lost: the ``webhook_dispatcher`` function sends it (signed with HMAC-
 over ``"{timestamp}.{body}"``), a failure schedules the next attempt on a backoff that
 spans more than 24 hours (the ``maintenance`` function sends what is due), and after the
 last attempt the delivery is dead-lettered, visible and replayable by the tenant.
-Private, loopback and link-local targets are refused (SSRF) unless the settings allow them.
+Targets that resolve to any address that is not public (private, loopback, link-local,
+shared/CGNAT, reserved, multicast; IPv4 inside IPv6 too) are refused (SSRF) unless the
+settings allow them. A send connects to the very address that was checked (so a DNS answer
+that changes in between cannot move it) and follows no redirect: a 3xx is a failed attempt.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import secrets
 import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -117,25 +120,44 @@ def _deliveries(paths: TenantPaths) -> str:
     return f"{paths.root}/webhook_deliveries"
 
 
-def check_target(url: str, *, allow_private: bool) -> None:
-    """Refuse URLs whose host resolves to a private, loopback, link-local or reserved address."""
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """True for a globally routable unicast address; an IPv4 address carried in IPv6
+    (mapped, 6to4, NAT64) must be public as well."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [address]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.sixtofour is not None:
+            candidates.append(address.sixtofour)
+        if address in _NAT64:
+            candidates.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return all(a.is_global and not a.is_multicast for a in candidates)
+
+
+def check_target(url: str, *, allow_private: bool) -> list[str]:
+    """The addresses ``url``'s host resolves to; ``BadRequest`` when any of them is not public.
+
+    The refusal does not say which address the name resolved to (that would map the
+    internal network for whoever registers a URL).
+    """
     host = urlsplit(url).hostname or ""
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:
         raise BadRequest(code="WEBHOOK_TARGET_REFUSED", reason="the host does not resolve") from exc
+    addresses: list[str] = []
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        unsafe = (
-            address.is_private
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_multicast
-            or address.is_reserved
-            or address.is_unspecified
-        )
-        if unsafe and not allow_private:
-            raise BadRequest(code="WEBHOOK_TARGET_REFUSED", reason=f"{address} is not a public address")
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if not allow_private and not is_public_address(address):
+            raise BadRequest(code="WEBHOOK_TARGET_REFUSED", reason="the host is not a public address")
+        if str(info[4][0]) not in addresses:
+            addresses.append(str(info[4][0]))
+    if not addresses:
+        raise BadRequest(code="WEBHOOK_TARGET_REFUSED", reason="the host does not resolve")
+    return addresses
 
 
 def create_webhook(runtime: Runtime, principal: Principal, request: WebhookCreate) -> WebhookCreated:
@@ -245,31 +267,85 @@ def attempt(runtime: Runtime, tenant_id: str, delivery_id: str) -> str:
     return str(fields["status"])
 
 
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to the checked ``address`` for a URL that names ``host``: the Host header keeps
+    the name, the socket goes to the address (a second DNS answer is never asked for)."""
+
+    def __init__(self, host: str, port: int | None, address: str, *, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _PinnedHTTPSConnection(_PinnedHTTPConnection):
+    """HTTPS to the checked address; SNI and the certificate check use the URL's host name."""
+
+    default_port = http.client.HTTPS_PORT
+
+    def __init__(
+        self, host: str, port: int | None, address: str, *, timeout: float, context: ssl.SSLContext
+    ) -> None:
+        super().__init__(host, port, address, timeout=timeout)
+        self.tls = context
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.host)
+
+
+def _connection(parts: SplitResult, port: int | None, address: str) -> _PinnedHTTPConnection:
+    host = parts.hostname or ""
+    if parts.scheme == "https":
+        return _PinnedHTTPSConnection(
+            host, port, address, timeout=SEND_TIMEOUT_S, context=ssl.create_default_context()
+        )
+    return _PinnedHTTPConnection(host, port, address, timeout=SEND_TIMEOUT_S)
+
+
 def _post(runtime: Runtime, hook: Webhook, delivery: Delivery, body: bytes) -> tuple[int | None, str | None]:
     try:
-        # Checked again at send time: the name may resolve elsewhere now (DNS rebinding).
-        check_target(hook.url, allow_private=runtime.settings.webhooks_allow_private)
+        # Checked again at send time (the name may resolve elsewhere now), and the request
+        # goes to an address of this very answer.
+        addresses = check_target(hook.url, allow_private=runtime.settings.webhooks_allow_private)
+        parts = urlsplit(hook.url)
+        port = parts.port  # ValueError when out of range
     except BadRequest as refused:
         return None, f"target refused: {refused.params.get('reason')}"
-    request = urllib.request.Request(
-        hook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "ArchBuilder-Webhooks/1",
-            "ArchBuilder-Event": delivery.event_type,
-            "ArchBuilder-Delivery": delivery.id,
-            "ArchBuilder-Signature": signature(hook.secret, int(time.time()), body),
-        },
-    )
+    except ValueError:
+        return None, "target refused: invalid port"
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "ArchBuilder-Webhooks/1",
+        "ArchBuilder-Event": delivery.event_type,
+        "ArchBuilder-Delivery": delivery.id,
+        "ArchBuilder-Signature": signature(hook.secret, int(time.time()), body),
+    }
+    connection, error = None, "no address"
+    for address in addresses:
+        candidate = _connection(parts, port, address)
+        try:
+            candidate.connect()
+        except OSError as exc:  # refused, unreachable, TLS: the next address of the answer
+            candidate.close()
+            error = type(exc).__name__
+            continue
+        connection = candidate
+        break
+    if connection is None:
+        return None, error
     try:
-        with urllib.request.urlopen(request, timeout=SEND_TIMEOUT_S) as response:  # noqa: S310 (checked above)
-            return int(response.status), None
-    except urllib.error.HTTPError as exc:
-        return int(exc.code), f"HTTP {exc.code}"
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        connection.request("POST", target, body=body, headers=headers)
+        status = int(connection.getresponse().status)
+    except (OSError, http.client.HTTPException) as exc:
         return None, type(exc).__name__
+    finally:
+        connection.close()
+    # No redirect is followed: a 3xx is a failed attempt like any other non-2xx answer.
+    return status, None if 200 <= status < 300 else f"HTTP {status}"
 
 
 def send_due(runtime: Runtime, tenant_id: str, *, at: datetime | None = None) -> int:

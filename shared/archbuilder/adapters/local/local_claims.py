@@ -2,8 +2,9 @@
 
 There is no Firebase on a laptop, so a developer (or a test) mints an ID token for a uid
 with ``issue_token``. A token is ``local.<payload>.<HMAC-SHA256>``, both parts URL-safe
-base64; the payload carries the uid, the email, the expiry and, like a Firebase ID token,
-the custom claims as they were when it was issued. Claims live at ``local_claims/{uid}``.
+base64; the payload carries the uid, the email (verified unless the issuer says otherwise),
+the expiry and, like a Firebase ID token, the custom claims as they were when it was issued.
+Claims live at ``local_claims/{uid}``.
 """
 
 from __future__ import annotations
@@ -38,10 +39,18 @@ class LocalClaims:
         # Its own key, derived from the local signing key, so tokens and upload URLs never mix.
         self._key = hmac.new(signing_key, b"archbuilder-local-claims", hashlib.sha256).digest()
 
-    def issue_token(self, uid: str, *, email: str | None = None, ttl_s: int = 3600) -> str:
-        """An ID token for ``uid`` carrying its current claims (what signing in does)."""
+    def issue_token(
+        self, uid: str, *, email: str | None = None, email_verified: bool = True, ttl_s: int = 3600
+    ) -> str:
+        """An ID token for ``uid`` carrying its current claims (what signing in does); like
+        Firebase's, it says whether the email address was verified."""
         checked_id(uid, "user")
-        payload: dict[str, Any] = {"uid": uid, "email": email, "exp": int(time.time()) + ttl_s}
+        payload: dict[str, Any] = {
+            "uid": uid,
+            "email": email,
+            "email_verified": email_verified,
+            "exp": int(time.time()) + ttl_s,
+        }
         payload.update(self.claims_of(uid))
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
         return PREFIX + body + "." + _b64(self._sign(body))
@@ -59,7 +68,7 @@ class LocalClaims:
         return SignedInUser(
             uid=str(payload["uid"]),
             email=email if isinstance(email, str) else None,
-            email_verified=isinstance(email, str),  # whoever holds the local key vouches for it
+            email_verified=isinstance(email, str) and payload.get("email_verified") is True,
             tenant_id=tenant_id if isinstance(tenant_id, str) and tenant_id else None,
         )
 
