@@ -116,9 +116,10 @@ class _Segment:
     a: tuple[float, float]
     b: tuple[float, float]
 
-    @property
-    def length(self) -> float:
-        return math.dist(self.a, self.b)
+    length: float = field(init=False)  # asked for ~25 times per segment while pairing wall faces
+
+    def __post_init__(self) -> None:
+        self.length = math.dist(self.a, self.b)
 
 
 @dataclass
@@ -136,6 +137,7 @@ class _Collected:
     )  # centre, radius, start point, end point, handle
     window_outlines: list[tuple[list[tuple[float, float]], str]] = field(default_factory=list)
     other_segments: list[_Segment] = field(default_factory=list)  # lines on layers of no known kind
+    line_blocks: dict[str, bool] = field(default_factory=dict)  # block name → holds only LINEs
     extent_points: list[tuple[float, float]] = field(default_factory=list)
     entity_count: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
@@ -258,6 +260,9 @@ def _insert(
         return
     references = entity.multi_insert() if entity.mcount > 1 else [entity]
     for reference in references:
+        if _lines_only(reference, out):
+            _insert_lines(reference, layer, names, out, max_entities=max_entities)
+            continue
         _collect(
             reference.virtual_entities(),
             names,
@@ -266,6 +271,30 @@ def _insert(
             max_entities=max_entities,
             parent_layer=layer,
         )
+
+
+def _lines_only(reference: Any, out: _Collected) -> bool:
+    """Whether the referenced block holds nothing but LINEs (decided once per block)."""
+    name = str(reference.dxf.name)
+    if name not in out.line_blocks:
+        block = reference.block()
+        out.line_blocks[name] = block is not None and all(e.dxftype() == "LINE" for e in block)
+    return out.line_blocks[name]
+
+
+def _insert_lines(
+    reference: Any, layer: str, names: LayerNames, out: _Collected, *, max_entities: int
+) -> None:
+    """A block of plain lines (exported plans are often one such block): each line's two ends
+    through the reference's matrix, without copying every line as ``virtual_entities`` would."""
+    matrix = reference.matrix44()
+    for line in reference.block():
+        out.entity_count += 1
+        if out.entity_count > max_entities:
+            raise Unprocessable(code="TOO_MANY_ENTITIES", limit=max_entities)
+        own = str(line.dxf.get("layer", "0"))
+        start, end = matrix.transform_vertices((line.dxf.start, line.dxf.end))
+        _line(_xy(start), _xy(end), names.kind(layer if own == "0" else own), out)
 
 
 def _virtual_box(entity: Any) -> tuple[tuple[float, float], tuple[float, float]] | None:
@@ -302,6 +331,14 @@ def _polyline_points(entity: Any) -> list[tuple[float, float]]:
     return [_xy(v) for v in vertices]
 
 
+def _line(a: tuple[float, float], b: tuple[float, float], layer_kind: str | None, out: _Collected) -> None:
+    out.extent_points.extend((a, b))
+    if layer_kind == "wall":
+        out.wall_segments.append(_Segment(a, b))
+    elif layer_kind is None:
+        out.other_segments.append(_Segment(a, b))
+
+
 def _primitive(entity: Any, kind: str, layer: str, names: LayerNames, out: _Collected) -> None:
     layer_kind = names.kind(layer)
     if kind in ("TEXT", "MTEXT", "ATTRIB"):
@@ -311,12 +348,7 @@ def _primitive(entity: Any, kind: str, layer: str, names: LayerNames, out: _Coll
             out.labels.append((at, text))
         return
     if kind == "LINE":
-        a, b = _xy(entity.dxf.start), _xy(entity.dxf.end)
-        out.extent_points.extend((a, b))
-        if layer_kind == "wall":
-            out.wall_segments.append(_Segment(a, b))
-        elif layer_kind is None:
-            out.other_segments.append(_Segment(a, b))
+        _line(_xy(entity.dxf.start), _xy(entity.dxf.end), layer_kind, out)
         return
     if kind in ("LWPOLYLINE", "POLYLINE"):
         if kind == "POLYLINE" and (entity.is_poly_face_mesh or entity.is_polygon_mesh):
@@ -619,13 +651,13 @@ def _walls_from_segments(
 def _near_faces(usable: list[_Segment], reach: float) -> list[list[int]]:
     """For each face, the faces that could be its partner: closer than ``reach`` plus the drift
     of a face that is parallel within ``_pair``'s tolerance (1 % of its length)."""
-    from shapely import STRtree
-    from shapely.geometry import LineString
+    import numpy as np
+    from shapely import STRtree, linestrings
 
     near: list[list[int]] = [[] for _ in usable]
     if not usable:
         return near
-    lines = [LineString([s.a, s.b]) for s in usable]
+    lines: Any = linestrings(np.array([(s.a, s.b) for s in usable], dtype=float))  # all at once
     distance = reach + 0.01 * max(s.length for s in usable)
     found = STRtree(lines).query(lines, predicate="dwithin", distance=distance)
     for i, j in zip(found[0].tolist(), found[1].tolist(), strict=True):
