@@ -89,4 +89,11 @@ def test_the_review_workflow_is_a_plan_feature(client: FlaskClient, runtime: Run
     assert {r.json["error"]["code"] for r in refused} == {"FEATURE_NOT_IN_PLAN"}
     assert refused[0].json["error"]["details"]["feature"] == "review_workflow"
     layout = client.get(f"/v1/projects/{project_id}/layouts/{layout_id}", headers=tenant.headers).json
-    assert layout["status"] == "requires_review" and layout["approved_version"] is None
+    # Nobody could review it on this plan: the version is simply generated, and exports.
+    assert layout["status"] == "generated" and layout["approved_version"] is None
+    exported = client.get(
+        f"/v1/projects/{project_id}/layouts/{layout_id}/versions/1/export",
+        query_string={"format": "json"},
+        headers=tenant.headers,
+    )
+    assert exported.status_code == 200

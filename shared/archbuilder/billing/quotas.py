@@ -205,6 +205,11 @@ def _amount(record: UsageRecord, quota: str) -> int:
     return record.quantity
 
 
+def has_feature(store: DocumentStore, tenant_id: str, feature: str, value: str | None = None) -> bool:
+    """Whether the tenant's plan has ``feature`` (see ``require_feature``)."""
+    return _has(plan(entitlement_of(_tenant(store, tenant_id)).plan), feature, value)
+
+
 def require_feature(store: DocumentStore, tenant_id: str, feature: str, value: str | None = None) -> None:
     """Raise 403 ``FEATURE_NOT_IN_PLAN`` unless the tenant's plan has ``feature``.
 

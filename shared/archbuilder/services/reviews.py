@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from archbuilder.billing.quotas import check_quota, consume_quota, require_feature
+from archbuilder.billing.quotas import check_quota, consume_quota, has_feature, require_feature
 from archbuilder.billing.usage_ledger import new_usage_record
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import StrictModel
@@ -117,11 +117,28 @@ def priority_of(record: LayoutVersionPublic) -> Literal["high", "normal", "low"]
     return "low"
 
 
+def _mark_generated(
+    runtime: Runtime, paths: TenantPaths, project_id: str, layout_id: str, version: int
+) -> LayoutStatus:
+    def write(txn: Transaction) -> None:
+        layout_path = paths.layout(project_id, layout_id)
+        layout = txn.get(layout_path)
+        if layout is None:
+            return
+        latest = max(layout.data.get("latest_version") or 0, version)
+        fields = {"status": LayoutStatus.generated.value, "latest_version": latest}
+        txn.update(layout_path, {**fields, "updated_at": format_timestamp(now())})
+
+    runtime.store.transaction(write)
+    return LayoutStatus.generated
+
+
 def version_ready(
     runtime: Runtime, tenant_id: str, project_id: str, layout_id: str, version: int
 ) -> LayoutStatus:
     """After a version is stored: queue it for review, or approve it when the tenant's policy
-    allows (never with error findings, never from a fallback provider)."""
+    allows (never with error findings, never from a fallback provider). Without the plan's
+    review workflow the version is simply ``generated``: nobody could review it."""
     paths = TenantPaths(tenant_id)
     record = load(
         runtime.store,
@@ -130,6 +147,8 @@ def version_ready(
         resource="version",
         resource_id=str(version),
     )
+    if not has_feature(runtime.store, tenant_id, "review_workflow"):
+        return _mark_generated(runtime, paths, project_id, layout_id, version)
     tenant = runtime.store.get(paths.root)
     policy = (tenant.data.get("review_policy") or {}) if tenant else {}
     auto = (
