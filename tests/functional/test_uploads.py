@@ -184,3 +184,27 @@ def test_an_ingested_model_can_be_checked_again_by_reference(
     report = response.json
     assert report["region"] == "DE" and report["findings"]
     assert report["summary"] == {**report["summary"]}  # shape present
+
+
+def test_a_chunked_put_to_the_local_upload_url_is_read_whole(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from tests.functional.test_security import _Chunks
+
+    project_id = new_project(client, tenant)
+    data = DXF.read_bytes()
+    started = start_upload(client, tenant, project_id, DXF.name, data).json
+    path = "/" + started["upload_url"].split("://", 1)[-1].split("/", 1)[1]
+    environ = EnvironBuilder(
+        path=path, method="PUT", headers=started["headers"] | {"Transfer-Encoding": "chunked"}
+    ).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    pieces = [data[i : i + 65_536] for i in range(0, len(data), 65_536)]  # one piece per read
+    environ.update({"wsgi.input": _Chunks(pieces), "wsgi.input_terminated": True})
+    assert client.open(Request(environ)).status_code == 200
+    drain(runtime)
+    model = client.get(f"/v1/projects/{project_id}/models/{started['model_id']}", headers=tenant.headers)
+    assert model.json["status"] == "ready", model.json

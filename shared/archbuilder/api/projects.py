@@ -7,7 +7,7 @@ from archbuilder.api.common import new_api
 from archbuilder.domain.project import PageQuery, Project, ProjectCreate, ProjectList, ProjectUpdate
 from archbuilder.domain.upload import ModelPublic, UploadCreate, UploadCreated
 from archbuilder.platform.errors import ArchBuilderError, NotFound
-from archbuilder.platform.http import Reply, RequestContext
+from archbuilder.platform.http import Reply, RequestContext, read_body
 from archbuilder.runtime import get_runtime
 from archbuilder.services import projects, uploads
 
@@ -111,9 +111,12 @@ def put_upload(ctx: RequestContext, token: str) -> Reply:
         raise ArchBuilderError(
             code="UPLOAD_TOO_LARGE", status=413, size_bytes=ctx.request.content_length, limit_bytes=limit
         )
-    data = ctx.request.stream.read(limit + 1)
-    if len(data) > limit:
-        raise ArchBuilderError(code="UPLOAD_TOO_LARGE", status=413, size_bytes=len(data), limit_bytes=limit)
+    try:
+        data = read_body(ctx.request, limit)  # a chunked upload is read in full, never past the limit
+    except ArchBuilderError as too_large:
+        raise ArchBuilderError(
+            code="UPLOAD_TOO_LARGE", status=413, size_bytes=limit + 1, limit_bytes=limit
+        ) from too_large
     bucket.accept_signed_upload(token, data, ctx.request.headers.get("Content-Type", ""))
     return Reply(status=200, body={"status": "received"})
 
