@@ -1,4 +1,5 @@
-"""Space type from a room name in tr, en, de, fr or es (``Yatak Odası 2`` → bedroom).
+"""Space type from a room name in tr, en, de, fr or es (``Yatak Odası 2`` → bedroom), and in
+Russian, which IFC files from Renga carry (``Спальня`` → bedroom; read as a Latin transliteration).
 
 CAD files carry names, rarely types. A name that matches nothing stays unclassified
 (``None``); the engine reports it as its own finding instead of skipping the room.
@@ -18,6 +19,8 @@ from archbuilder.domain.brief import RoomType
 # and "salle de bain" beats "salle".
 _PHRASES: dict[RoomType, tuple[str, ...]] = {
     RoomType.living_room: (
+        "gostinaya",
+        "zal",
         "salon",
         "salonu",
         "oturma odasi",
@@ -40,6 +43,7 @@ _PHRASES: dict[RoomType, tuple[str, ...]] = {
         "sala",
     ),
     RoomType.dining_room: (
+        "stolovaya",
         "yemek odasi",
         "dining room",
         "dining",
@@ -50,6 +54,7 @@ _PHRASES: dict[RoomType, tuple[str, ...]] = {
         "comedor",
     ),
     RoomType.kitchen: (
+        "kukhnya",
         "mutfak",
         "mutfagi",
         "pisirme yeri",
@@ -63,6 +68,8 @@ _PHRASES: dict[RoomType, tuple[str, ...]] = {
         "cocina",
     ),
     RoomType.bedroom: (
+        "spalnya",
+        "detskaya",
         "yatak odasi",
         "yatak",
         "cocuk odasi",
@@ -81,6 +88,9 @@ _PHRASES: dict[RoomType, tuple[str, ...]] = {
         "alcoba",
     ),
     RoomType.bathroom: (
+        "vannaya",
+        "sanuzel",
+        "s u",
         "banyo",
         "banyosu",
         "bathroom",
@@ -96,6 +106,8 @@ _PHRASES: dict[RoomType, tuple[str, ...]] = {
         "cuarto de bano",
     ),
     RoomType.wc: (
+        "tualet",
+        "ubornaya",
         "wc",
         "tuvalet",
         "tuvaleti",
@@ -112,6 +124,10 @@ _PHRASES: dict[RoomType, tuple[str, ...]] = {
         "inodoro",
     ),
     RoomType.hall: (
+        "prikhozhaya",
+        "kholl",
+        "tambur",
+        "vestibyul",
         "hol",
         "holu",
         "antre",
@@ -133,6 +149,7 @@ _PHRASES: dict[RoomType, tuple[str, ...]] = {
     ),
     RoomType.corridor: (
         "koridor",
+        "koridor",
         "koridoru",
         "corridor",
         "hallway",
@@ -145,6 +162,8 @@ _PHRASES: dict[RoomType, tuple[str, ...]] = {
         "distribuidor",
     ),
     RoomType.storage: (
+        "kladovaya",
+        "garderobnaya",
         "depo",
         "deposu",
         "kiler",
@@ -165,6 +184,8 @@ _PHRASES: dict[RoomType, tuple[str, ...]] = {
         "almacen",
     ),
     RoomType.laundry: (
+        "prachechnaya",
+        "postirochnaya",
         "camasir odasi",
         "camasirhane",
         "laundry",
@@ -177,6 +198,8 @@ _PHRASES: dict[RoomType, tuple[str, ...]] = {
         "lavanderia",
     ),
     RoomType.office: (
+        "buero",
+        "kabinet",
         "calisma odasi",
         "ofis",
         "office",
@@ -203,6 +226,8 @@ _PHRASES: dict[RoomType, tuple[str, ...]] = {
     ),
     RoomType.reception: ("resepsiyon", "reception", "empfang", "accueil", "recepcion"),
     RoomType.technical: (
+        "kotelnaya",
+        "tekhpomeshchenie",
         "teknik oda",
         "kazan dairesi",
         "technical room",
@@ -227,12 +252,22 @@ _GERMAN_HEADS: dict[str, RoomType] = {
     "wc": RoomType.wc,
     "zimmer": RoomType.bedroom,
 }
+# Russian letters to Latin (a plain transliteration, lower case; ъ and ь are dropped).
+_CYRILLIC = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+        "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+        "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
+        "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+    }
+)  # fmt: skip
 _TURKISH = str.maketrans({"ı": "i", "İ": "i", "ş": "s", "Ş": "s", "ğ": "g", "Ğ": "g", "ç": "c", "Ç": "c"})
 
 
 def normalise(name: str) -> str:
-    """Lower case ASCII words: ``Yatak Odası 2`` → ``yatak odasi``, ``Küche`` → ``kuche``."""
-    text = name.translate(_TURKISH)
+    """Lower case ASCII words: ``Yatak Odası 2`` → ``yatak odasi``, ``Küche`` → ``kuche``,
+    ``Прихожая`` → ``prikhozhaya``."""
+    text = name.translate(_TURKISH).lower().translate(_CYRILLIC)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     text = text.replace("ß", "ss")
