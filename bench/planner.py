@@ -45,10 +45,14 @@ class Suite:
     area_errors: list[float] = field(default_factory=list)
     wishes: int = 0
     wishes_met: int = 0
+    with_hall: int = 0  # valid layouts whose programme has a hall or corridor
+    entered_by_hall: int = 0  # … whose entrance door opens into it
     failures: list[str] = field(default_factory=list)
 
     def add(self, other: Suite) -> None:
-        for name in ("feasible", "valid", "infeasible", "refused", "wishes", "wishes_met"):
+        for name in (
+            "feasible", "valid", "infeasible", "refused", "wishes", "wishes_met", "with_hall", "entered_by_hall"
+        ):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.per_variant_s += other.per_variant_s
         self.validate_s += other.validate_s
@@ -141,6 +145,12 @@ def run_case(planner: SpinePlanner, case: dict[str, Any], suite: Suite) -> None:
         suite.failures.append(f"{case['name']}: {problems[0]}")
         return
     suite.valid += 1
+    payload = variants[0].payload
+    types = {room.id: room.type for room in payload.rooms}
+    if any(t in CIRCULATION for t in types.values()):
+        suite.with_hall += 1
+        entrances = [d for d in payload.doors if len(d.connects) == 1]
+        suite.entered_by_hall += any(types.get(d.connects[0]) in CIRCULATION for d in entrances)
     best = variants[0].metadata
     suite.area_errors += [abs(r["area_error_pct"]) for r in best["rooms"] if r["type"] not in CIRCULATION]
     for wish in best["adjacency"]:
@@ -169,7 +179,8 @@ def row(suite: Suite) -> str:
         f"| {suite.refused:2d}/{suite.infeasible:<2d} {_pct(suite.refused, suite.infeasible)} "
         f"| {_ms(suite.per_variant_s, 0.5)} | {_ms(suite.per_variant_s, 0.95)} | {_ms(suite.per_variant_s, 1.0)} "
         f"| {area} | {suite.wishes_met:2d}/{suite.wishes:<2d} {_pct(suite.wishes_met, suite.wishes)} "
-        f"| {1000 * validate:6.1f} | {ratio} |"
+        f"| {1000 * validate:6.1f} | {ratio} "
+        f"| {suite.entered_by_hall:2d}/{suite.with_hall:<2d} {_pct(suite.entered_by_hall, suite.with_hall)} |"
     )
 
 
@@ -179,9 +190,9 @@ def main() -> int:
     print(f"planner {planner.name}: {sum(1 for _ in BRIEFS.glob('*.yaml'))} suites from {BRIEFS.name}/")
     print(
         "| suite       | valid (feasible) | refused (infeasible) | p50 ms | p95 ms | max ms "
-        "| area err | prefer/avoid met | validate ms | plan/validate |"
+        "| area err | prefer/avoid met | validate ms | plan/validate | entered by the hall |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for path in sorted(BRIEFS.glob("*.yaml")):
         suite = Suite(path.stem)
         for case in yaml.safe_load(path.read_text(encoding="utf-8")):
@@ -192,7 +203,8 @@ def main() -> int:
     print(
         "solve time = plan_variants wall time / variants returned; area error = mean |actual - target| / target "
         "over rooms with a target (halls and corridors excluded); baseline = validate_layout + validate_rules "
-        "on the same payload"
+        "on the same payload; entered by the hall = the entrance door opens into the hall or corridor, "
+        "of the layouts whose programme has one"
     )
     for failure in overall.failures:
         print(f"  FAIL {failure}")
