@@ -175,3 +175,44 @@ def test_garbage_is_a_coded_error(tmp_path: Path) -> None:
         assert exc.code == "CAD_PARSE_FAILED"
     else:
         assert model.walls == []
+
+
+def test_a_block_of_lines_reads_like_the_lines_drawn_in_place(tmp_path: Path) -> None:
+    """A plan exported as one block of LINEs (as barcelona_plan_exported_R12.dxf is), inserted
+    rotated, scaled, mirrored and as a 1 × 2 MINSERT, gives the walls of the same lines exploded
+    by ezdxf itself."""
+    faces = [((0, 0), (800, 0)), ((0, 20), (800, 20)), ((0, 0), (0, 500)), ((20, 20), (20, 500))]
+    faces += [
+        ((0, 500), (800, 500)),
+        ((20, 480), (780, 480)),
+        ((800, 0), (800, 500)),
+        ((780, 20), (780, 480)),
+    ]
+    doc = new_drawing("R2000")
+    doc.header["$INSUNITS"] = 5  # cm
+    block = doc.blocks.new("PLAN")
+    for a, b in faces:
+        block.add_line(a, b, dxfattribs={"layer": "0"})  # takes the reference's layer
+    attributes = {"layer": "A-WALL", "xscale": -1.5, "yscale": 1.5, "rotation": 30}
+    reference = doc.modelspace().add_blockref("PLAN", (1000, 2000), dxfattribs=attributes)
+    reference.grid(size=(2, 1), spacing=(1500, 0))
+    in_block = tmp_path / "block.dxf"
+    doc.saveas(in_block)
+
+    flat = new_drawing("R2000")
+    flat.header["$INSUNITS"] = 5
+    for copy in reference.multi_insert():
+        for line in copy.virtual_entities():
+            flat.modelspace().add_line(line.dxf.start, line.dxf.end, dxfattribs={"layer": "A-WALL"})
+    exploded = tmp_path / "exploded.dxf"
+    flat.saveas(exploded)
+
+    def ends(model: BuildingModel) -> list[tuple[int, ...]]:
+        return sorted(
+            (round(w.start.x), round(w.start.y), round(w.end.x), round(w.end.y), round(w.thickness_mm or 0))
+            for w in model.walls
+        )
+
+    from_block, from_lines = read_dxf(in_block), read_dxf(exploded)
+    assert len(from_block.walls) == 8  # 4 walls of 2 faces, twice
+    assert ends(from_block) == ends(from_lines)
