@@ -105,7 +105,7 @@ def test_an_accepted_invitation_works_after_the_token_is_refreshed(
     fresh = {"Authorization": f"Bearer {_sign_in(auth_emulator, email, password)}"}
     assert client.get("/v1/me", headers=fresh).status_code == 401
     # ...except to accept the invitation.
-    accepted = client.post(invitation["accept_path"], headers=fresh)
+    accepted = client.post(invitation["accept_path"], json={"token": invitation["token"]}, headers=fresh)
     assert accepted.status_code == 200, accepted.json
     assert accepted.json["refresh_id_token"] is True and accepted.json["member"]["uid"] == uid
     assert auth.get_user(uid, app=verifier.app).custom_claims == {

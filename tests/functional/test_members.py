@@ -38,7 +38,7 @@ def _invite(client: FlaskClient, headers: dict[str, str], email: str, role: str 
 
 def _accept(client: FlaskClient, claims: LocalClaims, token: str, uid: str, email: str) -> dict:  # type: ignore[type-arg]
     bearer = {"Authorization": f"Bearer {claims.issue_token(uid, email=email)}"}
-    response = client.post(f"/v1/members/invitations/{token}:accept", headers=bearer)
+    response = client.post("/v1/members/invitations:accept", json={"token": token}, headers=bearer)
     assert response.status_code == 200, response.json
     return dict(response.json)
 
@@ -61,21 +61,25 @@ def test_member_lifecycle(
     assert invitation["email"] == "ayse@example.com" and invitation["role"] == "admin"
     token = invitation["token"]
     assert token.startswith(f"inv.{tenant.tenant_id}.")
-    assert invitation["accept_path"] == f"/v1/members/invitations/{token}:accept"
+    assert invitation["accept_path"] == "/v1/members/invitations:accept"  # the token goes in the body
     # Only the hash of the token is stored.
     stored = runtime.store.query(Query(f"tenants/{tenant.tenant_id}/invitations"))
     assert len(stored) == 1 and token not in str(stored[0].data) and stored[0].id != token
 
     # Accepting needs a signed-in person, the invited address, and a token that exists.
-    path = invitation["accept_path"]
-    assert client.post(path).status_code == 401
-    assert client.post(path, headers={"Authorization": "Bearer local.forged.token"}).status_code == 401
+    path, body = invitation["accept_path"], {"token": token}
+    assert client.post(path, json=body).status_code == 401
+    forged = {"Authorization": "Bearer local.forged.token"}
+    assert client.post(path, json=body, headers=forged).status_code == 401
     wrong = client.post(
-        path, headers={"Authorization": f"Bearer {claims.issue_token('u_mallory', email='m@example.com')}"}
+        path,
+        json=body,
+        headers={"Authorization": f"Bearer {claims.issue_token('u_mallory', email='m@example.com')}"},
     )
     assert wrong.status_code == 403 and wrong.json["error"]["code"] == "INVITATION_EMAIL_MISMATCH"
     missing = client.post(
-        f"/v1/members/invitations/inv.{tenant.tenant_id}.{'x' * 43}:accept",
+        path,
+        json={"token": f"inv.{tenant.tenant_id}.{'x' * 43}"},
         headers={"Authorization": f"Bearer {claims.issue_token('u_ayse', email='ayse@example.com')}"},
     )
     assert missing.status_code == 404 and missing.json["error"]["code"] == "INVITATION_NOT_FOUND"
@@ -85,7 +89,9 @@ def test_member_lifecycle(
     assert accepted["member"]["uid"] == "u_ayse" and accepted["member"]["role"] == "admin"
     assert claims.claims_of("u_ayse") == {"tenant_id": tenant.tenant_id, "role": "admin"}
     again = client.post(
-        path, headers={"Authorization": f"Bearer {claims.issue_token('u_ayse', email='ayse@example.com')}"}
+        path,
+        json=body,
+        headers={"Authorization": f"Bearer {claims.issue_token('u_ayse', email='ayse@example.com')}"},
     )
     assert again.status_code == 409 and again.json["error"]["code"] == "INVITATION_USED"
     # The refreshed token carries the claims; the membership document makes it a principal.
@@ -229,7 +235,9 @@ def test_accepting_needs_a_verified_email(
     token = _invite(client, tenant.headers, "new@example.com")
     unverified = claims.issue_token("u_new", email="new@example.com", email_verified=False)
     refused = client.post(
-        f"/v1/members/invitations/{token}:accept", headers={"Authorization": f"Bearer {unverified}"}
+        "/v1/members/invitations:accept",
+        json={"token": token},
+        headers={"Authorization": f"Bearer {unverified}"},
     )
     assert refused.status_code == 403 and refused.json["error"]["code"] == "INVITATION_EMAIL_UNVERIFIED"
     assert claims.claims_of("u_new") == {}
@@ -245,7 +253,7 @@ def test_invitations_expire_and_seats_are_limited(
     _join(client, claims, free, "u_b", "viewer")
     token = _invite(client, free.headers, "c@example.com")
     bearer = {"Authorization": f"Bearer {claims.issue_token('u_c', email='c@example.com')}"}
-    full = client.post(f"/v1/members/invitations/{token}:accept", headers=bearer)
+    full = client.post("/v1/members/invitations:accept", json={"token": token}, headers=bearer)
     assert full.status_code == 402 and full.json["error"]["code"] == "PLAN_LIMIT_REACHED"
     assert full.json["error"]["details"]["quota"] == "seats"
 
@@ -257,7 +265,7 @@ def test_invitations_expire_and_seats_are_limited(
         if s.data["email"] == "c@example.com"
     ]
     runtime.store.update(stored.path, {"expires_at": format_timestamp(now() - timedelta(minutes=1))})
-    expired = client.post(f"/v1/members/invitations/{token}:accept", headers=bearer)
+    expired = client.post("/v1/members/invitations:accept", json={"token": token}, headers=bearer)
     assert expired.status_code == 410 and expired.json["error"]["code"] == "INVITATION_EXPIRED"
 
 
@@ -271,12 +279,15 @@ def test_a_person_belongs_to_one_tenant_at_a_time(
     _join(client, claims, tenant, "u_sam", "architect")
     token = _invite(client, other_tenant.headers, "u_sam@example.com")
     bearer = {"Authorization": f"Bearer {claims.issue_token('u_sam', email='u_sam@example.com')}"}
-    refused = client.post(f"/v1/members/invitations/{token}:accept", headers=bearer)
+    refused = client.post("/v1/members/invitations:accept", json={"token": token}, headers=bearer)
     assert refused.status_code == 409 and refused.json["error"]["code"] == "MEMBER_OF_ANOTHER_TENANT"
     # Once removed from the first tenant, the same invitation works.
     assert client.delete("/v1/members/u_sam", headers=tenant.headers).status_code == 200
     bearer = {"Authorization": f"Bearer {claims.issue_token('u_sam', email='u_sam@example.com')}"}
-    assert client.post(f"/v1/members/invitations/{token}:accept", headers=bearer).status_code == 200
+    assert (
+        client.post("/v1/members/invitations:accept", json={"token": token}, headers=bearer).status_code
+        == 200
+    )
     assert claims.claims_of("u_sam")["tenant_id"] == other_tenant.tenant_id
 
 
@@ -330,7 +341,7 @@ def test_two_accepts_racing_for_the_last_seat_take_it_once(
     def accept(uid: str) -> tuple[int, str | None]:
         bearer = {"Authorization": f"Bearer {claims.issue_token(uid, email=f'{uid}@example.com')}"}
         response = client.application.test_client().post(
-            f"/v1/members/invitations/{tokens[uid]}:accept", headers=bearer
+            "/v1/members/invitations:accept", json={"token": tokens[uid]}, headers=bearer
         )
         return response.status_code, (response.json or {}).get("error", {}).get("code")
 

@@ -14,6 +14,7 @@ from archbuilder.domain.tenancy import (
     ApiKeyList,
     ApiKeyPublic,
     ApiKeyRotate,
+    InvitationAccept,
     InvitationAccepted,
     InvitationCreate,
     InvitationCreated,
@@ -117,16 +118,18 @@ def invite_member(ctx: RequestContext) -> Reply:
 
 @API.route(
     "POST",
-    "/v1/members/invitations/<token>:accept",
+    "/v1/members/invitations:accept",
     summary=(
         "Accept an invitation as the signed-in person (Authorization: Bearer <Firebase ID token>, "
-        "no tenant claim needed); then refresh the ID token"
+        "no tenant claim needed; the token in the body); then refresh the ID token"
     ),
+    body=InvitationAccept,
     response=InvitationAccepted,
     auth=False,
-    errors=(401, 402, 403, 404, 409, 410),
+    errors=(401, 402, 403, 404, 409, 410, 422),
 )
-def accept_invitation(ctx: RequestContext, token: str) -> InvitationAccepted:
+def accept_invitation(ctx: RequestContext) -> InvitationAccepted:
+    token = ctx.body.token
     # Not behind the API's authentication: the person has no tenant claim yet. The ID token
     # is verified here (signature, expiry, revocation) without asking for membership.
     authorization = ctx.request.headers.get("Authorization", "")

@@ -116,7 +116,13 @@ class InvitationCreated(InvitationPublic):
     """Returned once: the token goes to the invitee (in the link the web app mails)."""
 
     token: str
-    accept_path: str  # POST here with the invitee's Firebase ID token
+    # POST ``{"token": …}`` here with the invitee's Firebase ID token. The token travels in the
+    # body, never in a URL, so no load balancer, proxy or browser history records it.
+    accept_path: str
+
+
+class InvitationAccept(StrictModel):
+    token: str = Field(min_length=1, max_length=200)
 
 
 class InvitationAccepted(BaseModel):

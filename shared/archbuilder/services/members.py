@@ -118,7 +118,7 @@ def invite(store: DocumentStore, principal: Principal, request: InvitationCreate
         created_at=invitation.created_at,
         expires_at=invitation.expires_at,
         token=token,
-        accept_path=f"/v1/members/invitations/{token}:accept",
+        accept_path="/v1/members/invitations:accept",
     )
 
 
