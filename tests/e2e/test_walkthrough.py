@@ -1,4 +1,5 @@
-"""The README walkthrough, steps 1–7 and a CAD upload, against the real system started as a subprocess.
+"""The README walkthrough, steps 1–7, a CAD upload and the review, against the real system started as a
+subprocess.
 
 Twice: on the embedded defaults (``archbuilder serve``) and on the emulators
 (``python -m tools.run_emulated``: Firestore, Pub/Sub and fake-gcs-server, every event
@@ -153,6 +154,8 @@ def test_walkthrough(server: Server) -> None:
             "TR",
             "--language",
             "tr",
+            "--plan",
+            "professional",
             "--json",
         ],
         cwd=REPO_ROOT,
@@ -320,3 +323,15 @@ def test_walkthrough(server: Server) -> None:
     job = requests.get(f"{base}/v1/jobs/{upload['job_id']}", headers=key).json()
     assert job["status"] == "succeeded", job
     assert requests.get(model_url, headers=other_key).status_code == 404
+
+    # 9. Review (the professional plan has the review workflow): queued, approved.
+    queue = requests.get(f"{base}/v1/reviews", headers=key)
+    assert queue.status_code == 200, queue.text
+    assert [entry["layout_id"] for entry in queue.json()["items"]] == [layout_id]
+    layout_url = f"{base}/v1/projects/{project_id}/layouts/{layout_id}"
+    decided = requests.post(f"{layout_url}/review", json={"decision": "approve"}, headers=key)
+    assert decided.status_code in (200, 201), decided.text
+    approved = requests.get(layout_url, headers=key).json()
+    assert approved["status"] == "approved" and approved["approved_version"] == 1
+    # The other tenant is on the free plan: no review workflow there.
+    assert requests.get(f"{base}/v1/reviews", headers=other_key).status_code == 403
