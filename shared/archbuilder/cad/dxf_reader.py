@@ -186,25 +186,27 @@ def _open(path: str, warnings: list[str]) -> Any:
     so it is kept for the files that need it, as ezdxf's documentation advises."""
     from ezdxf import recover
     from ezdxf.filemanagement import readfile
-    from ezdxf.lldxf.const import DXFError
 
     try:
         return readfile(path)
-    except (DXFError, UnicodeDecodeError, ValueError, KeyError, IndexError, TypeError):
-        pass  # damaged: try again in recover mode below
-    except OSError as exc:
-        raise Unprocessable(code="CAD_PARSE_FAILED", format="DXF", reason=_short(exc)) from exc
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - whatever the strict reader trips on, recover mode gets a go
+        pass
     try:
         doc, auditor = recover.readfile(path)
-    except (DXFError, OSError, UnicodeDecodeError, ValueError) as exc:
-        raise Unprocessable(code="CAD_PARSE_FAILED", format="DXF", reason=_short(exc)) from exc
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a file neither reader can read fails with a reason
+        raise Unprocessable(code="CAD_PARSE_FAILED", format="DXF", reason=_short(exc, path)) from exc
     errors = len(auditor.errors) if auditor.has_errors else 0
     warnings.append(f"the file was damaged: read in recover mode, {errors} error(s) repaired or removed")
     return doc
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+def _short(exc: BaseException, path: str) -> str:
+    """One line of the error, with the server's folder taken out of it."""
+    text = str(exc).replace(path, Path(path).name).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:200]
 
 
@@ -220,20 +222,23 @@ def _collect(
     max_entities: int,
     parent_layer: str | None,
 ) -> None:
+    from ezdxf.lldxf.const import DXFError
+
     for entity in entities:
         out.entity_count += 1
         if out.entity_count > max_entities:
             raise Unprocessable(code="TOO_MANY_ENTITIES", limit=max_entities)
         kind = entity.dxftype()
-        layer = str(entity.dxf.get("layer", "0"))
-        if layer == "0" and parent_layer is not None:
-            layer = parent_layer  # block content on layer 0 takes the reference's layer
         try:
+            layer = str(entity.dxf.get("layer", "0"))
+            if layer == "0" and parent_layer is not None:
+                layer = parent_layer  # block content on layer 0 takes the reference's layer
             if kind == "INSERT":
                 _insert(entity, layer, names, out, depth=depth, max_entities=max_entities)
             else:
                 _primitive(entity, kind, layer, names, out)
-        except (ValueError, TypeError, AttributeError, ZeroDivisionError, ArithmeticError):
+        except (DXFError, ValueError, TypeError, AttributeError, ArithmeticError):
+            # One broken entity (a reference to a missing block, a bad attribute) is skipped.
             out.skipped[f"broken {kind} entities"] += 1
 
 

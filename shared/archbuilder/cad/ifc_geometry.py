@@ -81,7 +81,13 @@ def axis2placement(placement: Any) -> npt.NDArray[np.float64]:
     ref = placement.RefDirection
     z = _unit((*axis.DirectionRatios,) if axis is not None else (0.0, 0.0, 1.0))
     x = _unit((*ref.DirectionRatios, 0.0)[:3] if ref is not None else (1.0, 0.0, 0.0))
-    y = _unit(_cross(z, x))
+    y = _cross(z, x)
+    if _length(y) < 1e-9:
+        # No usable RefDirection (none given and Axis along x, or one parallel to Axis): the
+        # standard's IfcFirstProjAxis takes (1, 0, 0), or (0, 1, 0) when Axis is along x.
+        x = (0.0, 1.0, 0.0) if abs(z[0]) > 1 - 1e-9 else (1.0, 0.0, 0.0)
+        y = _cross(z, x)
+    y = _unit(y)
     x = _cross(y, z)  # x orthogonal to z, as the standard asks
     return np.array(
         [
@@ -93,8 +99,12 @@ def axis2placement(placement: Any) -> npt.NDArray[np.float64]:
     )
 
 
+def _length(v: tuple[float, ...]) -> float:
+    return float((v[0] ** 2 + v[1] ** 2 + v[2] ** 2) ** 0.5)
+
+
 def _unit(v: tuple[float, ...]) -> tuple[float, float, float]:
-    length = (v[0] ** 2 + v[1] ** 2 + v[2] ** 2) ** 0.5
+    length = _length(v)
     return (v[0] / length, v[1] / length, v[2] / length)
 
 
@@ -149,9 +159,13 @@ def _item(item: Any, matrix: npt.NDArray[np.float64], corners_only: bool) -> Bod
     import ifcopenshell.util.placement as placement
 
     if item.is_a("IfcBooleanResult"):  # IfcBooleanClippingResult too
-        # A difference only removes material: the first operand bounds the result.
-        first = item.FirstOperand
-        return _item(first, matrix, corners_only) if item.Operator == "DIFFERENCE" else None
+        # A difference only removes material: the first operand's corners bound the result.
+        # Its plan is not the result's (a mitred or gable-clipped wall is shorter, a space under
+        # a roof lower): no outline, so footprints of such bodies come from the kernel.
+        if item.Operator != "DIFFERENCE":
+            return None
+        first = _item(item.FirstOperand, matrix, corners_only)
+        return None if first is None else Body(first.points, None)
     if item.is_a("IfcMappedItem"):
         if not item.MappingTarget.is_a("IfcCartesianTransformationOperator3D"):
             return None  # 2D operators: ifcopenshell.util does not read them either

@@ -51,6 +51,10 @@ def definitions(element: Any) -> list[Any]:
             typed.extend(rel.RelatingType.HasPropertySets or ())
         elif rel.is_a("IfcRelDefinesByProperties"):
             definition = rel.RelatingPropertyDefinition
-            # IFC4 allows a set of definitions in one relation (IfcPropertySetDefinitionSet).
-            own.extend(definition if isinstance(definition, tuple) else (definition,))
+            # IFC4 allows a set of definitions in one relation (IfcPropertySetDefinitionSet,
+            # a defined type whose value is the tuple of definitions).
+            if definition.is_a("IfcPropertySetDefinitionSet"):
+                own.extend(definition.wrappedValue)
+            else:
+                own.append(definition)
     return typed + own

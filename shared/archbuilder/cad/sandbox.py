@@ -3,7 +3,8 @@
 A hostile or broken file may loop, exhaust memory or crash a C++ parser. The child is
 forked from a ``forkserver`` (no threads or locks inherited from the caller; the parser
 libraries already loaded there, so a child starts in milliseconds), caps its own address
-space with ``RLIMIT_AS`` before it parses, and sends the building model back as JSON.
+space with ``RLIMIT_AS`` before it parses, and sends the building model back as JSON bytes
+(never a pickle: the parent must not run anything a subverted parser sends).
 The caller only ever sees a ``BuildingModel`` or an error with a stable code.
 """
 
@@ -11,15 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 import sys
 import threading
+import time
 import types
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
-from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from archbuilder.domain.building import BuildingModel
@@ -83,6 +86,9 @@ def parse_in_sandbox(
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     context = _context()
+    # The fork server starts (imports, warm-up: about a second) before ``__main__`` is hidden,
+    # so the window in which other threads see a blank ``__main__`` stays a few milliseconds.
+    multiprocessing.forkserver.ensure_running()
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(
         target=_child, args=(sender, path, fmt, memory_mb, timeout_s), name=f"cad-parse-{fmt}", daemon=True
@@ -90,32 +96,37 @@ def parse_in_sandbox(
     with _main_module_hidden():
         child.start()
     sender.close()  # so that a dead child shows as EOF on our end
+    deadline = time.monotonic() + timeout_s
     try:
         answered = receiver.poll(timeout_s)
-        message = _receive(receiver) if answered else None
+        message = _receive(receiver, deadline, memory_mb) if answered else None
     finally:
         receiver.close()
         _stop(child)
     label = _label(fmt)
-    if not answered or child.exitcode == -signal.SIGXCPU:
+    if not answered or child.exitcode == -signal.SIGXCPU or message == _LATE:
         raise Unprocessable(code="PARSE_TIMEOUT", limit_s=timeout_s)
     if message is None:
         raise Unprocessable(
             code="CAD_PARSE_FAILED", format=label, reason=f"the reader stopped unexpectedly ({_exit(child)})"
         )
-    kind = message[0]
-    if kind == "ok":
+    header, payload = message
+    kind = header.get("kind")
+    if kind == "ok" and payload is not None:
         if stats is not None:
-            stats["peak_rss_bytes"] = int(message[1])
-        return BuildingModel.model_validate_json(message[2])
+            stats["peak_rss_bytes"] = int(header.get("peak_rss_bytes", 0))
+        return BuildingModel.model_validate_json(payload)
     if kind == "memory":
         raise Unprocessable(code="PARSE_MEMORY_EXCEEDED", limit_mb=memory_mb)
-    if kind == "coded":
-        _, code, status, params = message
+    if kind == "coded" and isinstance(header.get("code"), str) and isinstance(header.get("params"), dict):
         # The same class as in the child, so that callers can catch BadRequest or Unprocessable.
-        error_class = {400: BadRequest, 422: Unprocessable}.get(status, ArchBuilderError)
-        raise error_class(code=code, status=status, **params)
-    raise Unprocessable(code="CAD_PARSE_FAILED", format=label, reason=message[1])
+        error_class = BadRequest if header.get("status") == 400 else Unprocessable
+        params = {k: v for k, v in header["params"].items() if k not in ("code", "status")}
+        raise error_class(code=header["code"][:64], **params)
+    reason = header.get("reason") if kind == "failed" else None
+    raise Unprocessable(
+        code="CAD_PARSE_FAILED", format=label, reason=str(reason or "unreadable answer")[:_REASON_CHARS]
+    )
 
 
 _MAIN_LOCK = threading.Lock()
@@ -138,15 +149,29 @@ def _main_module_hidden() -> Iterator[None]:
             sys.modules["__main__"] = main
 
 
-def _receive(receiver: Connection) -> tuple[Any, ...] | None:
-    """The child's message; for "ok" with the model's JSON bytes appended (sent apart)."""
+_LATE = ({"kind": "late"}, None)
+_HEADER_BYTES = 64 * 1024
+
+
+def _receive(
+    receiver: Connection, deadline: float, memory_mb: int
+) -> tuple[dict[str, Any], bytes | None] | None:
+    """The child's answer: a JSON header, and for "ok" the model's JSON bytes sent after it.
+
+    Only bytes cross the pipe, never pickles: a parser subverted by a crafted file cannot make
+    the parent run anything. ``None`` when the child died before answering in full."""
     try:
-        message: tuple[Any, ...] = receiver.recv()
-        if message[0] == "ok":
-            message = (*message, receiver.recv_bytes())
-    except (EOFError, OSError):
+        header = json.loads(receiver.recv_bytes(_HEADER_BYTES))
+        if not isinstance(header, dict):
+            return None
+        payload = None
+        if header.get("kind") == "ok":
+            if not receiver.poll(max(0.0, deadline - time.monotonic())):
+                return _LATE
+            payload = receiver.recv_bytes(memory_mb * 1024 * 1024)
+    except (EOFError, OSError, ValueError):  # OSError also for an answer over the size cap
         return None
-    return message
+    return header, payload
 
 
 def _stop(child: multiprocessing.process.BaseProcess) -> None:
@@ -178,8 +203,8 @@ def _child(sender: Connection, path: str, fmt: str, memory_mb: int, timeout_s: f
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
         os.environ[name] = "1"
     limit = memory_mb * 1024 * 1024
-    # Prepared now: after a MemoryError there may be no memory left to pickle a reply.
-    out_of_memory = ForkingPickler.dumps(("memory",))
+    # Prepared now: after a MemoryError there may be no memory left to encode a reply.
+    out_of_memory = json.dumps({"kind": "memory"}).encode()
     if limit < _mapped_bytes() + _HEADROOM:
         # The interpreter alone already needs about this much: no parse could succeed.
         sender.send_bytes(out_of_memory)
@@ -191,32 +216,32 @@ def _child(sender: Connection, path: str, fmt: str, memory_mb: int, timeout_s: f
     # CPU time as a backstop should the parent die before it can kill us.
     cpu = int(timeout_s) + 5
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-    reply: tuple[Any, ...] | None = None
+    reply: dict[str, Any] | None = None
     payload = b""
     try:
         model = _read(path, fmt)
-        # JSON bytes straight from pydantic's serializer, sent as they are: no str, no pickle copy.
+        # JSON bytes straight from pydantic's serializer, sent as they are: no str, no copy.
         payload = model.__pydantic_serializer__.to_json(model)
         del model
         # The child's own peak RSS: with a fork server it is not the caller's child, so the
         # caller's RUSAGE_CHILDREN cannot see it.
-        reply = ("ok", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+        reply = {"kind": "ok", "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
     except MemoryError:
         reply = None
     except ArchBuilderError as exc:
-        reply = ("coded", exc.code, exc.status, _plain(exc.params))
+        reply = {"kind": "coded", "code": exc.code, "status": exc.status, "params": _plain(exc.params)}
     except Exception as exc:  # noqa: BLE001 - every failure of a foreign parser becomes a coded error
         text = str(exc)
         is_memory = "bad_alloc" in text or "Cannot allocate memory" in text
-        reply = None if is_memory else ("failed", _reason(exc, path))
+        reply = None if is_memory else {"kind": "failed", "reason": _reason(exc, path)}
     try:
         if reply is None:
             # The parse's garbage is gone with its frames; lift the soft limit to be able to reply.
             resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
             sender.send_bytes(out_of_memory)
         else:
-            sender.send(reply)
-            if reply[0] == "ok":
+            sender.send_bytes(json.dumps(reply).encode())
+            if reply["kind"] == "ok":
                 sender.send_bytes(payload)
     finally:
         sender.close()
@@ -259,8 +284,7 @@ def _reason(exc: Exception, path: str) -> str:
 
 
 def _plain(params: dict[str, Any]) -> dict[str, Any]:
-    # Only plain values cross the pipe: an exception's params could hold anything.
+    # Only plain JSON values cross the pipe: an exception's params could hold anything.
     return {
-        k: v if isinstance(v, str | int | float | bool | type(None) | list) else str(v)
-        for k, v in params.items()
+        k: v if isinstance(v, str | int | float | bool | type(None)) else str(v) for k, v in params.items()
     }

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from ezdxf.filemanagement import new as new_drawing
+from ezdxf.filemanagement import readfile
 from shapely.geometry import Polygon
 
 from archbuilder.cad.dxf_reader import LayerNames, read_dxf
@@ -216,3 +217,27 @@ def test_a_block_of_lines_reads_like_the_lines_drawn_in_place(tmp_path: Path) ->
     from_block, from_lines = read_dxf(in_block), read_dxf(exploded)
     assert len(from_block.walls) == 8  # 4 walls of 2 faces, twice
     assert ends(from_block) == ends(from_lines)
+
+
+def test_a_reference_to_a_missing_block_is_skipped_not_the_file(tmp_path: Path) -> None:
+    plan = make_plan(tmp_path)
+    doc = readfile(plan)
+    doc.blocks.new("GONE").add_line((0, 0), (100, 0))
+    doc.modelspace().add_blockref("GONE", (10, 10))
+    doc.blocks.delete_block("GONE", safe=False)
+    broken = tmp_path / "missing-block.dxf"
+    doc.saveas(broken)
+    model = read_dxf(broken)
+    assert len(model.walls) == 5 and {s.name for s in model.spaces} == {"Salon", "Yatak Odası"}
+    assert any("broken INSERT" in w for w in model.warnings), model.warnings
+
+
+def test_a_refusal_does_not_name_the_servers_folders(tmp_path: Path) -> None:
+    folder = tmp_path / "srv-secret-folder"
+    folder.mkdir()
+    path = folder / "plan.dxf"
+    path.write_text("\n\nnot a drawing at all\n", encoding="ascii")
+    with pytest.raises(ArchBuilderError) as caught:
+        read_dxf(path)
+    assert caught.value.code == "CAD_PARSE_FAILED"
+    assert "srv-secret-folder" not in str(caught.value.params)

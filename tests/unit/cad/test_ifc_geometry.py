@@ -210,3 +210,20 @@ def test_arcs_tapers_and_2d_operators_are_left_to_the_kernel() -> None:
         None, None, f.createIfcCartesianPoint((0.0, 0.0)), 1.0
     )
     assert body_geometry(b.product("IfcDoor", [f.createIfcMappedItem(source, flat)]), 1.0) is None
+
+
+def test_a_placement_along_x_without_a_ref_direction_takes_the_standards_default_axis() -> None:
+    """Axis (1, 0, 0) and no RefDirection: IfcFirstProjAxis makes the x axis (0, 1, 0). (The
+    geometry kernel picks another one; ifcopenshell.util divided by zero.)"""
+    b = _Builder()
+    f = b.f
+    profile = f.createIfcRectangleProfileDef("AREA", None, None, 900.0, 200.0)
+    sideways = f.createIfcAxis2Placement3D(
+        f.createIfcCartesianPoint((0.0, 0.0, 500.0)), f.createIfcDirection((1.0, 0.0, 0.0)), None
+    )
+    door = b.product("IfcDoor", [b.extrusion(profile, 1200.0, position=sideways)], angle=0.0)
+    body = body_geometry(door, 1.0)
+    assert body is not None
+    # Extruded along x (1200), the profile's 900 along y, its 200 along z; placed at (1200, -300).
+    assert np.allclose(body.points.min(axis=0), (1200.0, -750.0, 400.0))
+    assert np.allclose(body.points.max(axis=0), (2400.0, 150.0, 600.0))
