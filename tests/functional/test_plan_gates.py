@@ -5,10 +5,14 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from archbuilder.billing.usage_ledger import new_usage_record, record_usage
+from archbuilder.domain.layout import LayoutStatus
 from archbuilder.domain.plans import plan
+from archbuilder.repositories import TenantPaths
 from archbuilder.runtime import Runtime
+from archbuilder.services.reviews import version_ready
 from tests.conftest import drain, make_tenant
 from tests.functional.test_api_layouts import BRIEF, new_project, submit
+from tests.functional.test_revise import rival_first
 
 
 def test_free_plan_layout_quota(client: FlaskClient, runtime: Runtime) -> None:
@@ -67,6 +71,61 @@ def test_revisions_count_against_the_layout_quota(client: FlaskClient, runtime: 
         ]
         == 2
     )
+
+
+def test_a_revision_that_loses_the_last_unit_to_a_racing_call_is_taken_back(
+    client: FlaskClient, runtime: Runtime
+) -> None:
+    """A revision is charged once its job is written: when a concurrent call took the last
+    unit in between, the answer is 402 and the job, its decision and the layout's state are
+    as before (nothing queued, the layout free for the next revision)."""
+    tenant = make_tenant(runtime, plan="free")
+    project_id = new_project(client, tenant)
+    layout_id = submit(client, tenant, project_id, BRIEF).json["layout_id"]
+    drain(runtime)
+    limit = plan("free").quotas.layouts
+    assert limit is not None
+    record_usage(runtime.store, new_usage_record(tenant.tenant_id, "layout", limit - 2, source="earlier"))
+    base = f"/v1/projects/{project_id}/layouts/{layout_id}"
+    before = client.get(base, headers=tenant.headers).json
+    store = runtime.store
+
+    def rival() -> None:  # a new layout elsewhere takes the last unit
+        record_usage(store, new_usage_record(tenant.tenant_id, "layout", 1, source="rival"))
+
+    with rival_first(runtime, TenantPaths(tenant.tenant_id).layout(project_id, layout_id)) as racing:
+        racing.rival = rival
+        refused = client.post(f"{base}/revise", json={"feedback": "bigger kitchen"}, headers=tenant.headers)
+    assert refused.status_code == 402 and refused.json["error"]["code"] == "PLAN_LIMIT_REACHED", refused.json
+    drain(runtime)
+    after = client.get(base, headers=tenant.headers).json
+    assert (after["status"], after["job_id"], after["latest_version"]) == (
+        before["status"],
+        before["job_id"],
+        1,
+    )
+    decisions = client.get(f"{base}/decisions", headers=tenant.headers).json
+    assert [d["decision"] for d in decisions["items"]] == []
+    assert client.get("/v1/usage", headers=tenant.headers).json["totals"]["layouts"] == limit
+
+
+def test_a_version_finished_after_its_tenant_was_erased_ends_quietly(
+    client: FlaskClient, runtime: Runtime
+) -> None:
+    """The worker's last step finds no tenant document (erased while the job ran): no plan
+    to ask, nothing to queue or mark, and no error for the worker to retry."""
+    tenant = make_tenant(runtime)
+    project_id = new_project(client, tenant)
+    layout_id = submit(client, tenant, project_id, BRIEF).json["layout_id"]
+    drain(runtime)
+    paths = TenantPaths(tenant.tenant_id)
+    layout_before = runtime.store.get(paths.layout(project_id, layout_id))
+    runtime.store.delete(paths.root)  # the tenant document only: the version is still there
+    status = version_ready(runtime, tenant.tenant_id, project_id, layout_id, 1)
+    assert status is LayoutStatus.generated
+    layout_after = runtime.store.get(paths.layout(project_id, layout_id))
+    assert layout_before is not None and layout_after is not None
+    assert layout_after.data == layout_before.data
 
 
 def test_the_review_workflow_is_a_plan_feature(client: FlaskClient, runtime: Runtime) -> None:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from flask.testing import FlaskClient
 
-from archbuilder.runtime import Runtime
+from archbuilder.ports import DocumentStore
+from archbuilder.repositories import TenantPaths
+from archbuilder.runtime import Runtime, set_runtime
 from tests.conftest import TenantCredentials, drain
 from tests.functional.test_api_layouts import BRIEF, new_project, submit
 
@@ -135,3 +140,81 @@ def test_a_second_revision_waits_for_the_first(
     assert _get(client, f"/v1/jobs/{first.json['job_id']}", tenant.headers)["status"] == "succeeded"
     _revise(client, runtime, base, tenant.headers, "smaller hall")
     assert _get(client, base, tenant.headers)["latest_version"] == 3
+
+
+class RivalFirst:
+    """The document store, with a rival request let in at the worst moment.
+
+    Once ``rival`` is set, the first transaction that follows a read of ``watched`` outside a
+    transaction (a request checking the layout before it writes) waits for ``rival`` to run
+    (on another thread) before it starts: the interleaving of two requests that race.
+    """
+
+    def __init__(self, store: DocumentStore, watched: str) -> None:
+        self._store = store
+        self._watched = watched
+        self._seen = False
+        self.rival: Callable[[], None] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def get(self, path: str) -> Any:
+        if self.rival is not None and path == self._watched:
+            self._seen = True
+        return self._store.get(path)
+
+    def transaction(self, fn: Callable[..., Any], *, max_attempts: int = 5) -> Any:
+        rival, self.rival = (self.rival, None) if self._seen else (None, self.rival)
+        if rival is not None:
+            thread = threading.Thread(target=rival)
+            thread.start()
+            thread.join(60)
+        return self._store.transaction(fn, max_attempts=max_attempts)
+
+
+@contextmanager
+def rival_first(runtime: Runtime, watched: str) -> Iterator[RivalFirst]:
+    """The process runtime with a ``RivalFirst`` store for the block, the event workers held
+    (so a job the rival queues is still unfinished when the other request writes)."""
+    store = RivalFirst(runtime.store, watched)
+    release = threading.Event()
+    runtime.bus.subscribe("test-hold-rival", lambda _event: release.wait(30))
+    for _ in range(8):
+        runtime.bus.publish("test-hold-rival", {})
+    set_runtime(replace(runtime, store=store))  # type: ignore[arg-type]
+    try:
+        yield store
+    finally:
+        set_runtime(runtime)
+        release.set()
+
+
+def test_a_revision_refused_by_a_racing_one_is_not_charged(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    """Both pass the early check; the rival queues its job first, so the other is refused
+    (409) when it writes, and only the rival's revision counts against the quota."""
+    project_id = new_project(client, tenant)
+    accepted: Any = submit(client, tenant, project_id, BRIEF).json
+    drain(runtime)
+    base = f"/v1/projects/{project_id}/layouts/{accepted['layout_id']}"
+    answers: list[Any] = []
+
+    def rival() -> None:
+        answers.append(
+            client.post(f"{base}/revise", json={"feedback": "bigger kitchen"}, headers=tenant.headers)
+        )
+
+    with rival_first(
+        runtime, TenantPaths(tenant.tenant_id).layout(project_id, accepted["layout_id"])
+    ) as store:
+        store.rival = rival
+        refused = client.post(f"{base}/revise", json={"feedback": "smaller hall"}, headers=tenant.headers)
+    (won,) = answers
+    assert won.status_code == 202, won.json
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "LAYOUT_GENERATING"
+    drain(runtime)
+    assert _get(client, f"/v1/jobs/{won.json['job_id']}", tenant.headers)["status"] == "succeeded"
+    # The layout and the one revision that runs: nothing for the refused one.
+    assert _get(client, "/v1/usage", tenant.headers)["totals"]["layouts"] == 2

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,24 +33,27 @@ class Receiver:
     refuse: int = 1
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
     url: str = ""
+    paths: list[str] = field(default_factory=list)  # each request's path (decoded) and query (as sent)
 
     def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
         request = Request(environ)
         self.received.append((dict(request.headers), request.get_data()))
+        self.paths.append(request.full_path.rstrip("?"))
         status = 503 if len(self.received) <= self.refuse else 200
         return Response("", status=status)(environ, start_response)
 
 
 @contextlib.contextmanager
-def _serving(app: Callable) -> Iterator[str]:  # type: ignore[type-arg]
+def _serving(app: Callable, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:  # type: ignore[type-arg]
     """``app`` on a local port for the block; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server(host, port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"http://{f'[{host}]' if ':' in host else host}:{server.server_port}"
     finally:
         server.shutdown()
+        server.server_close()
 
 
 @pytest.fixture
@@ -173,6 +177,190 @@ def test_targets_that_are_not_public_are_refused_without_naming_the_address(url:
     reason = str(refused.value.params["reason"])
     assert "not a public address" in reason
     assert not any(text in reason for text in ("127.0.0.1", "::1", "100.64", "169.254", "224.0"))
+
+
+def _deliveries(client: FlaskClient, tenant: TenantCredentials, hook_id: str) -> list[dict[str, object]]:
+    answer = client.get(f"/v1/webhooks/{hook_id}/deliveries", headers=tenant.headers)
+    assert answer.status_code == 200, answer.json
+    items: list[dict[str, object]] = answer.json["items"]
+    return items
+
+
+def _hook(client: FlaskClient, tenant: TenantCredentials, url: str) -> str:
+    created = client.post(
+        "/v1/webhooks", json={"url": url, "events": ["job.succeeded"]}, headers=tenant.headers
+    )
+    assert created.status_code == 201, created.json
+    return str(created.json["id"])
+
+
+def _succeed_a_job(client: FlaskClient, runtime: Runtime, tenant: TenantCredentials) -> None:
+    submit(client, tenant, new_project(client, tenant), BRIEF)
+    drain(runtime)
+
+
+def test_an_ipv6_literal_without_a_port_is_sent_to_the_default_port(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    """``http://[::1]/…`` goes to [::1]:80 (read without a port, http.client takes the last
+    group of the address for one)."""
+    try:
+        probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("::1", 80))
+        probe.close()
+    except OSError:
+        pytest.skip("cannot listen on [::1]:80 here (no IPv6, or no right to port 80)")
+    app = Receiver(refuse=0)
+    with _serving(app, "::1", 80):
+        hook_id = _hook(client, tenant, "http://[::1]/hooks")
+        _succeed_a_job(client, runtime, tenant)
+        (delivery,) = _deliveries(client, tenant, hook_id)
+    assert delivery["status"] == "delivered", delivery
+    assert app.paths == ["/hooks"] and app.received[0][0]["Host"] == "[::1]"
+
+
+def test_an_ipv6_literal_ending_in_letters_is_a_recorded_attempt(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    """``[::ffff:7f00:abc]`` (127.0.10.188) once made http.client raise InvalidURL before the
+    send: the delivery stayed pending, never retried. Now the attempt is made and recorded."""
+    hook_id = _hook(client, tenant, "http://[::ffff:7f00:abc]/hooks")
+    _succeed_a_job(client, runtime, tenant)
+    (delivery,) = _deliveries(client, tenant, hook_id)
+    # Nothing listens there on port 80 (whatever answers, the attempt is counted).
+    assert delivery["attempts"] == 1 and delivery["status"] in ("retrying", "delivered"), delivery
+
+
+def test_a_non_ascii_path_is_sent_percent_encoded(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    app = Receiver(refuse=0)
+    with _serving(app) as base:
+        hook_id = _hook(client, tenant, f"{base}/kancalar/ü?oda=şölen&x=a%20b")
+        _succeed_a_job(client, runtime, tenant)
+        (delivery,) = _deliveries(client, tenant, hook_id)
+    assert delivery["status"] == "delivered" and delivery["attempts"] == 1, delivery
+    assert app.paths == ["/kancalar/ü?oda=%C5%9F%C3%B6len&x=a%20b"]  # what was escaped stays so
+
+
+@pytest.fixture
+def fake_dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str] | None]:
+    """Names under ``.test`` resolve to the addresses the test puts here (None: no answer);
+    every other name is resolved as usual."""
+    answers: dict[str, list[str] | None] = {}
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if isinstance(host, str) and host in answers:
+            addresses = answers[host]
+            if addresses is None:
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port or 0))
+                for address in addresses
+            ]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return answers
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hook.test:99999/hook",  # port out of range
+        "https://hook.test:http/hook",  # a port that is not a number
+        "https://hook.test/a b",  # whitespace
+        "https://hook.test/a\nHost: evil",  # a control character
+        "https://[::1/hook",  # an unclosed IPv6 literal
+    ],
+)
+def test_urls_that_cannot_be_sent_are_refused_at_registration(
+    client: FlaskClient, tenant: TenantCredentials, fake_dns: dict[str, list[str] | None], url: str
+) -> None:
+    fake_dns["hook.test"] = ["127.0.0.1"]
+    answer = client.post(
+        "/v1/webhooks", json={"url": url, "events": ["job.succeeded"]}, headers=tenant.headers
+    )
+    assert answer.status_code == 422, answer.json
+
+
+def test_one_bad_webhook_does_not_stop_the_due_deliveries_of_others(
+    client: FlaskClient,
+    runtime: Runtime,
+    tenant: TenantCredentials,
+    other_tenant: TenantCredentials,
+    fake_dns: dict[str, list[str] | None],
+) -> None:
+    """An exception while sending one delivery (a non-ASCII path once raised from http.client)
+    is a failed attempt: maintenance goes on to the tenant's other webhooks and other tenants."""
+    odd, mine, theirs = Receiver(refuse=0), Receiver(refuse=1), Receiver(refuse=1)
+    with _serving(odd) as odd_url, _serving(mine) as mine_url, _serving(theirs) as theirs_url:
+        fake_dns["flaky.test"] = ["127.0.0.1"]
+        odd_hook = _hook(client, tenant, odd_url.replace("127.0.0.1", "flaky.test") + "/ü")
+        my_hook = _hook(client, tenant, f"{mine_url}/hooks")
+        their_hook = _hook(client, other_tenant, f"{theirs_url}/hooks")
+        fake_dns["flaky.test"] = None  # the first attempt finds no address: retried later
+        _succeed_a_job(client, runtime, tenant)
+        _succeed_a_job(client, runtime, other_tenant)
+        firsts = [
+            *_deliveries(client, tenant, odd_hook),
+            *_deliveries(client, tenant, my_hook),
+            *_deliveries(client, other_tenant, their_hook),
+        ]
+        assert [d["status"] for d in firsts] == ["retrying"] * 3, firsts
+        fake_dns["flaky.test"] = ["127.0.0.1"]
+        report = run_maintenance(runtime, at=now() + timedelta(minutes=2))
+        assert report.webhook_attempts == 3
+        (mine_delivery,) = _deliveries(client, tenant, my_hook)
+        (their_delivery,) = _deliveries(client, other_tenant, their_hook)
+        (odd_delivery,) = _deliveries(client, tenant, odd_hook)
+    assert mine_delivery["status"] == their_delivery["status"] == "delivered"
+    assert odd_delivery["attempts"] == 2 and odd_delivery["status"] == "delivered", odd_delivery
+    assert odd.paths == ["/ü"]
+
+
+def test_an_unexpected_failure_of_a_send_is_a_recorded_attempt(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, fake_dns: dict[str, list[str] | None]
+) -> None:
+    """A webhook stored before registration checked hosts, whose name has no IDNA form: the
+    send fails inside http.client, and the attempt is recorded with the error's type only."""
+    app = Receiver(refuse=0)
+    with _serving(app) as base:
+        port = base.rsplit(":", 1)[1]
+        fake_dns["hook.test"] = ["127.0.0.1"]
+        hook_id = _hook(client, tenant, f"http://hook.test:{port}/hooks?token=s3cret")
+        legacy = "bad..ü.test"
+        fake_dns[legacy] = ["127.0.0.1"]
+        runtime.store.update(
+            f"tenants/{tenant.tenant_id}/webhooks/{hook_id}",
+            {"url": f"http://{legacy}:{port}/hooks?token=s3cret"},
+        )
+        _succeed_a_job(client, runtime, tenant)
+        (delivery,) = _deliveries(client, tenant, hook_id)
+    assert delivery["status"] == "retrying" and delivery["attempts"] == 1, delivery
+    assert delivery["last_error"] == "send failed: UnicodeError" and app.received == []
+
+
+def test_a_send_tries_at_most_three_addresses(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, fake_dns: dict[str, list[str] | None]
+) -> None:
+    """Each address of the answer may cost a connect timeout: past the third, none is tried
+    (127.0.0.2-4 refuse the connection; only 127.0.0.1 listens)."""
+    app = Receiver(refuse=0)
+    with _serving(app) as base:
+        port = base.rsplit(":", 1)[1]
+        fake_dns["third.test"] = ["127.0.0.2", "127.0.0.3", "127.0.0.1"]
+        fake_dns["fourth.test"] = ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.1"]
+        third = _hook(client, tenant, f"http://third.test:{port}/third")
+        fourth = _hook(client, tenant, f"http://fourth.test:{port}/fourth")
+        _succeed_a_job(client, runtime, tenant)
+        (reached,) = _deliveries(client, tenant, third)
+        (missed,) = _deliveries(client, tenant, fourth)
+    assert reached["status"] == "delivered", reached
+    assert missed["status"] == "retrying" and missed["last_error"] == "ConnectionRefusedError", missed
+    assert app.paths == ["/third"]
 
 
 def test_job_progress_streams_as_server_sent_events(

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from archbuilder.billing.errors import PlanLimitReached
 from archbuilder.billing.quotas import check_quota, consume_quota, has_feature, require_feature
 from archbuilder.billing.usage_ledger import new_usage_record
 from archbuilder.domain.brief import Brief
@@ -147,10 +148,13 @@ def version_ready(
         resource="version",
         resource_id=str(version),
     )
+    tenant = runtime.store.get(paths.root)
+    if tenant is None:
+        # Erased while the job ran: there is no plan to ask and nothing left to mark or queue.
+        return LayoutStatus.generated
     if not has_feature(runtime.store, tenant_id, "review_workflow"):
         return _mark_generated(runtime, paths, project_id, layout_id, version)
-    tenant = runtime.store.get(paths.root)
-    policy = (tenant.data.get("review_policy") or {}) if tenant else {}
+    policy = tenant.data.get("review_policy") or {}
     auto = (
         bool(policy.get("auto_approve"))
         and not has_error_findings(record)
@@ -346,7 +350,7 @@ def revise_layout(
 
     if still_generating(runtime.store):
         raise Conflict(code="LAYOUT_GENERATING")
-    check_quota(runtime.store, principal.tenant_id, "layouts")
+    check_quota(runtime.store, principal.tenant_id, "layouts")  # the early 402; charged below
     number = (layout.latest_version or 0) + 1
     moment = now()
     job = Job(
@@ -367,15 +371,12 @@ def revise_layout(
         time=moment,
         new_version=number,
     )
-    # Counted before the job exists (the record id comes from the job id): of two revisions
-    # racing for the last unit of the quota, one is refused before it writes anything.
-    consume_quota(
-        runtime.store, new_usage_record(principal.tenant_id, "layout", 1, source=job.id), bus=runtime.bus
-    )
 
-    def write(txn: Transaction) -> None:
+    def write(txn: Transaction) -> dict[str, Any]:
         if still_generating(txn):
             raise Conflict(code="LAYOUT_GENERATING")
+        current = txn.get(layout_path)
+        assert current is not None  # still_generating read it
         txn.create(paths.job(job.id), dump(job))
         txn.create(f"{layout_path}/decisions/{decision.id}", dump(decision))
         txn.update(
@@ -386,8 +387,19 @@ def revise_layout(
                 "updated_at": format_timestamp(moment),
             },
         )
+        return {"status": current.data.get("status"), "job_id": current.data.get("job_id")}
 
-    runtime.store.transaction(write)
+    previous = runtime.store.transaction(write)
+    # Charged once the job is written, so a revision refused above costs nothing; the record
+    # id comes from the job id, so a retry is not counted twice. When a concurrent call took
+    # the last unit since the check, the revision is taken back before anything runs it.
+    try:
+        consume_quota(
+            runtime.store, new_usage_record(principal.tenant_id, "layout", 1, source=job.id), bus=runtime.bus
+        )
+    except PlanLimitReached:
+        _withdraw_revision(runtime, paths, layout_path, job.id, decision.id, previous)
+        raise
     publish_layout_request(
         runtime.bus,
         LayoutRequest(
@@ -402,6 +414,26 @@ def revise_layout(
     )
     updated = _layout(runtime, paths, project_id, layout_id)
     return ReviewOutcome(layout=updated, decision=decision, new_version=number, job_id=job.id)
+
+
+def _withdraw_revision(
+    runtime: Runtime,
+    paths: TenantPaths,
+    layout_path: str,
+    job_id: str,
+    decision_id: str,
+    previous: dict[str, Any],
+) -> None:
+    """Undo a revision's writes (its job was never published): the layout is as it was."""
+
+    def undo(txn: Transaction) -> None:
+        layout = txn.get(layout_path)
+        if layout is not None and layout.data.get("job_id") == job_id:
+            txn.update(layout_path, {**previous, "updated_at": format_timestamp(now())})
+        txn.delete(paths.job(job_id))
+        txn.delete(f"{layout_path}/decisions/{decision_id}")
+
+    runtime.store.transaction(undo)
 
 
 def review_queue(runtime: Runtime, principal: Principal, *, status: str, assignee: str | None) -> ReviewQueue:

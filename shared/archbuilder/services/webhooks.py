@@ -9,6 +9,8 @@ Targets that resolve to any address that is not public (private, loopback, link-
 shared/CGNAT, reserved, multicast; IPv4 inside IPv6 too) are refused (SSRF) unless the
 settings allow them. A send connects to the very address that was checked (so a DNS answer
 that changes in between cannot move it) and follows no redirect: a 3xx is a failed attempt.
+A send tries at most ``MAX_ADDRESSES`` addresses of the answer, all within one deadline of
+``SEND_TIMEOUT_S``; whatever goes wrong in it is a failed attempt, recorded and retried.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import ssl
 import time
 from datetime import datetime, timedelta
 from typing import Any, Literal
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -54,7 +56,10 @@ BACKOFF = (
     timedelta(hours=6),
     timedelta(hours=12),
 )
-SEND_TIMEOUT_S = 10
+SEND_TIMEOUT_S = 10  # one deadline per send: the connects, then the request and the response's head
+MAX_ADDRESSES = 3  # of one DNS answer, tried in its order
+# Kept as they are when the URL's path and query are percent-encoded for the request line.
+_URL_SAFE = "/?=&%:@!$'()*+,;~-._"
 _log = get_logger("archbuilder.webhooks")
 
 
@@ -68,6 +73,13 @@ class WebhookCreate(StrictModel):
         parts = urlsplit(value)
         if parts.scheme not in ("https", "http") or not parts.hostname or parts.username or parts.password:
             raise ValueError("give an http(s) URL without credentials")
+        if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+            raise ValueError("give a URL without spaces or control characters")
+        try:
+            _ = parts.port  # ValueError when not a number or out of range
+            _ascii_host(parts.hostname)
+        except ValueError as exc:  # UnicodeError too
+            raise ValueError("give a URL with a valid host and port") from exc
         return value
 
 
@@ -243,7 +255,14 @@ def attempt(runtime: Runtime, tenant_id: str, delivery_id: str) -> str:
         return "dead"
     hook = Webhook.model_validate(hook_doc.data)
     body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False).encode()
-    status_code, error = _post(runtime, hook, delivery, body)
+    try:
+        status_code, error = _post(runtime, hook, delivery, body)
+    except Exception as exc:  # any failure of a send is a failed attempt, never an escape
+        # Only the type: the text may quote the URL, and with it a token the tenant put there.
+        status_code, error = None, f"send failed: {type(exc).__name__}"
+        _log.warning(
+            "webhook send failed", extra=log_fields(delivery_id=delivery.id, error=type(exc).__name__)
+        )
     moment = now()
     attempts = delivery.attempts + 1
     if status_code is not None and 200 <= status_code < 300:
@@ -271,7 +290,9 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
     """HTTP to the checked ``address`` for a URL that names ``host``: the Host header keeps
     the name, the socket goes to the address (a second DNS answer is never asked for)."""
 
-    def __init__(self, host: str, port: int | None, address: str, *, timeout: float) -> None:
+    def __init__(self, host: str, port: int, address: str, *, timeout: float) -> None:
+        # The port is always given: without one, http.client reads it from the host, and
+        # takes the last group of an IPv6 address for a port.
         super().__init__(host, port, timeout=timeout)
         self.address = address
 
@@ -286,7 +307,7 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
     default_port = http.client.HTTPS_PORT
 
     def __init__(
-        self, host: str, port: int | None, address: str, *, timeout: float, context: ssl.SSLContext
+        self, host: str, port: int, address: str, *, timeout: float, context: ssl.SSLContext
     ) -> None:
         super().__init__(host, port, address, timeout=timeout)
         self.tls = context
@@ -296,13 +317,20 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
         self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.host)
 
 
-def _connection(parts: SplitResult, port: int | None, address: str) -> _PinnedHTTPConnection:
-    host = parts.hostname or ""
+def _ascii_host(hostname: str | None) -> str:
+    """The host as it goes into the Host header and SNI: an international name in IDNA."""
+    host = hostname or ""
+    return host if host.isascii() else host.encode("idna").decode("ascii")
+
+
+def _connection(parts: SplitResult, port: int | None, address: str, timeout: float) -> _PinnedHTTPConnection:
+    host = _ascii_host(parts.hostname)
+    port = port or (http.client.HTTPS_PORT if parts.scheme == "https" else http.client.HTTP_PORT)
     if parts.scheme == "https":
         return _PinnedHTTPSConnection(
-            host, port, address, timeout=SEND_TIMEOUT_S, context=ssl.create_default_context()
+            host, port, address, timeout=timeout, context=ssl.create_default_context()
         )
-    return _PinnedHTTPConnection(host, port, address, timeout=SEND_TIMEOUT_S)
+    return _PinnedHTTPConnection(host, port, address, timeout=timeout)
 
 
 def _post(runtime: Runtime, hook: Webhook, delivery: Delivery, body: bytes) -> tuple[int | None, str | None]:
@@ -316,7 +344,10 @@ def _post(runtime: Runtime, hook: Webhook, delivery: Delivery, body: bytes) -> t
         return None, f"target refused: {refused.params.get('reason')}"
     except ValueError:
         return None, "target refused: invalid port"
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # Percent-encoded: http.client sends the request line as ASCII.
+    target = quote(parts.path or "/", safe=_URL_SAFE) + (
+        f"?{quote(parts.query, safe=_URL_SAFE)}" if parts.query else ""
+    )
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "ArchBuilder-Webhooks/1",
@@ -324,20 +355,33 @@ def _post(runtime: Runtime, hook: Webhook, delivery: Delivery, body: bytes) -> t
         "ArchBuilder-Delivery": delivery.id,
         "ArchBuilder-Signature": signature(hook.secret, int(time.time()), body),
     }
+    deadline = time.monotonic() + SEND_TIMEOUT_S
     connection, error = None, "no address"
-    for address in addresses:
-        candidate = _connection(parts, port, address)
+    for address in addresses[:MAX_ADDRESSES]:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            error = "TimeoutError"
+            break
+        candidate = _connection(parts, port, address, remaining)
         try:
             candidate.connect()
         except OSError as exc:  # refused, unreachable, TLS: the next address of the answer
             candidate.close()
             error = type(exc).__name__
             continue
+        except BaseException:
+            candidate.close()
+            raise
         connection = candidate
         break
     if connection is None:
         return None, error
     try:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None, "TimeoutError"
+        if connection.sock is not None:  # what is left of the deadline, for each write and read
+            connection.sock.settimeout(remaining)
         connection.request("POST", target, body=body, headers=headers)
         status = int(connection.getresponse().status)
     except (OSError, http.client.HTTPException) as exc:
