@@ -6,7 +6,7 @@ from archbuilder.adapters.local.file_blobs import FolderBlobStore
 from archbuilder.api.common import new_api
 from archbuilder.domain.project import PageQuery, Project, ProjectCreate, ProjectList, ProjectUpdate
 from archbuilder.domain.upload import ModelPublic, UploadCreate, UploadCreated
-from archbuilder.platform.errors import ArchBuilderError, NotFound
+from archbuilder.platform.errors import NotFound
 from archbuilder.platform.http import Reply, RequestContext, read_body
 from archbuilder.runtime import get_runtime
 from archbuilder.services import projects, uploads
@@ -106,17 +106,8 @@ def put_upload(ctx: RequestContext, token: str) -> Reply:
     bucket = runtime.uploads
     if not isinstance(bucket, FolderBlobStore):
         raise NotFound(code="ROUTE_NOT_FOUND", method="PUT", path="/v1/uploads/…")
-    limit = runtime.settings.max_upload_bytes
-    if (ctx.request.content_length or 0) > limit:
-        raise ArchBuilderError(
-            code="UPLOAD_TOO_LARGE", status=413, size_bytes=ctx.request.content_length, limit_bytes=limit
-        )
-    try:
-        data = read_body(ctx.request, limit)  # a chunked upload is read in full, never past the limit
-    except ArchBuilderError as too_large:
-        raise ArchBuilderError(
-            code="UPLOAD_TOO_LARGE", status=413, size_bytes=limit + 1, limit_bytes=limit
-        ) from too_large
+    # A chunked upload is read in full, never past the limit.
+    data = read_body(ctx.request, runtime.settings.max_upload_bytes, too_large="UPLOAD_TOO_LARGE")
     bucket.accept_signed_upload(token, data, ctx.request.headers.get("Content-Type", ""))
     return Reply(status=200, body={"status": "received"})
 

@@ -205,9 +205,9 @@ def _amount(record: UsageRecord, quota: str) -> int:
     return record.quantity
 
 
-def has_feature(store: DocumentStore, tenant_id: str, feature: str, value: str | None = None) -> bool:
-    """Whether the tenant's plan has ``feature`` (see ``require_feature``)."""
-    return _has(plan(entitlement_of(_tenant(store, tenant_id)).plan), feature, value)
+def plan_has(tenant: Mapping[str, Any], feature: str, value: str | None = None) -> bool:
+    """Whether the plan of a tenant document already read has ``feature`` (see ``require_feature``)."""
+    return _has(plan(entitlement_of(tenant).plan), feature, value)
 
 
 def require_feature(store: DocumentStore, tenant_id: str, feature: str, value: str | None = None) -> None:

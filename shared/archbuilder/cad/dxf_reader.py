@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archbuilder.cad.reasons import refusal_reason
 from archbuilder.domain.building import (
     BuildingModel,
     ModelDoor,
@@ -198,16 +199,10 @@ def _open(path: str, warnings: list[str]) -> Any:
     except MemoryError:
         raise
     except Exception as exc:  # noqa: BLE001 - a file neither reader can read fails with a reason
-        raise Unprocessable(code="CAD_PARSE_FAILED", format="DXF", reason=_short(exc, path)) from exc
+        raise Unprocessable(code="CAD_PARSE_FAILED", format="DXF", reason=refusal_reason(exc, path)) from exc
     errors = len(auditor.errors) if auditor.has_errors else 0
     warnings.append(f"the file was damaged: read in recover mode, {errors} error(s) repaired or removed")
     return doc
-
-
-def _short(exc: BaseException, path: str) -> str:
-    """One line of the error, with the server's folder taken out of it."""
-    text = str(exc).replace(path, Path(path).name).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
 
 
 # --- collecting ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from archbuilder.cad.reasons import refusal_reason
 from archbuilder.domain.building import (
     BuildingModel,
     ModelDoor,
@@ -61,7 +62,7 @@ def _open(path: str) -> Any:
     except Unprocessable:
         raise
     except Exception as exc:  # noqa: BLE001 - ifcopenshell.Error, SchemaError, OSError …: one coded error
-        raise Unprocessable(code="CAD_PARSE_FAILED", format="IFC", reason=_short(exc, path)) from exc
+        raise Unprocessable(code="CAD_PARSE_FAILED", format="IFC", reason=refusal_reason(exc, path)) from exc
     schema = str(ifc.schema).upper()
     if not schema.startswith(SUPPORTED_SCHEMAS):
         raise Unprocessable(code="IFC_SCHEMA_UNSUPPORTED", schema=schema)
@@ -76,11 +77,6 @@ def _check_complete(path: str) -> None:
         tail = fh.read()
     if b"END-ISO-10303-21" not in tail:
         raise Unprocessable(code="FILE_TRUNCATED", filename=Path(path).name, format="IFC")
-
-
-def _short(exc: BaseException, path: str) -> str:
-    lines = str(exc).replace(path, Path(path).name).strip().splitlines()
-    return (lines[0] if lines else type(exc).__name__)[:200]
 
 
 class _Reader:

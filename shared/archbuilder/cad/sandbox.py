@@ -25,11 +25,11 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
+from archbuilder.cad.reasons import REASON_CHARS, refusal_reason
 from archbuilder.domain.building import BuildingModel
 from archbuilder.platform.errors import ArchBuilderError, BadRequest, Unprocessable
 
 FORMATS = ("dxf", "dwg", "ifc", "ifczip")
-_REASON_CHARS = 200
 _HEADROOM = 64 * 1024 * 1024  # below this much room above the bare interpreter, give up at once
 
 
@@ -125,7 +125,7 @@ def parse_in_sandbox(
         raise error_class(code=header["code"][:64], **params)
     reason = header.get("reason") if kind == "failed" else None
     raise Unprocessable(
-        code="CAD_PARSE_FAILED", format=label, reason=str(reason or "unreadable answer")[:_REASON_CHARS]
+        code="CAD_PARSE_FAILED", format=label, reason=str(reason or "unreadable answer")[:REASON_CHARS]
     )
 
 
@@ -233,7 +233,7 @@ def _child(sender: Connection, path: str, fmt: str, memory_mb: int, timeout_s: f
     except Exception as exc:  # noqa: BLE001 - every failure of a foreign parser becomes a coded error
         text = str(exc)
         is_memory = "bad_alloc" in text or "Cannot allocate memory" in text
-        reply = None if is_memory else {"kind": "failed", "reason": _reason(exc, path)}
+        reply = None if is_memory else {"kind": "failed", "reason": refusal_reason(exc, path, with_type=True)}
     try:
         if reply is None:
             # The parse's garbage is gone with its frames; lift the soft limit to be able to reply.
@@ -273,14 +273,6 @@ def _read(path: str, fmt: str) -> BuildingModel:
 
         return read_ifc(path)
     raise ValueError(f"unknown format {fmt!r}")
-
-
-def _reason(exc: Exception, path: str) -> str:
-    """A short reason without the server's paths."""
-    text = str(exc).replace(path, os.path.basename(path)).strip().splitlines()
-    first = text[0] if text else ""
-    reason = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-    return reason[:_REASON_CHARS]
 
 
 def _plain(params: dict[str, Any]) -> dict[str, Any]:

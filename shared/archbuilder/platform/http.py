@@ -285,14 +285,16 @@ MAX_JSON_DEPTH = 32
 MAX_JSON_ITEMS = 10_000
 
 
-def read_body(request: Request, limit: int) -> bytes:
-    """The request body, or 413 ``PAYLOAD_TOO_LARGE`` past ``limit`` bytes.
+def read_body(request: Request, limit: int, *, too_large: str = "PAYLOAD_TOO_LARGE") -> bytes:
+    """The request body, or 413 ``too_large`` (with ``size_bytes`` and ``limit_bytes``) past
+    ``limit`` bytes.
 
     A declared Content-Length is refused before reading; a body without one (chunked) is
     read up to one byte past the limit, never further, so its size cannot exhaust memory.
     """
-    if (request.content_length or 0) > limit:
-        raise ArchBuilderError(code="PAYLOAD_TOO_LARGE", status=413, limit_bytes=limit)
+    declared = request.content_length or 0
+    if declared > limit:
+        raise ArchBuilderError(code=too_large, status=413, size_bytes=declared, limit_bytes=limit)
     chunks: list[bytes] = []
     size = 0
     while size <= limit:
@@ -302,8 +304,8 @@ def read_body(request: Request, limit: int) -> bytes:
             break
         chunks.append(chunk)
         size += len(chunk)
-    if size > limit:
-        raise ArchBuilderError(code="PAYLOAD_TOO_LARGE", status=413, limit_bytes=limit)
+    if size > limit:  # at least this much: the rest was never read
+        raise ArchBuilderError(code=too_large, status=413, size_bytes=size, limit_bytes=limit)
     return b"".join(chunks)
 
 

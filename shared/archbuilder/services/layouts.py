@@ -175,31 +175,21 @@ def submit_layout(
         return accepted, False
 
     result, replayed = store.transaction(write)
-    if not replayed:
+    if replayed:
+        # A replay: publish again only if its job never started (the worker is idempotent).
+        replayed_job = store.get(paths.job(result.job_id))
+        if replayed_job is None or replayed_job.data.get("status") != JobStatus.queued.value:
+            return result
+    else:
         # Counted once per accepted job (the record id is derived from the job id).
         consume_quota(store, new_usage_record(principal.tenant_id, "layout", 1, source=job.id), bus=bus)
-    if replayed:
-        # A replay of a request whose job never started: publish again (the worker is idempotent).
-        replayed_job = store.get(paths.job(result.job_id))
-        if replayed_job is not None and replayed_job.data.get("status") == JobStatus.queued.value:
-            publish_layout_request(
-                bus,
-                LayoutRequest(
-                    tenant_id=principal.tenant_id,
-                    project_id=project.id,
-                    layout_id=result.layout_id,
-                    job_id=result.job_id,
-                    version=1,
-                ),
-            )
-        return result
     publish_layout_request(
         bus,
         LayoutRequest(
             tenant_id=principal.tenant_id,
             project_id=project.id,
-            layout_id=layout.id,
-            job_id=job.id,
+            layout_id=result.layout_id,
+            job_id=result.job_id,
             version=1,
         ),
     )

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from archbuilder.billing.errors import PlanLimitReached
-from archbuilder.billing.quotas import check_quota, consume_quota, has_feature, require_feature
+from archbuilder.billing.quotas import check_quota, consume_quota, plan_has, require_feature
 from archbuilder.billing.usage_ledger import new_usage_record
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import StrictModel
@@ -118,22 +118,6 @@ def priority_of(record: LayoutVersionPublic) -> Literal["high", "normal", "low"]
     return "low"
 
 
-def _mark_generated(
-    runtime: Runtime, paths: TenantPaths, project_id: str, layout_id: str, version: int
-) -> LayoutStatus:
-    def write(txn: Transaction) -> None:
-        layout_path = paths.layout(project_id, layout_id)
-        layout = txn.get(layout_path)
-        if layout is None:
-            return
-        latest = max(layout.data.get("latest_version") or 0, version)
-        fields = {"status": LayoutStatus.generated.value, "latest_version": latest}
-        txn.update(layout_path, {**fields, "updated_at": format_timestamp(now())})
-
-    runtime.store.transaction(write)
-    return LayoutStatus.generated
-
-
 def version_ready(
     runtime: Runtime, tenant_id: str, project_id: str, layout_id: str, version: int
 ) -> LayoutStatus:
@@ -152,15 +136,18 @@ def version_ready(
     if tenant is None:
         # Erased while the job ran: there is no plan to ask and nothing left to mark or queue.
         return LayoutStatus.generated
-    if not has_feature(runtime.store, tenant_id, "review_workflow"):
-        return _mark_generated(runtime, paths, project_id, layout_id, version)
+    reviewed = plan_has(tenant.data, "review_workflow")
     policy = tenant.data.get("review_policy") or {}
     auto = (
-        bool(policy.get("auto_approve"))
+        reviewed
+        and bool(policy.get("auto_approve"))
         and not has_error_findings(record)
         and not record.metadata.get("provider_fallback")
     )
-    status = LayoutStatus.approved if auto else LayoutStatus.requires_review
+    if not reviewed:
+        status = LayoutStatus.generated  # nobody on this plan could review it: not queued
+    else:
+        status = LayoutStatus.approved if auto else LayoutStatus.requires_review
     moment = now()
     priority = priority_of(record)
 
@@ -178,6 +165,8 @@ def version_ready(
         if auto:
             fields["approved_version"] = version
         txn.update(layout_path, fields)
+        if not reviewed:
+            return
         entry = ReviewEntry(
             id=layout_id,
             project_id=project_id,
@@ -192,6 +181,8 @@ def version_ready(
         txn.set(f"{paths.root}/reviews/{layout_id}", dump(entry))
 
     runtime.store.transaction(write)
+    if not reviewed:
+        return status
     event: EventType = "layout.approved" if auto else "layout.requires_review"
     emit(
         runtime,
