@@ -262,10 +262,24 @@ def get_version(
     variant: int = 1,
 ) -> LayoutVersionPublic:
     """One version; with ``variant`` > 1 its payload is that ranked variant's."""
+    return _layout_and_version(store, blobs, principal, project_id, layout_id, version, variant)[1]
+
+
+def _layout_and_version(
+    store: DocumentStore,
+    blobs: BlobStore,
+    principal: Principal,
+    project_id: str,
+    layout_id: str,
+    version: int,
+    variant: int,
+) -> tuple[LayoutPublic, LayoutVersionPublic]:
     require(principal, "layouts:read")
     paths = TenantPaths(principal.tenant_id)
     # The layout is read first so that a missing layout and a missing version answer differently.
-    load(store, paths.layout(project_id, layout_id), LayoutPublic, resource="layout", resource_id=layout_id)
+    layout = load(
+        store, paths.layout(project_id, layout_id), LayoutPublic, resource="layout", resource_id=layout_id
+    )
     record = load(
         store,
         paths.version(project_id, layout_id, version),
@@ -274,13 +288,13 @@ def get_version(
         resource_id=str(version),
     )
     if variant == 1:
-        return record
+        return layout, record
     if not 1 <= variant <= len(record.variants):
         raise NotFound(resource="variant", id=str(variant))
     raw = blobs.get(f"{_version_folder(paths, project_id, layout_id, version)}/variants/{variant}.json")
     if raw is None:
         raise NotFound(resource="variant", id=str(variant))
-    return record.model_copy(
+    return layout, record.model_copy(
         update={
             "payload": LayoutPayload.model_validate_json(raw),
             "compliance": record.variants[variant - 1].compliance,
@@ -390,14 +404,7 @@ def version_compliance(
     """The compliance report of a version (variant) in ``language``, and the code region."""
     from archbuilder.compliance import check_model, layout_to_model
 
-    record = get_version(store, blobs, principal, project_id, layout_id, version, variant=variant)
-    layout = load(
-        store,
-        TenantPaths(principal.tenant_id).layout(project_id, layout_id),
-        LayoutPublic,
-        resource="layout",
-        resource_id=layout_id,
-    )
+    layout, record = _layout_and_version(store, blobs, principal, project_id, layout_id, version, variant)
     brief = layout.brief
     assert brief.region is not None
     if language == brief.language:
