@@ -220,14 +220,10 @@ def _collect(
     from ezdxf.lldxf.const import DXFError
 
     for entity in entities:
-        out.entity_count += 1
-        if out.entity_count > max_entities:
-            raise Unprocessable(code="TOO_MANY_ENTITIES", limit=max_entities)
+        _count(out, max_entities)
         kind = entity.dxftype()
         try:
-            layer = str(entity.dxf.get("layer", "0"))
-            if layer == "0" and parent_layer is not None:
-                layer = parent_layer  # block content on layer 0 takes the reference's layer
+            layer = _layer_of(entity, parent_layer)
             if kind == "INSERT":
                 _insert(entity, layer, names, out, depth=depth, max_entities=max_entities)
             else:
@@ -289,12 +285,21 @@ def _insert_lines(
     through the reference's matrix, without copying every line as ``virtual_entities`` would."""
     matrix = reference.matrix44()
     for line in reference.block():
-        out.entity_count += 1
-        if out.entity_count > max_entities:
-            raise Unprocessable(code="TOO_MANY_ENTITIES", limit=max_entities)
-        own = str(line.dxf.get("layer", "0"))
+        _count(out, max_entities)
         start, end = matrix.transform_vertices((line.dxf.start, line.dxf.end))
-        _line(_xy(start), _xy(end), names.kind(layer if own == "0" else own), out)
+        _line(_xy(start), _xy(end), names.kind(_layer_of(line, layer)), out)
+
+
+def _count(out: _Collected, max_entities: int) -> None:
+    out.entity_count += 1
+    if out.entity_count > max_entities:
+        raise Unprocessable(code="TOO_MANY_ENTITIES", limit=max_entities)
+
+
+def _layer_of(entity: Any, parent_layer: str | None) -> str:
+    """The entity's layer; block content on layer 0 takes the reference's layer."""
+    layer = str(entity.dxf.get("layer", "0"))
+    return parent_layer if layer == "0" and parent_layer is not None else layer
 
 
 def _virtual_box(entity: Any) -> tuple[tuple[float, float], tuple[float, float]] | None:
