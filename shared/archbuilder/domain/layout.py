@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,8 +59,12 @@ class Door(_Payload):
     height_mm: float = Field(ge=1800, le=2500)
     family_name: str = "Single-Flush"
     type_name: str
+    # Handing (docs/architecture.md, "Door handing"): with both false the hinge is at the end of
+    # the opening nearer the wall's start and the leaf swings to the left of start -> end.
     flip_hand: bool = False
     flip_facing: bool = False
+    # The room the leaf swings into, or "exterior"; None only in payloads older than this field.
+    opens_into: str | None = None
     connects: list[str] = Field(min_length=1, max_length=2)
 
 
@@ -77,13 +81,19 @@ class Window(_Payload):
 
 
 class Room(_Payload):
+    # The one exception to "the bounds in Field are what the add-in accepts": any positive
+    # area parses, so a compliance check of a sent layout reports a small room as a finding
+    # instead of refusing the request. The add-in accepts ADDIN_AREA_M2; ``validate_layout``
+    # enforces it on every payload that is stored or sent.
+    ADDIN_AREA_M2: ClassVar[tuple[float, float]] = (1.0, 1000.0)
+
     id: str
     name: str
     number: str
     type: RoomType
     level_name: str
     boundary: list[Point] = Field(min_length=3)
-    area_m2: float = Field(ge=5, le=1000)
+    area_m2: float = Field(gt=0, le=1000)
 
 
 class LayoutPayload(_Payload):

@@ -1,0 +1,165 @@
+"""The design review measures hand-built payloads: no planner code is involved."""
+
+from __future__ import annotations
+
+from archbuilder.domain.brief import RoomType, Side
+from archbuilder.domain.layout import Door, LayoutPayload, Level, Point, Point3, Room, Wall, Window
+from archbuilder.layout.design_review import design_review, measure
+
+EXT, INT = 250.0, 100.0
+
+
+def _wall(wid: str, a: tuple[float, float], b: tuple[float, float], exterior: bool) -> Wall:
+    return Wall(
+        id=wid,
+        start=Point3(x=a[0], y=a[1]),
+        end=Point3(x=b[0], y=b[1]),
+        thickness_mm=EXT if exterior else INT,
+        height_mm=2800,
+        wall_type_name="Generic",
+        level_name="Level 1",
+        is_exterior=exterior,
+    )
+
+
+def _room(rid: str, kind: RoomType, name: str, x0: float, y0: float, x1: float, y1: float) -> Room:
+    return Room(
+        id=rid,
+        name=name,
+        number=rid,
+        type=kind,
+        level_name="Level 1",
+        boundary=[Point(x=x0, y=y0), Point(x=x1, y=y0), Point(x=x1, y=y1), Point(x=x0, y=y1)],
+        area_m2=round((x1 - x0) * (y1 - y0) / 1e6, 2),
+    )
+
+
+def _door(did: str, wall: str, ratio: float, connects: list[str], opens_into: str, facing: bool) -> Door:
+    return Door(
+        id=did,
+        host_wall_id=wall,
+        position_ratio=ratio,
+        width_mm=900,
+        height_mm=2100,
+        type_name="900 x 2100mm",
+        flip_facing=facing,
+        opens_into=opens_into,
+        connects=connects,
+    )
+
+
+def _two_rooms(first: RoomType, doors: list[Door], windows: list[Window] | None = None) -> LayoutPayload:
+    """An 8 x 5 m flat: R1 (west, 2.7 m wide) and a bedroom R2, one interior wall at x = 3000."""
+    walls = [
+        _wall("W1", (125, 125), (7875, 125), True),  # south, inside on its left
+        _wall("W2", (7875, 125), (7875, 4875), True),
+        _wall("W3", (7875, 4875), (125, 4875), True),
+        _wall("W4", (125, 4875), (125, 125), True),
+        _wall("W5", (3000, 250), (3000, 4750), False),  # drawn northwards: the hall is on its left
+    ]
+    rooms = [
+        _room("R1", first, "Hol" if first == RoomType.hall else "Salon", 250, 250, 2950, 4750),
+        _room("R2", RoomType.bedroom, "Yatak Odası", 3050, 250, 7750, 4750),
+    ]
+    return LayoutPayload(
+        levels=[Level(name="Level 1", elevation_mm=0, height_mm=2800)],
+        walls=walls,
+        doors=doors,
+        windows=windows or [],
+        rooms=rooms,
+    )
+
+
+ENTRANCE = _door("D1", "W1", 1375 / 7750, ["R1"], "R1", facing=False)
+
+
+def test_a_hall_that_leads_into_the_bedroom_is_good() -> None:
+    payload = _two_rooms(RoomType.hall, [ENTRANCE, _door("D2", "W5", 0.5, ["R1", "R2"], "R2", facing=True)])
+    m = measure(payload)
+    assert m.entrance_into_hall is True
+    assert m.through_room == []
+    assert m.swing_into_room_pct == 100.0
+    assert m.swing_clashes == []
+
+
+def test_a_bedroom_reached_through_the_living_room_is_a_problem() -> None:
+    # The same plan with a living room where the hall was: no circulation, nothing to judge against.
+    living = _two_rooms(RoomType.living_room, [ENTRANCE, _door("D2", "W5", 0.5, ["R1", "R2"], "R2", True)])
+    assert measure(living).entrance_into_hall is None
+    # With a corridor somewhere else in the plan, the bedroom off the living room is through-room.
+    payload = living.model_copy(
+        update={
+            "rooms": [
+                *living.rooms,
+                _room("R3", RoomType.corridor, "Koridor", 250, 2500, 2950, 4750),
+            ]
+        }
+    )
+    m = measure(payload)
+    assert m.entrance_into_hall is False
+    assert m.through_room == ["R2"]
+    review = design_review(payload, "tr")
+    access = next(c for c in review.checks if c.id == "private_access")
+    assert access.status == "problem"
+    assert "Yatak Odası" in access.message and "holden" in access.message
+
+
+def test_a_door_swinging_into_the_hall_is_counted_and_its_handing_matters() -> None:
+    into_hall = _two_rooms(RoomType.hall, [ENTRANCE, _door("D2", "W5", 0.5, ["R1", "R2"], "R1", False)])
+    assert measure(into_hall).swing_into_room_pct == 0.0
+    # Without opens_into the swing side is read from flip_facing (the left of the wall is the hall).
+    no_field = into_hall.model_copy(
+        update={"doors": [ENTRANCE, into_hall.doors[1].model_copy(update={"opens_into": None})]}
+    )
+    assert measure(no_field).swing_into_room_pct == 0.0
+    flipped = no_field.model_copy(
+        update={"doors": [ENTRANCE, no_field.doors[1].model_copy(update={"flip_facing": True})]}
+    )
+    assert measure(flipped).swing_into_room_pct == 100.0
+
+
+def test_two_leaves_sweeping_the_same_floor_clash() -> None:
+    # A door from the hall near the bedroom's south-west corner and a garden door on the south
+    # wall beside it: both leaves sweep the same corner of the bedroom.
+    d2 = _door("D2", "W5", 0.15, ["R1", "R2"], "R2", True)
+    d3 = _door("D3", "W1", (3700 - 125) / 7750, ["R2"], "R2", False)
+    m = measure(_two_rooms(RoomType.hall, [ENTRANCE, d2, d3]))
+    assert ("D2", "D3") in m.swing_clashes
+    # Further along the south wall they pass.
+    apart = d3.model_copy(update={"position_ratio": (6500 - 125) / 7750})
+    assert measure(_two_rooms(RoomType.hall, [ENTRANCE, d2, apart])).swing_clashes == []
+
+
+def test_a_leaf_that_swings_out_of_its_room_hits_a_wall() -> None:
+    # A door at the very end of the wall, hinge at the far end: its leaf sweeps through the exterior wall.
+    door = _door("D2", "W5", 0.97, ["R1", "R2"], "R2", True).model_copy(update={"flip_hand": True})
+    assert ("D2", "wall") in measure(_two_rooms(RoomType.hall, [ENTRANCE, door])).swing_clashes
+
+
+def test_windows_on_a_party_wall_and_the_living_room_sun() -> None:
+    window = Window(
+        id="N1", host_wall_id="W2", position_ratio=0.5, width_mm=1200, height_mm=1400,
+        sill_height_mm=900, type_name="1200 x 1400mm", room_id="R2",
+    )  # fmt: skip
+    payload = _two_rooms(RoomType.hall, [ENTRANCE], [window])
+    assert measure(payload, party_walls=[Side.east]).party_wall_openings == ["N1"]
+    assert measure(payload, party_walls=[Side.west]).party_wall_openings == []
+    # The entrance on the south wall is on a party wall when south is shared.
+    assert "D1" in measure(payload, party_walls=[Side.south]).party_wall_openings
+    living = _two_rooms(RoomType.living_room, [ENTRANCE], [window.model_copy(update={"room_id": "R1"})])
+    # R1's window faces east: no sun from SE-W; rotate north by 90 degrees and it faces south.
+    assert measure(living).living_sunlit is False
+    assert measure(living, north_deg=90).living_sunlit is True
+
+
+def test_the_review_speaks_the_readers_language_and_number_format() -> None:
+    payload = _two_rooms(RoomType.hall, [ENTRANCE, _door("D2", "W5", 0.5, ["R1", "R2"], "R2", True)])
+    de = design_review(payload, "de")
+    share = next(c for c in de.checks if c.id == "corridor_share")
+    assert share.value is not None and share.value > 12
+    assert "Diele" in share.message and f"{share.value:g}".replace(".", ",") in share.message
+    en = design_review(payload, "en")
+    # A 2.7 m wide hall in an 8 m flat: the circulation share is the one problem.
+    assert [c.id for c in en.checks if c.status == "problem"] == ["corridor_share"]
+    assert en.checks[0].status == "good"
+    assert all(c.message and "." not in c.message.split()[0] for c in en.checks)
