@@ -165,6 +165,124 @@ def test_bad_requests_are_validation_errors(
     assert response.status_code == 422 and response.json["error"]["code"] == "VALIDATION_FAILED"
 
 
+def small_rooms_json() -> dict[str, Any]:
+    """The acceptance layout with a 4.9 m² bedroom and a 0.8 m² store off the corridor."""
+    layout = layout_json()
+    bedroom = next(r for r in layout["rooms"] if r["id"] == "R2")
+    x0, y0 = bedroom["boundary"][0]["x"], bedroom["boundary"][0]["y"]
+    x1 = bedroom["boundary"][1]["x"]
+    y1 = y0 + 2227.27  # 2.20 x 2.2273 m = 4.90 m²
+    bedroom["boundary"] = [{"x": x0, "y": y0}, {"x": x1, "y": y0}, {"x": x1, "y": y1}, {"x": x0, "y": y1}]
+    bedroom["area_m2"] = 4.9
+    east = max(p["x"] for r in layout["rooms"] for p in r["boundary"] if r["id"] == "R6")  # corridor end
+    layout["rooms"].append(
+        {
+            "id": "R7",
+            "name": "Depo",
+            "number": "7",
+            "type": "storage",
+            "level_name": "Level 1",
+            "boundary": [
+                {"x": east + 100, "y": 0},
+                {"x": east + 900, "y": 0},
+                {"x": east + 900, "y": 1000},
+                {"x": east + 100, "y": 1000},
+            ],
+            "area_m2": 0.8,
+        }
+    )
+    wall = dict(layout["walls"][1], id="W9", start={"x": east + 50, "y": 0, "z": 0})
+    wall["end"] = {"x": east + 50, "y": 1000, "z": 0}
+    layout["walls"].append(wall)
+    door = dict(layout["doors"][1], id="D6", host_wall_id="W9", position_ratio=0.5, width_mm=600)
+    door["connects"] = ["R6", "R7"]
+    layout["doors"].append(door)
+    return layout
+
+
+def test_small_rooms_are_fail_findings_not_refusals(fn: FlaskClient, tenant: TenantCredentials) -> None:
+    """Issue 15: a 4.9 m² bedroom and a 0.8 m² store are findings with citations, in the request's
+    language; the add-in's 1 m² floor is reported like a code minimum."""
+    body = {"region": "TR", "language": "de", "layout": small_rooms_json()}
+    response = fn.post("/v1/compliance/check", json=body, headers=tenant.headers)
+    assert response.status_code == 200, response.json
+    report = response.json
+    assert report["language"] == "de"
+    fails = {(f["rule_id"], f["space_id"]): f for f in report["findings"] if f["status"] == "fail"}
+    area = fails[("TR-PAIY-29-BED-A", "R2")]
+    assert (area["measured"], area["limit"], area["unit"]) == (4.9, 9.0, "m2")
+    assert area["citation"]["short"] == "PAİY" and area["citation"]["article"] == "m.29(1)"
+    assert area["message"] == "Yatak Odası: Nettofläche 4.90 m² unter dem Mindestmaß 9.00 m² (PAİY m.29(1))"
+    assert ("TR-PAIY-29-BED-W", "R2") in fails  # 2.20 m narrow side, under 2.50 m
+    store = fails[("ADDIN-ROOM-AREA", "R7")]
+    assert (store["measured"], store["limit"], store["severity"]) == (0.8, 1.0, "error")
+    assert (
+        store["citation"]["short"] == "Revit add-in" and "ARCHITECTURE.md §4" in store["citation"]["document"]
+    )
+    assert (
+        store["message"]
+        == "Depo: Nettofläche 0.80 m² unter dem Mindestmaß 1.00 m² (Revit add-in rooms 1–1000 m²)"
+    )
+    assert {f["subject"]["name"] for f in fails.values() if f["space_id"] in ("R2", "R7")} == {
+        "Yatak Odası",
+        "Depo",
+    }
+    assert report["by_space"]["R7"] and report["summary"]["errors"] >= 3
+
+
+@pytest.mark.parametrize("area", [0, -2.5])
+def test_a_room_without_area_is_still_refused(
+    fn: FlaskClient, tenant: TenantCredentials, area: float
+) -> None:
+    layout = small_rooms_json()
+    layout["rooms"][-1]["area_m2"] = area
+    response = fn.post(
+        "/v1/compliance/check", json={"region": "TR", "layout": layout}, headers=tenant.headers
+    )
+    assert response.status_code == 422
+    error = response.json["error"]
+    assert error["code"] == "VALIDATION_FAILED"
+    assert error["details"]["fields"] == [f"layout.rooms.{len(layout['rooms']) - 1}.area_m2"]
+
+
+def test_fr_wc_opening_onto_the_kitchen_fails_with_its_citation(
+    fn: FlaskClient, tenant: TenantCredentials
+) -> None:
+    layout = layout_json()
+    layout["rooms"].append(
+        {
+            "id": "R8",
+            "name": "WC",
+            "number": "8",
+            "type": "wc",
+            "level_name": "Level 1",
+            "boundary": [
+                {"x": 9700, "y": 3700},
+                {"x": 10900, "y": 3700},
+                {"x": 10900, "y": 4900},
+                {"x": 9700, "y": 4900},
+            ],
+            "area_m2": 1.44,
+        }
+    )
+    wall = dict(layout["walls"][1], id="W10", start={"x": 9700, "y": 3650, "z": 0})
+    wall["end"] = {"x": 10400, "y": 3650, "z": 0}
+    layout["walls"].append(wall)
+    door = dict(layout["doors"][1], id="D7", host_wall_id="W10", position_ratio=0.5, width_mm=600)
+    door["connects"] = ["R3", "R8"]  # kitchen → WC
+    layout["doors"].append(door)
+    body = {"region": "FR", "language": "fr", "layout": layout}
+    report = fn.post("/v1/compliance/check", json=body, headers=tenant.headers).json
+    wc = next(f for f in report["findings"] if f["rule_id"] == "FR-CSP-R1331-30-WC")
+    assert wc["status"] == "fail" and wc["space_id"] == "R8"
+    assert wc["citation"]["article"] == "R.1331-30 I" and wc["citation"]["status"] == "unverified"
+    assert wc["message"] == "WC : une porte communique directement avec : cuisine (CSP R.1331-30 I)"
+    door["connects"] = ["R6", "R8"]  # corridor → WC
+    report = fn.post("/v1/compliance/check", json=body, headers=tenant.headers).json
+    wc = next(f for f in report["findings"] if f["rule_id"] == "FR-CSP-R1331-30-WC")
+    assert wc["status"] == "pass"
+
+
 def test_list_rules_with_citations(fn: FlaskClient, tenant: TenantCredentials) -> None:
     body = fn.get("/v1/compliance/rules", query_string={"region": "DE-BY"}, headers=tenant.headers).json
     ids = {r["id"] for r in body["rules"]}

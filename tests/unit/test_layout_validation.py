@@ -193,8 +193,8 @@ def _exterior_wall_off_the_boundary(p: LayoutPayload) -> None:
 
 
 def _small_room(p: LayoutPayload) -> None:
-    p.rooms[0].boundary = square(300, 300, 2000)
-    p.rooms[0].area_m2 = 4.0
+    p.rooms[0].boundary = square(300, 300, 800)
+    p.rooms[0].area_m2 = 0.64
 
 
 def _bad_window_room(p: LayoutPayload) -> None:
@@ -217,7 +217,7 @@ def _bad_window_room(p: LayoutPayload) -> None:
         (_short_wall, "under 100 mm"),
         (_duplicate_id, "duplicate room id"),
         (_exterior_wall_off_the_boundary, "from the footprint edge"),
-        (_small_room, "outside (5.0, 1000.0)"),
+        (_small_room, "outside (1.0, 1000.0)"),
         (_bad_window_room, "window N1: unknown room"),
     ],
     ids=lambda v: v.__name__.strip("_") if callable(v) else "",
@@ -228,3 +228,67 @@ def test_each_fault_is_reported(
     problems = validate_layout(mutated(planned, change), FOOTPRINT)
     assert problems, "the fault went unnoticed"
     assert any(expected in p for p in problems), problems
+
+
+def one_room(width: float, depth: float, room_type: str = "wc") -> LayoutPayload:
+    """A single room inside 200 mm exterior walls, entered by a 600 mm door on the south wall."""
+    x1, y1 = width + 200, depth + 200  # the room's inner faces; walls' centrelines 100 mm out
+    corners = [(100, 100), (x1 + 100, 100), (x1 + 100, y1 + 100), (100, y1 + 100)]
+    walls = [
+        {
+            "id": f"W{i + 1}",
+            "start": {"x": a[0], "y": a[1]},
+            "end": {"x": b[0], "y": b[1]},
+            "thickness_mm": 200,
+            "height_mm": 2800,
+            "wall_type_name": "Generic - 200mm",
+            "level_name": "Level 1",
+            "is_exterior": True,
+        }
+        for i, (a, b) in enumerate(zip(corners, corners[1:] + corners[:1], strict=True))
+    ]
+    return LayoutPayload.model_validate(
+        {
+            "levels": [{"name": "Level 1", "elevation_mm": 0, "height_mm": 2800}],
+            "walls": walls,
+            "doors": [
+                {
+                    "id": "D1",
+                    "host_wall_id": "W1",
+                    "position_ratio": 0.5,
+                    "width_mm": 600,
+                    "height_mm": 2100,
+                    "type_name": "x",
+                    "connects": ["R1"],
+                }
+            ],
+            "windows": [],
+            "rooms": [
+                {
+                    "id": "R1",
+                    "name": "WC",
+                    "number": "101",
+                    "type": room_type,
+                    "level_name": "Level 1",
+                    "boundary": [
+                        {"x": 200, "y": 200},
+                        {"x": x1, "y": 200},
+                        {"x": x1, "y": y1},
+                        {"x": 200, "y": y1},
+                    ],
+                    "area_m2": round(width * depth / 1e6, 4),
+                }
+            ],
+        }
+    )
+
+
+def test_the_add_in_range_of_room_areas_is_enforced_here_not_by_the_model() -> None:
+    """Issue 15: the add-in builds rooms of 1–1000 m²; the payload model parses any area > 0."""
+    assert Room.ADDIN_AREA_M2 == (1.0, 1000.0)
+    wc = one_room(1200, 1250)  # 1.5 m²: a room now (the 5 m² floor is gone)
+    assert validate_layout(wc, [(0, 0), (1600, 0), (1600, 1650), (0, 1650)]) == []
+    store = one_room(800, 1000, "storage")  # 0.8 m²: parses, but is never stored or sent
+    assert validate_layout(store, [(0, 0), (1200, 0), (1200, 1400), (0, 1400)]) == [
+        "room R1: area 0.8 m² outside (1.0, 1000.0)"
+    ]

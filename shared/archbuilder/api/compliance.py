@@ -60,7 +60,7 @@ class CheckRequest(StrictModel):
     region: RegionCode | None = None  # default: the tenant's code region
     building_type: BuildingType | None = None  # default: the stored brief's, else apartment
     language: Language | None = None  # default: the caller's language
-    layout: LayoutPayload | None = None
+    layout: LayoutPayload | None = None  # rooms of any area > 0: too small is a finding, not a 422
     layout_ref: LayoutRef | None = None
     model_ref: ModelRef | None = None
     context: BuildingFacts | None = None

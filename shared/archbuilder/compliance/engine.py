@@ -42,8 +42,17 @@ from archbuilder.domain.building import (
     ModelWindow,
 )
 from archbuilder.domain.common import country_of
+from archbuilder.domain.layout import Room
 
 HABITABLE = frozenset({RoomType.living_room, RoomType.bedroom, RoomType.dining_room, RoomType.office})
+# A layout's rooms under the smallest area the Revit add-in builds (ARCHITECTURE.md §4).
+ADDIN_RULE_ID = "ADDIN-ROOM-AREA"
+ADDIN_CITATION = Citation(
+    document="ArchBuilder Revit add-in payload contract (ARCHITECTURE.md §4)",
+    short="Revit add-in",
+    article="rooms {:g}–{:g} m²".format(*Room.ADDIN_AREA_M2),
+    status="verified",
+)
 # Comparisons forgive float noise, not design error: half a millimetre, 5 cm², …
 _TOLERANCE = {
     Quantity.length: 0.5,
@@ -278,6 +287,8 @@ def _space_metric(rule: Rule, view: ModelView, space: ModelSpace) -> Measure:
             if d.position
         ]
         return Measure(view.cached("width", space, lambda: geometry.clear_width_mm(outline, openings)))
+    if metric is Metric.opens_onto:
+        return _opens_onto(rule, view, space)
     # Window metrics from here on.
     if not windows and view.unassigned_windows:
         return Measure(missing="window_space")
@@ -308,6 +319,21 @@ def _space_metric(rule: Rule, view: ModelView, space: ModelSpace) -> Measure:
         ]
         return Measure(float(len(fitting)))
     raise AssertionError(metric)
+
+
+def _opens_onto(rule: Rule, view: ModelView, space: ModelSpace) -> Measure:
+    """How many of the space's doors lead straight into a room of ``rule.neighbours``."""
+    wanted = set(rule.neighbours)
+    count = 0
+    unknown = False
+    for door in view.doors_of.get(space.id, []):
+        others = [view.spaces.get(sid) for sid in door.space_ids if sid != space.id]
+        types = [other.type for other in others if other is not None]
+        count += 1 if any(t in wanted for t in types) else 0
+        unknown = unknown or any(t is None for t in types)
+    if count == 0 and unknown:
+        return Measure(missing="space_type")  # an unclassified neighbour may be one of them
+    return Measure(float(count))
 
 
 def _door_metric(rule: Rule, door: ModelDoor) -> Measure:
@@ -472,7 +498,7 @@ class _Evaluation:
             message_key=rule.message_key,
             subject=subject,
             reason=reason,
-            rooms=[t.value for t in rule.applies_to.space_types] if rule.metric is Metric.room_count else [],
+            rooms=_rooms_named(rule),
         )
         return finding
 
@@ -550,6 +576,15 @@ class _Evaluation:
         )
 
 
+def _rooms_named(rule: Rule) -> list[str]:
+    """The room types a message names: those a presence rule looks for, or the neighbours."""
+    if rule.metric is Metric.room_count:
+        return [t.value for t in rule.applies_to.space_types]
+    if rule.metric is Metric.opens_onto:
+        return [t.value for t in rule.neighbours]
+    return []
+
+
 def _target_kind(rule: Rule) -> str:
     return {Scope.space: "space", Scope.door: "door", Scope.stair: "stair"}.get(rule.scope, rule.scope.value)
 
@@ -575,7 +610,7 @@ def _with_alternatives(findings: list[Finding], rules: dict[str, Rule]) -> None:
     """A failed rule passes when one of its alternatives passed for the same subject."""
     passed = {(f.rule_id, f.subject.kind, f.subject.id) for f in findings if f.status == "pass"}
     for finding in findings:
-        if finding.status != "fail":
+        if finding.status != "fail" or finding.rule_id not in rules:  # engine findings have none
             continue
         for alternative in rules[finding.rule_id].alternatives:
             if (alternative, finding.subject.kind, finding.subject.id) in passed:
@@ -602,12 +637,47 @@ def _unclassified(view: ModelView) -> list[Finding]:
     ]
 
 
+def _below_addin(view: ModelView, imperial: bool) -> list[Finding]:
+    """A failed finding for every room of a layout under the add-in's smallest room.
+
+    The payload model takes any positive area so that a check of a sent layout reports a
+    room too small to build here instead of refusing the request. Drawings (DXF, DWG, IFC)
+    are not add-in payloads: their shafts and niches are not reported.
+    """
+    if view.model.source.format != "layout":
+        return []
+    low = Room.ADDIN_AREA_M2[0]
+    unit = display_unit(Quantity.area, "m2", imperial)
+    found = []
+    for space in view.model.spaces:
+        area = space.declared_area_m2 if space.declared_area_m2 is not None else view.area(space)
+        if area is None or area >= low - _TOLERANCE[Quantity.area]:
+            continue
+        found.append(
+            Finding(
+                rule_id=ADDIN_RULE_ID,
+                status="fail",
+                severity="error",
+                space_id=space.id,
+                metric=Metric.net_area.value,
+                measured=rounded(from_engine(area, unit), unit),
+                limit=rounded(from_engine(low, unit), unit),
+                unit=unit,
+                citation=ADDIN_CITATION,
+                message="",
+                message_key="area_min",
+                subject=Subject(kind="space", id=space.id, name=space.name),
+            )
+        )
+    return found
+
+
 def check(model: BuildingModel, *, region: str, language: str, on: date | None = None) -> ComplianceReport:
     """Every rule in force for ``region`` on ``model``; messages in ``language``."""
     rules = rules_for(region, on)
     view = ModelView(model)
     evaluation = _Evaluation(rules, view, language)
-    findings = _unclassified(view)
+    findings = _unclassified(view) + _below_addin(view, evaluation.imperial)
     for rule in rules.rules:
         findings.extend(evaluation.rule(rule))
     _with_alternatives(findings, rules.by_id())

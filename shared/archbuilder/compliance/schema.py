@@ -44,6 +44,7 @@ class Metric(StrEnum):
     window_sill = "window_sill"
     largest_window_area = "largest_window_area"
     rescue_window_count = "rescue_window_count"
+    opens_onto = "opens_onto"
     door_clear_width = "door_clear_width"
     door_height = "door_height"
     stair_width = "stair_width"
@@ -76,6 +77,7 @@ METRICS: dict[Metric, tuple[Scope, Quantity]] = {
     Metric.window_sill: (Scope.space, Quantity.length),
     Metric.largest_window_area: (Scope.space, Quantity.area),
     Metric.rescue_window_count: (Scope.space, Quantity.items),
+    Metric.opens_onto: (Scope.space, Quantity.items),
     Metric.door_clear_width: (Scope.door, Quantity.length),
     Metric.door_height: (Scope.door, Quantity.length),
     Metric.stair_width: (Scope.stair, Quantity.length),
@@ -196,6 +198,7 @@ class Rule(_Strict):
     metric: Metric
     metric_args: dict[str, float] = Field(default_factory=dict)
     args_unit: str | None = None  # unit of length metric_args; default: the rule's unit, or m
+    neighbours: list[RoomType] = Field(default_factory=list)  # opens_onto: the rooms counted
     comparator: Comparator
     value: float | list[float] | Table
     unit: str
@@ -229,6 +232,8 @@ class Rule(_Strict):
             self.metric_args
         ):
             raise ValueError("rescue_window_count needs metric_args min_width and min_height")
+        if (self.metric is Metric.opens_onto) != bool(self.neighbours):
+            raise ValueError("neighbours goes with metric opens_onto, and opens_onto needs neighbours")
         if self.args_unit is not None and (
             self.args_unit not in UNITS or quantity_of(self.args_unit) is not Quantity.length
         ):

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from shapely.geometry import Point as ShapelyPoint
 from shapely.geometry import Polygon
+from shapely.ops import unary_union
 
 from archbuilder.domain.brief import BuildingType, RoomType, Side
 from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall
@@ -95,7 +96,9 @@ def measure(
     rooms = {r.id: r for r in payload.rooms}
     shapes = {r.id: Polygon([(p.x, p.y) for p in r.boundary]) for r in payload.rooms}
     walls = {w.id: w for w in payload.walls}
-    entry_types = CIRCULATION | ({RoomType.reception} if building_type == BuildingType.office else set())
+    entry_types = CIRCULATION | (
+        {RoomType.reception} if building_type == BuildingType.office else frozenset()
+    )
     out = Measures(has_circulation=any(r.type in entry_types for r in payload.rooms))
 
     neighbours: dict[str, set[str]] = {r: set() for r in rooms}
@@ -131,7 +134,10 @@ def measure(
 
 
 def _access(
-    out: Measures, rooms: dict[str, Room], neighbours: dict[str, set[str]], entry_types: set[RoomType]
+    out: Measures,
+    rooms: dict[str, Room],
+    neighbours: dict[str, set[str]],
+    entry_types: frozenset[RoomType],
 ) -> None:
     """Bedrooms from the hall; bathrooms from the hall or only from a bedroom (en-suite)."""
     for room in rooms.values():
@@ -195,6 +201,8 @@ def _room_at(shapes: dict[str, Polygon], point: tuple[float, float]) -> str | No
 def _aspect(shape: Polygon) -> float:
     """Long side over short side of the smallest rectangle around the room."""
     rect = shape.minimum_rotated_rectangle
+    if not isinstance(rect, Polygon):
+        return math.inf
     coords = list(rect.exterior.coords)
     a, b = math.dist(coords[0], coords[1]), math.dist(coords[1], coords[2])
     return round(max(a, b) / min(a, b), 2) if min(a, b) > 0 else math.inf
@@ -241,10 +249,8 @@ def _facades(
     """Living-room sun and openings on party walls."""
     if not payload.rooms:
         return
-    centre = shapes[payload.rooms[0].id]
-    for shape in shapes.values():
-        centre = centre.union(shape)
-    middle = (centre.centroid.x, centre.centroid.y)
+    centre = unary_union(list(shapes.values())).centroid
+    middle = (centre.x, centre.y)
     party = {w.id for w in payload.walls if w.is_exterior and _faces(w, middle, party_walls)}
     out.party_wall_openings = [n.id for n in payload.windows if n.host_wall_id in party]
     out.party_wall_openings += [

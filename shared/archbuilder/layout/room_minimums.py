@@ -3,8 +3,9 @@
 Area and narrow-side minimums come from the compliance engine's rule data (the same
 numbers the checker applies, with their citations). ``data/room_minimums.yaml`` adds what
 the planner needs and the rule data does not state per room type: glazing ratios, which
-rooms need a window, which wet rooms may be interior with mechanical ventilation. Where
-both give a minimum, the stricter one wins, so a planned room always passes the checker.
+rooms need a window, which wet rooms may be interior with mechanical ventilation, and which
+rooms no code sizes (``no_minimum``: the planner uses its own defaults). Where both give a
+minimum, the stricter one wins, so a planned room always passes the checker.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from archbuilder.domain.common import country_of
 
 DATA_FILE = Path(__file__).with_name("data") / "room_minimums.yaml"
 WET_ROOMS = frozenset({RoomType.bathroom, RoomType.wc, RoomType.laundry})
+LIMITS = ("area_m2", "narrow_side_mm", "glazing_ratio", "needs_window", "interior_allowed")
+STATUSES = frozenset({"verified", "unverified", "derived"})
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,8 @@ class RuleRef:
     id: str
     citation: str
     status: str
-    limits: dict[str, float | bool]
+    limits: dict[str, float | bool]  # empty when no code sets a minimum (``no_minimum``)
+    note: str | None = None  # where the value, or its absence, comes from
 
 
 @dataclass(frozen=True)
@@ -94,12 +98,10 @@ def _default(room_type: RoomType) -> RoomMinimum:
 
 
 def _stricter(current: RoomMinimum, rule: dict[str, Any]) -> RoomMinimum:
-    limits: dict[str, float | bool] = {
-        k: rule[k]
-        for k in ("area_m2", "narrow_side_mm", "glazing_ratio", "needs_window", "interior_allowed")
-        if k in rule
-    }
-    ref = RuleRef(id=rule["id"], citation=rule["citation"], status=rule["status"], limits=limits)
+    limits: dict[str, float | bool] = {k: rule[k] for k in LIMITS if k in rule}
+    ref = RuleRef(
+        id=rule["id"], citation=rule["citation"], status=rule["status"], limits=limits, note=rule.get("note")
+    )
     return RoomMinimum(
         room_type=current.room_type,
         area_m2=_max(current.area_m2, rule.get("area_m2")),
@@ -121,4 +123,26 @@ def _max(a: float | None, b: float | None) -> float | None:
 def _data() -> dict[str, list[dict[str, Any]]]:
     with DATA_FILE.open(encoding="utf-8") as stream:
         loaded: dict[str, list[dict[str, Any]]] = yaml.safe_load(stream)
+    for rules in loaded.values():
+        for rule in rules:
+            _check(rule)
     return loaded
+
+
+def _check(rule: dict[str, Any]) -> None:
+    """Every entry is cited with an honest status, and either sets a limit or says no code does."""
+    name = rule.get("id", "?")
+    for key in ("id", "citation", "status", "building_types", "rooms"):
+        if not rule.get(key):
+            raise ValueError(f"{DATA_FILE.name}, {name}: {key} is missing")
+    if rule["status"] not in STATUSES:
+        raise ValueError(
+            f"{DATA_FILE.name}, {name}: status {rule['status']!r} is not one of {sorted(STATUSES)}"
+        )
+    sized = rule.get("area_m2") is not None or rule.get("narrow_side_mm") is not None
+    if rule.get("no_minimum") and sized:
+        raise ValueError(f"{DATA_FILE.name}, {name}: no_minimum with a minimum")
+    if not any(k in rule for k in LIMITS) and not rule.get("no_minimum"):
+        raise ValueError(f"{DATA_FILE.name}, {name}: sets no limit; say no_minimum: true and why in note")
+    if rule.get("no_minimum") and not rule.get("note"):
+        raise ValueError(f"{DATA_FILE.name}, {name}: no_minimum needs a note saying why")

@@ -136,6 +136,28 @@ def fixture(rule: Rule, passing: bool) -> BuildingModel:
             ModelWindow(id=f"N{i}", level_id="L1", width_mm=w, height_mm=h, sill_height_mm=s, space_id="S1")
             for i, (w, h, s) in enumerate(sizes)
         ]
+    elif metric is Metric.opens_onto:
+        # The space, one of its forbidden neighbours and a hall; its door leads into the
+        # neighbour when failing, into the hall when passing. Two main rooms besides, so a
+        # one-room exemption (FR CSP R.1331-30) does not hold.
+        space("S1", room_type, _rect(0, 0, 1200, 1500))
+        space("S2", rule.neighbours[0], _rect(1300, 0, 3000, 3000))
+        space("S3", "hall", _rect(0, 1600, 1200, 1400))
+        space("S4", "living_room", _rect(4400, 0, 4000, 4000))
+        space("S5", "bedroom", _rect(8500, 0, 3000, 3000))
+        into = "S3" if passing else "S2"
+        position = ModelPoint(x=600, y=1550) if passing else ModelPoint(x=1250, y=750)
+        doors.append(
+            ModelDoor(
+                id="D1",
+                level_id="L1",
+                position=position,
+                clear_width_mm=800,
+                height_mm=2100,
+                space_ids=["S1", into],
+                is_entrance=False,
+            )
+        )
     elif rule.scope is Scope.door:
         space("S1", "living_room", _rect(0, 0, 4000, 4000))
         space("S2", "bedroom", _rect(4100, 0, 4000, 4000))
