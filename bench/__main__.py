@@ -20,7 +20,7 @@ from pathlib import Path
 
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import CodeRegion, Language
-from archbuilder.layout.spine_planner import SpinePlanner
+from archbuilder.layout.planner import SpinePlanner
 from archbuilder.layout.validation import validate_layout
 
 BRIEFS = {

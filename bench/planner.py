@@ -23,9 +23,9 @@ from shapely.geometry import Polygon
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import Language
 from archbuilder.domain.layout import LayoutPayload
+from archbuilder.layout.planner import SpinePlanner
 from archbuilder.layout.programme import expand_programme
 from archbuilder.layout.room_minimums import room_minimums
-from archbuilder.layout.spine_planner import SpinePlanner
 from archbuilder.layout.validation import validate_layout, validate_rules
 from archbuilder.platform.errors import Unprocessable
 

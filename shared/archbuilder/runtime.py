@@ -65,7 +65,7 @@ def build_local_runtime(settings: Settings) -> Runtime:
     from archbuilder.adapters.local.inprocess_bus import InProcessEventBus
     from archbuilder.adapters.local.sqlite_store import SqliteDocumentStore
     from archbuilder.domain.timestamps import now
-    from archbuilder.layout.spine_planner import SpinePlanner
+    from archbuilder.layout.planner import SpinePlanner
     from archbuilder.manifest import load_manifest, storage_trigger_key
     from archbuilder.platform.events import storage_finalized_event
 

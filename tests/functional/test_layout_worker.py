@@ -17,7 +17,7 @@ from functions_framework import create_app
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.layout import PlanResult
 from archbuilder.domain.project import ProjectCreate
-from archbuilder.layout.spine_planner import SpinePlanner
+from archbuilder.layout.planner import SpinePlanner
 from archbuilder.platform.events import pubsub_event
 from archbuilder.ports import Query
 from archbuilder.runtime import Runtime, set_runtime

@@ -9,7 +9,7 @@ from shapely.geometry import Polygon
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.corrections import Correction, apply_corrections
 from archbuilder.domain.layout import LayoutPayload
-from archbuilder.layout.spine_planner import SpinePlanner
+from archbuilder.layout.planner import SpinePlanner
 from archbuilder.layout.validation import validate_layout
 from archbuilder.platform.errors import Unprocessable
 

@@ -17,7 +17,7 @@ from archbuilder.cad.dxf_export import envelope, layout_to_dxf
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import CodeRegion, Language
 from archbuilder.domain.layout import LayoutPayload
-from archbuilder.layout.spine_planner import SpinePlanner
+from archbuilder.layout.planner import SpinePlanner
 
 
 @pytest.fixture(scope="module")

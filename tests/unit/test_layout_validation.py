@@ -9,7 +9,7 @@ import pytest
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import CodeRegion, Language
 from archbuilder.domain.layout import LayoutPayload, Point, Point3, Room, Wall
-from archbuilder.layout.spine_planner import SpinePlanner
+from archbuilder.layout.planner import SpinePlanner
 from archbuilder.layout.validation import validate_layout
 
 FOOTPRINT = [(0.0, 0.0), (12000.0, 0.0), (12000.0, 9000.0), (0.0, 9000.0)]

@@ -11,6 +11,7 @@ from shapely.geometry import LineString, Polygon
 from archbuilder.domain.brief import Brief, RoomType
 from archbuilder.domain.common import CodeRegion, Language
 from archbuilder.domain.layout import LayoutPayload, PlanResult
+from archbuilder.layout.planner import SpinePlanner
 from archbuilder.layout.programme import (
     DEFAULT_AREA_M2,
     MIN_ROOM_AREA_M2,
@@ -18,7 +19,6 @@ from archbuilder.layout.programme import (
     expand_programme,
     net_interior_area_m2,
 )
-from archbuilder.layout.spine_planner import SpinePlanner
 from archbuilder.layout.validation import validate_layout
 from archbuilder.platform.errors import Unprocessable
 
@@ -379,22 +379,24 @@ L_FILLED = [(0, 0), (12600, 0), (12600, 5800), (6900, 5800), (6900, 10500), (0, 
 
 def test_band_depths_follow_the_rooms_they_hold() -> None:
     """The spine moves so neither band inflates its rooms while the other squeezes them."""
-    from archbuilder.layout import spine_planner as sp
+    from archbuilder.layout.planner.frames import frames_for
+    from archbuilder.layout.planner.job import build_job
+    from archbuilder.layout.planner.shareout import _Fill, group_rooms, tuned_frame
 
     brief = make_brief({"width_mm": 10700, "depth_mm": 8200}, TWO_PLUS_ONE, "en", options={"seed": 4})
-    job, _ = sp._job(brief, with_spine=True)
-    frames = [f for f in sp._frames_for(job, brief) if f.cut is not None and f.cut.cap is None]
+    job, _ = build_job(brief, with_spine=True)
+    frames = [f for f in frames_for(job, brief) if f.cut is not None and f.cut.cap is None]
     base = sorted(job.others, key=lambda r: (-r.target_area_m2, int(r.key[1:])))
     tuned_any = False
     for frame in frames:
-        groups = sp._group_rooms(job, frame, base)
+        groups = group_rooms(job, frame, base)
         if groups is None or len(frame.slots) != 2:
             continue
-        tuned = sp._tuned_frame(job, frame, groups)
+        tuned = tuned_frame(job, frame, groups)
         if tuned is None:
             continue
         tuned_any = True
-        ratios = [sp._Fill.of(job.site, s, g) for s, g in zip(tuned.slots, groups, strict=True)]
+        ratios = [_Fill.of(job.site, s, g) for s, g in zip(tuned.slots, groups, strict=True)]
         lo, hi = (f.length * f.depth / f.target for f in ratios)
         # within a grid step of equal (the position is clamped only by the rooms' narrow sides)
         assert lo == pytest.approx(hi, rel=0.03) or min(lo, hi) > 1.0

@@ -8,7 +8,7 @@ from archbuilder.cad.svg_export import layout_to_svg
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import CodeRegion, Language
 from archbuilder.domain.layout import LayoutPayload
-from archbuilder.layout.spine_planner import SpinePlanner
+from archbuilder.layout.planner import SpinePlanner
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -12,7 +12,7 @@ from archbuilder.domain.brief import Brief
 from archbuilder.domain.building import BuildingModel
 from archbuilder.domain.common import CodeRegion, Language
 from archbuilder.domain.layout import LayoutPayload, payload_checksum
-from archbuilder.layout.spine_planner import SpinePlanner
+from archbuilder.layout.planner import SpinePlanner
 
 ifcopenshell = pytest.importorskip("ifcopenshell", reason="ifcopenshell is not installed")
 

@@ -55,7 +55,7 @@ def build_gcp_runtime(settings: Settings, gcp: GcpSettings | None = None) -> Run
     from archbuilder.adapters.gcp.indexes import IndexCatalog
     from archbuilder.adapters.gcp.pubsub_bus import PubSubEventBus
     from archbuilder.adapters.gcp.secret_manager import SecretManagerSecrets
-    from archbuilder.layout.spine_planner import SpinePlanner
+    from archbuilder.layout.planner import SpinePlanner
 
     gcp = gcp or GcpSettings()
     project = settings.gcp_project

@@ -1,0 +1,167 @@
+"""The payload of a candidate: walls from the cells, room outlines (the cells minus the walls,
+with shapely, so they are exact where a side is part exterior, part interior), then doors
+(``doors.DoorPlacer``) and windows (``windows.WindowPlacer``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from shapely.geometry import Polygon, box
+from shapely.geometry.polygon import orient
+from shapely.ops import unary_union
+
+from archbuilder.domain.brief import Brief
+from archbuilder.domain.layout import Door, LayoutPayload, Level, Point, Point3, Room, Wall, Window
+from archbuilder.layout.planner.doors import DoorPlacer
+from archbuilder.layout.planner.geometry import EPS, Rect, Run, Site, clean_ring
+from archbuilder.layout.planner.job import Job
+from archbuilder.layout.planner.search import Candidate
+from archbuilder.layout.planner.windows import BuildFailed, WindowPlacer
+
+LEVEL_NAME = "Level 1"
+
+
+def _wall_type(thickness: float) -> str:
+    return f"Generic - {thickness:g}mm"
+
+
+def _interior_runs(site: Site, cells: dict[str, Rect]) -> list[Run]:
+    """Cell sides not on the exterior centreline, merged into maximal straight runs."""
+    pieces: dict[tuple[bool, float], list[tuple[float, float]]] = defaultdict(list)
+    for rect in cells.values():
+        for horizontal, coord, lo, hi, _ in rect.sides():
+            covered = sorted((a, b) for _, a, b in site.exterior_cover(horizontal, coord, lo, hi))
+            cursor = lo
+            for a, b in [*covered, (hi, hi)]:
+                if a - cursor > EPS:
+                    pieces[(horizontal, round(coord, 1))].append((cursor, a))
+                cursor = max(cursor, b)
+    runs: list[Run] = []
+    for (horizontal, coord), spans in sorted(pieces.items()):
+        spans.sort()
+        lo, hi = spans[0]
+        for a, b in spans[1:]:
+            if a <= hi + EPS:
+                hi = max(hi, b)
+            else:
+                runs.append(Run(horizontal, coord, lo, hi))
+                lo, hi = a, b
+        runs.append(Run(horizontal, coord, lo, hi))
+    return runs
+
+
+def _net_outline(site: Site, rect: Rect, inner: Polygon, walls: Any) -> Polygon | None:
+    net = box(rect.x0, rect.y0, rect.x1, rect.y1).intersection(inner).difference(walls)
+    if not isinstance(net, Polygon) or net.is_empty:
+        return None
+    points = clean_ring(list(orient(net, 1.0).exterior.coords))
+    outline = orient(Polygon(points), 1.0)
+    return outline if outline.is_valid and len(points) >= 3 else None
+
+
+@dataclass
+class Builder(DoorPlacer, WindowPlacer):
+    """One candidate's payload: walls and room outlines here, doors and windows from the mixins."""
+
+    job: Job
+    brief: Brief
+    cand: Candidate
+    walls: list[Wall] = field(default_factory=list)
+    doors: list[Door] = field(default_factory=list)
+    windows: list[Window] = field(default_factory=list)
+    occupied: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))
+    interior: list[tuple[Run, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    room_area: dict[str, float] = field(default_factory=dict)
+
+    def build(self) -> tuple[LayoutPayload, list[dict[str, Any]]]:
+        plan = self.cand.plan
+        assert plan is not None
+        self.warnings += plan.warnings
+        self._walls()
+        rooms, areas = self._rooms()
+        self.add_doors(plan, self.cand.cells)
+        self.add_windows(self.cand.cells)
+        level = Level(name=LEVEL_NAME, elevation_mm=0, height_mm=self.brief.level_height_mm)
+        payload = LayoutPayload(
+            levels=[level], walls=self.walls, doors=self.doors, windows=self.windows, rooms=rooms
+        )
+        return payload, areas
+
+    def _wall(
+        self, start: tuple[float, float], end: tuple[float, float], thickness: float, exterior: bool
+    ) -> str:
+        wall_id = f"W{len(self.walls) + 1}"
+        self.walls.append(
+            Wall(
+                id=wall_id,
+                start=Point3(x=start[0], y=start[1]),
+                end=Point3(x=end[0], y=end[1]),
+                thickness_mm=thickness,
+                height_mm=self.brief.level_height_mm,
+                wall_type_name=_wall_type(thickness),
+                level_name=LEVEL_NAME,
+                is_exterior=exterior,
+            )
+        )
+        return wall_id
+
+    def _walls(self) -> None:
+        site = self.job.site
+        for edge in site.edges:
+            self._wall(edge.start, edge.end, site.t_ext, exterior=True)
+        for run in _interior_runs(site, self.cand.cells):
+            if run.length >= 100:
+                self.interior.append(
+                    (run, self._wall(run.point(run.lo), run.point(run.hi), site.t_int, False))
+                )
+
+    def _rooms(self) -> tuple[list[Room], list[dict[str, Any]]]:
+        site = self.job.site
+        inner = site.footprint.buffer(-site.t_ext, join_style="mitre")
+        half = site.t_int / 2
+        bands = [
+            box(r.lo, r.coord - half, r.hi, r.coord + half)
+            if r.horizontal
+            else box(r.coord - half, r.lo, r.coord + half, r.hi)
+            for r, _ in self.interior
+        ]
+        walls = unary_union(bands) if bands else Polygon()
+        rooms, areas = [], []
+        for n, planned in enumerate(sorted(self.job.rooms.values(), key=lambda r: int(r.key[1:]))):
+            outline = _net_outline(site, self.cand.cells[planned.key], inner, walls)
+            if outline is None:
+                raise BuildFailed(f"room {planned.key} has no single outline")
+            area = round(outline.area / 1e6, 2)
+            self.room_area[planned.key] = area
+            rooms.append(
+                Room(
+                    id=planned.key,
+                    name=planned.name,
+                    number=str(101 + n),
+                    type=planned.type,
+                    level_name=LEVEL_NAME,
+                    boundary=[Point(x=x, y=y) for x, y in list(outline.exterior.coords)[:-1]],
+                    area_m2=area,
+                )
+            )
+            error = (area - planned.target_area_m2) / planned.target_area_m2 * 100
+            areas.append(
+                {
+                    "id": planned.key,
+                    "type": planned.type.value,
+                    "name": planned.name,
+                    "target_area_m2": planned.target_area_m2,
+                    "area_m2": area,
+                    "area_error_pct": round(error, 1),
+                }
+            )
+            if area < planned.min_area_m2:
+                self.warnings.append(
+                    f"{planned.name} is {area:g} m², under its minimum {planned.min_area_m2:g} m²"
+                )
+        return rooms, areas

@@ -1,0 +1,146 @@
+"""``SpinePlanner``: the best validated layouts for a resolved brief, or a refusal."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import Any
+
+from archbuilder.domain.brief import AdjacencyKind, Brief
+from archbuilder.domain.layout import LayoutPayload, PlanResult
+from archbuilder.layout.planner.build import Builder
+from archbuilder.layout.planner.frames import frames_for
+from archbuilder.layout.planner.geometry import Rect
+from archbuilder.layout.planner.job import Job, Wish, build_job
+from archbuilder.layout.planner.room_types import CIRCULATION
+from archbuilder.layout.planner.scoring import wish_met
+from archbuilder.layout.planner.search import Candidate, candidates
+from archbuilder.layout.planner.windows import BuildFailed
+from archbuilder.layout.programme import check_programme_fits
+from archbuilder.layout.validation import validate_layout, validate_rules
+from archbuilder.platform.errors import Unprocessable
+
+
+class SpinePlanner:
+    """Rooms on both sides of a circulation spine, wings cut into strips."""
+
+    name = "spine-v2"
+
+    def plan(self, brief: Brief) -> PlanResult:
+        """The best validated layout for a resolved brief; raises Unprocessable when there is none."""
+        return self._plan(brief, 1)[0]
+
+    def plan_variants(self, brief: Brief) -> list[PlanResult]:
+        """Up to ``brief.options.variants`` distinct validated layouts, best first."""
+        return self._plan(brief, brief.options.variants)
+
+    def _plan(self, brief: Brief, wanted: int) -> list[PlanResult]:
+        started = time.perf_counter()
+        check_programme_fits(brief)
+        assert brief.footprint is not None and brief.region is not None
+        footprint = brief.footprint.points()
+        failures: dict[str, int] = defaultdict(int)
+        found: list[tuple[Candidate, Job, Builder, LayoutPayload, list[dict[str, Any]], list[str]]] = []
+        seen: set[frozenset[tuple[str, Rect]]] = set()
+        must_unmet: dict[Wish, int] = defaultdict(int)
+        # Spine layouts first; when none fits (thin or tight footprints), the hall becomes an
+        # ordinary room and rooms are reached through each other.
+        for with_spine in (True, False):
+            if found:
+                break
+            job, assumptions = build_job(brief, with_spine)
+            for cand in candidates(job, frames_for(job, brief)):
+                if len(found) >= wanted:
+                    break
+                key = frozenset(cand.cells.items())
+                if key in seen:
+                    continue
+                unmet = [
+                    w for w in job.wishes if w.kind == AdjacencyKind.must and not wish_met(job, cand.cells, w)
+                ]
+                if unmet:
+                    for wish in unmet:
+                        must_unmet[wish] += 1
+                    continue
+                builder = Builder(job, brief, cand)
+                try:
+                    payload, areas = builder.build()
+                except BuildFailed as exc:
+                    failures[str(exc)] += 1
+                    continue
+                problems = validate_layout(payload, footprint)
+                problems += validate_rules(payload, brief.region, brief.building_type)
+                if problems:
+                    failures[problems[0]] += 1
+                    continue
+                seen.add(key)
+                notes = list(assumptions) + builder.assumptions
+                if not with_spine:
+                    notes.append("the footprint leaves no room for a hall spine: rooms open into each other")
+                found.append((cand, job, builder, payload, areas, notes))
+        if not found:
+            raise _refusal(must_unmet, failures)
+        solve_ms = round((time.perf_counter() - started) * 1000, 1)
+        results = []
+        for rank, (cand, job, builder, payload, areas, notes) in enumerate(found, start=1):
+            warnings = list(builder.warnings)
+            if len(found) < wanted:
+                warnings.append(f"only {len(found)} distinct valid variants exist, {wanted} were asked for")
+            metadata = {
+                "planner": self.name,
+                "variant_rank": rank,
+                "variants_found": len(found),
+                "score": round(cand.score, 3),
+                "score_parts": {k: round(v, 3) for k, v in sorted(cand.parts.items())},
+                "solve_ms": solve_ms,
+                "rooms": areas,
+                "mean_area_error_pct": _mean_error(areas, job),
+                "adjacency": [
+                    {"a": w.a, "b": w.b, "kind": w.kind.value, "met": wish_met(job, cand.cells, w)}
+                    for w in job.wishes
+                ],
+                "rules_applied": _rules_applied(job),
+                "assumptions": notes,
+                "warnings": warnings,
+            }
+            results.append(PlanResult(payload=payload, metadata=metadata))
+        return results
+
+
+def _refusal(must_unmet: dict[Wish, int], failures: dict[str, int]) -> Unprocessable:
+    """The most telling reason no candidate survived."""
+    if must_unmet and not failures:
+        wish = max(must_unmet, key=lambda w: must_unmet[w])
+        return Unprocessable(code="ADJACENCY_IMPOSSIBLE", a=wish.a, b=wish.b)
+    if failures:
+        reason = max(failures, key=lambda r: failures[r])
+    else:
+        reason = "no split of the footprint gives every room its minimum area and narrow side"
+    return Unprocessable(code="PROGRAMME_DOES_NOT_FIT", reason=reason)
+
+
+def _mean_error(areas: list[dict[str, Any]], job: Job) -> float:
+    """Mean absolute area error (%) over rooms with a target; halls and corridors excluded."""
+    errors = [abs(a["area_error_pct"]) for a in areas if job.rooms[a["id"]].type not in CIRCULATION]
+    return round(sum(errors) / len(errors), 2) if errors else 0.0
+
+
+def _rules_applied(job: Job) -> list[dict[str, Any]]:
+    present = {r.type for r in job.rooms.values()}
+    out: dict[str, dict[str, Any]] = {}
+    for room_type, rule in job.minimums.items():
+        if room_type not in present:
+            continue
+        for ref in rule.rules:
+            entry = out.setdefault(
+                ref.id,
+                {
+                    "id": ref.id,
+                    "citation": ref.citation,
+                    "status": ref.status,
+                    "limits": ref.limits,
+                    "rooms": [],
+                },
+            )
+            entry["rooms"].append(room_type.value)
+    return list(out.values())

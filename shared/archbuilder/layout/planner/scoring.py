@@ -1,0 +1,130 @@
+"""Scoring a layout's cells: area error, proportions, adjacency wishes, wet-room grouping,
+daylight and window capacity (lower is better).
+"""
+
+from __future__ import annotations
+
+from archbuilder.domain.brief import AdjacencyKind, RoomType, Side
+from archbuilder.layout.planner.circulation import DOOR_WIDTH_MM, door_capable, exterior_runs
+from archbuilder.layout.planner.geometry import Rect, Run, net_size, shared_run
+from archbuilder.layout.planner.job import Job, Wish
+from archbuilder.layout.planner.room_types import CIRCULATION, PREFERRED_WIDTH_MM, WET
+from archbuilder.layout.planner.shareout import net_area
+from archbuilder.layout.planner.windows import (
+    HABITABLE_WINDOW_H_MM,
+    WINDOW_MARGIN_MM,
+    glazing_need_mm2,
+    window_required,
+)
+from archbuilder.layout.programme import MIN_ROOM_AREA_M2, PlannedRoom
+
+AREA_WEIGHT = 4.0
+
+
+def _room_penalty(job: Job, room: PlannedRoom, rect: Rect, scale: float) -> tuple[float, float] | None:
+    """(area error, proportions) of one cell; None when the cell breaks a hard minimum."""
+    w, h = net_size(job.site, rect)
+    short, long_ = min(w, h), max(w, h)
+    area = w * h / 1e6
+    # The cell estimate is within ~1 % of the final outline: keep a margin over the minimums.
+    if area < max(room.min_area_m2, MIN_ROOM_AREA_M2) * 1.01 + 0.05 or short < room.min_width_mm + 10:
+        return None
+    # Area error against the brief's target (AREA_WEIGHT: it outranks a longer walk).
+    if room.key == job.spine_key:
+        area_penalty = AREA_WEIGHT * max(0.0, area / room.target_area_m2 - 1.25)
+    else:
+        area_penalty = AREA_WEIGHT * abs(area / room.target_area_m2 - 1.0)
+    shape = 0.0
+    preferred = max(PREFERRED_WIDTH_MM[room.type], room.min_width_mm)
+    if short < preferred:
+        shape += 3.0 * (preferred - short) / preferred
+    if room.type not in CIRCULATION and long_ / short > 2.0:
+        shape += 0.5 * (long_ / short - 2.0)  # no bowling-alley bedrooms
+    return area_penalty, shape
+
+
+def quick_score(job: Job, cells: dict[str, Rect]) -> dict[str, float] | None:
+    """Score parts that need no circulation: area error, proportions, adjacency, wet grouping."""
+    others = [k for k in cells if k != job.spine_key]
+    capacity = sum(net_area(job.site, cells[k]) for k in others)
+    scale = capacity / sum(job.rooms[k].target_area_m2 for k in others)
+    parts = {"area": 0.0, "proportions": 0.0}
+    for key, rect in cells.items():
+        penalty = _room_penalty(job, job.rooms[key], rect, scale)
+        if penalty is None:
+            return None
+        parts["area"] += penalty[0]
+        parts["proportions"] += penalty[1]
+    parts["adjacency"] = _adjacency_penalty(job, cells)
+    parts["wet_grouping"] = _wet_penalty(job, cells)
+    parts["daylight"] = _daylight_penalty(job, cells)
+    return parts
+
+
+def touching_run(job: Job, cells: dict[str, Rect], a: str, b: str, door: bool) -> Run | None:
+    run = shared_run(cells[a], cells[b])
+    if run is None or (door and not door_capable(job.site, run, DOOR_WIDTH_MM, along_exterior=False)):
+        return None
+    return run
+
+
+def wish_met(job: Job, cells: dict[str, Rect], wish: Wish) -> bool:
+    """must/prefer: some pair shares a wall a door fits in; avoid: no pair shares a wall."""
+    door = wish.kind != AdjacencyKind.avoid
+    touching = any(
+        touching_run(job, cells, a, b, door) is not None for a in wish.keys_a for b in wish.keys_b if a != b
+    )
+    return touching != (wish.kind == AdjacencyKind.avoid)
+
+
+WISH_WEIGHT = {AdjacencyKind.must: 25.0, AdjacencyKind.prefer: 1.5, AdjacencyKind.avoid: 1.5}
+
+
+def _adjacency_penalty(job: Job, cells: dict[str, Rect]) -> float:
+    return sum(WISH_WEIGHT[w.kind] for w in job.wishes if not wish_met(job, cells, w))
+
+
+def _wet_penalty(job: Job, cells: dict[str, Rect]) -> float:
+    """Wet rooms next to another wet room share a shaft: 0.4 per wet room standing alone."""
+    wet = [k for k in cells if job.rooms[k].type in WET]
+    if len(wet) < 2:
+        return 0.0
+    alone = sum(1 for a in wet if not any(b != a and shared_run(cells[a], cells[b]) for b in wet))
+    return 0.4 * alone
+
+
+def _daylight_penalty(job: Job, cells: dict[str, Rect]) -> float:
+    """Living rooms want a window facing between south-east and west (true bearings)."""
+    penalty = 0.0
+    for key, rect in cells.items():
+        if job.rooms[key].type != RoomType.living_room:
+            continue
+        bearings = [
+            (FACING_DEG[edge.facing] + job.north_deg) % 360
+            for edge, run in exterior_runs(job.site, rect)
+            if run.length >= 1500
+        ]
+        if not any(120 <= b <= 270 for b in bearings):
+            penalty += 0.5
+    return penalty
+
+
+# Outward normal of a facade as a bearing when north_deg is 0 (y up = north).
+FACING_DEG = {Side.north: 0.0, Side.east: 90.0, Side.south: 180.0, Side.west: 270.0}
+
+
+def window_penalty(job: Job, cells: dict[str, Rect]) -> float:
+    """Rooms whose exterior walls are too short for the glazing they need (or want)."""
+    penalty = 0.0
+    for key, rect in cells.items():
+        room = job.rooms[key]
+        need = glazing_need_mm2(job, room, rect)
+        if need is None:
+            continue
+        capacity = sum(
+            max(0.0, run.length - job.site.t_ext - 2 * WINDOW_MARGIN_MM) * HABITABLE_WINDOW_H_MM
+            for _, run in exterior_runs(job.site, rect)
+        )
+        if capacity < need:
+            penalty += 50.0 if window_required(job, room) else 1.0
+    return penalty

@@ -1,0 +1,305 @@
+"""Sharing the rooms out over a frame's slots and cutting each slot into cells.
+
+Rooms go to slots greedily for a few room orders, and wings first with the room sets whose
+targets best match their area; ``tuned_frame`` then moves the spine and the cap so every
+main-zone slot gives its rooms the same share of their targets. A slot is cut in proportion to
+the target areas, never below a room's minimum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from itertools import combinations
+
+from archbuilder.domain.brief import AdjacencyKind, Side
+from archbuilder.layout.planner.frames import MIN_BAND_MM, Frame, Slot, spine_frame
+from archbuilder.layout.planner.geometry import Rect, Site, insets, inside, net_size, other, snap
+from archbuilder.layout.planner.job import Job
+from archbuilder.layout.planner.room_types import SLOT_RANK
+from archbuilder.layout.programme import MIN_ROOM_AREA_M2, PlannedRoom
+
+
+def _water_fill(total: float, minimums: list[float], weights: list[float]) -> list[float] | None:
+    """Split ``total`` in proportion to weights, giving each share at least its minimum."""
+    if sum(minimums) > total:
+        return None
+    fixed = [False] * len(weights)
+    while True:
+        free_weight = sum(w for w, f in zip(weights, fixed, strict=True) if not f)
+        free_total = total - sum(m for m, f in zip(minimums, fixed, strict=True) if f)
+        shares = [
+            minimums[i] if fixed[i] else free_total * weights[i] / free_weight for i in range(len(weights))
+        ]
+        short = [i for i, s in enumerate(shares) if not fixed[i] and s < minimums[i]]
+        if not short:
+            return shares
+        for i in short:
+            fixed[i] = True
+
+
+def _cut_slot(site: Site, slot: Slot, rooms: list[PlannedRoom]) -> list[Rect] | None:
+    """Cut a slot into one cell per room, areas in proportion to targets, none under its minimum."""
+    axis, rect = slot.axis, slot.rect
+    net_w, net_h = net_size(site, rect)
+    depth = net_h if axis == "x" else net_w
+    total = (net_w if axis == "x" else net_h) - (len(rooms) - 1) * site.t_int
+    if depth <= 0 or total <= 0:
+        return None
+    minimums = [_min_length(site, r, depth) for r in rooms]
+    lengths = _water_fill(total, minimums, [r.target_area_m2 for r in rooms])
+    if lengths is None:
+        return None
+    if len(rooms) == 1:
+        return [rect]
+    ins = insets(site, rect)
+    first = ins[Side.west] if axis == "x" else ins[Side.south]
+    cells = []
+    pos, lo = rect.lo(axis) + first, rect.lo(axis)
+    for i, length in enumerate(lengths):
+        pos += length
+        hi = rect.hi(axis) if i == len(lengths) - 1 else snap(pos + site.t_int / 2)
+        cells.append(rect.with_span(axis, lo, hi))
+        pos += site.t_int
+        lo = hi
+    return cells
+
+
+@dataclass(frozen=True)
+class _Fill:
+    """A slot seen as net length x net depth around its rooms, for moving its depth."""
+
+    length: float  # net length left for rooms once their n - 1 walls are taken
+    depth: float  # net depth
+    depth_inset: float  # centreline depth - net depth (half the walls on its long sides)
+    target: float  # summed target area (m²) of its rooms, in mm²
+
+    @classmethod
+    def of(cls, site: Site, slot: Slot, rooms: list[PlannedRoom]) -> _Fill:
+        w, h = net_size(site, slot.rect)
+        length, depth = (w, h) if slot.axis == "x" else (h, w)
+        return cls(
+            length=length - (len(rooms) - 1) * site.t_int,
+            depth=depth,
+            depth_inset=slot.rect.size(other(slot.axis)) - depth,
+            target=sum(r.target_area_m2 for r in rooms) * 1e6,
+        )
+
+
+def tuned_frame(job: Job, frame: Frame, groups: list[list[PlannedRoom]]) -> Frame | None:
+    """The frame with its cap depth and spine position moved so that every main-zone slot
+    gives its rooms the same share of their targets.
+
+    A band shares its depth among all its rooms, so a band with spare area inflates every room
+    in it while the other band squeezes its own: fitting the slots to the groups the share-out
+    gave them removes most of that error. Wall insets are taken from the untuned slots, so
+    the fit is closed-form (the search runs it for every share-out); the cells cut from the
+    tuned frame are scored like any other. Wings keep their size: the footprint fixes it.
+    """
+    cut = frame.cut
+    if cut is None:
+        return None
+    site, main, u = job.site, cut.main, cut.u
+    v = other(u)
+    bands = sum(1 for s in frame.slots if s.axis == u and inside(s.rect, main))
+    fills = [_Fill.of(site, s, g) for s, g in zip(frame.slots[: bands + bool(cut.cap)], groups, strict=False)]
+    if cut.cap:
+        cap, band_fills = fills[bands], fills[:bands]
+        # A band's usable length is b.length + (c0 - c) for cap depth c (c0: the untuned one).
+        # Equal ratios: a * (c - cap.depth_inset) = (p - c * q) / total, linear in c.
+        full = main.size(u)
+        a = cap.length / cap.target
+        total = sum(b.target for b in band_fills)
+        p = sum(b.depth * (b.length + cut.cap_depth) for b in band_fills)
+        q = sum(b.depth for b in band_fills)
+        depth = (p / total + a * cap.depth_inset) / (a + q / total)
+        widest = max(r.min_width_mm for r in groups[bands])
+        depth = min(max(snap(depth), MIN_BAND_MM, widest + site.t_ext), full - cut.min_len)
+        fills = [replace(f, length=f.length - (depth - cut.cap_depth)) for f in band_fills] + [cap]
+        cut = replace(cut, cap_depth=depth)
+    if bands == 2:
+        lo_band, hi_band = fills[0], fills[1]
+        # Equal ratios: alpha * (s - lo - lo_band.depth_inset) = beta * (hi - s - w - hi_band.depth_inset)
+        width = cut.v_hi - cut.v_lo
+        alpha, beta = lo_band.length / lo_band.target, hi_band.length / hi_band.target
+        lo, hi = main.lo(v) + lo_band.depth_inset, main.hi(v) - width - hi_band.depth_inset
+        start = snap((alpha * lo + beta * hi) / (alpha + beta))
+        low = main.lo(v) + max(MIN_BAND_MM, max(r.min_width_mm for r in groups[0]) + site.t_ext)
+        high = main.hi(v) - width - max(MIN_BAND_MM, max(r.min_width_mm for r in groups[1]) + site.t_ext)
+        if low <= high:
+            start = min(max(start, low), high)
+            cut = replace(cut, v_lo=start, v_hi=start + width)
+    if cut == frame.cut:
+        return None
+    return spine_frame(cut, frame.slots[len(fills) :])
+
+
+def group_rooms(job: Job, frame: Frame, order: list[PlannedRoom]) -> list[list[PlannedRoom]] | None:
+    """Greedy share-out: each room goes to the slot with the most area still free that has
+    length left for the room's minimum."""
+    site, slots = job.site, frame.slots
+    capacity = [net_area(site, s.rect) for s in slots]
+    depth = [_slot_depth(site, s) for s in slots]
+    length = [_slot_length(site, s) for s in slots]
+    total_target = sum(r.target_area_m2 for r in order)
+    scale = sum(capacity) / total_target if total_target else 1.0
+    load = [0.0] * len(slots)
+    used = [-site.t_int] * len(slots)  # n rooms in a slot need n - 1 walls
+    groups: list[list[PlannedRoom]] = [[] for _ in slots]
+    for placed, room in enumerate(order):
+        need = [_min_length(site, room, depth[i]) + site.t_int for i in range(len(slots))]
+        fits = [
+            i for i in range(len(slots)) if depth[i] >= room.min_width_mm and used[i] + need[i] <= length[i]
+        ]
+        empty = [i for i in fits if not groups[i]]
+        # Leave no slot empty: once the rooms left only just cover the empty slots, fill those.
+        pool = empty if len(order) - placed <= sum(1 for g in groups if not g) else fits
+        if not pool:
+            return None
+        best = max(pool, key=lambda i: (capacity[i] - scale * (load[i] + room.target_area_m2), -i))
+        groups[best].append(room)
+        load[best] += room.target_area_m2
+        used[best] += need[best]
+    if any(not g for g in groups):
+        return None
+    return groups
+
+
+def _min_length(site: Site, room: PlannedRoom, depth: float) -> float:
+    """Shortest net length along a slot of this net depth that gives the room its minimum."""
+    # 1.5 % and 10 mm headroom absorb snapping and the exterior-share estimate of the wall insets
+    # (measured: no candidate of the bench fails a minimum with it; 3 % put every room whose
+    # target is its minimum, WCs and stores, 4-5 % over target).
+    by_area = max(room.min_area_m2, MIN_ROOM_AREA_M2) * 1.015e6 / depth + 10
+    return max(by_area, room.min_width_mm + 20)
+
+
+def _slot_length(site: Site, slot: Slot) -> float:
+    w, h = net_size(site, slot.rect)
+    return w if slot.axis == "x" else h
+
+
+def net_area(site: Site, rect: Rect) -> float:
+    w, h = net_size(site, rect)
+    return max(w, 0.0) * max(h, 0.0) / 1e6
+
+
+def _slot_depth(site: Site, slot: Slot) -> float:
+    w, h = net_size(site, slot.rect)
+    return h if slot.axis == "x" else w
+
+
+def _order_in_slot(job: Job, slot: Slot, rooms: list[PlannedRoom], flip: bool) -> list[PlannedRoom]:
+    """Public rooms at the end nearer the entrance, wet rooms next to each other."""
+    ranked = sorted(rooms, key=lambda r: (SLOT_RANK[r.type], int(r.key[1:])))
+    ranked = _chain_partners(job, ranked)
+    ref = job.entrance_ref
+    i = 0 if slot.axis == "x" else 1
+    near_low = abs(ref[i] - slot.rect.lo(slot.axis)) <= abs(ref[i] - slot.rect.hi(slot.axis))
+    if near_low == flip:
+        ranked.reverse()
+    return ranked
+
+
+def _chain_partners(job: Job, ranked: list[PlannedRoom]) -> list[PlannedRoom]:
+    """Move the second room of each must/prefer wish right after the first, when both are here."""
+    order = list(ranked)
+    for wish in sorted(job.wishes, key=lambda w: w.kind != AdjacencyKind.must):
+        if wish.kind == AdjacencyKind.avoid:
+            continue
+        keys = [r.key for r in order]
+        pairs = [(a, b) for a in wish.keys_a for b in wish.keys_b if a != b and a in keys and b in keys]
+        if not pairs or any(abs(keys.index(a) - keys.index(b)) == 1 for a, b in pairs):
+            continue
+        a, b = pairs[0]
+        moved = order.pop(keys.index(b))
+        order.insert([r.key for r in order].index(a) + 1, moved)
+    return order
+
+
+def layout_cells(
+    job: Job, frame: Frame, groups: list[list[PlannedRoom]], flip: bool
+) -> dict[str, Rect] | None:
+    cells: dict[str, Rect] = {}
+    if frame.spine is not None and job.spine_key is not None:
+        cells[job.spine_key] = frame.spine
+    for slot, group in zip(frame.slots, groups, strict=True):
+        ordered = _order_in_slot(job, slot, group, flip)
+        rects = _cut_slot(job.site, slot, ordered)
+        if rects is None:
+            return None
+        cells.update({r.key: rect for r, rect in zip(ordered, rects, strict=True)})
+    return cells
+
+
+WING_FIRST_ORDERS = 2  # room orders used to share the rest out after the wings are filled
+WING_FITS = 3  # best-fitting room sets tried in the first wing
+WING_SET_MAX = 4  # most rooms one wing gets in a wing-first share-out
+
+
+def wing_first_groups(
+    job: Job,
+    frame: Frame,
+    orders: list[list[PlannedRoom]],
+    cache: dict[tuple[tuple[Slot, ...], float], list[list[list[PlannedRoom]]]],
+) -> list[list[list[PlannedRoom]] | None]:
+    """Share-outs that first give each wing the rooms whose targets best match its area.
+
+    A wing's size is fixed by the footprint and the greedy share-out rarely hands it rooms
+    that fill it: the rest of the main zone then pays (its slots are fitted afterwards, see
+    ``tuned_frame``). The rooms left over go to the main-zone slots greedily, as usual.
+    """
+    if frame.cut is None:
+        return []
+    main = frame.cut.main
+    inner = tuple(s for s in frame.slots if inside(s.rect, main))
+    wings = frame.slots[len(inner) :]
+    if not wings:
+        return []
+    # Every room gets the same share of its target when the frame is evenly used.
+    ratio = sum(net_area(job.site, s.rect) for s in frame.slots) / sum(r.target_area_m2 for r in job.others)
+    key = (wings, round(ratio, 2))
+    if key not in cache:
+        cache[key] = _wing_sets(job, list(wings), ratio)
+    out: list[list[list[PlannedRoom]] | None] = []
+    for wing_groups in cache[key]:
+        taken = {r.key for g in wing_groups for r in g}
+        for order in orders:
+            rest = [r for r in order if r.key not in taken]
+            groups = group_rooms(job, Frame(frame.spine, inner, frame.cut), rest) if rest else None
+            out.append(None if groups is None else [*groups, *wing_groups])
+    return out
+
+
+def _wing_sets(job: Job, wings: list[Slot], ratio: float) -> list[list[list[PlannedRoom]]]:
+    """Up to WING_FITS choices of rooms for the wings (best fit first, wings filled in turn)."""
+    site = job.site
+    rooms = sorted(job.others, key=lambda r: int(r.key[1:]))
+    choices: list[list[list[PlannedRoom]]] = [[]]
+    for n, wing in enumerate(wings):
+        widened: list[list[list[PlannedRoom]]] = []
+        for chosen in choices:
+            used = {r.key for g in chosen for r in g}
+            fits = _fitting_sets(site, wing, [r for r in rooms if r.key not in used], ratio)
+            keep = WING_FITS if n == 0 else 1
+            widened += [[*chosen, list(s)] for s in fits[:keep]]
+        choices = widened
+    return choices
+
+
+def _fitting_sets(
+    site: Site, wing: Slot, rooms: list[PlannedRoom], ratio: float
+) -> list[tuple[PlannedRoom, ...]]:
+    """Room sets that fit the wing, best match of area to targets first."""
+    depth, length = _slot_depth(site, wing), _slot_length(site, wing)
+    fitting = [r for r in rooms if depth >= r.min_width_mm]
+    scored: list[tuple[float, tuple[int, ...], tuple[PlannedRoom, ...]]] = []
+    for size in range(1, min(WING_SET_MAX, len(rooms) - 1) + 1):
+        for rset in combinations(fitting, size):
+            need = sum(_min_length(site, r, depth) for r in rset) + (size - 1) * site.t_int
+            if need > length:
+                continue
+            usable = (length - (size - 1) * site.t_int) * depth / 1e6
+            target = sum(r.target_area_m2 for r in rset)
+            scored.append((abs(usable / (target * ratio) - 1), tuple(int(r.key[1:]) for r in rset), rset))
+    scored.sort(key=lambda t: (t[0], t[1]))
+    return [t[2] for t in scored]
