@@ -1,0 +1,146 @@
+"""A PNG gallery of the bench plans: ``python -m bench.gallery [--only TEXT] [--out DIR]``.
+
+Plans every ``expect: valid`` brief of ``bench/briefs/*.yaml`` with the spine planner, draws
+the best layout with ``layout_to_svg`` and writes ``<out>/<suite>/<slug of name>.png`` and
+``<out>/index.html``. Briefs expected to be refused, and briefs the planner refuses, are
+skipped with one printed line each; so is a brief the planner crashes on (with the error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import cairosvg  # type: ignore[import-untyped, unused-ignore]
+import yaml
+
+from archbuilder.cad.svg_export import layout_to_svg
+from archbuilder.domain.brief import Brief
+from archbuilder.domain.common import Language
+from archbuilder.platform.errors import Unprocessable
+
+try:
+    from archbuilder.layout.planner import SpinePlanner
+except ImportError:  # the planner module is being moved
+    from archbuilder.layout.spine_planner import (  # type: ignore[no-redef, import-not-found, unused-ignore]
+        SpinePlanner,
+    )
+
+BRIEFS = Path(__file__).with_name("briefs")
+DEFAULT_OUT = Path(__file__).with_name("out") / "gallery"
+
+
+@dataclass
+class Entry:
+    suite: str
+    name: str
+    png: str | None = None  # relative to the output directory
+    refused: str | None = None  # why the planner gave no plan
+    crashed: bool = False  # … because it raised something other than Unprocessable
+
+
+def render_png(svg_text: str, path: Path, width_px: int = 900) -> None:
+    """Rasterise an SVG document to a PNG ``width_px`` wide (height keeps the aspect ratio)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cairosvg.svg2png(bytestring=svg_text.encode("utf-8"), write_to=str(path), output_width=width_px)
+
+
+def slug(name: str) -> str:
+    """``3+1 L TR`` → ``3plus1-l-tr``."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower().replace("+", "plus")).strip("-") or "brief"
+
+
+def plan_case(planner: SpinePlanner, case: dict[str, Any], out: Path, suite: str, used: set[str]) -> Entry:
+    """Resolve the brief as ``bench.planner.run_case`` does, plan it and write its PNG."""
+    entry = Entry(suite, case["name"])
+    raw = case["brief"]
+    brief = Brief.model_validate(raw).resolved(raw.get("region", "TR"), Language.en)
+    try:
+        result = planner.plan(brief)
+    except Unprocessable as refused:
+        entry.refused = f"{refused.code} {refused.params}"
+        return entry
+    except Exception as exc:  # the planner is being rewritten: one broken brief must not stop the gallery
+        entry.refused, entry.crashed = f"{type(exc).__name__}: {exc}", True
+        return entry
+    stem = base = slug(case["name"])
+    n = 1
+    while f"{suite}/{stem}" in used:  # two briefs of a suite may share a name
+        n += 1
+        stem = f"{base}-{n}"
+    used.add(f"{suite}/{stem}")
+    entry.png = f"{suite}/{stem}.png"
+    render_png(layout_to_svg(result.payload), out / entry.png)
+    return entry
+
+
+def write_index(out: Path, entries: list[Entry]) -> Path:
+    sections: dict[str, list[str]] = {}
+    for e in entries:
+        if e.png:
+            item = (
+                f'<figure><a href="{escape(e.png)}"><img src="{escape(e.png)}" alt="{escape(e.name)}" '
+                f'loading="lazy"></a><figcaption>{escape(e.name)}</figcaption></figure>'
+            )
+        else:
+            what = "crashed" if e.crashed else "refused"
+            item = (
+                f'<figure class="refused"><figcaption>{escape(e.name)}<br>{what}: '
+                f"{escape(e.refused or '')}</figcaption></figure>"
+            )
+        sections.setdefault(e.suite, []).append(item)
+    body = "\n".join(
+        f'<h2 id="{escape(suite)}">{escape(suite)}</h2>\n<div class="grid">\n' + "\n".join(items) + "\n</div>"
+        for suite, items in sections.items()
+    )
+    page = (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Bench plans</title>\n<style>'
+        "body{font-family:sans-serif;margin:1.5rem}"
+        ".grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:1rem}"
+        "figure{margin:0;border:1px solid #ddd;padding:.5rem}img{width:100%;height:auto}"
+        "figcaption{font-size:.9rem;margin-top:.3rem}.refused{background:#fff4f4;color:#933}"
+        f"</style></head><body>\n<h1>Bench plans</h1>\n{body}\n</body></html>\n"
+    )
+    index = out / "index.html"
+    index.parent.mkdir(parents=True, exist_ok=True)
+    index.write_text(page, encoding="utf-8")
+    return index
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.gallery", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", metavar="NAME-SUBSTRING", help="plan only briefs whose name contains this")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory ({DEFAULT_OUT})")
+    args = parser.parse_args(argv)
+    only = (args.only or "").casefold()
+    planner = SpinePlanner()
+    entries: list[Entry] = []
+    used: set[str] = set()
+    for path in sorted(BRIEFS.glob("*.yaml")):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8")):
+            if only not in case["name"].casefold():
+                continue
+            if case["expect"] != "valid":
+                print(f"skip     {path.stem}/{case['name']}: expected to be refused")
+                continue
+            entry = plan_case(planner, case, args.out, path.stem, used)
+            if entry.png:
+                print(f"drawn    {entry.png}")
+            else:
+                what = "crashed" if entry.crashed else "refused"
+                print(f"{what:8s} {path.stem}/{case['name']}: {entry.refused}")
+            entries.append(entry)
+    index = write_index(args.out, entries)
+    drawn = sum(1 for e in entries if e.png)
+    crashed = sum(1 for e in entries if e.crashed)
+    print(f"drawn {drawn}, refused {len(entries) - drawn - crashed}, crashed {crashed}: {index}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
