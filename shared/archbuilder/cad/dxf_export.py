@@ -130,10 +130,15 @@ def _opening(wall: Wall, ratio: float, width: float) -> tuple[Vec2, Vec2, Vec2, 
 
 
 def _door(msp: Modelspace, door: Door, wall: Wall) -> None:
-    """Leaf drawn open at 90° from the hinge side, with its quarter-circle swing."""
+    """Leaf drawn open at 90° from the hinge side, with its quarter-circle swing.
+
+    Handing as in docs/architecture.md "Door handing": the ARC is centred on the hinge and the
+    leaf LINE runs from the hinge to the open leaf's end, on the swing side of the wall.
+    """
     a, b, direction, normal = _opening(wall, door.position_ratio, door.width_mm)
-    hinge, latch = (b, a) if door.flip_hand else (a, b)
     side = -normal if door.flip_facing else normal
+    face = side * (wall.thickness_mm / 2)  # the leaf hangs on the wall face of the swing side
+    hinge, latch = (b + face, a + face) if door.flip_hand else (a + face, b + face)
     leaf_end = hinge + side * door.width_mm
     attribs = {"layer": "A-DOOR"}
     msp.add_line(a, b, dxfattribs=attribs)  # the opening across the wall

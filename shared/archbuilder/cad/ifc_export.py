@@ -2,7 +2,8 @@
 
 Project (mm, m²), site, building, one storey per level; IfcWall as an extruded box on its
 centreline with an Axis representation, Qto_WallBaseQuantities and Pset_WallCommon; each
-IfcDoor and IfcWindow fills an IfcOpeningElement that voids its host wall; each room an
+IfcDoor and IfcWindow fills an IfcOpeningElement that voids its host wall (a door's
+placement and ``OperationType`` carry its swing: see ``door_operation``); each room an
 IfcSpace extruded from its boundary, with Qto_SpaceBaseQuantities and space boundaries to
 the doors that connect it. ``ifc_reader.read_ifc`` reads it back to the same rooms.
 The brief and the compliance summary, when given, go into the ``ArchBuilder_Layout``
@@ -18,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from archbuilder.domain.layout import LayoutPayload, Room, Wall
+from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall
 
 _M = 0.001  # ifcopenshell.api takes geometry in metres
 OPENING_CLEARANCE_MM = 20.0  # the opening is this much thicker than its wall on each side
@@ -98,8 +99,10 @@ def layout_to_ifc(
         element = writer.opening(
             "IfcDoor", door.id, door.type_name, wall, host, storeys[wall.level_name],
             ratio=door.position_ratio, width=door.width_mm, height=door.height_mm,
-            base=elevations[wall.level_name], sill=0.0,
+            base=elevations[wall.level_name], sill=0.0, facing_flipped=door.flip_facing,
         )  # fmt: skip
+        element.PredefinedType = "DOOR"
+        element.OperationType = door_operation(door)
         for room_id in door.connects:
             if room_id in spaces:
                 writer.boundary(spaces[room_id], element, internal=len(door.connects) == 2)
@@ -159,6 +162,21 @@ def layout_properties(
             value = str(value)
         kept[key] = value
     return kept
+
+
+def door_operation(door: Door) -> str:
+    """``IfcDoor.OperationType`` of a door placed by ``_Writer.opening``.
+
+    IFC4 (IfcDoorPanelOperationEnum, IfcDoorTypeOperationEnum): the leaf opens towards the
+    door's local +y, and SINGLE_SWING_LEFT has its hinges on the left as seen looking along
+    +y, i.e. at local x = 0 (the placement's origin). ``opening`` points local +y at the swing
+    side of docs/architecture.md "Door handing": the wall's left normal, or, with
+    ``flip_facing``, its right normal by turning the placement 180° about z (never a mirror),
+    which also moves the origin to the opening end nearer the wall's end. The hinge is at the
+    end nearer the wall's start unless ``flip_hand``; so it is at the origin exactly when the
+    two flags agree.
+    """
+    return "SINGLE_SWING_LEFT" if door.flip_hand == door.flip_facing else "SINGLE_SWING_RIGHT"
 
 
 def _plain(value: BaseModel | Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -239,8 +257,14 @@ class _Writer:
     def opening(
         self, ifc_class: str, ident: str, type_name: str, wall: Wall, host: Any, storey: Any, *,
         ratio: float, width: float, height: float, base: float, sill: float,
+        facing_flipped: bool = False,
     ) -> Any:  # fmt: skip
-        """A door or window filling a new opening in its host wall."""
+        """A door or window filling a new opening in its host wall.
+
+        The element's local x runs along the wall from one end of the opening and its local y
+        points at the wall's left normal; ``facing_flipped`` turns it half a turn about z (local
+        y to the right normal, the origin to the other end), so the box stays where it was.
+        """
         import ifcopenshell.api.feature
         import ifcopenshell.api.root
         import ifcopenshell.api.spatial
@@ -262,7 +286,11 @@ class _Writer:
         element.Tag = ident
         element.OverallWidth = width
         element.OverallHeight = height
-        self.place(element, corner, angle, base + sill)
+        if facing_flipped:
+            far = (corner[0] + ux * width, corner[1] + uy * width)
+            self.place(element, far, angle + math.pi, base + sill)
+        else:
+            self.place(element, corner, angle, base + sill)
         self._box(element, width, height, min(wall.thickness_mm, 60.0))
         ifcopenshell.api.spatial.assign_container(self.model, relating_structure=storey, products=[element])
         ifcopenshell.api.feature.add_filling(self.model, opening=opening, element=element)

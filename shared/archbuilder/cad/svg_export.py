@@ -109,7 +109,11 @@ class _Plan:
         )
 
     def door(self, door: Door, wall: Wall) -> str:
-        """The opening cut out of the wall, the leaf drawn open at 90° and its swing arc."""
+        """The opening cut out of the wall, the leaf drawn open at 90° and its swing arc.
+
+        Handing as in docs/architecture.md "Door handing". The path (``data-door`` = the door
+        id) starts at the hinge, runs to the open leaf's end and arcs back to the closed position.
+        """
         start, (ux, uy), (nx, ny), length = _axis(wall)
         centre = door.position_ratio * length
         half_t, width = wall.thickness_mm / 2, door.width_mm
@@ -133,15 +137,18 @@ class _Plan:
             (hi[0] - nx * half_t, hi[1] - ny * half_t),
             (lo[0] - nx * half_t, lo[1] - ny * half_t),
         ]
-        # The arc runs from the closed position to the open leaf; y is flipped, so the sweep flips too.
+        # The arc runs from the open leaf back to the closed position, about the hinge. Sweep flag 1
+        # turns clockwise as seen, and the plan is seen north up, so it is 1 when that turn is
+        # clockwise in plan: when the open leaf lies counter-clockwise of the closed one.
         cross = (closed[0] - hinge[0]) * (opened[1] - hinge[1]) - (closed[1] - hinge[1]) * (
             opened[0] - hinge[0]
         )
-        sweep = 0 if cross > 0 else 1
+        sweep = 1 if cross > 0 else 0
         return (
             f'<polygon points="{" ".join(self.pt(x, y) for x, y in gap)}" fill="#ffffff"/>'
-            f'<path d="M {self.pt(*hinge)} L {self.pt(*opened)} A {width:.0f} {width:.0f} 0 0 {sweep} '
-            f'{self.pt(*closed)}" fill="none" stroke="#2e7d32" stroke-width="25"/>'
+            f'<path data-door="{escape(door.id)}" d="M {self.pt(*hinge)} L {self.pt(*opened)} '
+            f'A {width:.0f} {width:.0f} 0 0 {sweep} {self.pt(*closed)}" '
+            f'fill="none" stroke="#2e7d32" stroke-width="25"/>'
         )
 
     def label(self, room: Room) -> str:

@@ -13,6 +13,7 @@ from shapely.ops import unary_union
 
 from archbuilder.domain.brief import BuildingType, RoomType
 from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall, Window
+from archbuilder.layout.door_geometry import DoorGeometry, door_geometry
 from archbuilder.layout.room_minimums import room_minimums
 
 # What the add-in accepts (ARCHITECTURE.md §4).
@@ -29,6 +30,10 @@ AREA_TOLERANCE_M2 = 0.01
 AREA_TOLERANCE_RATIO = 0.005
 DOOR_FRAME_MM = 50.0  # each side of the leaf: the frame needs wall on both rooms' side
 PROBE_MM = 100.0  # how far past a wall face the door probes look for a room
+SWING_PROBE_MM = 300.0  # from the wall centreline, on the swing side: the room the leaf opens into
+SWING_TOLERANCE_MM = 20.0  # a swing may pass a room's outline by this much (drawing tolerance)
+SWING_OVERLAP_MM2 = SWING_TOLERANCE_MM**2  # less shared floor than this is not a clash
+EXTERIOR = "exterior"  # ``Door.opens_into`` of an entrance door whose leaf swings outside
 GAP_TOLERANCE_M2 = 0.05
 
 
@@ -53,6 +58,7 @@ def validate_layout(payload: LayoutPayload, footprint: list[tuple[float, float]]
     problems += _room_overlaps(polygons)
     problems += _reachability(payload)
     problems += _door_sides(payload, walls, polygons, outline)
+    problems += _door_swings(payload, walls, polygons, outline)
     problems += _gaps(payload, outline, polygons)
     return problems
 
@@ -91,6 +97,52 @@ def _door_sides(
                 )
                 break
     return problems
+
+
+def _door_swings(
+    payload: LayoutPayload, walls: dict[str, Wall], polygons: dict[str, Polygon], outline: Polygon
+) -> list[str]:
+    """The leaf swings into ``opens_into``, its quarter disc stays in that room and is clear of
+    the other doors' swings there and of every other doorway (docs/architecture.md, "Door handing").
+
+    Doors without ``opens_into`` (payloads older than the field) are not checked here.
+    """
+    placed: dict[str, DoorGeometry] = {}
+    for door in payload.doors:
+        wall = walls.get(door.host_wall_id)
+        if wall is not None and wall.length_mm() > 0:
+            placed[door.id] = door_geometry(door, wall)
+    problems = []
+    swings: list[tuple[Door, Polygon]] = []
+    for door in payload.doors:
+        geometry = placed.get(door.id)
+        if door.opens_into is None or geometry is None or not _opens_into_known(door):
+            continue
+        probe = geometry.probe(max(SWING_PROBE_MM, geometry.thickness / 2 + PROBE_MM))
+        found = _room_at(*probe, polygons, outline)
+        expected = "outside" if door.opens_into == EXTERIOR else door.opens_into
+        if found != expected:
+            problems.append(
+                f"door {door.id}: the leaf swings into {found}, not {door.opens_into}"
+                f" (flip_facing={door.flip_facing})"
+            )
+            continue
+        swing = geometry.swing
+        room = polygons.get(door.opens_into)
+        if room is not None and not room.buffer(SWING_TOLERANCE_MM, join_style="mitre").contains(swing):
+            problems.append(f"door {door.id}: the leaf's swing leaves room {door.opens_into}")
+        for other, other_swing in swings:
+            if other.opens_into == door.opens_into and _overlap(swing, other_swing):
+                problems.append(f"doors {other.id} and {door.id}: swings overlap in {door.opens_into}")
+        swings.append((door, swing))
+        for other_id, other_geometry in placed.items():
+            if other_id != door.id and _overlap(swing, other_geometry.passage(PROBE_MM)):
+                problems.append(f"door {door.id}: the leaf's swing crosses the doorway of door {other_id}")
+    return problems
+
+
+def _overlap(a: Polygon, b: Polygon) -> bool:
+    return _bounds_overlap(a, b) and a.intersection(b).area > SWING_OVERLAP_MM2
 
 
 def _room_at(x: float, y: float, polygons: dict[str, Polygon], outline: Polygon) -> str:
@@ -265,7 +317,22 @@ def _door_problems(door: Door, walls: dict[str, Wall], room_ids: set[str]) -> li
     if len(door.connects) == 2 and door.connects[0] == door.connects[1]:
         problems.append(f"door {door.id}: connects room {door.connects[0]!r} to itself")
     problems += _fits_host("door", door.id, door.host_wall_id, door.position_ratio, door.width_mm, walls)
+    if door.opens_into is not None and not _opens_into_known(door):
+        if door.opens_into == EXTERIOR:
+            problems.append(f"door {door.id}: opens_into {EXTERIOR!r}, but it connects two rooms")
+        else:
+            problems.append(
+                f"door {door.id}: opens_into {door.opens_into!r} is not a room it connects"
+                f" ({', '.join(door.connects)})"
+            )
     return problems
+
+
+def _opens_into_known(door: Door) -> bool:
+    """``opens_into`` is one of the rooms the door connects, or outside for an entrance door."""
+    if door.opens_into == EXTERIOR:
+        return len(door.connects) == 1
+    return door.opens_into in door.connects
 
 
 def _window_problems(window: Window, walls: dict[str, Wall], room_ids: set[str]) -> list[str]:
