@@ -223,7 +223,10 @@ def test_programme_defaults_and_names() -> None:
     assert [r.key for r in rooms] == ["R1", "R2", "R3"]
     assert rooms[0].target_area_m2 == DEFAULT_AREA_M2[RoomType.bedroom]
     assert all(r.min_area_m2 >= MIN_ROOM_AREA_M2 for r in rooms)
-    tiny = make_brief({"width_mm": 12000, "depth_mm": 9000}, [{"type": "wc", "target_area_m2": 2}])
+    # A WC asked for at 2 m² is planned at 2 m² (no 5 m² floor any more); under 1 m² it is raised.
+    small = make_brief({"width_mm": 12000, "depth_mm": 9000}, [{"type": "wc", "target_area_m2": 2}])
+    assert expand_programme(small)[0].target_area_m2 == 2.0
+    tiny = make_brief({"width_mm": 12000, "depth_mm": 9000}, [{"type": "storage", "target_area_m2": 0.5}])
     assert expand_programme(tiny)[0].min_area_m2 == MIN_ROOM_AREA_M2
 
 
@@ -403,7 +406,10 @@ def test_band_depths_follow_the_rooms_they_hold() -> None:
     assert tuned_any
     result = plan(brief)
     assert_sound(brief, result)
-    assert result.metadata["mean_area_error_pct"] < 3.0  # 7.5 % before the spine moved
+    # 3 % when the hall could stop short of the front door; reaching it (an L hall to the south
+    # facade) takes ~1.7 m² from the rooms, so the error is now that of a fitted L frame.
+    assert result.metadata["mean_area_error_pct"] < 8.0
+    assert result.metadata["design"]["entrance_into_hall"] is True
 
 
 def test_wings_get_the_rooms_that_fill_them() -> None:
@@ -412,6 +418,8 @@ def test_wings_get_the_rooms_that_fill_them() -> None:
     result = plan(brief)
     assert_sound(brief, result)
     meta = result.metadata
-    assert meta["mean_area_error_pct"] < 10.0  # 16.6 % when the greedy share-out alone filled the wing
+    # 16.6 % when the greedy share-out alone filled the wing, 10 % before the hall had to reach
+    # the front door (its stub now takes area from the rooms)
+    assert meta["mean_area_error_pct"] < 13.0
     errors = [abs(r["area_error_pct"]) for r in meta["rooms"] if r["type"] not in ("hall", "corridor")]
     assert meta["mean_area_error_pct"] == pytest.approx(sum(errors) / len(errors), abs=0.01)

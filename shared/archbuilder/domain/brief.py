@@ -51,6 +51,7 @@ class AdjacencyKind(StrEnum):
     must = "must"
     prefer = "prefer"
     avoid = "avoid"
+    en_suite = "en_suite"  # a (bathroom) opens only into b (a bedroom)
 
 
 class Point2D(StrictModel):
@@ -146,9 +147,13 @@ class RoomRequest(StrictModel):
     name: str | None = Field(default=None, min_length=1, max_length=60)
     target_area_m2: float | None = Field(default=None, gt=0, le=1000)
     min_area_m2: float | None = Field(default=None, gt=0, le=1000)
+    # A bathroom or WC that opens only into a bedroom (one per bedroom, in brief order).
+    en_suite: bool = False
 
     @model_validator(mode="after")
     def _min_below_target(self) -> RoomRequest:
+        if self.en_suite and self.type not in (RoomType.bathroom, RoomType.wc):
+            raise ValueError("en_suite is for bathrooms and WCs")
         if self.target_area_m2 and self.min_area_m2 and self.min_area_m2 > self.target_area_m2:
             raise ValueError("min_area_m2 is larger than target_area_m2")
         return self
@@ -180,6 +185,11 @@ class Brief(StrictModel):
     north_deg: float = Field(default=0, ge=0, lt=360)
     rooms: list[RoomRequest] = Field(default_factory=list, max_length=40)
     adjacency: list[Adjacency] = Field(default_factory=list, max_length=100)
+    # Sides shared with neighbours: no window and no entrance there (for a polygon footprint,
+    # every edge whose outward normal faces that side).
+    party_walls: list[Side] = Field(default_factory=list, max_length=4)
+    # The kitchen opens into the living room without a door (a studio's kitchenette).
+    open_kitchen: bool = False
     prompt: str | None = Field(default=None, max_length=4000)
     options: BriefOptions = Field(default_factory=BriefOptions)
 
@@ -189,6 +199,11 @@ class Brief(StrictModel):
         if sum(r.count for r in rooms) > 60:
             raise ValueError("at most 60 rooms in one brief")
         return rooms
+
+    @field_validator("party_walls")
+    @classmethod
+    def _distinct_sides(cls, sides: list[Side]) -> list[Side]:
+        return sorted(set(sides), key=list(Side).index)
 
     @model_validator(mode="after")
     def _enough_to_plan(self) -> Brief:

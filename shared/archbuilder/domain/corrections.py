@@ -183,12 +183,47 @@ def _move_wall(payload: LayoutPayload, wall_id: str, offset: float) -> LayoutPay
         room.boundary = moved
         room.area_m2 = round(float(Polygon([(p.x, p.y) for p in moved]).area) / 1e6, 2)
     # The wall moves; walls that end on its centreline stretch or shrink to meet it.
+    ends = [wall.start.model_copy(), wall.end.model_copy()]
     for other in payload.walls:
         if other.id == wall.id:
             _shift(other, axis, offset)
             continue
         _stretch_end(payload, other, axis, line, lo, hi, offset)
+    # Doors hinged by the corner where this wall meets another one move with that corner.
+    shift = (0.0, offset) if axis == "h" else (offset, 0.0)
+    for end in ends:
+        for other in payload.walls:
+            if other.id != wall.id and _passes(other, end):
+                _follow_corner(payload, other, end, shift)
     return payload
+
+
+def _passes(wall: Wall, point: Point3) -> bool:
+    """The point lies on the wall's centreline, away from its ends (a T junction)."""
+    length = wall.length_mm()
+    if length == 0:
+        return False
+    ux, uy = (wall.end.x - wall.start.x) / length, (wall.end.y - wall.start.y) / length
+    along = (point.x - wall.start.x) * ux + (point.y - wall.start.y) * uy
+    across = abs((point.x - wall.start.x) * uy - (point.y - wall.start.y) * ux)
+    return across <= _TOL and _TOL < along < length - _TOL
+
+
+def _follow_corner(payload: LayoutPayload, wall: Wall, corner: Point3, shift: tuple[float, float]) -> None:
+    length = wall.length_mm()
+    ux, uy = (wall.end.x - wall.start.x) / length, (wall.end.y - wall.start.y) / length
+    corner_at = (corner.x - wall.start.x) * ux + (corner.y - wall.start.y) * uy
+    moved = shift[0] * ux + shift[1] * uy
+    openings: list[Door | Window] = [*payload.doors, *payload.windows]
+    for opening in openings:
+        if opening.host_wall_id != wall.id:
+            continue
+        centre = opening.position_ratio * length
+        if abs(centre - corner_at) - opening.width_mm / 2 < _CORNER_ANCHOR_MM:
+            ratio = (centre + moved) / length
+            if not 0 <= ratio <= 1:
+                raise _Refused(f"{opening.id} would fall outside wall {wall.id}")
+            opening.position_ratio = round(ratio, 6)
 
 
 def _shift(wall: Wall, axis: str, offset: float) -> None:
@@ -216,8 +251,12 @@ def _stretch_end(
         _keep_openings_in_place(payload, wall, old_start, old_end)
 
 
+_CORNER_ANCHOR_MM = 400.0  # an opening this close to a moving wall end stays by its corner
+
+
 def _keep_openings_in_place(payload: LayoutPayload, wall: Wall, old_start: Point3, old_end: Point3) -> None:
-    """Openings on a wall whose end moved keep their place in the plan, not their ratio."""
+    """Openings on a wall whose end moved keep their place in the plan, not their ratio; an
+    opening hinged by the corner that moved (a door near the end) moves with that corner."""
     old_len = ((old_end.x - old_start.x) ** 2 + (old_end.y - old_start.y) ** 2) ** 0.5
     new_len = wall.length_mm()
     if new_len < 100:
@@ -228,6 +267,10 @@ def _keep_openings_in_place(payload: LayoutPayload, wall: Wall, old_start: Point
             continue
         cx = old_start.x + (old_end.x - old_start.x) * opening.position_ratio
         cy = old_start.y + (old_end.y - old_start.y) * opening.position_ratio
+        for old, new in ((old_start, wall.start), (old_end, wall.end)):
+            gap = ((cx - old.x) ** 2 + (cy - old.y) ** 2) ** 0.5 - opening.width_mm / 2
+            if (old.x, old.y) != (new.x, new.y) and gap < _CORNER_ANCHOR_MM:
+                cx, cy = cx + new.x - old.x, cy + new.y - old.y
         along = (cx - wall.start.x) * (wall.end.x - wall.start.x) + (cy - wall.start.y) * (
             wall.end.y - wall.start.y
         )
@@ -271,6 +314,8 @@ def _merge_room(payload: LayoutPayload, room_id: str, into: str) -> LayoutPayloa
     payload.rooms = [r for r in payload.rooms if r.id != room_id]
     for door in payload.doors:
         door.connects = [into if c == room_id else c for c in door.connects]
+        if door.opens_into == room_id:
+            door.opens_into = into
     for window in payload.windows:
         if window.room_id == room_id:
             window.room_id = into

@@ -1,7 +1,7 @@
 """The room programme: the brief's room requests expanded into the rooms a planner places.
 
-Areas are net floor areas (inside the walls) in m². The add-in refuses rooms under
-5 m², so no planned room has a minimum below that.
+Areas are net floor areas (inside the walls) in m². The add-in builds rooms from 1 m², so a
+WC or a store is planned at its own size (the region's minimum, else the defaults below).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from archbuilder.domain.common import Language
 from archbuilder.layout.room_minimums import RoomMinimum, room_minimums
 from archbuilder.platform.errors import Unprocessable
 
-MIN_ROOM_AREA_M2 = 5.0
+MIN_ROOM_AREA_M2 = 1.0  # the add-in refuses rooms under 1 m² (ARCHITECTURE.md §4)
 
 DEFAULT_AREA_M2: dict[RoomType, float] = {
     RoomType.living_room: 25.0,
@@ -23,15 +23,15 @@ DEFAULT_AREA_M2: dict[RoomType, float] = {
     RoomType.kitchen: 10.0,
     RoomType.bedroom: 12.0,
     RoomType.bathroom: 5.0,
-    RoomType.wc: 5.0,  # a real WC is ~2 m², but the add-in refuses rooms under 5 m²
+    RoomType.wc: 2.0,
     RoomType.hall: 6.0,
     RoomType.corridor: 6.0,
-    RoomType.storage: 5.0,
-    RoomType.laundry: 5.0,
+    RoomType.storage: 2.5,
+    RoomType.laundry: 4.0,
     RoomType.office: 12.0,
     RoomType.meeting_room: 16.0,
     RoomType.reception: 15.0,
-    RoomType.technical: 5.0,
+    RoomType.technical: 3.0,
 }
 
 # Smallest sensible size when the brief gives none; never below MIN_ROOM_AREA_M2.
@@ -40,16 +40,16 @@ DEFAULT_MIN_AREA_M2: dict[RoomType, float] = {
     RoomType.dining_room: 8.0,
     RoomType.kitchen: 6.0,
     RoomType.bedroom: 8.0,
-    RoomType.bathroom: 5.0,
-    RoomType.wc: 5.0,
-    RoomType.hall: 5.0,
-    RoomType.corridor: 5.0,
-    RoomType.storage: 5.0,
-    RoomType.laundry: 5.0,
+    RoomType.bathroom: 3.5,
+    RoomType.wc: 1.5,
+    RoomType.hall: 3.0,
+    RoomType.corridor: 3.0,
+    RoomType.storage: 1.0,
+    RoomType.laundry: 3.0,
     RoomType.office: 8.0,
     RoomType.meeting_room: 10.0,
     RoomType.reception: 8.0,
-    RoomType.technical: 5.0,
+    RoomType.technical: 2.0,
 }
 
 CIRCULATION_TYPES = frozenset({RoomType.hall, RoomType.corridor})
@@ -149,9 +149,9 @@ PLANNER_MIN_WIDTH_MM: dict[RoomType, float] = {
     RoomType.meeting_room: 2000.0,
     RoomType.reception: 2000.0,
     RoomType.bathroom: 1500.0,
-    RoomType.wc: 1200.0,
+    RoomType.wc: 1000.0,
     RoomType.laundry: 1200.0,
-    RoomType.storage: 1200.0,
+    RoomType.storage: 900.0,
     RoomType.technical: 1200.0,
     RoomType.hall: 1200.0,
     RoomType.corridor: 1200.0,
@@ -167,6 +167,7 @@ class PlannedRoom:
     min_area_m2: float
     min_width_mm: float = 0.0
     request_name: str | None = None
+    en_suite: bool = False  # opens only into a bedroom
 
 
 def region_minimums(brief: Brief) -> dict[RoomType, RoomMinimum]:
@@ -204,6 +205,7 @@ def expand_programme(brief: Brief) -> list[PlannedRoom]:
                     min_area_m2=minimum,
                     min_width_mm=width,
                     request_name=request.name,
+                    en_suite=request.en_suite,
                 )
             )
     return rooms
@@ -248,7 +250,7 @@ def check_programme_fits(brief: Brief) -> None:
             )
     required = sum(r.min_area_m2 for r in rooms)
     if needs_added_corridor(rooms):
-        required += MIN_ROOM_AREA_M2
+        required += DEFAULT_MIN_AREA_M2[RoomType.corridor]
     available = float(inner.area) / 1e6
     if required > available:
         raise Unprocessable(

@@ -16,7 +16,7 @@ from shapely.ops import unary_union
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.layout import Door, LayoutPayload, Level, Point, Point3, Room, Wall, Window
 from archbuilder.layout.planner.doors import DoorPlacer
-from archbuilder.layout.planner.geometry import EPS, Rect, Run, Site, clean_ring
+from archbuilder.layout.planner.geometry import EPS, Rect, Run, Site, clean_ring, shared_run
 from archbuilder.layout.planner.job import Job
 from archbuilder.layout.planner.search import Candidate
 from archbuilder.layout.planner.windows import BuildFailed, WindowPlacer
@@ -28,8 +28,9 @@ def _wall_type(thickness: float) -> str:
     return f"Generic - {thickness:g}mm"
 
 
-def _interior_runs(site: Site, cells: dict[str, Rect]) -> list[Run]:
-    """Cell sides not on the exterior centreline, merged into maximal straight runs."""
+def _interior_runs(site: Site, cells: dict[str, Rect], open_runs: list[Run]) -> list[Run]:
+    """Cell sides not on the exterior centreline, merged into maximal straight runs, less the
+    ``open_runs`` (between two pieces of one room: the hall and its foyer stub)."""
     pieces: dict[tuple[bool, float], list[tuple[float, float]]] = defaultdict(list)
     for rect in cells.values():
         for horizontal, coord, lo, hi, _ in rect.sides():
@@ -50,11 +51,23 @@ def _interior_runs(site: Site, cells: dict[str, Rect]) -> list[Run]:
                 runs.append(Run(horizontal, coord, lo, hi))
                 lo, hi = a, b
         runs.append(Run(horizontal, coord, lo, hi))
+    for gap in open_runs:
+        runs = [piece for run in runs for piece in _less(run, gap)]
     return runs
 
 
-def _net_outline(site: Site, rect: Rect, inner: Polygon, walls: Any) -> Polygon | None:
-    net = box(rect.x0, rect.y0, rect.x1, rect.y1).intersection(inner).difference(walls)
+def _less(run: Run, gap: Run) -> list[Run]:
+    """The run without the part it shares with ``gap``."""
+    if run.horizontal != gap.horizontal or abs(run.coord - gap.coord) > EPS:
+        return [run]
+    if gap.hi <= run.lo + EPS or gap.lo >= run.hi - EPS:
+        return [run]
+    spans = [(run.lo, gap.lo), (gap.hi, run.hi)]
+    return [Run(run.horizontal, run.coord, a, b) for a, b in spans if b - a > EPS]
+
+
+def _net_outline(shape: Any, inner: Polygon, walls: Any) -> Polygon | None:
+    net = shape.intersection(inner).difference(walls)
     if not isinstance(net, Polygon) or net.is_empty:
         return None
     points = clean_ring(list(orient(net, 1.0).exterior.coords))
@@ -77,6 +90,7 @@ class Builder(DoorPlacer, WindowPlacer):
     warnings: list[str] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     room_area: dict[str, float] = field(default_factory=dict)
+    outlines: dict[str, Polygon] = field(default_factory=dict)
 
     def build(self) -> tuple[LayoutPayload, list[dict[str, Any]]]:
         plan = self.cand.plan
@@ -114,7 +128,12 @@ class Builder(DoorPlacer, WindowPlacer):
         site = self.job.site
         for edge in site.edges:
             self._wall(edge.start, edge.end, site.t_ext, exterior=True)
-        for run in _interior_runs(site, self.cand.cells):
+        stub, cells = self.cand.frame.stub, self.cand.cells
+        spine = cells.get(self.job.spine_key or "")
+        opened = [run] if stub is not None and spine and (run := shared_run(stub, spine)) else []
+        # The hall and its stub are one room: the stub's own sides are walls, the joint is not.
+        with_stub = {**cells, "stub": stub} if stub is not None else cells
+        for run in _interior_runs(site, with_stub, opened):
             if run.length >= 100:
                 self.interior.append(
                     (run, self._wall(run.point(run.lo), run.point(run.hi), site.t_int, False))
@@ -132,12 +151,18 @@ class Builder(DoorPlacer, WindowPlacer):
         ]
         walls = unary_union(bands) if bands else Polygon()
         rooms, areas = [], []
+        stub = self.cand.frame.stub
         for n, planned in enumerate(sorted(self.job.rooms.values(), key=lambda r: int(r.key[1:]))):
-            outline = _net_outline(site, self.cand.cells[planned.key], inner, walls)
+            rects = [self.cand.cells[planned.key]]
+            if stub is not None and planned.key == self.job.spine_key:
+                rects.append(stub)  # the hall and its foyer stub are one room
+            shape = unary_union([box(*r) for r in rects])
+            outline = _net_outline(shape, inner, walls)
             if outline is None:
                 raise BuildFailed(f"room {planned.key} has no single outline")
             area = round(outline.area / 1e6, 2)
             self.room_area[planned.key] = area
+            self.outlines[planned.key] = outline
             rooms.append(
                 Room(
                     id=planned.key,

@@ -10,7 +10,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 
-from archbuilder.domain.brief import Side
+from archbuilder.domain.brief import RoomType, Side
 from archbuilder.layout.planner.geometry import Edge, Rect, Run, Site, shared_run
 from archbuilder.layout.planner.job import Job
 from archbuilder.layout.planner.room_types import (
@@ -22,6 +22,10 @@ from archbuilder.layout.planner.room_types import (
 )
 
 DOOR_WIDTH_MM = 900.0
+SMALL_DOOR_WIDTH_MM = 800.0  # WCs, bathrooms, stores and plant rooms
+SMALL_DOOR_ROOMS = frozenset(
+    {RoomType.wc, RoomType.bathroom, RoomType.storage, RoomType.technical, RoomType.laundry}
+)
 ENTRANCE_WIDTH_MM = 1000.0
 DOOR_OVERLAP_MARGIN_MM = 150.0  # shared centreline run >= door + 2 x this
 DOOR_CLEAR_MARGIN_MM = 100.0  # and the opening stays this far from the wall faces at its ends
@@ -34,6 +38,12 @@ class Circulation:
     entrance_centre: float
     parents: dict[str, tuple[str, Run]]
     warnings: list[str]
+
+
+def door_width(job: Job, *keys: str) -> float:
+    """The leaf width of a door into these rooms: 800 mm into a small service room, else 900."""
+    small = any(job.rooms[k].type in SMALL_DOOR_ROOMS for k in keys)
+    return SMALL_DOOR_WIDTH_MM if small else DOOR_WIDTH_MM
 
 
 def door_capable(site: Site, run: Run, width: float, along_exterior: bool) -> bool:
@@ -51,15 +61,74 @@ def exterior_runs(site: Site, rect: Rect) -> list[tuple[Edge, Run]]:
     return runs
 
 
-def _entrance(job: Job, cells: dict[str, Rect]) -> tuple[str, Edge, float, float] | None:
-    """Best (room key, exterior edge, door centre along it, penalty) for the entrance door."""
+def facade_runs(job: Job, rect: Rect) -> list[tuple[Edge, Run]]:
+    """Exterior runs that may take a window or a door: not on a party wall."""
+    return [(e, r) for e, r in exterior_runs(job.site, rect) if e.facing not in job.party_walls]
+
+
+ENTRANCE_REACH_MM = 300.0  # how far the door centre may sit from an entrance point along the facade
+
+
+def entrance_span(job: Job, run: Run) -> tuple[float, float] | None:
+    """Where along an exterior run the entrance door's centre may go, or None if it does not fit
+    there. The run must lie on the entrance side, or pass the entrance point."""
     site = job.site
+    lo, hi = site.clear_span(run, along_exterior=True)
+    lo, hi = (
+        lo + DOOR_CLEAR_MARGIN_MM + ENTRANCE_WIDTH_MM / 2,
+        hi - DOOR_CLEAR_MARGIN_MM - ENTRANCE_WIDTH_MM / 2,
+    )
+    if hi < lo:
+        return None
+    if job.entrance_point is None:
+        return lo, hi
+    px, py = job.entrance_point
+    along, across = (px, py) if run.horizontal else (py, px)
+    if abs(across - run.coord) > site.t_ext or not lo - ENTRANCE_REACH_MM <= along <= hi + ENTRANCE_REACH_MM:
+        return None
+    centre = min(max(along, lo), hi)
+    return centre, centre
+
+
+def reaches_entrance(job: Job, rects: list[Rect]) -> bool:
+    """Whether these rectangles (a circulation's pieces) can take the entrance door where asked."""
+    for rect in rects:
+        for edge, run in facade_runs(job, rect):
+            if job.entrance_point is None and edge.facing != job.entrance_side:
+                continue
+            if entrance_span(job, run) is not None:
+                return True
+    return False
+
+
+Piece = tuple[str, Rect]  # a room key and one rectangle of that room (the hall may have two)
+
+
+def pieces(job: Job, cells: dict[str, Rect], stub: Rect | None) -> list[Piece]:
+    """Every room's rectangle, and the hall's foyer stub under the hall's key."""
+    out = list(cells.items())
+    if stub is not None and job.spine_key is not None:
+        out.append((job.spine_key, stub))
+    return out
+
+
+def _entrance(job: Job, parts: list[Piece]) -> tuple[str, Edge, float, float] | None:
+    """Best (room key, exterior edge, door centre along it, penalty) for the entrance door.
+
+    When the hall can take the front door where the brief asks, only the hall is considered:
+    the front door opens into the hall, never into the living room beside it.
+    """
+    site = job.site
+    if job.spine_key is not None:
+        hall = [rect for key, rect in parts if key == job.spine_key]
+        if reaches_entrance(job, hall):
+            parts = [(key, rect) for key, rect in parts if key == job.spine_key]
     best: tuple[float, str, Edge, float] | None = None
     facing_coords = [e.run.coord for e in site.edges if e.facing == job.entrance_side]
     extreme = (min if job.entrance_side in (Side.south, Side.west) else max)(facing_coords or [0.0])
-    for key, rect in cells.items():
+    for key, rect in parts:
         room = job.rooms[key]
-        for edge, run in exterior_runs(site, rect):
+        for edge, run in facade_runs(job, rect):
             if not door_capable(site, run, ENTRANCE_WIDTH_MM, along_exterior=True):
                 continue
             lo, hi = site.clear_span(run, along_exterior=True)
@@ -88,20 +157,30 @@ def _entrance(job: Job, cells: dict[str, Rect]) -> tuple[str, Edge, float, float
     return best[1], best[2], best[3], best[0]
 
 
-def circulation(job: Job, cells: dict[str, Rect]) -> tuple[Circulation, float] | None:
-    """Entrance and a cheapest-path door tree; None when some room cannot get a door."""
-    entrance = _entrance(job, cells)
+def circulation(
+    job: Job, cells: dict[str, Rect], stub: Rect | None = None
+) -> tuple[Circulation, float] | None:
+    """Entrance and a cheapest-path door tree; None when some room cannot get a door.
+
+    An en-suite bathroom is linked to its bedroom only; every other room may be reached from
+    any neighbour, at the cost of walking through the rooms on the way (THROUGH_COST).
+    """
+    parts = pieces(job, cells, stub)
+    entrance = _entrance(job, parts)
     if entrance is None:
         return None
     root, edge, centre, penalty = entrance
     links: dict[str, list[tuple[str, Run]]] = defaultdict(list)
-    keys = sorted(cells, key=lambda k: int(k[1:]))
-    for i, a in enumerate(keys):
-        for b in keys[i + 1 :]:
-            run = shared_run(cells[a], cells[b])
-            if run is not None and door_capable(job.site, run, DOOR_WIDTH_MM, along_exterior=False):
+    for i, (a, rect_a) in enumerate(parts):
+        for b, rect_b in parts[i + 1 :]:
+            if a == b or not _may_link(job, a, b):
+                continue
+            run = shared_run(rect_a, rect_b)
+            if run is not None and door_capable(job.site, run, door_width(job, a, b), along_exterior=False):
                 links[a].append((b, run))
                 links[b].append((a, run))
+    for key in links:
+        links[key].sort(key=lambda link: (int(link[0][1:]), -link[1].length))
     dist = {root: 0.0}
     parents: dict[str, tuple[str, Run]] = {}
     heap = [(0.0, int(root[1:]), root)]
@@ -114,7 +193,7 @@ def circulation(job: Job, cells: dict[str, Rect]) -> tuple[Circulation, float] |
         through = 0.0 if key == root else THROUGH_COST[job.rooms[key].type]
         from_circulation = job.rooms[key].type in CIRCULATION
         for nxt, run in links[key]:
-            private = job.rooms[nxt].type in PRIVATE
+            private = job.rooms[nxt].type in PRIVATE and nxt not in job.en_suites
             nd = d + 1.0 + through + (0.0 if from_circulation or not private else PRIVATE_ENTRY_COST)
             if nd < dist.get(nxt, math.inf):
                 dist[nxt] = nd
@@ -127,3 +206,8 @@ def circulation(job: Job, cells: dict[str, Rect]) -> tuple[Circulation, float] |
     if job.entrance_side is not None and edge.facing != job.entrance_side:
         warnings.append(f"the entrance could not be placed on the {job.entrance_side.value} side")
     return Circulation(root, edge, centre, parents, warnings), penalty
+
+
+def _may_link(job: Job, a: str, b: str) -> bool:
+    """An en-suite opens only into its bedroom."""
+    return job.en_suites.get(a, b) == b and job.en_suites.get(b, a) == a

@@ -1,4 +1,12 @@
-"""Doors: the entrance door and the doors of the circulation tree and of must-wishes.
+"""Doors: the entrance door and the doors of the circulation tree and of must-wishes, each
+placed, handed and turned so that its leaf swings into the room it leads to.
+
+A door from the hall swings into the room (the entrance door into the hall), hinged near the
+corner of that room with a short return, so the open leaf lies along the side wall. Positions
+and hands are tried in that order of preference; the first whose swing stays inside its room
+and clears every door placed before (their swings and the floor in front of their doorways)
+is taken. The handing follows the convention of ``layout.door_geometry`` (docs/architecture.md,
+"Door handing"), which the SVG, DXF and IFC writers draw.
 
 ``DoorPlacer`` is the door-placing part of ``build.Builder``; door widths and clearances are in
 ``circulation``, which decides where doors fit.
@@ -6,17 +14,44 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from shapely.geometry import Point as ShapelyPoint
+from shapely.geometry import Polygon
+
 from archbuilder.domain.brief import AdjacencyKind
-from archbuilder.domain.layout import Door
-from archbuilder.layout.planner.circulation import DOOR_WIDTH_MM, ENTRANCE_WIDTH_MM, Circulation
+from archbuilder.domain.layout import Door, Wall
+from archbuilder.layout.door_geometry import DoorGeometry, door_geometry
+from archbuilder.layout.planner.circulation import (
+    DOOR_CLEAR_MARGIN_MM,
+    ENTRANCE_WIDTH_MM,
+    Circulation,
+    door_width,
+)
 from archbuilder.layout.planner.geometry import EPS, Rect, Run
 from archbuilder.layout.planner.job import Job
+from archbuilder.layout.planner.room_types import THROUGH_COST
 from archbuilder.layout.planner.scoring import touching_run
 from archbuilder.layout.planner.windows import BuildFailed, wall_length, wall_offset
 
 DOOR_HEIGHT_MM = 2100.0
-DOOR_TYPE = "0915 x 2134mm"
-ENTRANCE_DOOR_TYPE = "1015 x 2134mm"
+DOOR_RETURN_MM = 120.0  # wall between the hinge and the corner of the room the leaf opens into
+SWING_TOLERANCE_MM2 = 10_000.0  # 0.01 m²: overlaps below this are drawing noise
+PASSAGE_MM = 300.0  # floor in front of a doorway that another leaf must not sweep
+
+
+def door_type_name(width: float, height: float) -> str:
+    """The Revit type name of a door of this size (the name says what the door is)."""
+    return f"{width:.0f} x {height:.0f}mm"
+
+
+@dataclass(frozen=True)
+class _Option:
+    """One way to put a door in a wall: its centre (as a coordinate along the wall's axis) and
+    whether the hinge is at the low-coordinate end of the opening."""
+
+    centre: float
+    hinge_low: bool
 
 
 class DoorPlacer:
@@ -24,8 +59,11 @@ class DoorPlacer:
 
     job: Job
     doors: list[Door]
+    walls: list[Wall]
     occupied: dict[str, list[tuple[float, float]]]
     interior: list[tuple[Run, str]]
+    outlines: dict[str, Polygon]
+    warnings: list[str]
 
     def _host(self, run: Run) -> tuple[str, Run]:
         for wall_run, wall_id in self.interior:
@@ -39,28 +77,109 @@ class DoorPlacer:
         raise BuildFailed("a door has no wall to sit in")
 
     def add_doors(self, plan: Circulation, cells: dict[str, Rect]) -> None:
+        self._swings: list[DoorGeometry] = []
         edge = plan.entrance_edge
-        self._add_door(
-            f"W{edge.index + 1}",
-            edge.start,
-            edge.end,
-            plan.entrance_centre,
-            ENTRANCE_WIDTH_MM,
-            [plan.entrance_key],
-        )
+        centre = plan.entrance_centre
+        options = [_Option(centre, True), _Option(centre, False)]
+        self._place(f"W{edge.index + 1}", options, ENTRANCE_WIDTH_MM, [plan.entrance_key], plan.entrance_key)
         for child in sorted(plan.parents, key=lambda k: int(k[1:])):
             parent, run = plan.parents[child]
-            wall_id, wall_run = self._host(run)
-            lo, hi = self.job.site.clear_span(run, along_exterior=False)
-            self._add_door(
-                wall_id,
-                wall_run.point(wall_run.lo),
-                wall_run.point(wall_run.hi),
-                (lo + hi) / 2,
-                DOOR_WIDTH_MM,
-                [parent, child],
-            )
+            self._interior_door(run, [parent, child], child, cells)
         self._wish_doors(plan, cells)
+
+    def _interior_door(self, run: Run, connects: list[str], into: str, cells: dict[str, Rect]) -> None:
+        wall_id, _ = self._host(run)
+        width = door_width(self.job, *connects)
+        self._place(wall_id, self._options(run, width, cells[into]), width, connects, into)
+
+    def _options(self, run: Run, width: float, target: Rect) -> list[_Option]:
+        """Near a corner of the room the door opens into first (hinge on that side), then the
+        other end, then the middle of the shared wall with either hand."""
+        lo, hi = self.job.site.clear_span(run, along_exterior=False)
+        axis = "x" if run.horizontal else "y"
+        ends = [
+            (target.lo(axis) >= run.lo - EPS, _Option(lo + DOOR_RETURN_MM + width / 2, True)),
+            (target.hi(axis) <= run.hi + EPS, _Option(hi - DOOR_RETURN_MM - width / 2, False)),
+        ]
+        corners = [o for corner, o in ends if corner] + [o for corner, o in ends if not corner]
+        middle = (lo + hi) / 2
+        options = [*corners, _Option(middle, True), _Option(middle, False)]
+        half = width / 2 + DOOR_CLEAR_MARGIN_MM
+        return [o for o in options if lo + half - EPS <= o.centre <= hi - half + EPS]
+
+    def _place(
+        self, wall_id: str, options: list[_Option], width: float, connects: list[str], into: str
+    ) -> None:
+        """The first option whose swing stays in its room and clears the doors placed so far."""
+        wall = next(w for w in self.walls if w.id == wall_id)
+        outline = self.outlines[into]
+        chosen: tuple[Door, DoorGeometry] | None = None
+        for option in options:
+            door = self._door(wall, option, width, connects, into, outline)
+            geometry = door_geometry(door, wall)
+            if chosen is None:
+                chosen = (door, geometry)
+            if self._clear(geometry, outline, wall_id, door):
+                chosen = (door, geometry)
+                break
+        if chosen is None:
+            raise BuildFailed(f"no room for a door between {' and '.join(connects)}")
+        door, geometry = chosen
+        offset = door.position_ratio * wall.length_mm()
+        self.occupied[wall_id].append((offset - width / 2, offset + width / 2))
+        self.doors.append(door)
+        self._swings.append(geometry)
+
+    def _door(
+        self, wall: Wall, option: _Option, width: float, connects: list[str], into: str, outline: Polygon
+    ) -> Door:
+        start, end = (wall.start.x, wall.start.y), (wall.end.x, wall.end.y)
+        offset = wall_offset(start, end, option.centre)
+        # The wall runs start -> end; the hinge end nearer the start is flip_hand = False.
+        increasing = (end[0] - start[0]) + (end[1] - start[1]) > 0
+        flip_hand = option.hinge_low != increasing
+        length = wall_length(start, end)
+        ux, uy = (end[0] - start[0]) / length, (end[1] - start[1]) / length
+        along = (start[0] + ux * offset, start[1] + uy * offset)
+        probe = ShapelyPoint(
+            along[0] - uy * (wall.thickness_mm / 2 + 50), along[1] + ux * (wall.thickness_mm / 2 + 50)
+        )
+        # The leaf swings to the left of start -> end unless flip_facing.
+        flip_facing = not outline.buffer(1.0).contains(probe)
+        return Door(
+            id=f"D{len(self.doors) + 1}",
+            host_wall_id=wall.id,
+            position_ratio=round(offset / length, 6),
+            width_mm=width,
+            height_mm=DOOR_HEIGHT_MM,
+            type_name=door_type_name(width, DOOR_HEIGHT_MM),
+            flip_hand=flip_hand,
+            flip_facing=flip_facing,
+            opens_into=into,
+            connects=connects,
+        )
+
+    def _clear(self, geometry: DoorGeometry, outline: Polygon, wall_id: str, door: Door) -> bool:
+        swing = geometry.swing
+        if swing.difference(outline.buffer(20.0)).area > SWING_TOLERANCE_MM2:
+            return False
+        wall = next(w for w in self.walls if w.id == wall_id)
+        offset = door.position_ratio * wall.length_mm()
+        for a, b in self.occupied[wall_id]:
+            if (
+                offset + door.width_mm / 2 + 2 * DOOR_CLEAR_MARGIN_MM > a
+                and b > offset - door.width_mm / 2 - 2 * DOOR_CLEAR_MARGIN_MM
+            ):
+                return False
+        passage = geometry.passage(PASSAGE_MM)
+        for other in self._swings:
+            if swing.intersection(other.swing).area > SWING_TOLERANCE_MM2:
+                return False
+            if swing.intersection(other.passage(PASSAGE_MM)).area > SWING_TOLERANCE_MM2:
+                return False
+            if other.swing.intersection(passage).area > SWING_TOLERANCE_MM2:
+                return False
+        return True
 
     def _wish_doors(self, plan: Circulation, cells: dict[str, Rect]) -> None:
         """A must-wish is a door between the two rooms: add one where the tree has none."""
@@ -75,38 +194,8 @@ class DoorPlacer:
                 run = touching_run(self.job, cells, a, b, door=True)
                 if run is None:
                     continue
-                wall_id, wall_run = self._host(run)
-                lo, hi = self.job.site.clear_span(run, along_exterior=False)
-                self._add_door(
-                    wall_id,
-                    wall_run.point(wall_run.lo),
-                    wall_run.point(wall_run.hi),
-                    (lo + hi) / 2,
-                    DOOR_WIDTH_MM,
-                    [a, b],
-                )
+                # The leaf swings into the more private of the two rooms.
+                into = a if THROUGH_COST[self.job.rooms[a].type] > THROUGH_COST[self.job.rooms[b].type] else b
+                self._interior_door(run, [a, b], into, cells)
                 linked.add(frozenset((a, b)))
                 break
-
-    def _add_door(
-        self,
-        wall_id: str,
-        start: tuple[float, float],
-        end: tuple[float, float],
-        along: float,
-        width: float,
-        connects: list[str],
-    ) -> None:
-        offset = wall_offset(start, end, along)
-        self.occupied[wall_id].append((offset - width / 2, offset + width / 2))
-        self.doors.append(
-            Door(
-                id=f"D{len(self.doors) + 1}",
-                host_wall_id=wall_id,
-                position_ratio=round(offset / wall_length(start, end), 6),
-                width_mm=width,
-                height_mm=DOOR_HEIGHT_MM,
-                type_name=ENTRANCE_DOOR_TYPE if len(connects) == 1 else DOOR_TYPE,
-                connects=connects,
-            )
-        )

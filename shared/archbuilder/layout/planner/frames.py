@@ -3,14 +3,18 @@
 The polygon is decomposed into rectangles (zones); the largest is the main zone, the others are
 wings, each one slot cut into strips that all touch the zone it hangs from. In the main zone a
 circulation spine runs along one axis; the bands on either side of it, and optionally a cap
-across one end, are slots. Without a spine the main zone is one row of rooms or two.
+across one end, are slots. When the spine runs along the entrance facade, a foyer stub crosses
+the band in front of it to the front door (a T or, at a band end, an L), splitting that band in
+two. Frames whose circulation cannot take the front door where the brief asks are dropped when
+any frame can. Without a spine the main zone is one row of rooms or two.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from archbuilder.domain.brief import Brief, BuildingType
+from archbuilder.layout.planner.circulation import reaches_entrance
 from archbuilder.layout.planner.geometry import EPS, Rect, Site, decompose, other, shared_run, snap
 from archbuilder.layout.planner.job import Job
 from archbuilder.layout.programme import MIN_ROOM_AREA_M2
@@ -20,6 +24,8 @@ SPINE_NET_MM = {BuildingType.apartment: 1200.0, BuildingType.house: 1200.0, Buil
 MIN_BAND_MM = 1800.0  # thinnest band (centreline) worth cutting into rooms
 CAP_DEPTHS_MM = (3600.0, 4800.0)
 SPINE_FRACTIONS = (0.3, 0.4, 0.5, 0.6, 0.7)
+STUB_FRACTIONS = (0.0, 0.5, 1.0)  # foyer stub along the front band: either end or the middle
+MIN_PIECE_MM = 2200.0  # shortest piece of a band cut by a stub that is worth a room
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class _SpineCut:
     cap: str | None  # "lo" or "hi": the end of the main zone the cap takes, if any
     cap_depth: float
     min_len: float  # shortest spine that still reaches its minimum area
+    stub_at: float | None = None  # where along u a foyer stub leaves the spine, if any
+    stub_low: bool = True  # the stub crosses the band on the spine's low side (else the high one)
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,11 @@ class Frame:
     spine: Rect | None
     slots: tuple[Slot, ...]
     cut: _SpineCut | None = None
+    stub: Rect | None = None  # part of the circulation room: spine + stub is one T or L room
+
+    @property
+    def circulation(self) -> list[Rect]:
+        return [r for r in (self.spine, self.stub) if r is not None]
 
 
 def _wing_slots(zones: list[Rect], main: Rect) -> list[Slot]:
@@ -70,7 +83,8 @@ def _wing_slots(zones: list[Rect], main: Rect) -> list[Slot]:
     return slots
 
 
-def _frames(site: Site, spine_net: float | None, spine_min_len: float) -> list[Frame]:
+def _frames(job: Job, spine_net: float | None, spine_min_len: float) -> list[Frame]:
+    site = job.site
     zones = decompose(site.centre)
     main = max(zones, key=lambda r: (r.area, -r.y0, -r.x0))
     wings = tuple(_wing_slots(zones, main))
@@ -78,11 +92,45 @@ def _frames(site: Site, spine_net: float | None, spine_min_len: float) -> list[F
         return [Frame(None, (*slots, *wings)) for slots in _spineless_splits(main)]
     frames: list[Frame] = []
     for u in ("x", "y"):
-        for v_lo, v_hi in _spine_positions(site, main, other(u), spine_net):
+        v = other(u)
+        ref = job.entrance_ref[0 if v == "x" else 1]
+        for v_lo, v_hi in _spine_positions(site, main, v, spine_net, ref):
             for cap, depth in _spine_lengths(main, u, spine_min_len):
                 cut = _SpineCut(main, u, v_lo, v_hi, cap, depth, spine_min_len)
                 frames.append(spine_frame(cut, wings))
-    return frames
+                frames += [spine_frame(stub, wings) for stub in _stubs(job, cut)]
+    # The front door opens into the circulation: keep the frames that allow it, when any does.
+    entered = [f for f in frames if reaches_entrance(job, f.circulation)]
+    return entered or frames
+
+
+def _stubs(job: Job, cut: _SpineCut) -> list[_SpineCut]:
+    """The cut with a foyer stub across a band whose outer side takes the front door."""
+    main, u, v = cut.main, cut.u, other(cut.u)
+    width = cut.v_hi - cut.v_lo
+    spine = spine_frame(cut, ()).spine
+    assert spine is not None
+    out: list[_SpineCut] = []
+    for low, band in ((True, (main.lo(v), cut.v_lo)), (False, (cut.v_hi, main.hi(v)))):
+        if band[1] - band[0] < MIN_BAND_MM:
+            continue
+        outer = spine.with_span(v, band[0], band[0] + 1) if low else spine.with_span(v, band[1] - 1, band[1])
+        if not reaches_entrance(job, [outer]):
+            continue
+        lo, hi = spine.lo(u), spine.hi(u) - width
+        ref = job.entrance_ref[0 if u == "x" else 1]
+        starts = {snap(lo + (hi - lo) * f) for f in STUB_FRACTIONS} | {snap(ref - width / 2)}
+        for start in sorted(starts):
+            start = min(max(start, lo), hi)
+            # A piece left beside the stub must hold a room, else the stub goes to the band end.
+            if 0 < start - lo < MIN_PIECE_MM:
+                start = lo
+            if 0 < hi - start < MIN_PIECE_MM:
+                start = hi
+            stub = replace(cut, stub_at=start, stub_low=low)
+            if stub not in out:
+                out.append(stub)
+    return out
 
 
 def spine_frame(cut: _SpineCut, wings: tuple[Slot, ...]) -> Frame:
@@ -97,7 +145,30 @@ def spine_frame(cut: _SpineCut, wings: tuple[Slot, ...]) -> Frame:
         u_lo += cut.cap_depth
         cap.append(Slot(main.with_span(u, main.lo(u), u_lo), other(u)))
     spine = main.with_span(u, u_lo, u_hi).with_span(other(u), cut.v_lo, cut.v_hi)
-    return Frame(spine, (*_band_slots(main, spine, u), *cap, *wings), cut)
+    bands = _band_slots(main, spine, u)
+    stub = None
+    if cut.stub_at is not None:
+        bands, stub = _split_by_stub(main, spine, u, bands, cut)
+    return Frame(spine, (*bands, *cap, *wings), cut, stub)
+
+
+def _split_by_stub(
+    main: Rect, spine: Rect, u: str, bands: list[Slot], cut: _SpineCut
+) -> tuple[list[Slot], Rect]:
+    """The front band less the stub: up to two slots beside it."""
+    v = other(u)
+    assert cut.stub_at is not None
+    front_lo, front_hi = (main.lo(v), spine.lo(v)) if cut.stub_low else (spine.hi(v), main.hi(v))
+    front = spine.with_span(v, front_lo, front_hi)
+    stub = front.with_span(u, cut.stub_at, cut.stub_at + (cut.v_hi - cut.v_lo))
+    pieces = [
+        Slot(front.with_span(u, a, b), u)
+        for a, b in ((front.lo(u), stub.lo(u)), (stub.hi(u), front.hi(u)))
+        if b - a > EPS
+    ]
+    rest = [s for s in bands if abs(s.rect.lo(v) - front_lo) > EPS or abs(s.rect.hi(v) - front_hi) > EPS]
+    # Keep the order of the bands: the low band's slots first.
+    return (pieces + rest if cut.stub_low else rest + pieces), stub
 
 
 def _spineless_splits(main: Rect) -> list[tuple[Slot, ...]]:
@@ -114,14 +185,18 @@ def _spineless_splits(main: Rect) -> list[tuple[Slot, ...]]:
     return splits
 
 
-def _spine_positions(site: Site, main: Rect, v: str, spine_net: float) -> list[tuple[float, float]]:
+def _spine_positions(
+    site: Site, main: Rect, v: str, spine_net: float, entrance: float
+) -> list[tuple[float, float]]:
+    """Where the spine may run across v: flush with either side, at fractions, and centred on
+    the entrance (so a spine towards the front door meets it)."""
     lo, hi = main.lo(v), main.hi(v)
     flush = spine_net + max(site.t_ext, site.t_int) / 2 + site.t_int / 2
     middle = spine_net + site.t_int
     positions = {(lo, snap(lo + flush)), (snap(hi - flush), hi)}
     room = hi - lo - middle
-    for f in SPINE_FRACTIONS:
-        start = snap(lo + room * f)
+    starts = [snap(lo + room * f) for f in SPINE_FRACTIONS] + [snap(entrance - middle / 2)]
+    for start in starts:
         if start - lo >= MIN_BAND_MM and hi - (start + middle) >= MIN_BAND_MM:
             positions.add((start, start + middle))
     return sorted(p for p in positions if p[1] - p[0] < hi - lo - EPS or p == (lo, hi))
@@ -151,9 +226,9 @@ def _band_slots(main: Rect, spine: Rect, u: str) -> list[Slot]:
 def frames_for(job: Job, brief: Brief) -> list[Frame]:
     spine = job.rooms[job.spine_key] if job.spine_key else None
     if spine is None:
-        return _frames(job.site, None, 0.0)
+        return _frames(job, None, 0.0)
     # 20 mm over the minimum width: snapping to the grid must not push it under.
     spine_net = max(SPINE_NET_MM[brief.building_type], spine.min_width_mm) + 20
     # The spine must be long enough to reach its minimum area (and never under 5 m²).
     min_len = max(spine.min_area_m2, MIN_ROOM_AREA_M2) * 1.05e6 / spine_net + 300
-    return _frames(job.site, spine_net, min_len)
+    return _frames(job, spine_net, min_len)

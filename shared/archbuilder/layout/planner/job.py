@@ -11,6 +11,8 @@ from functools import cached_property
 from archbuilder.domain.brief import AdjacencyKind, Brief, RoomType, Side
 from archbuilder.layout.planner.geometry import Site
 from archbuilder.layout.programme import (
+    DEFAULT_AREA_M2,
+    DEFAULT_MIN_AREA_M2,
     MIN_ROOM_AREA_M2,
     PlannedRoom,
     default_room_name,
@@ -35,6 +37,9 @@ class Job:
     minimums: dict[RoomType, RoomMinimum] = field(default_factory=dict)
     wishes: tuple[Wish, ...] = ()
     north_deg: float = 0.0
+    en_suites: dict[str, str] = field(default_factory=dict)  # en-suite key -> its bedroom's key
+    party_walls: frozenset[Side] = frozenset()
+    open_kitchen: bool = False
 
     @property
     def others(self) -> list[PlannedRoom]:
@@ -81,8 +86,8 @@ def build_job(brief: Brief, with_spine: bool) -> tuple[Job, list[str]]:
             key=f"R{len(rooms) + 1}",
             type=RoomType.corridor,
             name=default_room_name(RoomType.corridor, brief.language),
-            target_area_m2=MIN_ROOM_AREA_M2,
-            min_area_m2=MIN_ROOM_AREA_M2,
+            target_area_m2=DEFAULT_AREA_M2[RoomType.corridor],
+            min_area_m2=DEFAULT_MIN_AREA_M2[RoomType.corridor],
             min_width_mm=max(1200.0, (corridor_min.narrow_side_mm or 0.0) if corridor_min else 0.0),
         )
         rooms.append(corridor)
@@ -99,6 +104,8 @@ def build_job(brief: Brief, with_spine: bool) -> tuple[Job, list[str]]:
         for w in brief.adjacency
     )
     entrance = brief.entrance
+    en_suites, notes = _en_suites(rooms, wishes)
+    assumptions += notes
     job = Job(
         site=Site.build(brief),
         rooms={r.key: r for r in rooms},
@@ -107,7 +114,33 @@ def build_job(brief: Brief, with_spine: bool) -> tuple[Job, list[str]]:
         entrance_point=(entrance.point.x, entrance.point.y) if entrance.point else None,
         seed=brief.options.seed,
         minimums=region_minimums(brief),
-        wishes=wishes,
+        wishes=tuple(w for w in wishes if w.kind != AdjacencyKind.en_suite),
         north_deg=brief.north_deg,
+        en_suites=en_suites,
+        party_walls=frozenset(brief.party_walls),
+        open_kitchen=brief.open_kitchen,
     )
     return job, assumptions
+
+
+def _en_suites(rooms: list[PlannedRoom], wishes: tuple[Wish, ...]) -> tuple[dict[str, str], list[str]]:
+    """Pair each en-suite bathroom or WC with a bedroom: first the ones an ``en_suite`` wish
+    names, then the flagged ones with the bedrooms left, in brief order."""
+    bedrooms = [r.key for r in rooms if r.type == RoomType.bedroom]
+    pairs: dict[str, str] = {}
+    for wish in wishes:
+        if wish.kind != AdjacencyKind.en_suite:
+            continue
+        wet = [k for k in wish.keys_a if k not in pairs]
+        beds = [k for k in wish.keys_b if k in bedrooms and k not in pairs.values()]
+        if wet and beds:
+            pairs[wet[0]] = beds[0]
+    free = [b for b in bedrooms if b not in pairs.values()]
+    notes = []
+    for room in rooms:
+        if room.en_suite and room.key not in pairs:
+            if free:
+                pairs[room.key] = free.pop(0)
+            else:
+                notes.append(f"{room.name}: no bedroom left to open into, planned off the hall")
+    return pairs, notes

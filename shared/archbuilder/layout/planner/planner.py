@@ -8,6 +8,7 @@ from typing import Any
 
 from archbuilder.domain.brief import AdjacencyKind, Brief
 from archbuilder.domain.layout import LayoutPayload, PlanResult
+from archbuilder.layout.design_review import CORRIDOR_SHARE_PCT, Measures, measure
 from archbuilder.layout.planner.build import Builder
 from archbuilder.layout.planner.frames import frames_for
 from archbuilder.layout.planner.geometry import Rect
@@ -41,7 +42,7 @@ class SpinePlanner:
         footprint = brief.footprint.points()
         failures: dict[str, int] = defaultdict(int)
         found: list[tuple[Candidate, Job, Builder, LayoutPayload, list[dict[str, Any]], list[str]]] = []
-        seen: set[frozenset[tuple[str, Rect]]] = set()
+        seen: set[frozenset[tuple[str, Rect | None]]] = set()
         must_unmet: dict[Wish, int] = defaultdict(int)
         # Spine layouts first; when none fits (thin or tight footprints), the hall becomes an
         # ordinary room and rooms are reached through each other.
@@ -50,9 +51,9 @@ class SpinePlanner:
                 break
             job, assumptions = build_job(brief, with_spine)
             for cand in candidates(job, frames_for(job, brief)):
-                if len(found) >= wanted:
+                if len(found) >= wanted + RERANKED_EXTRA:
                     break
-                key = frozenset(cand.cells.items())
+                key = frozenset([*cand.cells.items(), ("stub", cand.frame.stub)])
                 if key in seen:
                     continue
                 unmet = [
@@ -77,13 +78,20 @@ class SpinePlanner:
                 notes = list(assumptions) + builder.assumptions
                 if not with_spine:
                     notes.append("the footprint leaves no room for a hall spine: rooms open into each other")
+                cand.parts["design"] = design_penalty(_measures(payload, brief))
                 found.append((cand, job, builder, payload, areas, notes))
         if not found:
             raise _refusal(must_unmet, failures)
+        # The same measures as the design review rank the variants an architect would pick first.
+        found.sort(key=lambda f: (f[0].score, f[0].order))
+        found = found[:wanted]
         solve_ms = round((time.perf_counter() - started) * 1000, 1)
         results = []
         for rank, (cand, job, builder, payload, areas, notes) in enumerate(found, start=1):
             warnings = list(builder.warnings)
+            measures = _measures(payload, brief)
+            if measures.entrance_into_hall is False:
+                warnings.append("the front door could not open into the hall on the side asked for")
             if len(found) < wanted:
                 warnings.append(f"only {len(found)} distinct valid variants exist, {wanted} were asked for")
             metadata = {
@@ -99,12 +107,51 @@ class SpinePlanner:
                     {"a": w.a, "b": w.b, "kind": w.kind.value, "met": wish_met(job, cand.cells, w)}
                     for w in job.wishes
                 ],
+                "design": _design_summary(measures),
                 "rules_applied": _rules_applied(job),
                 "assumptions": notes,
                 "warnings": warnings,
             }
             results.append(PlanResult(payload=payload, metadata=metadata))
         return results
+
+
+RERANKED_EXTRA = 2  # validated layouts built beyond those asked for, to rank by the design measures
+
+
+def _measures(payload: LayoutPayload, brief: Brief) -> Measures:
+    return measure(payload, brief.building_type, brief.north_deg, brief.party_walls)
+
+
+def design_penalty(m: Measures) -> float:
+    """The design review as a score (lower is better): what an architect would reject first
+    weighs most."""
+    penalty = 10.0 * (m.entrance_into_hall is False)
+    penalty += 15.0 * len(m.through_room) + 5.0 * len(m.swing_clashes) + 20.0 * len(m.party_wall_openings)
+    penalty += 1.0 * (m.doors_from_circulation - m.swinging_into_room)
+    penalty += 4.0 * max(0.0, m.worst_aspect - 2.5)
+    if m.corridor_share_pct is not None and m.has_circulation:
+        lo, hi = CORRIDOR_SHARE_PCT
+        penalty += 0.2 * max(0.0, lo - m.corridor_share_pct, m.corridor_share_pct - hi)
+    penalty += 0.4 * (m.wet_rooms - m.wet_grouped) if m.wet_rooms > 1 else 0.0
+    penalty += 1.0 * (m.kitchen_beside_living is False)
+    return penalty
+
+
+def _design_summary(m: Measures) -> dict[str, Any]:
+    return {
+        "entrance_into_hall": m.entrance_into_hall,
+        "through_room": m.through_room,
+        "en_suites": m.en_suites,
+        "swing_clashes": [list(pair) for pair in m.swing_clashes],
+        "swing_into_room_pct": None if m.swing_into_room_pct is None else round(m.swing_into_room_pct, 1),
+        "worst_aspect": m.worst_aspect,
+        "corridor_share_pct": m.corridor_share_pct,
+        "wet_grouped": [m.wet_grouped, m.wet_rooms],
+        "living_sunlit": m.living_sunlit,
+        "party_wall_openings": m.party_wall_openings,
+        "kitchen_beside_living": m.kitchen_beside_living,
+    }
 
 
 def _refusal(must_unmet: dict[Wish, int], failures: dict[str, int]) -> Unprocessable:

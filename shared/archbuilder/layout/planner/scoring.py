@@ -5,10 +5,10 @@ daylight and window capacity (lower is better).
 from __future__ import annotations
 
 from archbuilder.domain.brief import AdjacencyKind, RoomType, Side
-from archbuilder.layout.planner.circulation import DOOR_WIDTH_MM, door_capable, exterior_runs
+from archbuilder.layout.planner.circulation import door_capable, door_width, facade_runs
 from archbuilder.layout.planner.geometry import Rect, Run, net_size, shared_run
 from archbuilder.layout.planner.job import Job, Wish
-from archbuilder.layout.planner.room_types import CIRCULATION, PREFERRED_WIDTH_MM, WET
+from archbuilder.layout.planner.room_types import CIRCULATION, HABITABLE, PREFERRED_WIDTH_MM, PRIVATE, WET
 from archbuilder.layout.planner.shareout import net_area
 from archbuilder.layout.planner.windows import (
     HABITABLE_WINDOW_H_MM,
@@ -40,11 +40,20 @@ def _room_penalty(job: Job, room: PlannedRoom, rect: Rect, scale: float) -> tupl
         shape += 3.0 * (preferred - short) / preferred
     if room.type not in CIRCULATION and long_ / short > 2.0:
         shape += 0.5 * (long_ / short - 2.0)  # no bowling-alley bedrooms
+    if room.type in HABITABLE and long_ / short > MAX_ASPECT:
+        shape += 4.0 * (long_ / short - MAX_ASPECT)  # an architect's limit for a room to live in
     return area_penalty, shape
 
 
-def quick_score(job: Job, cells: dict[str, Rect]) -> dict[str, float] | None:
-    """Score parts that need no circulation: area error, proportions, adjacency, wet grouping."""
+MAX_ASPECT = 2.5
+MAX_CORRIDOR_SHARE_PCT = 12.0  # hall and corridors: aim at 8-12 % of the net area
+CORRIDOR_SHARE_WEIGHT = 0.5  # per percentage point over
+ACCESS_PENALTY = 15.0  # per bedroom or bathroom not reached from the hall (or its en-suite bedroom)
+
+
+def quick_score(job: Job, cells: dict[str, Rect], stub: Rect | None = None) -> dict[str, float] | None:
+    """Score parts that need no door tree: area error, proportions, access from the hall,
+    adjacency, wet grouping, daylight."""
     others = [k for k in cells if k != job.spine_key]
     capacity = sum(net_area(job.site, cells[k]) for k in others)
     scale = capacity / sum(job.rooms[k].target_area_m2 for k in others)
@@ -55,6 +64,15 @@ def quick_score(job: Job, cells: dict[str, Rect]) -> dict[str, float] | None:
             return None
         parts["area"] += penalty[0]
         parts["proportions"] += penalty[1]
+    if stub is not None and job.spine_key is not None:
+        hall = job.rooms[job.spine_key]
+        area = net_area(job.site, cells[job.spine_key]) + net_area(job.site, stub)
+        parts["area"] += AREA_WEIGHT * max(0.0, area / hall.target_area_m2 - 1.25)
+    if job.spine_key is not None and job.spine_key in cells:
+        hall_area = net_area(job.site, cells[job.spine_key]) + (net_area(job.site, stub) if stub else 0.0)
+        share = 100.0 * hall_area / (capacity + hall_area)
+        parts["corridor_share"] = CORRIDOR_SHARE_WEIGHT * max(0.0, share - MAX_CORRIDOR_SHARE_PCT)
+    parts["access"] = ACCESS_PENALTY * len(unreached_private_rooms(job, cells, stub))
     parts["adjacency"] = _adjacency_penalty(job, cells)
     parts["wet_grouping"] = _wet_penalty(job, cells)
     parts["daylight"] = _daylight_penalty(job, cells)
@@ -63,7 +81,8 @@ def quick_score(job: Job, cells: dict[str, Rect]) -> dict[str, float] | None:
 
 def touching_run(job: Job, cells: dict[str, Rect], a: str, b: str, door: bool) -> Run | None:
     run = shared_run(cells[a], cells[b])
-    if run is None or (door and not door_capable(job.site, run, DOOR_WIDTH_MM, along_exterior=False)):
+    width = door_width(job, a, b)
+    if run is None or (door and not door_capable(job.site, run, width, along_exterior=False)):
         return None
     return run
 
@@ -77,7 +96,41 @@ def wish_met(job: Job, cells: dict[str, Rect], wish: Wish) -> bool:
     return touching != (wish.kind == AdjacencyKind.avoid)
 
 
-WISH_WEIGHT = {AdjacencyKind.must: 25.0, AdjacencyKind.prefer: 1.5, AdjacencyKind.avoid: 1.5}
+WISH_WEIGHT = {
+    AdjacencyKind.must: 25.0,
+    AdjacencyKind.prefer: 1.5,
+    AdjacencyKind.avoid: 1.5,
+    AdjacencyKind.en_suite: 25.0,
+}
+
+
+def unreached_private_rooms(job: Job, cells: dict[str, Rect], stub: Rect | None = None) -> list[str]:
+    """Bedrooms, bathrooms and WCs that cannot get a door from the hall (an en-suite: from its
+    bedroom). Empty when there is no hall: then rooms open into each other by necessity."""
+    if job.spine_key is None or job.spine_key not in cells:
+        return []
+    hall = [cells[job.spine_key]] + ([stub] if stub is not None else [])
+    out = []
+    for key, rect in cells.items():
+        room = job.rooms[key]
+        if room.type not in PRIVATE:
+            continue
+        bedroom = job.en_suites.get(key)
+        if bedroom is not None:
+            reached = touching_run(job, cells, key, bedroom, door=True) is not None
+        else:
+            width = door_width(job, key)
+            reached = any(_door_run(job, rect, piece, width) is not None for piece in hall)
+        if not reached:
+            out.append(key)
+    return out
+
+
+def _door_run(job: Job, a: Rect, b: Rect, width: float) -> Run | None:
+    run = shared_run(a, b)
+    if run is None or not door_capable(job.site, run, width, along_exterior=False):
+        return None
+    return run
 
 
 def _adjacency_penalty(job: Job, cells: dict[str, Rect]) -> float:
@@ -101,7 +154,7 @@ def _daylight_penalty(job: Job, cells: dict[str, Rect]) -> float:
             continue
         bearings = [
             (FACING_DEG[edge.facing] + job.north_deg) % 360
-            for edge, run in exterior_runs(job.site, rect)
+            for edge, run in facade_runs(job, rect)
             if run.length >= 1500
         ]
         if not any(120 <= b <= 270 for b in bearings):
@@ -123,7 +176,7 @@ def window_penalty(job: Job, cells: dict[str, Rect]) -> float:
             continue
         capacity = sum(
             max(0.0, run.length - job.site.t_ext - 2 * WINDOW_MARGIN_MM) * HABITABLE_WINDOW_H_MM
-            for _, run in exterior_runs(job.site, rect)
+            for _, run in facade_runs(job, rect)
         )
         if capacity < need:
             penalty += 50.0 if window_required(job, room) else 1.0

@@ -67,7 +67,7 @@ def candidates(job: Job, frames: list[Frame]) -> list[Candidate]:
     for cand in quick:
         if len(scored) >= FULLY_SCORED:
             break
-        result = circulation(job, cand.cells)
+        result = circulation(job, cand.cells, cand.frame.stub)
         if result is None:
             continue
         cand.plan, penalty = result
@@ -85,7 +85,7 @@ def _shaped(job: Job, frame: Frame, groups: list[list[PlannedRoom]], first: int)
     for shape in (frame,) if tuned is None else (tuned, frame):
         for flip in (False, True):
             cells = layout_cells(job, shape, groups, flip)
-            parts = None if cells is None else quick_score(job, cells)
+            parts = None if cells is None else quick_score(job, cells, shape.stub)
             if cells is not None and parts is not None:
                 out.append(Candidate(shape, cells, parts, first + len(out)))
         if out:

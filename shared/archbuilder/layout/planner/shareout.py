@@ -13,7 +13,7 @@ from itertools import combinations
 
 from archbuilder.domain.brief import AdjacencyKind, Side
 from archbuilder.layout.planner.frames import MIN_BAND_MM, Frame, Slot, spine_frame
-from archbuilder.layout.planner.geometry import Rect, Site, insets, inside, net_size, other, snap
+from archbuilder.layout.planner.geometry import EPS, Rect, Site, insets, inside, net_size, other, snap
 from archbuilder.layout.planner.job import Job
 from archbuilder.layout.planner.room_types import SLOT_RANK
 from archbuilder.layout.programme import MIN_ROOM_AREA_M2, PlannedRoom
@@ -94,10 +94,14 @@ def tuned_frame(job: Job, frame: Frame, groups: list[list[PlannedRoom]]) -> Fram
     gave them removes most of that error. Wall insets are taken from the untuned slots, so
     the fit is closed-form (the search runs it for every share-out); the cells cut from the
     tuned frame are scored like any other. Wings keep their size: the footprint fixes it.
+    In a frame with a foyer stub only the spine moves (the pieces of the split band share one
+    depth, so they are one band for the fit); its cap keeps its depth.
     """
     cut = frame.cut
     if cut is None:
         return None
+    if frame.stub is not None:
+        return _tuned_stub_frame(job, frame, groups)
     site, main, u = job.site, cut.main, cut.u
     v = other(u)
     bands = sum(1 for s in frame.slots if s.axis == u and inside(s.rect, main))
@@ -117,20 +121,60 @@ def tuned_frame(job: Job, frame: Frame, groups: list[list[PlannedRoom]]) -> Fram
         fills = [replace(f, length=f.length - (depth - cut.cap_depth)) for f in band_fills] + [cap]
         cut = replace(cut, cap_depth=depth)
     if bands == 2:
-        lo_band, hi_band = fills[0], fills[1]
-        # Equal ratios: alpha * (s - lo - lo_band.depth_inset) = beta * (hi - s - w - hi_band.depth_inset)
-        width = cut.v_hi - cut.v_lo
-        alpha, beta = lo_band.length / lo_band.target, hi_band.length / hi_band.target
-        lo, hi = main.lo(v) + lo_band.depth_inset, main.hi(v) - width - hi_band.depth_inset
-        start = snap((alpha * lo + beta * hi) / (alpha + beta))
-        low = main.lo(v) + max(MIN_BAND_MM, max(r.min_width_mm for r in groups[0]) + site.t_ext)
-        high = main.hi(v) - width - max(MIN_BAND_MM, max(r.min_width_mm for r in groups[1]) + site.t_ext)
-        if low <= high:
-            start = min(max(start, low), high)
-            cut = replace(cut, v_lo=start, v_hi=start + width)
+        start = _spine_start(site, main, v, cut.v_hi - cut.v_lo, (fills[0], groups[0]), (fills[1], groups[1]))
+        if start is not None:
+            cut = replace(cut, v_lo=start, v_hi=start + cut.v_hi - cut.v_lo)
     if cut == frame.cut:
         return None
     return spine_frame(cut, frame.slots[len(fills) :])
+
+
+def _spine_start(
+    site: Site,
+    main: Rect,
+    v: str,
+    width: float,
+    low: tuple[_Fill, list[PlannedRoom]],
+    high: tuple[_Fill, list[PlannedRoom]],
+) -> float | None:
+    """Where the spine starts across v so both bands give their rooms the same share of their
+    targets (clamped to the rooms' narrow sides); None when no position satisfies both."""
+    (lo_band, lo_rooms), (hi_band, hi_rooms) = low, high
+    # Equal ratios: alpha * (s - lo - lo_band.depth_inset) = beta * (hi - s - w - hi_band.depth_inset)
+    alpha, beta = lo_band.length / lo_band.target, hi_band.length / hi_band.target
+    lo, hi = main.lo(v) + lo_band.depth_inset, main.hi(v) - width - hi_band.depth_inset
+    start = snap((alpha * lo + beta * hi) / (alpha + beta))
+    least = main.lo(v) + max(MIN_BAND_MM, max(r.min_width_mm for r in lo_rooms) + site.t_ext)
+    most = main.hi(v) - width - max(MIN_BAND_MM, max(r.min_width_mm for r in hi_rooms) + site.t_ext)
+    if least > most:
+        return None
+    return min(max(start, least), most)
+
+
+def _tuned_stub_frame(job: Job, frame: Frame, groups: list[list[PlannedRoom]]) -> Frame | None:
+    """The spine of a frame with a foyer stub moved across v (see ``tuned_frame``)."""
+    cut = frame.cut
+    assert cut is not None
+    site, main, u = job.site, cut.main, cut.u
+    v = other(u)
+    count = sum(1 for s in frame.slots if s.axis == u and inside(s.rect, main))
+    sides: dict[bool, list[tuple[_Fill, list[PlannedRoom]]]] = {True: [], False: []}
+    for slot, rooms in zip(frame.slots[:count], groups, strict=False):
+        sides[abs(slot.rect.lo(v) - main.lo(v)) < EPS].append((_Fill.of(site, slot, rooms), rooms))
+    if not sides[True] or not sides[False]:
+        return None
+
+    def band(pairs: list[tuple[_Fill, list[PlannedRoom]]]) -> tuple[_Fill, list[PlannedRoom]]:
+        first = pairs[0][0]
+        fill = replace(first, length=sum(f.length for f, _ in pairs), target=sum(f.target for f, _ in pairs))
+        return fill, [r for _, rooms in pairs for r in rooms]
+
+    width = cut.v_hi - cut.v_lo
+    start = _spine_start(site, main, v, width, band(sides[True]), band(sides[False]))
+    if start is None or start == cut.v_lo:
+        return None
+    tuned = replace(cut, v_lo=start, v_hi=start + width)
+    return spine_frame(tuned, frame.slots[count + bool(cut.cap) :])
 
 
 def group_rooms(job: Job, frame: Frame, order: list[PlannedRoom]) -> list[list[PlannedRoom]] | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from archbuilder.domain.layout import Window
-from archbuilder.layout.planner.circulation import exterior_runs
+from archbuilder.layout.planner.circulation import facade_runs
 from archbuilder.layout.planner.geometry import EPS, Edge, Rect, net_size
 from archbuilder.layout.planner.job import Job
 from archbuilder.layout.planner.room_types import HABITABLE, LARGE_WINDOW, WET
@@ -103,7 +103,7 @@ class WindowPlacer:
         else:
             wanted, height, sill = 600.0, 600.0, 1500.0
         best: tuple[float, Edge, float, float] | None = None
-        for edge, run in exterior_runs(site, rect):
+        for edge, run in facade_runs(self.job, rect):
             lo, hi = site.clear_span(run, along_exterior=True)
             wall_id = f"W{edge.index + 1}"
             for a, b in self._free(wall_id, edge, lo, hi):
