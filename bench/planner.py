@@ -23,6 +23,7 @@ from shapely.geometry import Polygon
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import Language
 from archbuilder.domain.layout import LayoutPayload
+from archbuilder.layout.design_review import measure
 from archbuilder.layout.planner import SpinePlanner
 from archbuilder.layout.programme import expand_programme
 from archbuilder.layout.room_minimums import room_minimums
@@ -47,6 +48,7 @@ class Suite:
     wishes_met: int = 0
     with_hall: int = 0  # valid layouts whose programme has a hall or corridor
     entered_by_hall: int = 0  # … whose entrance door opens into it
+    design: Design = field(default_factory=lambda: Design())
     failures: list[str] = field(default_factory=list)
 
     def add(self, other: Suite) -> None:
@@ -57,7 +59,52 @@ class Suite:
         self.per_variant_s += other.per_variant_s
         self.validate_s += other.validate_s
         self.area_errors += other.area_errors
+        self.design.add(other.design)
         self.failures += other.failures
+
+
+@dataclass
+class Design:
+    """The design-review measures over every variant (``layout.design_review.measure``)."""
+
+    variants: int = 0
+    bedrooms: int = 0
+    bedrooms_through: int = 0  # reached only through another room
+    wet: int = 0
+    wet_through: int = 0  # neither from the hall nor en-suite
+    clashes: int = 0  # door swing clashes (swing over swing, doorway or wall)
+    from_hall: int = 0  # doors from the hall into a room
+    into_room: int = 0  # … whose leaf swings into the room
+    habitable: int = 0
+    over_aspect: int = 0  # habitable rooms longer than 2.5 : 1
+    shares: list[float] = field(default_factory=list)  # corridor share of the net area, %
+    wet_rooms: int = 0  # where a plan has two or more
+    wet_grouped: int = 0
+    party_openings: int = 0  # windows or entrances on a party wall
+
+    def add(self, other: Design) -> None:
+        for name, value in vars(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
+    def measure(self, brief: Brief, payload: LayoutPayload) -> None:
+        m = measure(payload, brief.building_type, brief.north_deg, brief.party_walls)
+        types = {r.id: r.type.value for r in payload.rooms}
+        self.variants += 1
+        self.bedrooms += sum(1 for t in types.values() if t == "bedroom")
+        self.bedrooms_through += sum(1 for r in m.through_room if types[r] == "bedroom")
+        self.wet += sum(1 for t in types.values() if t in ("bathroom", "wc"))
+        self.wet_through += sum(1 for r in m.through_room if types[r] in ("bathroom", "wc"))
+        self.clashes += len(m.swing_clashes)
+        self.from_hall += m.doors_from_circulation
+        self.into_room += m.swinging_into_room
+        self.habitable += len(m.aspects)
+        self.over_aspect += sum(1 for a in m.aspects.values() if a > 2.5)
+        if m.corridor_share_pct is not None and m.has_circulation:
+            self.shares.append(m.corridor_share_pct)
+        if m.wet_rooms > 1:
+            self.wet_rooms += m.wet_rooms
+            self.wet_grouped += m.wet_grouped
+        self.party_openings += len(m.party_wall_openings)
 
 
 def independent_problems(brief: Brief, payload: LayoutPayload) -> list[str]:
@@ -141,6 +188,7 @@ def run_case(planner: SpinePlanner, case: dict[str, Any], suite: Suite) -> None:
         problems += validate_rules(result.payload, brief.region, brief.building_type)
         suite.validate_s.append(time.perf_counter() - checked)
         problems += independent_problems(brief, result.payload)
+        suite.design.measure(brief, result.payload)
     if problems:
         suite.failures.append(f"{case['name']}: {problems[0]}")
         return
@@ -184,9 +232,25 @@ def row(suite: Suite) -> str:
     )
 
 
+def design_row(suite: Suite) -> str:
+    d = suite.design
+    shares = sorted(d.shares)
+    within = sum(1 for s in shares if 8.0 <= s <= 12.0)
+    share = (
+        f"{statistics.median(shares):4.1f} % ({_pct(within, len(shares)).strip()} in 8–12)" if shares else "–"
+    )
+    return (
+        f"| {suite.name:11s} | {suite.entered_by_hall:2d}/{suite.with_hall:<2d} "
+        f"| {d.bedrooms_through:2d}/{d.bedrooms:<3d} | {d.wet_through:2d}/{d.wet:<3d} | {d.clashes:3d} "
+        f"| {_pct(d.into_room, d.from_hall)} | {d.over_aspect:2d}/{d.habitable:<3d} | {share} "
+        f"| {_pct(d.wet_grouped, d.wet_rooms)} | {d.party_openings:2d} |"
+    )
+
+
 def main() -> int:
     planner = SpinePlanner()
     overall = Suite("overall")
+    suites: list[Suite] = []
     print(f"planner {planner.name}: {sum(1 for _ in BRIEFS.glob('*.yaml'))} suites from {BRIEFS.name}/")
     print(
         "| suite       | valid (feasible) | refused (infeasible) | p50 ms | p95 ms | max ms "
@@ -199,12 +263,25 @@ def main() -> int:
             run_case(planner, case, suite)
         print(row(suite))
         overall.add(suite)
+        suites.append(suite)
     print(row(overall))
+    print()
+    print(
+        "| suite       | entered by the hall | bedrooms through a room | baths/WCs through a room | swing clashes "
+        "| swing into room | aspect > 2.5 | corridor share (median) | wet rooms grouped | party-wall openings |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for suite in suites:
+        print(design_row(suite))
+    print(design_row(overall))
     print(
         "solve time = plan_variants wall time / variants returned; area error = mean |actual - target| / target "
         "over rooms with a target (halls and corridors excluded); baseline = validate_layout + validate_rules "
         "on the same payload; entered by the hall = the entrance door opens into the hall or corridor, "
-        "of the layouts whose programme has one"
+        "of the layouts whose programme has one; the second table measures every variant with "
+        "layout.design_review (bedrooms, bathrooms and WCs reached neither from the hall nor as an "
+        "en-suite; swing clashes: a leaf over another leaf, over the floor in front of a doorway or "
+        "through a wall; swing into room: doors from the hall whose leaf opens into the room)"
     )
     for failure in overall.failures:
         print(f"  FAIL {failure}")

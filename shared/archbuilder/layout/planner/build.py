@@ -15,6 +15,7 @@ from shapely.ops import unary_union
 
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.layout import Door, LayoutPayload, Level, Point, Point3, Room, Wall, Window
+from archbuilder.layout.planner.circulation import pieces
 from archbuilder.layout.planner.doors import DoorPlacer
 from archbuilder.layout.planner.geometry import EPS, Rect, Run, Site, clean_ring, shared_run
 from archbuilder.layout.planner.job import Job
@@ -28,11 +29,11 @@ def _wall_type(thickness: float) -> str:
     return f"Generic - {thickness:g}mm"
 
 
-def _interior_runs(site: Site, cells: dict[str, Rect], open_runs: list[Run]) -> list[Run]:
+def _interior_runs(site: Site, rects: list[Rect], open_runs: list[Run]) -> list[Run]:
     """Cell sides not on the exterior centreline, merged into maximal straight runs, less the
-    ``open_runs`` (between two pieces of one room: the hall and its foyer stub)."""
+    ``open_runs`` (between two pieces of one room)."""
     pieces: dict[tuple[bool, float], list[tuple[float, float]]] = defaultdict(list)
-    for rect in cells.values():
+    for rect in rects:
         for horizontal, coord, lo, hi, _ in rect.sides():
             covered = sorted((a, b) for _, a, b in site.exterior_cover(horizontal, coord, lo, hi))
             cursor = lo
@@ -99,7 +100,7 @@ class Builder(DoorPlacer, WindowPlacer):
         self._walls()
         rooms, areas = self._rooms()
         self.add_doors(plan, self.cand.cells)
-        self.add_windows(self.cand.cells)
+        self.add_windows(self.cand.cells, self.cand.extras)
         level = Level(name=LEVEL_NAME, elevation_mm=0, height_mm=self.brief.level_height_mm)
         payload = LayoutPayload(
             levels=[level], walls=self.walls, doors=self.doors, windows=self.windows, rooms=rooms
@@ -128,12 +129,16 @@ class Builder(DoorPlacer, WindowPlacer):
         site = self.job.site
         for edge in site.edges:
             self._wall(edge.start, edge.end, site.t_ext, exterior=True)
-        stub, cells = self.cand.frame.stub, self.cand.cells
-        spine = cells.get(self.job.spine_key or "")
-        opened = [run] if stub is not None and spine and (run := shared_run(stub, spine)) else []
-        # The hall and its stub are one room: the stub's own sides are walls, the joint is not.
-        with_stub = {**cells, "stub": stub} if stub is not None else cells
-        for run in _interior_runs(site, with_stub, opened):
+        # A room of several pieces (the hall and its stub, a room and its niche) is one room: the
+        # pieces' own sides are walls, the joints between them are not.
+        cells, extras = self.cand.cells, self.cand.extras
+        opened = []
+        for key, rects in extras.items():
+            room_pieces = [cells[key], *rects]
+            for i, a in enumerate(room_pieces):
+                opened += [run for b in room_pieces[i + 1 :] if (run := shared_run(a, b)) is not None]
+        every = [rect for _, rect in pieces(cells, extras)]
+        for run in _interior_runs(site, every, opened):
             if run.length >= 100:
                 self.interior.append(
                     (run, self._wall(run.point(run.lo), run.point(run.hi), site.t_int, False))
@@ -151,11 +156,8 @@ class Builder(DoorPlacer, WindowPlacer):
         ]
         walls = unary_union(bands) if bands else Polygon()
         rooms, areas = [], []
-        stub = self.cand.frame.stub
         for n, planned in enumerate(sorted(self.job.rooms.values(), key=lambda r: int(r.key[1:]))):
-            rects = [self.cand.cells[planned.key]]
-            if stub is not None and planned.key == self.job.spine_key:
-                rects.append(stub)  # the hall and its foyer stub are one room
+            rects = [self.cand.cells[planned.key], *self.cand.extras.get(planned.key, [])]
             shape = unary_union([box(*r) for r in rects])
             outline = _net_outline(shape, inner, walls)
             if outline is None:

@@ -104,12 +104,9 @@ def reaches_entrance(job: Job, rects: list[Rect]) -> bool:
 Piece = tuple[str, Rect]  # a room key and one rectangle of that room (the hall may have two)
 
 
-def pieces(job: Job, cells: dict[str, Rect], stub: Rect | None) -> list[Piece]:
-    """Every room's rectangle, and the hall's foyer stub under the hall's key."""
-    out = list(cells.items())
-    if stub is not None and job.spine_key is not None:
-        out.append((job.spine_key, stub))
-    return out
+def pieces(cells: dict[str, Rect], extras: dict[str, list[Rect]] | None) -> list[Piece]:
+    """Every room's cell and its further pieces (the hall's foyer stub, niches), by room key."""
+    return list(cells.items()) + [(key, rect) for key, rects in (extras or {}).items() for rect in rects]
 
 
 def _entrance(job: Job, parts: list[Piece]) -> tuple[str, Edge, float, float] | None:
@@ -158,14 +155,14 @@ def _entrance(job: Job, parts: list[Piece]) -> tuple[str, Edge, float, float] | 
 
 
 def circulation(
-    job: Job, cells: dict[str, Rect], stub: Rect | None = None
+    job: Job, cells: dict[str, Rect], extras: dict[str, list[Rect]] | None = None
 ) -> tuple[Circulation, float] | None:
     """Entrance and a cheapest-path door tree; None when some room cannot get a door.
 
     An en-suite bathroom is linked to its bedroom only; every other room may be reached from
     any neighbour, at the cost of walking through the rooms on the way (THROUGH_COST).
     """
-    parts = pieces(job, cells, stub)
+    parts = pieces(cells, extras)
     entrance = _entrance(job, parts)
     if entrance is None:
         return None

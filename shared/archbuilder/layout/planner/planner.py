@@ -42,7 +42,7 @@ class SpinePlanner:
         footprint = brief.footprint.points()
         failures: dict[str, int] = defaultdict(int)
         found: list[tuple[Candidate, Job, Builder, LayoutPayload, list[dict[str, Any]], list[str]]] = []
-        seen: set[frozenset[tuple[str, Rect | None]]] = set()
+        seen: set[frozenset[tuple[str, tuple[Rect, ...]]]] = set()
         must_unmet: dict[Wish, int] = defaultdict(int)
         # Spine layouts first; when none fits (thin or tight footprints), the hall becomes an
         # ordinary room and rooms are reached through each other.
@@ -53,7 +53,7 @@ class SpinePlanner:
             for cand in candidates(job, frames_for(job, brief)):
                 if len(found) >= wanted + RERANKED_EXTRA:
                     break
-                key = frozenset([*cand.cells.items(), ("stub", cand.frame.stub)])
+                key = frozenset((k, (rect, *cand.extras.get(k, []))) for k, rect in cand.cells.items())
                 if key in seen:
                     continue
                 unmet = [

@@ -21,11 +21,14 @@ from archbuilder.layout.programme import MIN_ROOM_AREA_M2, PlannedRoom
 AREA_WEIGHT = 4.0
 
 
-def _room_penalty(job: Job, room: PlannedRoom, rect: Rect, scale: float) -> tuple[float, float] | None:
-    """(area error, proportions) of one cell; None when the cell breaks a hard minimum."""
+def _room_penalty(
+    job: Job, room: PlannedRoom, rect: Rect, scale: float, more: float = 0.0
+) -> tuple[float, float] | None:
+    """(area error, proportions) of one cell (and ``more`` m² in further pieces); None when the
+    cell breaks a hard minimum."""
     w, h = net_size(job.site, rect)
     short, long_ = min(w, h), max(w, h)
-    area = w * h / 1e6
+    area = w * h / 1e6 + more
     # The cell estimate is within ~1 % of the final outline: keep a margin over the minimums.
     if area < max(room.min_area_m2, MIN_ROOM_AREA_M2) * 1.01 + 0.05 or short < room.min_width_mm + 10:
         return None
@@ -51,31 +54,29 @@ CORRIDOR_SHARE_WEIGHT = 0.5  # per percentage point over
 ACCESS_PENALTY = 15.0  # per bedroom or bathroom not reached from the hall (or its en-suite bedroom)
 
 
-def quick_score(job: Job, cells: dict[str, Rect], stub: Rect | None = None) -> dict[str, float] | None:
+def quick_score(job: Job, cells: dict[str, Rect], extras: dict[str, list[Rect]]) -> dict[str, float] | None:
     """Score parts that need no door tree: area error, proportions, access from the hall,
-    adjacency, wet grouping, daylight."""
+    corridor share, adjacency, wet grouping, daylight, the kitchen beside the living room."""
+    more = {key: sum(net_area(job.site, r) for r in rects) for key, rects in extras.items()}
     others = [k for k in cells if k != job.spine_key]
-    capacity = sum(net_area(job.site, cells[k]) for k in others)
+    capacity = sum(net_area(job.site, cells[k]) + more.get(k, 0.0) for k in others)
     scale = capacity / sum(job.rooms[k].target_area_m2 for k in others)
     parts = {"area": 0.0, "proportions": 0.0}
     for key, rect in cells.items():
-        penalty = _room_penalty(job, job.rooms[key], rect, scale)
+        penalty = _room_penalty(job, job.rooms[key], rect, scale, more.get(key, 0.0))
         if penalty is None:
             return None
         parts["area"] += penalty[0]
         parts["proportions"] += penalty[1]
-    if stub is not None and job.spine_key is not None:
-        hall = job.rooms[job.spine_key]
-        area = net_area(job.site, cells[job.spine_key]) + net_area(job.site, stub)
-        parts["area"] += AREA_WEIGHT * max(0.0, area / hall.target_area_m2 - 1.25)
     if job.spine_key is not None and job.spine_key in cells:
-        hall_area = net_area(job.site, cells[job.spine_key]) + (net_area(job.site, stub) if stub else 0.0)
+        hall_area = net_area(job.site, cells[job.spine_key]) + more.get(job.spine_key, 0.0)
         share = 100.0 * hall_area / (capacity + hall_area)
         parts["corridor_share"] = CORRIDOR_SHARE_WEIGHT * max(0.0, share - MAX_CORRIDOR_SHARE_PCT)
-    parts["access"] = ACCESS_PENALTY * len(unreached_private_rooms(job, cells, stub))
+    parts["access"] = ACCESS_PENALTY * len(unreached_private_rooms(job, cells, extras))
     parts["adjacency"] = _adjacency_penalty(job, cells)
     parts["wet_grouping"] = _wet_penalty(job, cells)
     parts["daylight"] = _daylight_penalty(job, cells)
+    parts["kitchen"] = _kitchen_penalty(job, cells)
     return parts
 
 
@@ -104,12 +105,12 @@ WISH_WEIGHT = {
 }
 
 
-def unreached_private_rooms(job: Job, cells: dict[str, Rect], stub: Rect | None = None) -> list[str]:
+def unreached_private_rooms(job: Job, cells: dict[str, Rect], extras: dict[str, list[Rect]]) -> list[str]:
     """Bedrooms, bathrooms and WCs that cannot get a door from the hall (an en-suite: from its
     bedroom). Empty when there is no hall: then rooms open into each other by necessity."""
     if job.spine_key is None or job.spine_key not in cells:
         return []
-    hall = [cells[job.spine_key]] + ([stub] if stub is not None else [])
+    hall = [cells[job.spine_key], *extras.get(job.spine_key, [])]
     out = []
     for key, rect in cells.items():
         room = job.rooms[key]
@@ -146,6 +147,22 @@ def _wet_penalty(job: Job, cells: dict[str, Rect]) -> float:
     return 0.4 * alone
 
 
+KITCHEN_APART = 3.0  # a kitchen that touches neither the living nor the dining room
+
+
+def _kitchen_penalty(job: Job, cells: dict[str, Rect]) -> float:
+    """The kitchen beside the living or dining room, where meals are carried (unless a wish of
+    the brief already says where the kitchen goes)."""
+    if any(job.rooms[k].type == RoomType.kitchen for w in job.wishes for k in (*w.keys_a, *w.keys_b)):
+        return 0.0
+    kitchens = [k for k in cells if job.rooms[k].type == RoomType.kitchen]
+    day = [k for k in cells if job.rooms[k].type in (RoomType.living_room, RoomType.dining_room)]
+    if not kitchens or not day:
+        return 0.0
+    beside = any(shared_run(cells[k], cells[d]) is not None for k in kitchens for d in day)
+    return 0.0 if beside else KITCHEN_APART
+
+
 def _daylight_penalty(job: Job, cells: dict[str, Rect]) -> float:
     """Living rooms want a window facing between south-east and west (true bearings)."""
     penalty = 0.0
@@ -166,17 +183,19 @@ def _daylight_penalty(job: Job, cells: dict[str, Rect]) -> float:
 FACING_DEG = {Side.north: 0.0, Side.east: 90.0, Side.south: 180.0, Side.west: 270.0}
 
 
-def window_penalty(job: Job, cells: dict[str, Rect]) -> float:
+def window_penalty(job: Job, cells: dict[str, Rect], extras: dict[str, list[Rect]]) -> float:
     """Rooms whose exterior walls are too short for the glazing they need (or want)."""
     penalty = 0.0
     for key, rect in cells.items():
         room = job.rooms[key]
-        need = glazing_need_mm2(job, room, rect)
+        rects = [rect, *extras.get(key, [])]
+        need = glazing_need_mm2(job, room, rect, sum(net_area(job.site, r) for r in rects))
         if need is None:
             continue
         capacity = sum(
             max(0.0, run.length - job.site.t_ext - 2 * WINDOW_MARGIN_MM) * HABITABLE_WINDOW_H_MM
-            for _, run in facade_runs(job, rect)
+            for r in rects
+            for _, run in facade_runs(job, r)
         )
         if capacity < need:
             penalty += 50.0 if window_required(job, room) else 1.0

@@ -30,6 +30,7 @@ FULLY_SCORED = 40
 class Candidate:
     frame: Frame
     cells: dict[str, Rect]
+    extras: dict[str, list[Rect]]  # further pieces of some rooms (see shareout.layout_cells)
     parts: dict[str, float]
     order: int
     plan: Circulation | None = None
@@ -67,12 +68,12 @@ def candidates(job: Job, frames: list[Frame]) -> list[Candidate]:
     for cand in quick:
         if len(scored) >= FULLY_SCORED:
             break
-        result = circulation(job, cand.cells, cand.frame.stub)
+        result = circulation(job, cand.cells, cand.extras)
         if result is None:
             continue
         cand.plan, penalty = result
         cand.parts["circulation"] = penalty
-        cand.parts["windows"] = window_penalty(job, cand.cells)
+        cand.parts["windows"] = window_penalty(job, cand.cells, cand.extras)
         scored.append(cand)
     scored.sort(key=lambda c: (c.score, c.order))
     return scored
@@ -84,10 +85,10 @@ def _shaped(job: Job, frame: Frame, groups: list[list[PlannedRoom]], first: int)
     tuned = tuned_frame(job, frame, groups)
     for shape in (frame,) if tuned is None else (tuned, frame):
         for flip in (False, True):
-            cells = layout_cells(job, shape, groups, flip)
-            parts = None if cells is None else quick_score(job, cells, shape.stub)
-            if cells is not None and parts is not None:
-                out.append(Candidate(shape, cells, parts, first + len(out)))
+            laid = layout_cells(job, shape, groups, flip)
+            parts = None if laid is None else quick_score(job, *laid)
+            if laid is not None and parts is not None:
+                out.append(Candidate(shape, laid[0], laid[1], parts, first + len(out)))
         if out:
             return out
     return out

@@ -11,11 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from itertools import combinations
 
-from archbuilder.domain.brief import AdjacencyKind, Side
+from archbuilder.domain.brief import AdjacencyKind, RoomType, Side
 from archbuilder.layout.planner.frames import MIN_BAND_MM, Frame, Slot, spine_frame
-from archbuilder.layout.planner.geometry import EPS, Rect, Site, insets, inside, net_size, other, snap
+from archbuilder.layout.planner.geometry import (
+    EPS,
+    Rect,
+    Site,
+    insets,
+    inside,
+    net_size,
+    other,
+    shared_run,
+    snap,
+)
 from archbuilder.layout.planner.job import Job
-from archbuilder.layout.planner.room_types import SLOT_RANK
+from archbuilder.layout.planner.room_types import HABITABLE, PREFERRED_WIDTH_MM, SLOT_RANK
+from archbuilder.layout.planner.windows import window_required
 from archbuilder.layout.programme import MIN_ROOM_AREA_M2, PlannedRoom
 
 
@@ -37,8 +48,51 @@ def _water_fill(total: float, minimums: list[float], weights: list[float]) -> li
             fixed[i] = True
 
 
-def _cut_slot(site: Site, slot: Slot, rooms: list[PlannedRoom]) -> list[Rect] | None:
-    """Cut a slot into one cell per room, areas in proportion to targets, none under its minimum."""
+CARVABLE = frozenset({RoomType.wc, RoomType.storage, RoomType.technical, RoomType.laundry, RoomType.bathroom})
+CARVE_SPARE_MM = 900.0  # net depth a carved room must leave behind to be worth it
+
+
+@dataclass(frozen=True)
+class _Carve:
+    """A small room cut to its own size at the hall side of its column; the rest of the column
+    (towards the facade) goes to the room beside it as a second piece."""
+
+    length: float  # net length of the column along the slot
+    depth: float  # net depth the small room keeps
+    neighbour: int  # index of the room that takes the rest
+
+
+def _carves(job: Job, rooms: list[PlannedRoom], depth: float) -> dict[int, _Carve]:
+    site = job.site
+    out: dict[int, _Carve] = {}
+    taken: set[int] = set()
+    for i, room in enumerate(rooms):
+        if room.type not in CARVABLE or window_required(job, room):
+            continue
+        length = max(PREFERRED_WIDTH_MM[room.type], room.min_width_mm + 20)
+        need = max(room.target_area_m2 * 1e6 / length, room.min_width_mm + 20)
+        need = max(need, max(room.min_area_m2, MIN_ROOM_AREA_M2) * 1.015e6 / length + 10)
+        if depth - need - site.t_int < CARVE_SPARE_MM:
+            continue
+        beside = [j for j in (i - 1, i + 1) if 0 <= j < len(rooms) and rooms[j].type not in CARVABLE]
+        beside = [j for j in beside if j not in taken]
+        if not beside:
+            continue
+        j = max(beside, key=lambda k: (rooms[k].type in HABITABLE, rooms[k].target_area_m2, -k))
+        taken.add(j)
+        out[i] = _Carve(length, need, j)
+    return out
+
+
+def _cut_slot(
+    job: Job, slot: Slot, rooms: list[PlannedRoom], inner: str | None
+) -> tuple[list[Rect], list[tuple[str, Rect]]] | None:
+    """Cut a slot into one cell per room, areas in proportion to targets, none under its minimum.
+
+    ``inner`` is the side of the slot's depth ("lo" or "hi") along the hall: small rooms there
+    are carved to their own size (see ``_Carve``) instead of taking the whole depth.
+    """
+    site = job.site
     axis, rect = slot.axis, slot.rect
     net_w, net_h = net_size(site, rect)
     depth = net_h if axis == "x" else net_w
@@ -46,11 +100,17 @@ def _cut_slot(site: Site, slot: Slot, rooms: list[PlannedRoom]) -> list[Rect] | 
     if depth <= 0 or total <= 0:
         return None
     minimums = [_min_length(site, r, depth) for r in rooms]
-    lengths = _water_fill(total, minimums, [r.target_area_m2 for r in rooms])
+    weights = [r.target_area_m2 for r in rooms]
+    carves = _carves(job, rooms, depth) if inner is not None and len(rooms) > 1 else {}
+    for i, carve in carves.items():
+        minimums[i], weights[i] = carve.length, 0.0
+        spare = carve.length * (depth - carve.depth - site.t_int) / 1e6
+        weights[carve.neighbour] = max(weights[carve.neighbour] - spare, 0.25 * weights[carve.neighbour])
+    lengths = _water_fill(total, minimums, weights)
     if lengths is None:
         return None
     if len(rooms) == 1:
-        return [rect]
+        return [rect], []
     ins = insets(site, rect)
     first = ins[Side.west] if axis == "x" else ins[Side.south]
     cells = []
@@ -61,7 +121,36 @@ def _cut_slot(site: Site, slot: Slot, rooms: list[PlannedRoom]) -> list[Rect] | 
         cells.append(rect.with_span(axis, lo, hi))
         pos += site.t_int
         lo = hi
-    return cells
+    extras: list[tuple[str, Rect]] = []
+    across = other(axis)
+    for i, carve in carves.items():
+        cell = cells[i]
+        low_inset = ins[Side.south] if across == "y" else ins[Side.west]
+        high_inset = ins[Side.north] if across == "y" else ins[Side.east]
+        if inner == "lo":
+            cut = snap(cell.lo(across) + low_inset + carve.depth + site.t_int / 2)
+            cells[i], rest = (
+                cell.with_span(across, cell.lo(across), cut),
+                cell.with_span(across, cut, cell.hi(across)),
+            )
+        else:
+            cut = snap(cell.hi(across) - high_inset - carve.depth - site.t_int / 2)
+            cells[i], rest = (
+                cell.with_span(across, cut, cell.hi(across)),
+                cell.with_span(across, cell.lo(across), cut),
+            )
+        extras.append((rooms[carve.neighbour].key, rest))
+    return cells, extras
+
+
+def _inner_side(slot: Slot, hall: list[Rect]) -> str | None:
+    """The side of the slot's depth that runs along the hall, if one does."""
+    across = other(slot.axis)
+    for piece in hall:
+        run = shared_run(slot.rect, piece)
+        if run is not None and run.horizontal == (slot.axis == "x"):
+            return "lo" if abs(run.coord - slot.rect.lo(across)) < EPS else "hi"
+    return None
 
 
 @dataclass(frozen=True)
@@ -260,19 +349,30 @@ def _chain_partners(job: Job, ranked: list[PlannedRoom]) -> list[PlannedRoom]:
     return order
 
 
+Extras = dict[str, list[Rect]]  # second (and further) pieces of a room: the hall's stub, niches
+
+
 def layout_cells(
     job: Job, frame: Frame, groups: list[list[PlannedRoom]], flip: bool
-) -> dict[str, Rect] | None:
+) -> tuple[dict[str, Rect], Extras] | None:
+    """Each room's cell, and the extra pieces some rooms get (the hall's foyer stub, the rest of
+    a small room's column)."""
     cells: dict[str, Rect] = {}
+    extras: Extras = {}
     if frame.spine is not None and job.spine_key is not None:
         cells[job.spine_key] = frame.spine
+        if frame.stub is not None:
+            extras[job.spine_key] = [frame.stub]
     for slot, group in zip(frame.slots, groups, strict=True):
         ordered = _order_in_slot(job, slot, group, flip)
-        rects = _cut_slot(job.site, slot, ordered)
-        if rects is None:
+        cut = _cut_slot(job, slot, ordered, _inner_side(slot, frame.circulation))
+        if cut is None:
             return None
+        rects, rests = cut
         cells.update({r.key: rect for r, rect in zip(ordered, rects, strict=True)})
-    return cells
+        for key, rest in rests:
+            extras.setdefault(key, []).append(rest)
+    return cells, extras
 
 
 WING_FIRST_ORDERS = 2  # room orders used to share the rest out after the wings are filled

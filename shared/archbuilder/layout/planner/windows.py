@@ -75,16 +75,19 @@ class WindowPlacer:
     warnings: list[str]
     assumptions: list[str]
 
-    def add_windows(self, cells: dict[str, Rect]) -> None:
+    def add_windows(self, cells: dict[str, Rect], extras: dict[str, list[Rect]]) -> None:
         for key in sorted(cells, key=lambda k: int(k[1:])):
             room = self.job.rooms[key]
+            rects = [cells[key], *extras.get(key, [])]
             need = glazing_need_mm2(self.job, room, cells[key], self.room_area.get(key))
             if need is None:
                 continue
             placed = 0.0
-            while placed < need and self._window(key, room, cells[key], need - placed):
+            while placed < need and self._window(key, room, rects, need - placed):
                 placed = sum(n.width_mm * n.height_mm for n in self.windows if n.room_id == key)
             if placed >= need:
+                if room.type in LARGE_WINDOW:
+                    self._second_facade(key, room, rects)
                 continue
             if window_required(self.job, room):
                 raise BuildFailed(f"{room.name}: exterior walls too short for its glazing")
@@ -93,8 +96,18 @@ class WindowPlacer:
             elif placed == 0:
                 self.warnings.append(f"{room.name} has no exterior wall long enough for a window")
 
-    def _window(self, key: str, room: PlannedRoom, rect: Rect, missing_mm2: float) -> bool:
-        """One window on the longest free exterior span, sized towards the missing glazing."""
+    def _second_facade(self, key: str, room: PlannedRoom, rects: list[Rect]) -> None:
+        """A corner living room gets a window on each of its facades (light from two sides)."""
+        lit = {n.host_wall_id for n in self.windows if n.room_id == key}
+        facades = {f"W{edge.index + 1}" for rect in rects for edge, _ in facade_runs(self.job, rect)}
+        for wall_id in sorted(facades - lit):
+            self._window(key, room, rects, 1200.0 * HABITABLE_WINDOW_H_MM, only=wall_id)
+
+    def _window(
+        self, key: str, room: PlannedRoom, rects: list[Rect], missing_mm2: float, only: str | None = None
+    ) -> bool:
+        """One window on the longest free exterior span (of wall ``only``, when given), sized
+        towards the missing glazing."""
         site = self.job.site
         if room.type in HABITABLE:
             wanted = 1800.0 if room.type in LARGE_WINDOW else 1200.0
@@ -103,9 +116,12 @@ class WindowPlacer:
         else:
             wanted, height, sill = 600.0, 600.0, 1500.0
         best: tuple[float, Edge, float, float] | None = None
-        for edge, run in facade_runs(self.job, rect):
+        runs = [edge_run for rect in rects for edge_run in facade_runs(self.job, rect)]
+        for edge, run in runs:
             lo, hi = site.clear_span(run, along_exterior=True)
             wall_id = f"W{edge.index + 1}"
+            if only is not None and wall_id != only:
+                continue
             for a, b in self._free(wall_id, edge, lo, hi):
                 usable = b - a - 2 * WINDOW_MARGIN_MM
                 if best is None or usable > best[0]:
