@@ -45,7 +45,10 @@ def layout_to_dxf(payload: LayoutPayload) -> bytes:
     for wall in payload.walls:
         _wall(msp, wall)
     for door in payload.doors:
-        if door.host_wall_id in walls:
+        if door.host_wall_id in walls and door.is_opening:
+            a, b, _, _ = _opening(walls[door.host_wall_id], door.position_ratio, door.width_mm)
+            msp.add_line(a, b, dxfattribs={"layer": "A-DOOR"})  # a cased opening has no leaf
+        elif door.host_wall_id in walls:
             _door(msp, door, walls[door.host_wall_id])
     for window in payload.windows:
         if window.host_wall_id in walls:

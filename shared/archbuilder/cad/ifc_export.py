@@ -100,9 +100,11 @@ def layout_to_ifc(
             "IfcDoor", door.id, door.type_name, wall, host, storeys[wall.level_name],
             ratio=door.position_ratio, width=door.width_mm, height=door.height_mm,
             base=elevations[wall.level_name], sill=0.0, facing_flipped=door.flip_facing,
+            filled=not door.is_opening,
         )  # fmt: skip
-        element.PredefinedType = "DOOR"
-        element.OperationType = door_operation(door)
+        if not door.is_opening:  # a cased opening is the IfcOpeningElement alone
+            element.PredefinedType = "DOOR"
+            element.OperationType = door_operation(door)
         for room_id in door.connects:
             if room_id in spaces:
                 writer.boundary(spaces[room_id], element, internal=len(door.connects) == 2)
@@ -257,9 +259,10 @@ class _Writer:
     def opening(
         self, ifc_class: str, ident: str, type_name: str, wall: Wall, host: Any, storey: Any, *,
         ratio: float, width: float, height: float, base: float, sill: float,
-        facing_flipped: bool = False,
+        facing_flipped: bool = False, filled: bool = True,
     ) -> Any:  # fmt: skip
-        """A door or window filling a new opening in its host wall.
+        """A door or window filling a new opening in its host wall (or, not ``filled``, the
+        opening alone: a cased opening without a leaf).
 
         The element's local x runs along the wall from one end of the opening and its local y
         points at the wall's left normal; ``facing_flipped`` turns it half a turn about z (local
@@ -281,6 +284,9 @@ class _Writer:
         self.place(opening, corner, angle, base + sill)
         self._box(opening, width, height, wall.thickness_mm + 2 * OPENING_CLEARANCE_MM)
         ifcopenshell.api.feature.add_feature(self.model, feature=opening, element=host)
+        if not filled:
+            opening.Name, opening.Tag = type_name, ident
+            return opening
 
         element = ifcopenshell.api.root.create_entity(self.model, ifc_class=ifc_class, name=type_name)
         element.Tag = ident

@@ -117,6 +117,8 @@ class _Plan:
         start, (ux, uy), (nx, ny), length = _axis(wall)
         centre = door.position_ratio * length
         half_t, width = wall.thickness_mm / 2, door.width_mm
+        if door.is_opening:
+            return self._opening(door, start, (ux, uy), (nx, ny), centre, half_t)
         hinge_along = centre - width / 2 if not door.flip_hand else centre + width / 2
         other_along = centre + width / 2 if not door.flip_hand else centre - width / 2
         side = -1.0 if door.flip_facing else 1.0
@@ -149,6 +151,39 @@ class _Plan:
             f'<path data-door="{escape(door.id)}" d="M {self.pt(*hinge)} L {self.pt(*opened)} '
             f'A {width:.0f} {width:.0f} 0 0 {sweep} {self.pt(*closed)}" '
             f'fill="none" stroke="#2e7d32" stroke-width="25"/>'
+        )
+
+    def _opening(
+        self,
+        door: Door,
+        start: tuple[float, float],
+        u: tuple[float, float],
+        n: tuple[float, float],
+        centre: float,
+        half_t: float,
+    ) -> str:
+        """A cased opening: the gap in the wall and its two jambs, no leaf."""
+        (ux, uy), (nx, ny), half_w = u, n, door.width_mm / 2
+        ends = [
+            (start[0] + ux * (centre + s * half_w), start[1] + uy * (centre + s * half_w)) for s in (-1, 1)
+        ]
+        gap = [
+            (ends[0][0] + nx * half_t, ends[0][1] + ny * half_t),
+            (ends[1][0] + nx * half_t, ends[1][1] + ny * half_t),
+            (ends[1][0] - nx * half_t, ends[1][1] - ny * half_t),
+            (ends[0][0] - nx * half_t, ends[0][1] - ny * half_t),
+        ]
+        jambs = "".join(
+            f'<line x1="{self.pt(e[0] + nx * half_t, e[1] + ny * half_t).split(",")[0]}" '
+            f'y1="{self.pt(e[0] + nx * half_t, e[1] + ny * half_t).split(",")[1]}" '
+            f'x2="{self.pt(e[0] - nx * half_t, e[1] - ny * half_t).split(",")[0]}" '
+            f'y2="{self.pt(e[0] - nx * half_t, e[1] - ny * half_t).split(",")[1]}" '
+            f'stroke="#2e7d32" stroke-width="25"/>'
+            for e in ends
+        )
+        return (
+            f'<polygon data-opening="{escape(door.id)}" points="{" ".join(self.pt(x, y) for x, y in gap)}" '
+            f'fill="#ffffff"/>{jambs}'
         )
 
     def label(self, room: Room) -> str:

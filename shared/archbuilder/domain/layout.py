@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from archbuilder.domain.brief import Brief, RoomType
+from archbuilder.domain.design_review import VersionDesignReview
 from archbuilder.domain.timestamps import Timestamp
 
 
@@ -51,6 +52,9 @@ class Wall(_Payload):
         return float(((self.end.x - self.start.x) ** 2 + (self.end.y - self.start.y) ** 2) ** 0.5)
 
 
+OPENING_FAMILY = "Opening"  # a door of this family is a cased opening: no leaf, no swing
+
+
 class Door(_Payload):
     id: str
     host_wall_id: str
@@ -66,6 +70,11 @@ class Door(_Payload):
     # The room the leaf swings into, or "exterior"; None only in payloads older than this field.
     opens_into: str | None = None
     connects: list[str] = Field(min_length=1, max_length=2)
+
+    @property
+    def is_opening(self) -> bool:
+        """A cased opening without a leaf (an open kitchen's link to the living room)."""
+        return self.family_name == OPENING_FAMILY
 
 
 class Window(_Payload):
@@ -151,6 +160,8 @@ class VariantSummary(BaseModel):
     score: float | None = None
     room_count: int
     compliance: dict[str, Any] | None = None
+    # Advice, not code findings; None in versions stored before it was kept.
+    design_review: VersionDesignReview | None = None
 
 
 class LayoutVersionPublic(BaseModel):
@@ -162,6 +173,9 @@ class LayoutVersionPublic(BaseModel):
     payload: LayoutPayload
     metadata: dict[str, Any]
     compliance: dict[str, Any] | None = None  # summary of the report of the version's payload
+    # The design review of the version's payload (advice, not code findings; messages in the
+    # reader's language). None in versions stored before it was kept.
+    design_review: VersionDesignReview | None = None
     variants: list[VariantSummary] = Field(default_factory=list)
     variant: int = 1  # which variant ``payload`` is
     parent_version: int | None = None  # the version a correction or revision started from

@@ -166,7 +166,7 @@ def _doors(
     placed: list[tuple[Door, DoorGeometry, str | None]] = []
     for door in doors:
         wall = walls.get(door.host_wall_id)
-        if wall is None:
+        if wall is None or door.is_opening:  # a cased opening has no leaf to clash
             continue
         geometry = door_geometry(door, wall)
         into = door.opens_into or _room_at(shapes, geometry.probe(wall.thickness_mm / 2 + 300))

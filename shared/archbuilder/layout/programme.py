@@ -36,7 +36,7 @@ DEFAULT_AREA_M2: dict[RoomType, float] = {
 
 # Smallest sensible size when the brief gives none; never below MIN_ROOM_AREA_M2.
 DEFAULT_MIN_AREA_M2: dict[RoomType, float] = {
-    RoomType.living_room: 16.0,
+    RoomType.living_room: 12.0,
     RoomType.dining_room: 8.0,
     RoomType.kitchen: 6.0,
     RoomType.bedroom: 8.0,
@@ -158,6 +158,10 @@ PLANNER_MIN_WIDTH_MM: dict[RoomType, float] = {
 }
 
 
+# A kitchenette open to the living room: one counter and the walkway in front of it.
+OPEN_KITCHEN_MIN_WIDTH_MM = 1500.0
+
+
 @dataclass(frozen=True)
 class PlannedRoom:
     key: str
@@ -193,7 +197,10 @@ def expand_programme(brief: Brief) -> list[PlannedRoom]:
         minimum = request.min_area_m2 or min(DEFAULT_MIN_AREA_M2[request.type], target)
         minimum = max(minimum, MIN_ROOM_AREA_M2, (rule.area_m2 or 0.0) if rule else 0.0)
         target = max(target, minimum)
-        width = max(PLANNER_MIN_WIDTH_MM[request.type], (rule.narrow_side_mm or 0.0) if rule else 0.0)
+        furniture = PLANNER_MIN_WIDTH_MM[request.type]
+        if request.type == RoomType.kitchen and brief.open_kitchen:
+            furniture = OPEN_KITCHEN_MIN_WIDTH_MM
+        width = max(furniture, (rule.narrow_side_mm or 0.0) if rule else 0.0)
         for i in range(request.count):
             name = f"{base_name} {i + 1}" if request.count > 1 else base_name
             rooms.append(

@@ -66,6 +66,7 @@ def facade_runs(job: Job, rect: Rect) -> list[tuple[Edge, Run]]:
     return [(e, r) for e, r in exterior_runs(job.site, rect) if e.facing not in job.party_walls]
 
 
+THROUGH_PRIVATE_PENALTY = 15.0  # per room reached through a bedroom or bathroom
 ENTRANCE_REACH_MM = 300.0  # how far the door centre may sit from an entrance point along the facade
 
 
@@ -199,6 +200,11 @@ def circulation(
     if len(done) < len(cells):
         return None
     penalty += 0.1 * sum(dist.values())
+    # Walking through a bedroom or a bathroom to reach another room (en-suites aside).
+    through_private = [
+        c for c, (p, _) in parents.items() if job.rooms[p].type in PRIVATE and c not in job.en_suites
+    ]
+    penalty += THROUGH_PRIVATE_PENALTY * len(through_private)
     warnings = []
     if job.entrance_side is not None and edge.facing != job.entrance_side:
         warnings.append(f"the entrance could not be placed on the {job.entrance_side.value} side")
@@ -206,5 +212,27 @@ def circulation(
 
 
 def _may_link(job: Job, a: str, b: str) -> bool:
-    """An en-suite opens only into its bedroom."""
-    return job.en_suites.get(a, b) == b and job.en_suites.get(b, a) == a
+    """An en-suite opens only into its bedroom; an open kitchen only into the living (or dining)
+    room."""
+    if job.en_suites.get(a, b) != b or job.en_suites.get(b, a) != a:
+        return False
+    return not (job.open_kitchen and (open_kitchen_of(job, a, b) is None) and _kitchen_in(job, a, b))
+
+
+OPEN_TO = frozenset({RoomType.living_room, RoomType.dining_room})
+
+
+def _kitchen_in(job: Job, a: str, b: str) -> bool:
+    return RoomType.kitchen in (job.rooms[a].type, job.rooms[b].type) and any(
+        r.type in OPEN_TO for r in job.rooms.values()
+    )
+
+
+def open_kitchen_of(job: Job, a: str, b: str) -> str | None:
+    """The kitchen, when a and b are a kitchen open to the living or dining room."""
+    if not job.open_kitchen:
+        return None
+    types = {job.rooms[a].type: a, job.rooms[b].type: b}
+    if RoomType.kitchen in types and OPEN_TO & types.keys():
+        return types[RoomType.kitchen]
+    return None

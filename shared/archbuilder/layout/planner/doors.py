@@ -20,13 +20,15 @@ from shapely.geometry import Point as ShapelyPoint
 from shapely.geometry import Polygon
 
 from archbuilder.domain.brief import AdjacencyKind
-from archbuilder.domain.layout import Door, Wall
+from archbuilder.domain.layout import OPENING_FAMILY, Door, Wall
 from archbuilder.layout.door_geometry import DoorGeometry, door_geometry
 from archbuilder.layout.planner.circulation import (
     DOOR_CLEAR_MARGIN_MM,
+    DOOR_WIDTH_MM,
     ENTRANCE_WIDTH_MM,
     Circulation,
     door_width,
+    open_kitchen_of,
 )
 from archbuilder.layout.planner.geometry import EPS, Rect, Run
 from archbuilder.layout.planner.job import Job
@@ -38,6 +40,7 @@ DOOR_HEIGHT_MM = 2100.0
 DOOR_RETURN_MM = 120.0  # wall between the hinge and the corner of the room the leaf opens into
 SWING_TOLERANCE_MM2 = 10_000.0  # 0.01 m²: overlaps below this are drawing noise
 PASSAGE_MM = 300.0  # floor in front of a doorway that another leaf must not sweep
+OPENING_MAX_WIDTH_MM = 2000.0  # the add-in's widest door
 
 
 def door_type_name(width: float, height: float) -> str:
@@ -89,8 +92,34 @@ class DoorPlacer:
 
     def _interior_door(self, run: Run, connects: list[str], into: str, cells: dict[str, Rect]) -> None:
         wall_id, _ = self._host(run)
+        if open_kitchen_of(self.job, *connects) is not None:
+            self._opening(wall_id, run, connects)
+            return
         width = door_width(self.job, *connects)
         self._place(wall_id, self._options(run, width, cells[into]), width, connects, into)
+
+    def _opening(self, wall_id: str, run: Run, connects: list[str]) -> None:
+        """An open kitchen's link to the living room: a cased opening as wide as the wall allows
+        (up to the add-in's 2 m), centred on the shared wall, without a leaf."""
+        lo, hi = self.job.site.clear_span(run, along_exterior=False)
+        width = min(OPENING_MAX_WIDTH_MM, hi - lo - 2 * DOOR_CLEAR_MARGIN_MM)
+        width = max(DOOR_WIDTH_MM, float(int(width / 50) * 50))
+        wall = next(w for w in self.walls if w.id == wall_id)
+        start, end = (wall.start.x, wall.start.y), (wall.end.x, wall.end.y)
+        offset = wall_offset(start, end, (lo + hi) / 2)
+        self.occupied[wall_id].append((offset - width / 2, offset + width / 2))
+        self.doors.append(
+            Door(
+                id=f"D{len(self.doors) + 1}",
+                host_wall_id=wall_id,
+                position_ratio=round(offset / wall_length(start, end), 6),
+                width_mm=width,
+                height_mm=DOOR_HEIGHT_MM,
+                family_name=OPENING_FAMILY,
+                type_name=f"{door_type_name(width, DOOR_HEIGHT_MM)} opening",
+                connects=connects,
+            )
+        )
 
     def _options(self, run: Run, width: float, target: Rect) -> list[_Option]:
         """Near a corner of the room the door opens into first (hinge on that side), then the

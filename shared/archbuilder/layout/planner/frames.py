@@ -89,7 +89,8 @@ def _frames(job: Job, spine_net: float | None, spine_min_len: float) -> list[Fra
     main = max(zones, key=lambda r: (r.area, -r.y0, -r.x0))
     wings = tuple(_wing_slots(zones, main))
     if spine_net is None:
-        return [Frame(None, (*slots, *wings)) for slots in _spineless_splits(main)]
+        depths = sorted({r.min_width_mm + site.t_int + 200 for r in job.rooms.values()})
+        return [Frame(None, (*slots, *wings)) for slots in _spineless_splits(main, depths)]
     frames: list[Frame] = []
     for u in ("x", "y"):
         v = other(u)
@@ -171,15 +172,18 @@ def _split_by_stub(
     return (pieces + rest if cut.stub_low else rest + pieces), stub
 
 
-def _spineless_splits(main: Rect) -> list[tuple[Slot, ...]]:
-    """The main zone as one row of rooms, or two rows side by side, along either axis."""
+def _spineless_splits(main: Rect, depths: list[float]) -> list[tuple[Slot, ...]]:
+    """The main zone as one row of rooms, or two rows side by side, along either axis: cut at
+    fractions of the zone and at the depths that just hold a row of the programme's rooms (a
+    studio's row of hall, bathroom and kitchenette beside the living room)."""
     splits: list[tuple[Slot, ...]] = []
     for u in ("x", "y"):
         v = other(u)
         splits.append((Slot(main, u),))
         lo, hi = main.lo(v), main.hi(v)
-        for f in SPINE_FRACTIONS:
-            cut = snap(lo + (hi - lo) * f)
+        cuts = {snap(lo + (hi - lo) * f) for f in SPINE_FRACTIONS}
+        cuts |= {snap(lo + d) for d in depths} | {snap(hi - d) for d in depths}
+        for cut in sorted(cuts):
             if cut - lo >= MIN_BAND_MM and hi - cut >= MIN_BAND_MM:
                 splits.append((Slot(main.with_span(v, lo, cut), u), Slot(main.with_span(v, cut, hi), u)))
     return splits

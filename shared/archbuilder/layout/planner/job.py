@@ -104,6 +104,8 @@ def build_job(brief: Brief, with_spine: bool) -> tuple[Job, list[str]]:
         for w in brief.adjacency
     )
     entrance = brief.entrance
+    if brief.open_kitchen:
+        wishes += _open_kitchen_wish(rooms)
     en_suites, notes = _en_suites(rooms, wishes)
     assumptions += notes
     job = Job(
@@ -121,6 +123,16 @@ def build_job(brief: Brief, with_spine: bool) -> tuple[Job, list[str]]:
         open_kitchen=brief.open_kitchen,
     )
     return job, assumptions
+
+
+def _open_kitchen_wish(rooms: list[PlannedRoom]) -> tuple[Wish, ...]:
+    """An open kitchen must touch the living room (else the dining room) along an opening."""
+    kitchens = tuple(r.key for r in rooms if r.type == RoomType.kitchen)
+    for kind in (RoomType.living_room, RoomType.dining_room):
+        day = tuple(r.key for r in rooms if r.type == kind)
+        if kitchens and day:
+            return (Wish("kitchen", kind.value, AdjacencyKind.must, kitchens, day),)
+    return ()
 
 
 def _en_suites(rooms: list[PlannedRoom], wishes: tuple[Wish, ...]) -> tuple[dict[str, str], list[str]]:

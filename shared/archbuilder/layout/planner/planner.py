@@ -41,17 +41,18 @@ class SpinePlanner:
         assert brief.footprint is not None and brief.region is not None
         footprint = brief.footprint.points()
         failures: dict[str, int] = defaultdict(int)
-        found: list[tuple[Candidate, Job, Builder, LayoutPayload, list[dict[str, Any]], list[str]]] = []
+        found: list[_Found] = []
+        flawed: list[_Found] = []  # valid, but with what an architect rejects (see _flawed)
         seen: set[frozenset[tuple[str, tuple[Rect, ...]]]] = set()
         must_unmet: dict[Wish, int] = defaultdict(int)
         # Spine layouts first; when none fits (thin or tight footprints), the hall becomes an
         # ordinary room and rooms are reached through each other.
         for with_spine in (True, False):
-            if found:
+            if found or flawed:
                 break
             job, assumptions = build_job(brief, with_spine)
             for cand in candidates(job, frames_for(job, brief)):
-                if len(found) >= wanted + RERANKED_EXTRA:
+                if len(found) >= wanted + RERANKED_EXTRA or len(flawed) >= FLAWED_TRIES + wanted:
                     break
                 key = frozenset((k, (rect, *cand.extras.get(k, []))) for k, rect in cand.cells.items())
                 if key in seen:
@@ -78,13 +79,16 @@ class SpinePlanner:
                 notes = list(assumptions) + builder.assumptions
                 if not with_spine:
                     notes.append("the footprint leaves no room for a hall spine: rooms open into each other")
-                cand.parts["design"] = design_penalty(_measures(payload, brief))
-                found.append((cand, job, builder, payload, areas, notes))
-        if not found:
+                measures = _measures(payload, brief)
+                cand.parts["design"] = design_penalty(measures)
+                (flawed if _flawed(measures) else found).append((cand, job, builder, payload, areas, notes))
+        if not found and not flawed:
             raise _refusal(must_unmet, failures)
-        # The same measures as the design review rank the variants an architect would pick first.
+        # The same measures as the design review rank the variants an architect would pick first;
+        # flawed layouts only fill up what clean ones cannot.
         found.sort(key=lambda f: (f[0].score, f[0].order))
-        found = found[:wanted]
+        flawed.sort(key=lambda f: (f[0].score, f[0].order))
+        found = (found + flawed)[:wanted]
         solve_ms = round((time.perf_counter() - started) * 1000, 1)
         results = []
         for rank, (cand, job, builder, payload, areas, notes) in enumerate(found, start=1):
@@ -117,6 +121,15 @@ class SpinePlanner:
 
 
 RERANKED_EXTRA = 2  # validated layouts built beyond those asked for, to rank by the design measures
+FLAWED_TRIES = 12  # flawed layouts built while looking for clean ones, before giving up
+
+_Found = tuple[Candidate, Job, Builder, LayoutPayload, list[dict[str, Any]], list[str]]
+
+
+def _flawed(m: Measures) -> bool:
+    """What an architect rejects outright: a bedroom or bathroom reached through another room,
+    door leaves that clash, a room over 2.5 : 1, a window or door on a party wall."""
+    return bool(m.through_room or m.swing_clashes or m.party_wall_openings) or m.worst_aspect > 2.5
 
 
 def _measures(payload: LayoutPayload, brief: Brief) -> Measures:

@@ -77,6 +77,7 @@ def quick_score(job: Job, cells: dict[str, Rect], extras: dict[str, list[Rect]])
     parts["wet_grouping"] = _wet_penalty(job, cells)
     parts["daylight"] = _daylight_penalty(job, cells)
     parts["kitchen"] = _kitchen_penalty(job, cells)
+    parts["windows"] = window_penalty(job, cells, extras)
     return parts
 
 

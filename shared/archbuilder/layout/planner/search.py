@@ -12,7 +12,7 @@ from archbuilder.layout.planner.circulation import Circulation, circulation
 from archbuilder.layout.planner.frames import Frame, Slot
 from archbuilder.layout.planner.geometry import Rect
 from archbuilder.layout.planner.job import Job
-from archbuilder.layout.planner.scoring import quick_score, window_penalty
+from archbuilder.layout.planner.scoring import quick_score
 from archbuilder.layout.planner.shareout import (
     WING_FIRST_ORDERS,
     group_rooms,
@@ -73,7 +73,6 @@ def candidates(job: Job, frames: list[Frame]) -> list[Candidate]:
             continue
         cand.plan, penalty = result
         cand.parts["circulation"] = penalty
-        cand.parts["windows"] = window_penalty(job, cand.cells, cand.extras)
         scored.append(cand)
     scored.sort(key=lambda c: (c.score, c.order))
     return scored

@@ -90,6 +90,12 @@ class WindowPlacer:
                     self._second_facade(key, room, rects)
                 continue
             if window_required(self.job, room):
+                if self.job.party_walls:
+                    sides = ", ".join(sorted(side.value for side in self.job.party_walls))
+                    raise BuildFailed(
+                        f"{room.name}: the facades that are not party walls ({sides}) leave it too "
+                        "little exterior wall for its windows"
+                    )
                 raise BuildFailed(f"{room.name}: exterior walls too short for its glazing")
             if room.type in WET and placed == 0:
                 self.assumptions.append(f"{room.name} is an interior room with mechanical extract")
