@@ -78,7 +78,7 @@ class SpinePlanner:
                 seen.add(key)
                 notes = list(assumptions) + builder.assumptions
                 if not with_spine:
-                    notes.append("the footprint leaves no room for a hall spine: rooms open into each other")
+                    notes.append(_no_hall_note(payload, job))
                 measures = _measures(payload, brief)
                 cand.parts["design"] = design_penalty(measures)
                 (flawed if _flawed(measures) else found).append((cand, job, builder, payload, areas, notes))
@@ -124,6 +124,19 @@ RERANKED_EXTRA = 2  # validated layouts built beyond those asked for, to rank by
 FLAWED_TRIES = 12  # flawed layouts built while looking for clean ones, before giving up
 
 _Found = tuple[Candidate, Job, Builder, LayoutPayload, list[dict[str, Any]], list[str]]
+
+
+def _no_hall_note(payload: LayoutPayload, job: Job) -> str:
+    """Why there is no hall and where the front door then opens (a studio, a tight footprint)."""
+    entered = next((d.connects[0] for d in payload.doors if len(d.connects) == 1), None)
+    name = next((r.name for r in payload.rooms if r.id == entered), "a room")
+    has_hall = any(r.type in CIRCULATION for r in job.rooms.values())
+    why = (
+        "the footprint leaves no room for a hall"
+        if has_hall
+        else "the programme has no hall and no room for one"
+    )
+    return f"{why}: the front door opens into {name} and rooms open into each other"
 
 
 def _flawed(m: Measures) -> bool:

@@ -1,0 +1,219 @@
+"""What an architect checks on the planner's plans (issue 15), measured here with plain geometry
+from the payload: the front door opens into the hall, bedrooms and bathrooms are reached from
+the hall, leaves swing into the rooms they lead to, en-suites, open kitchens, party walls,
+studios and small rooms."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from shapely.geometry import Point as ShapelyPoint
+from shapely.geometry import Polygon
+
+from archbuilder.domain.brief import Brief
+from archbuilder.domain.common import Language
+from archbuilder.domain.layout import Door, LayoutPayload, Wall
+from archbuilder.layout.planner import SpinePlanner
+from archbuilder.layout.validation import validate_layout, validate_rules
+
+THREE_PLUS_ONE: list[dict[str, Any]] = [
+    {"type": "living_room", "target_area_m2": 26},
+    {"type": "kitchen", "target_area_m2": 10},
+    {"type": "bedroom", "name": "Master", "target_area_m2": 14},
+    {"type": "bedroom", "count": 2, "target_area_m2": 11},
+    {"type": "bathroom", "target_area_m2": 5},
+    {"type": "wc", "target_area_m2": 2},
+    {"type": "hall", "target_area_m2": 8},
+]
+
+
+def brief(region: str = "TR", **fields: Any) -> Brief:
+    data = {"footprint": {"width_mm": 14000, "depth_mm": 8000}, "rooms": THREE_PLUS_ONE, **fields}
+    return Brief.model_validate(data).resolved(region, Language.en)
+
+
+def planned(b: Brief) -> LayoutPayload:
+    payload = SpinePlanner().plan(b).payload
+    assert b.footprint is not None and b.region is not None
+    assert validate_layout(payload, b.footprint.points()) == []
+    assert validate_rules(payload, b.region, b.building_type) == []
+    return payload
+
+
+def shapes(payload: LayoutPayload) -> dict[str, Polygon]:
+    return {r.id: Polygon([(p.x, p.y) for p in r.boundary]) for r in payload.rooms}
+
+
+def types(payload: LayoutPayload) -> dict[str, str]:
+    return {r.id: r.type.value for r in payload.rooms}
+
+
+def entrance(payload: LayoutPayload) -> Door:
+    doors = [d for d in payload.doors if len(d.connects) == 1]
+    assert len(doors) == 1
+    return doors[0]
+
+
+def outward_side(wall: Wall, payload: LayoutPayload) -> str:
+    """north / east / south / west: the side of the footprint an exterior wall is on."""
+    xs = [p.x for r in payload.rooms for p in r.boundary]
+    ys = [p.y for r in payload.rooms for p in r.boundary]
+    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    mx, my = (wall.start.x + wall.end.x) / 2, (wall.start.y + wall.end.y) / 2
+    if abs(wall.start.y - wall.end.y) < 1:
+        return "north" if my > cy else "south"
+    return "east" if mx > cx else "west"
+
+
+def swing_side_room(door: Door, wall: Wall, rooms: dict[str, Polygon]) -> str | None:
+    """The room 400 mm from the opening centre on the side the leaf swings to: the left of the
+    wall's start -> end unless flip_facing (docs/architecture.md, "Door handing")."""
+    dx, dy = wall.end.x - wall.start.x, wall.end.y - wall.start.y
+    length = math.hypot(dx, dy)
+    ux, uy = dx / length, dy / length
+    side = -1.0 if door.flip_facing else 1.0
+    cx = wall.start.x + ux * door.position_ratio * length
+    cy = wall.start.y + uy * door.position_ratio * length
+    probe = ShapelyPoint(cx - uy * side * 400, cy + ux * side * 400)
+    return next((rid for rid, shape in rooms.items() if shape.contains(probe)), None)
+
+
+@pytest.mark.parametrize("side", ["south", "north", "east", "west"])
+def test_the_front_door_opens_into_the_hall_on_a_long_or_short_facade(side: str) -> None:
+    payload = planned(brief(entrance={"side": side}))
+    door = entrance(payload)
+    assert types(payload)[door.connects[0]] == "hall"
+    wall = next(w for w in payload.walls if w.id == door.host_wall_id)
+    assert wall.is_exterior and outward_side(wall, payload) == side
+    # The entrance door swings inwards, into the hall.
+    assert door.opens_into == door.connects[0]
+    assert swing_side_room(door, wall, shapes(payload)) == door.connects[0]
+
+
+def test_the_front_door_at_a_point_opens_into_the_hall_there() -> None:
+    payload = planned(brief(entrance={"point": {"x": 3000, "y": 0}}))
+    door = entrance(payload)
+    assert types(payload)[door.connects[0]] == "hall"
+    wall = next(w for w in payload.walls if w.id == door.host_wall_id)
+    x = wall.start.x + (wall.end.x - wall.start.x) * door.position_ratio
+    assert abs(x - 3000) <= 300 and outward_side(wall, payload) == "south"
+
+
+@pytest.mark.parametrize("region", ["TR", "DE", "FR", "ES", "US"])
+def test_bedrooms_and_bathrooms_open_off_the_hall_and_leaves_swing_into_them(region: str) -> None:
+    payload = planned(brief(region))
+    kinds, rooms = types(payload), shapes(payload)
+    walls = {w.id: w for w in payload.walls}
+    for room_id, kind in kinds.items():
+        if kind in ("bedroom", "bathroom", "wc"):
+            neighbours = {c for d in payload.doors for c in d.connects if room_id in d.connects} - {room_id}
+            assert any(kinds[n] == "hall" for n in neighbours), (room_id, neighbours)
+    for door in payload.doors:
+        if len(door.connects) == 2 and "hall" in {kinds[c] for c in door.connects}:
+            room = next(c for c in door.connects if kinds[c] != "hall")
+            assert door.opens_into == room
+            assert swing_side_room(door, walls[door.host_wall_id], rooms) == room
+
+
+def test_no_two_leaves_sweep_the_same_floor() -> None:
+    payload = planned(brief("DE", entrance={"side": "west"}))
+    walls = {w.id: w for w in payload.walls}
+    swings = []
+    for door in payload.doors:
+        wall = walls[door.host_wall_id]
+        dx, dy = wall.end.x - wall.start.x, wall.end.y - wall.start.y
+        length = math.hypot(dx, dy)
+        ux, uy = dx / length, dy / length
+        side = -1.0 if door.flip_facing else 1.0
+        nx, ny = -uy * side, ux * side
+        centre = door.position_ratio * length
+        hinge_at = centre + (door.width_mm / 2 if door.flip_hand else -door.width_mm / 2)
+        hx = wall.start.x + ux * hinge_at + nx * wall.thickness_mm / 2
+        hy = wall.start.y + uy * hinge_at + ny * wall.thickness_mm / 2
+        # The quarter disc as a polygon: hinge, closed leaf end, arc to the open leaf.
+        toward = 1.0 if door.flip_hand else -1.0  # the closed leaf points back along the wall
+        a0 = math.atan2(-uy * toward, -ux * toward)
+        a1 = math.atan2(ny, nx)
+        turn = (a1 - a0 + math.pi) % (2 * math.pi) - math.pi
+        arc = [
+            (
+                hx + door.width_mm * math.cos(a0 + turn * i / 8),
+                hy + door.width_mm * math.sin(a0 + turn * i / 8),
+            )
+            for i in range(9)
+        ]
+        swings.append((door.id, Polygon([(hx, hy), *arc])))
+    for i, (a, swing_a) in enumerate(swings):
+        for b, swing_b in swings[i + 1 :]:
+            assert swing_a.intersection(swing_b).area < 10_000, (a, b)
+
+
+def test_an_en_suite_opens_only_into_its_bedroom() -> None:
+    rooms = [*THREE_PLUS_ONE, {"type": "bathroom", "name": "En-suite", "en_suite": True, "target_area_m2": 4}]
+    payload = planned(brief(rooms=rooms, footprint={"width_mm": 14000, "depth_mm": 9000}))
+    kinds = types(payload)
+    suite = next(r.id for r in payload.rooms if r.name == "En-suite")
+    doors = [d for d in payload.doors if suite in d.connects]
+    assert len(doors) == 1
+    other = next(c for c in doors[0].connects if c != suite)
+    assert kinds[other] == "bedroom" and doors[0].opens_into == suite
+
+
+def test_an_open_kitchen_is_a_cased_opening_to_the_living_room() -> None:
+    payload = planned(brief(open_kitchen=True))
+    kinds = types(payload)
+    kitchen = next(r for r, k in kinds.items() if k == "kitchen")
+    doors = [d for d in payload.doors if kitchen in d.connects]
+    assert len(doors) == 1
+    assert {kinds[c] for c in doors[0].connects} == {"kitchen", "living_room"}
+    assert doors[0].is_opening and doors[0].opens_into is None and doors[0].width_mm >= 1200
+
+
+def test_party_walls_get_no_window_and_no_entrance() -> None:
+    terrace = brief(
+        footprint={"width_mm": 7000, "depth_mm": 13000},
+        rooms=[
+            {"type": "living_room", "target_area_m2": 22},
+            {"type": "kitchen", "target_area_m2": 9},
+            {"type": "bedroom", "count": 2, "target_area_m2": 11},
+            {"type": "bathroom", "target_area_m2": 5},
+            {"type": "hall", "target_area_m2": 7},
+        ],
+        party_walls=["east", "west"],
+    )
+    payload = planned(terrace)
+    walls = {w.id: w for w in payload.walls}
+    sides = [outward_side(walls[n.host_wall_id], payload) for n in payload.windows]
+    assert sides and not {"east", "west"} & set(sides)
+    assert outward_side(walls[entrance(payload).host_wall_id], payload) == "south"
+    # Without party walls the same house has windows on its long sides.
+    free = planned(terrace.model_copy(update={"party_walls": []}))
+    free_walls = {w.id: w for w in free.walls}
+    assert {"east", "west"} & {outward_side(free_walls[n.host_wall_id], free) for n in free.windows}
+
+
+def test_a_35_m2_studio_plans_and_says_what_it_assumed() -> None:
+    studio = brief(
+        footprint={"width_mm": 7000, "depth_mm": 5000},
+        rooms=[
+            {"type": "living_room", "target_area_m2": 15},
+            {"type": "kitchen", "target_area_m2": 4.5},
+            {"type": "bathroom", "target_area_m2": 3.5},
+        ],
+        open_kitchen=True,
+    )
+    result = SpinePlanner().plan(studio)
+    assert validate_layout(result.payload, studio.footprint.points()) == []  # type: ignore[union-attr]
+    assert {r.type.value for r in result.payload.rooms} >= {"living_room", "kitchen", "bathroom"}
+    # A studio with no hall in its programme says how it is entered.
+    assert result.metadata["assumptions"]
+
+
+def test_a_wc_and_a_store_are_planned_at_their_own_size() -> None:
+    rooms = [*THREE_PLUS_ONE, {"type": "storage", "target_area_m2": 1.5}]
+    payload = planned(brief(rooms=rooms, footprint={"width_mm": 14000, "depth_mm": 8500}))
+    areas = {r.type.value: r.area_m2 for r in payload.rooms}
+    assert areas["wc"] <= 3.0  # asked for at 2 m² (it was at least 5 m² before)
+    assert areas["storage"] <= 2.5
