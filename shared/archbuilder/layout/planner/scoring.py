@@ -19,6 +19,7 @@ from archbuilder.layout.planner.windows import (
 from archbuilder.layout.programme import MIN_ROOM_AREA_M2, PlannedRoom
 
 AREA_WEIGHT = 4.0
+MAX_GROWTH = 1.5  # the most a footprint larger than the programme spreads over its rooms
 
 
 def _room_penalty(
@@ -32,9 +33,14 @@ def _room_penalty(
     # The cell estimate is within ~1 % of the final outline: keep a margin over the minimums.
     if area < max(room.min_area_m2, MIN_ROOM_AREA_M2) * 1.01 + 0.05 or short < room.min_width_mm + 10:
         return None
-    # Area error against the brief's target (AREA_WEIGHT: it outranks a longer walk).
+    # Area error against the brief's target (AREA_WEIGHT: it outranks a longer walk). When the
+    # footprint is larger than the programme, every room grows by the same share (up to
+    # MAX_GROWTH): one huge bedroom next to rooms at their targets is not what anyone draws.
     if room.key == job.spine_key:
         area_penalty = AREA_WEIGHT * max(0.0, area / room.target_area_m2 - 1.25)
+    elif scale > 1.0 and area > room.target_area_m2:
+        expected = room.target_area_m2 * min(scale, MAX_GROWTH)
+        area_penalty = AREA_WEIGHT * abs(area / expected - 1.0)
     else:
         area_penalty = AREA_WEIGHT * abs(area / room.target_area_m2 - 1.0)
     shape = 0.0
