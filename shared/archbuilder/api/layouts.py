@@ -9,13 +9,14 @@ from pydantic import Field
 from archbuilder.api.common import new_api
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import StrictModel
+from archbuilder.domain.design_review import DesignReviewReport
 from archbuilder.domain.job import JobPublic
 from archbuilder.domain.layout import LayoutPublic, LayoutVersionPublic
 from archbuilder.domain.layout_diff import LayoutDiff, diff_payloads
 from archbuilder.domain.project import PageQuery
 from archbuilder.platform.http import Reply, RequestContext
 from archbuilder.runtime import get_runtime
-from archbuilder.services import layouts, reviews
+from archbuilder.services import design_reviews, layouts, reviews
 from archbuilder.services.layouts import LayoutAccepted, LayoutList
 
 API = new_api("api_layouts")
@@ -33,6 +34,15 @@ class ExportQuery(StrictModel):
 class ComplianceQuery(StrictModel):
     format: Literal["json", "html"] = "json"
     variant: int = Field(default=1, ge=1, le=5)
+
+
+class DesignReviewQuery(StrictModel):
+    format: Literal["json", "html"] = "json"
+    variant: int = Field(default=1, ge=1, le=5)
+
+
+# The HTML pages: inline styles only, nothing else may load.
+_HTML_POLICY = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
 
 
 @API.route(
@@ -87,24 +97,37 @@ def get_layout(ctx: RequestContext, project_id: str, layout_id: str) -> LayoutPu
 @API.route(
     "GET",
     "/v1/projects/<project_id>/layouts/<layout_id>/versions/<int:version>",
-    summary="One version: the Revit layout payload, planner metadata, compliance summary, variants",
+    summary=(
+        "One version: the Revit layout payload, planner metadata, compliance summary, design review "
+        "(in the reader's language), variants"
+    ),
     query=VersionQuery,
     response=LayoutVersionPublic,
     errors=(404,),
 )
 def get_version(ctx: RequestContext, project_id: str, layout_id: str, version: int) -> LayoutVersionPublic:
     runtime = get_runtime()
-    return layouts.get_version(
-        runtime.store, runtime.blobs, ctx.principal, project_id, layout_id, version, variant=ctx.query.variant
+    return design_reviews.read_version(
+        runtime.store,
+        runtime.blobs,
+        ctx.principal,
+        project_id,
+        layout_id,
+        version,
+        variant=ctx.query.variant,
+        accept_language=ctx.request.headers.get("Accept-Language"),
     )
 
 
 @API.route(
     "GET",
     "/v1/projects/<project_id>/layouts/<layout_id>/versions/<int:version>/compliance",
-    summary="The compliance report of a version: format=json, or html for a printable page",
+    summary=(
+        "The compliance report of a version: format=json, or html for a printable page "
+        "(the html ends with the version's design review, a section of its own)"
+    ),
     query=ComplianceQuery,
-    errors=(404, 422),
+    errors=(403, 404, 422),
     content_types=("application/json", "text/html"),
 )
 def get_compliance(ctx: RequestContext, project_id: str, layout_id: str, version: int) -> Reply:
@@ -122,12 +145,56 @@ def get_compliance(ctx: RequestContext, project_id: str, layout_id: str, version
     if ctx.query.format == "html":
         from archbuilder.compliance import render_report_html
 
+        # The version's design review follows the code findings as a section of its own.
+        review = design_reviews.version_design_review(
+            runtime.store,
+            runtime.blobs,
+            ctx.principal,
+            project_id,
+            layout_id,
+            version,
+            variant=ctx.query.variant,
+            language=ctx.language,
+        )
         return Reply(
-            body=render_report_html(report, ctx.language),
+            body=render_report_html(report, ctx.language, after=design_reviews.design_review_section(review)),
             content_type="text/html; charset=utf-8",
-            headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
+            headers=dict(_HTML_POLICY),
         )
     return Reply(body=report)
+
+
+@API.route(
+    "GET",
+    "/v1/projects/<project_id>/layouts/<layout_id>/versions/<int:version>/design-review",
+    summary=(
+        "The design review of a version (advice an architect gives, not building-code findings): "
+        "format=json, or html for a printable page"
+    ),
+    query=DesignReviewQuery,
+    response=DesignReviewReport,
+    errors=(403, 404, 422),
+    content_types=("application/json", "text/html"),
+)
+def get_design_review(ctx: RequestContext, project_id: str, layout_id: str, version: int) -> Reply:
+    runtime = get_runtime()
+    review = design_reviews.version_design_review(
+        runtime.store,
+        runtime.blobs,
+        ctx.principal,
+        project_id,
+        layout_id,
+        version,
+        variant=ctx.query.variant,
+        accept_language=ctx.request.headers.get("Accept-Language"),
+    )
+    if ctx.query.format == "html":
+        return Reply(
+            body=design_reviews.design_review_html(review),
+            content_type="text/html; charset=utf-8",
+            headers=_HTML_POLICY | {"Content-Language": review.language},
+        )
+    return Reply(body=review, headers={"Content-Language": review.language})
 
 
 @API.route(

@@ -140,8 +140,13 @@ def _operation(api: Api, route: Route, refs: dict[Any, Any]) -> dict[str, Any]:
         }
     success: dict[str, Any] = {"description": route.summary}
     if route.response is not None:
+        # The model is the JSON answer; a route that also answers another type (an HTML page
+        # with format=html) lists it without a schema.
         success["content"] = {
-            "application/json": {"schema": _schema_ref(refs, route.response, "serialization")}
+            ct: {"schema": _schema_ref(refs, route.response, "serialization")}
+            if ct == "application/json"
+            else {}
+            for ct in dict.fromkeys(("application/json", *route.content_types))
         }
     elif route.content_types != ("application/json",):
         success["content"] = {ct: {} for ct in route.content_types}

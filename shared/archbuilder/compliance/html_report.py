@@ -12,7 +12,7 @@ from html import escape
 from archbuilder.compliance.messages import render, text, value_text
 from archbuilder.compliance.report import ComplianceReport, Finding
 
-_STYLE = """
+STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem;color:#1b1f24}
 h1{font-size:1.5rem;margin:0 0 .25rem}
 h2{font-size:1.15rem;margin:1.75rem 0 .5rem;border-bottom:1px solid #ccd}
@@ -22,6 +22,8 @@ h2{font-size:1.15rem;margin:1.75rem 0 .5rem;border-bottom:1px solid #ccd}
 th,td{border:1px solid #dde;padding:.3rem .45rem;text-align:left;vertical-align:top}
 th{background:#f3f4f8}.fail{background:#fde8e8}.pass{background:#eaf7ee}
 .not_applicable{color:#667}.cannot_check{background:#fff6df}.num{text-align:right;white-space:nowrap}
+.good{background:#eaf7ee}.advice{background:#fff6df}.problem{background:#fde8e8}
+section.design-review{margin-top:2.5rem;border-top:3px double #99a;padding-top:.25rem}
 @media print{body{margin:1cm}h2{break-after:avoid}tr{break-inside:avoid}}
 """
 _ORDER = {"fail": 0, "cannot_check": 1, "pass": 2, "not_applicable": 3}
@@ -64,8 +66,11 @@ def _table(findings: list[Finding], language: str) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
-def render_report_html(report: ComplianceReport, language: str) -> str:
-    """The whole report in ``language`` (messages are rendered again in that language)."""
+def render_report_html(report: ComplianceReport, language: str, *, after: str = "") -> str:
+    """The whole report in ``language`` (messages are rendered again in that language).
+
+    ``after`` is HTML its maker has escaped, placed after the findings and their disclaimer as
+    a section of its own (the version's design review: advice, not code findings)."""
     s = report.summary
     rate = "—" if s.pass_rate is None else f"{s.pass_rate * 100:.1f} %"
     cards = "".join(
@@ -92,7 +97,7 @@ def render_report_html(report: ComplianceReport, language: str) -> str:
     return (
         f'<!DOCTYPE html><html lang="{escape(language)}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1>"
         f'<p class="meta">{escape(text("html_region", language))}: {escape(report.region)} · '
         f"{escape(text('html_rules_version', language))}: <code>{escape(report.rules_version)}</code>"
@@ -102,5 +107,5 @@ def render_report_html(report: ComplianceReport, language: str) -> str:
         f"<h2>{escape(text('html_building', language))}</h2>{_table(general, language)}"
         f"<h2>{escape(text('html_not_applicable', language))}</h2>{_table(skipped, language)}"
         f'<p class="meta">{escape(text("html_disclaimer", language))}</p>'
-        "</body></html>"
+        f"{after}</body></html>"
     )

@@ -289,7 +289,8 @@ class ReviewCheck(BaseModel):
     unit: str | None = None
     target: str | None = None
     rooms: list[str] = []
-    message: str
+    message_key: str  # the message's key in platform/messages/design_review.yaml
+    message: str = ""  # the advice in the review's language
 
 
 class DesignReview(BaseModel):
@@ -321,14 +322,17 @@ def design_review(
         _kitchen_check(m),
         _party_check(m, party_walls),
     ]
-    rendered = [c.model_copy(update={"message": _text(c.message, language, c, names)}) for c in checks]
+    rendered = [
+        c.model_copy(update={"message": check_message(c.message_key, language, c.rooms, c.value, names)})
+        for c in checks
+    ]
     summary = {s: sum(1 for c in rendered if c.status == s) for s in ("good", "advice", "problem")}
     return DesignReview(checks=rendered, summary=summary)
 
 
 def _check(id_: str, status: Status, **kw: Any) -> ReviewCheck:
-    """A check whose message is the catalogue key ``<id>.<status>`` until it is rendered."""
-    return ReviewCheck(id=id_, status=status, message=f"{id_}.{status}", **kw)
+    """A check whose message is the catalogue entry ``<id>.<status>``."""
+    return ReviewCheck(id=id_, status=status, message_key=f"{id_}.{status}", **kw)
 
 
 def _entrance_check(m: Measures, names: dict[str, str]) -> ReviewCheck:
@@ -410,12 +414,15 @@ def _party_check(m: Measures, party_walls: Iterable[Side]) -> ReviewCheck:
     )
 
 
-def _text(key: str, language: str, check: ReviewCheck, names: dict[str, str]) -> str:
+def check_message(
+    key: str, language: str, rooms: Sequence[str], value: float | None, names: dict[str, str]
+) -> str:
+    """A check's message in ``language``: the catalogue entry ``key`` with the rooms' names and
+    the measured value written as the reader writes numbers."""
     entry = catalogue("design_review").get(key, {})
     template = entry.get(language) or entry.get(DEFAULT_LANGUAGE) or key
-    listed = ", ".join(names.get(r, r) for r in check.rooms)
-    value = "" if check.value is None else number_text(check.value, language)
-    return template.format(rooms=listed, value=value)
+    listed = ", ".join(names.get(r, r) for r in rooms)
+    return template.format(rooms=listed, value="" if value is None else number_text(value, language))
 
 
 def number_text(value: float, language: str) -> str:

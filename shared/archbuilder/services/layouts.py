@@ -262,10 +262,10 @@ def get_version(
     variant: int = 1,
 ) -> LayoutVersionPublic:
     """One version; with ``variant`` > 1 its payload is that ranked variant's."""
-    return _layout_and_version(store, blobs, principal, project_id, layout_id, version, variant)[1]
+    return layout_and_version(store, blobs, principal, project_id, layout_id, version, variant)[1]
 
 
-def _layout_and_version(
+def layout_and_version(
     store: DocumentStore,
     blobs: BlobStore,
     principal: Principal,
@@ -274,6 +274,8 @@ def _layout_and_version(
     version: int,
     variant: int,
 ) -> tuple[LayoutPublic, LayoutVersionPublic]:
+    """The layout and one version of it (``layouts:read``); with ``variant`` > 1 the version's
+    payload, compliance summary and design review are that ranked variant's."""
     require(principal, "layouts:read")
     paths = TenantPaths(principal.tenant_id)
     # The layout is read first so that a missing layout and a missing version answer differently.
@@ -298,6 +300,7 @@ def _layout_and_version(
         update={
             "payload": LayoutPayload.model_validate_json(raw),
             "compliance": record.variants[variant - 1].compliance,
+            "design_review": record.variants[variant - 1].design_review,
             "variant": variant,
         }
     )
@@ -404,7 +407,7 @@ def version_compliance(
     """The compliance report of a version (variant) in ``language``, and the code region."""
     from archbuilder.compliance import check_model, layout_to_model
 
-    layout, record = _layout_and_version(store, blobs, principal, project_id, layout_id, version, variant)
+    layout, record = layout_and_version(store, blobs, principal, project_id, layout_id, version, variant)
     brief = layout.brief
     assert brief.region is not None
     if language == brief.language:

@@ -1,4 +1,5 @@
-"""Making a layout version: validate every variant, check compliance, store it without overwriting.
+"""Making a layout version: validate every variant, check compliance, review the design, store it
+without overwriting.
 
 Used by the layout worker (planned variants) and by reviews (a corrected payload), so a
 version is checked the same way whoever made it.
@@ -23,6 +24,7 @@ from archbuilder.platform.errors import AlreadyExists, Unprocessable
 from archbuilder.platform.logging import get_logger, log_fields
 from archbuilder.repositories import TenantPaths, dump
 from archbuilder.runtime import Runtime
+from archbuilder.services.design_reviews import review_payload
 from archbuilder.services.layouts import artifact_name, compliance_summary
 
 _log = get_logger("archbuilder.versions")
@@ -57,7 +59,8 @@ def build_version(
     parent_version: int | None = None,
     created_by: str | None = None,
 ) -> LayoutVersionPublic:
-    """Check every variant, store their compliance reports and payloads, and store the version.
+    """Check every variant, store their compliance reports and payloads, and store the version
+    with the design review of every variant (advice, kept without its words: read in any language).
 
     Create-if-absent: a concurrent writer of the same version number wins and this one is
     dropped. Returns the stored version.
@@ -71,6 +74,7 @@ def build_version(
         check_model(layout_to_model(result.payload, brief), region=brief.region, language=brief.language)
         for result in variants
     ]
+    reviews = [review_payload(result.payload, brief) for result in variants]
     for report in reports:
         summary = compliance_summary(report).get("summary") or {}
         _log.info(
@@ -103,14 +107,18 @@ def build_version(
         # Every version keeps the brief it was made from (a revision edits it).
         metadata={"brief": brief.model_dump(mode="json"), **metadata},
         compliance=compliance_summary(reports[0]),
+        design_review=reviews[0],
         variants=[
             VariantSummary(
                 rank=rank,
                 score=result.metadata.get("score"),
                 room_count=len(result.payload.rooms),
                 compliance=compliance_summary(report),
+                design_review=review,
             )
-            for rank, (result, report) in enumerate(zip(variants, reports, strict=True), start=1)
+            for rank, (result, report, review) in enumerate(
+                zip(variants, reports, reviews, strict=True), start=1
+            )
         ],
         parent_version=parent_version,
         created_by=created_by,
