@@ -17,6 +17,7 @@ from archbuilder.layout.planner.shareout import (
     WING_FIRST_ORDERS,
     group_rooms,
     layout_cells,
+    trimmed_spines,
     tuned_frame,
     wing_first_groups,
 )
@@ -85,9 +86,12 @@ def _shaped(job: Job, frame: Frame, groups: list[list[PlannedRoom]], first: int)
     for shape in (frame,) if tuned is None else (tuned, frame):
         for flip in (False, True):
             laid = layout_cells(job, shape, groups, flip)
-            parts = None if laid is None else quick_score(job, *laid)
-            if laid is not None and parts is not None:
-                out.append(Candidate(shape, laid[0], laid[1], parts, first + len(out)))
+            if laid is None:
+                continue
+            for cells, extras in (laid, *trimmed_spines(job, shape, *laid)):
+                parts = quick_score(job, cells, extras)
+                if parts is not None:
+                    out.append(Candidate(shape, cells, extras, parts, first + len(out)))
         if out:
             return out
     return out

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 
 from archbuilder.domain.brief import AdjacencyKind, RoomType, Side
+from archbuilder.layout.planner.circulation import reaches_entrance
 from archbuilder.layout.planner.frames import MIN_BAND_MM, Frame, Slot, spine_frame
 from archbuilder.layout.planner.geometry import (
     EPS,
@@ -447,3 +448,68 @@ def _fitting_sets(
             scored.append((abs(usable / (target * ratio) - 1), tuple(int(r.key[1:]) for r in rset), rset))
     scored.sort(key=lambda t: (t[0], t[1]))
     return [t[2] for t in scored]
+
+
+def trimmed_spines(
+    job: Job, frame: Frame, cells: dict[str, Rect], extras: Extras
+) -> list[tuple[dict[str, Rect], Extras]]:
+    """The layout with the hall stopping at the door of the room at its far end.
+
+    A spine runs the whole length of its bands; past the last rooms' doors it is floor nobody
+    uses. For each end of the spine away from the front door, the room at that end on one side
+    takes the spine's end (its cell widens across the spine) and is entered from the hall's
+    end; the room opposite must keep enough hall along it for its door.
+    """
+    spine_key = job.spine_key
+    if frame.spine is None or frame.cut is None or spine_key is None:
+        return []
+    spine, u = cells[spine_key], frame.cut.u
+    v = other(u)
+    out: list[tuple[dict[str, Rect], Extras]] = []
+    for end in ("lo", "hi"):
+        tip = spine.lo(u) if end == "lo" else spine.hi(u)
+        face = spine.with_span(u, tip - 1, tip) if end == "hi" else spine.with_span(u, tip, tip + 1)
+        if reaches_entrance(job, [face]) or any(
+            _across_end(spine, r, u, tip) for k, r in cells.items() if k != spine_key
+        ):
+            continue  # the front door is there, or a room (a cap, a wing) is entered across the end
+        side_cells = {
+            k: r
+            for k, r in cells.items()
+            if k != spine_key and _ends_at(r, u, tip) and shared_run(r, spine) is not None
+        }
+        for key, rect in side_cells.items():
+            room = job.rooms[key]
+            if room.type in CARVABLE or key in extras:
+                continue
+            start = rect.hi(u) if end == "lo" else rect.lo(u)
+            trimmed = (
+                spine.with_span(u, spine.lo(u), start)
+                if end == "hi"
+                else spine.with_span(u, start, spine.hi(u))
+            )
+            opposite = [r for k, r in side_cells.items() if k != key]
+            if any(_hall_along(trimmed, r, u) < DOOR_ROOM_MM for r in opposite):
+                continue
+            low, high = min(rect.lo(v), spine.lo(v)), max(rect.hi(v), spine.hi(v))
+            widened = rect.with_span(v, low, high)
+            new_cells = {**cells, spine_key: trimmed, key: widened}
+            out.append((new_cells, extras))
+    return out
+
+
+DOOR_ROOM_MM = 1400.0  # hall along a room's side that its door needs (leaf, frame, returns)
+
+
+def _across_end(spine: Rect, rect: Rect, u: str, tip: float) -> bool:
+    """A room entered across the spine's end (a cap, a wing)."""
+    run = shared_run(spine, rect)
+    return run is not None and run.horizontal == (u == "y") and abs(run.coord - tip) < EPS
+
+
+def _ends_at(rect: Rect, u: str, tip: float) -> bool:
+    return abs(rect.lo(u) - tip) < EPS or abs(rect.hi(u) - tip) < EPS
+
+
+def _hall_along(hall: Rect, rect: Rect, u: str) -> float:
+    return min(hall.hi(u), rect.hi(u)) - max(hall.lo(u), rect.lo(u))
