@@ -9,6 +9,9 @@ from __future__ import annotations
 import math
 from html import escape
 
+from shapely.geometry import Polygon
+from shapely.ops import polylabel
+
 from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall, Window
 
 MARGIN_MM = 600.0
@@ -187,32 +190,15 @@ class _Plan:
         )
 
     def label(self, room: Room) -> str:
-        n = len(room.boundary)
-        area2 = sum(
-            room.boundary[i].x * room.boundary[(i + 1) % n].y
-            - room.boundary[(i + 1) % n].x * room.boundary[i].y
-            for i in range(n)
-        )
-        if abs(area2) < 1e-9:
-            cx = sum(p.x for p in room.boundary) / n
-            cy = sum(p.y for p in room.boundary) / n
+        """Name and area at the point of the room farthest from its walls (the centroid of an L
+        may lie in a doorway or outside the room)."""
+        outline = Polygon([(p.x, p.y) for p in room.boundary])
+        if outline.is_valid and outline.area > 0:
+            centre = polylabel(outline, tolerance=10.0)
+            cx, cy = centre.x, centre.y
         else:
-            cx = sum(
-                (room.boundary[i].x + room.boundary[(i + 1) % n].x)
-                * (
-                    room.boundary[i].x * room.boundary[(i + 1) % n].y
-                    - room.boundary[(i + 1) % n].x * room.boundary[i].y
-                )
-                for i in range(n)
-            ) / (3 * area2)
-            cy = sum(
-                (room.boundary[i].y + room.boundary[(i + 1) % n].y)
-                * (
-                    room.boundary[i].x * room.boundary[(i + 1) % n].y
-                    - room.boundary[(i + 1) % n].x * room.boundary[i].y
-                )
-                for i in range(n)
-            ) / (3 * area2)
+            cx = sum(p.x for p in room.boundary) / len(room.boundary)
+            cy = sum(p.y for p in room.boundary) / len(room.boundary)
         x, y = self.pt(cx, cy).split(",")
         return (
             f'<text x="{x}" y="{y}" font-size="{LABEL_MM:.0f}">{escape(room.name)}</text>'
