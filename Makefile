@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck bench bench-planner bench-compliance bench-cad eval-briefs clean
+.PHONY: run test lint typecheck bench bench-planner bench-gallery bench-compliance bench-cad eval-briefs clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -44,6 +44,9 @@ bench: $(VENV)/.installed-dev  ## Benchmarks with ratios against a baseline meas
 
 bench-planner: $(VENV)/.installed-dev  ## The planner suite: validity, refusals, solve times, area error
 	$(BIN)/python -m bench.planner
+
+bench-gallery: $(VENV)/.installed-dev  ## Every bench plan as a PNG in bench/out/gallery/ (index.html), to look at
+	$(BIN)/python -m bench.gallery
 
 bench-compliance: $(VENV)/.installed-dev  ## Rules per second, time to check a 200-space model
 	$(BIN)/python -m bench.compliance

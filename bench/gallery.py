@@ -1,9 +1,12 @@
-"""A PNG gallery of the bench plans: ``python -m bench.gallery [--only TEXT] [--out DIR]``.
+"""A PNG gallery of the bench plans: ``python -m bench.gallery [--only TEXT] [--out DIR] [--docs]``.
 
 Plans every ``expect: valid`` brief of ``bench/briefs/*.yaml`` with the spine planner, draws
 the best layout with ``layout_to_svg`` and writes ``<out>/<suite>/<slug of name>.png`` and
 ``<out>/index.html``. Briefs expected to be refused, and briefs the planner refuses, are
 skipped with one printed line each; so is a brief the planner crashes on (with the error).
+
+``--docs`` writes the twelve plans of ``DOCS_GALLERY`` as SVG into ``docs/images/gallery/``
+(the gallery of docs/planner.md and the README) and prints their Markdown table.
 """
 
 from __future__ import annotations
@@ -22,16 +25,27 @@ import yaml
 from archbuilder.cad.svg_export import layout_to_svg
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import Language
+from archbuilder.layout.planner import SpinePlanner
 from archbuilder.platform.errors import Unprocessable
 
-try:
-    from archbuilder.layout.planner import SpinePlanner
-except ImportError:  # the planner module is being moved
-    from archbuilder.layout.spine_planner import (  # type: ignore[no-redef, import-not-found, unused-ignore]
-        SpinePlanner,
-    )
-
 BRIEFS = Path(__file__).with_name("briefs")
+DOCS = Path(__file__).parent.parent / "docs" / "images" / "gallery"
+# Twelve bench plans from the five regions for the docs: flats with the entrance on a long
+# side, at a point and on a short side, studios, en-suites and small rooms, houses, a terrace.
+DOCS_GALLERY = (
+    "3+1 14x8 TR entrance on the long side",
+    "2+1 12x8 TR entrance at mid-south",
+    "studio 7x5 TR",
+    "2+1 11x7 DE entrance on the long side",
+    "2+1 11.5x8 DE en-suite by adjacency",
+    "house 3 bed L DE",
+    "3+1 11.5x8.5 FR-13 WC storage laundry",
+    "terrace 6x18 FR-13 party walls east and west",
+    "2+1 7x12 ES-CT entrance on the short side",
+    "studio 5.5x7 ES-CT",
+    "3+1 16x9 US-CA entrance on the long side",
+    "house 3 bed 15x11 US-CA en-suite laundry",
+)
 DEFAULT_OUT = Path(__file__).with_name("out") / "gallery"
 
 
@@ -79,6 +93,24 @@ def plan_case(planner: SpinePlanner, case: dict[str, Any], out: Path, suite: str
     return entry
 
 
+def write_docs_gallery(planner: SpinePlanner) -> str:
+    """The DOCS_GALLERY plans as SVG files in docs/images/gallery/; returns a Markdown table."""
+    cases = {
+        case["name"]: case
+        for path in sorted(BRIEFS.glob("*.yaml"))
+        for case in yaml.safe_load(path.read_text(encoding="utf-8"))
+    }
+    DOCS.mkdir(parents=True, exist_ok=True)
+    cells = []
+    for name in DOCS_GALLERY:
+        raw = cases[name]["brief"]
+        brief = Brief.model_validate(raw).resolved(raw.get("region", "TR"), Language.en)
+        (DOCS / f"{slug(name)}.svg").write_text(layout_to_svg(planner.plan(brief).payload), encoding="utf-8")
+        cells.append(f"![{name}](images/gallery/{slug(name)}.svg)<br>{name}")
+    rows = ["| " + " | ".join(cells[i : i + 3]) + " |" for i in range(0, len(cells), 3)]
+    return "\n".join(["| | | |", "|---|---|---|", *rows])
+
+
 def write_index(out: Path, entries: list[Entry]) -> Path:
     sections: dict[str, list[str]] = {}
     for e in entries:
@@ -116,9 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.gallery", description=__doc__.splitlines()[0])
     parser.add_argument("--only", metavar="NAME-SUBSTRING", help="plan only briefs whose name contains this")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory ({DEFAULT_OUT})")
+    parser.add_argument("--docs", action="store_true", help="write the docs gallery (docs/images/gallery/)")
     args = parser.parse_args(argv)
     only = (args.only or "").casefold()
     planner = SpinePlanner()
+    if args.docs:
+        print(write_docs_gallery(planner))
+        return 0
     entries: list[Entry] = []
     used: set[str] = set()
     for path in sorted(BRIEFS.glob("*.yaml")):
