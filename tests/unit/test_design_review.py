@@ -92,7 +92,8 @@ def test_a_bedroom_reached_through_the_living_room_is_a_problem() -> None:
             "rooms": [
                 *living.rooms,
                 _room("R3", RoomType.corridor, "Koridor", 250, 2500, 2950, 4750),
-            ]
+            ],
+            "doors": [*living.doors, _door("D3", "W4", 0.2, ["R1", "R3"], "R3", False)],
         }
     )
     m = measure(payload)
@@ -163,3 +164,33 @@ def test_the_review_speaks_the_readers_language_and_number_format() -> None:
     assert [c.id for c in en.checks if c.status == "problem"] == ["corridor_share"]
     assert en.checks[0].status == "good"
     assert all(c.message and "." not in c.message.split()[0] for c in en.checks)
+
+
+def test_a_living_room_behind_a_bathroom_is_reached_through_it() -> None:
+    """Any room the front door reaches only through a bedroom or bathroom is flagged."""
+    payload = _two_rooms(RoomType.hall, [ENTRANCE, _door("D2", "W5", 0.5, ["R1", "R2"], "R2", True)])
+    bath = payload.rooms[1].model_copy(update={"type": RoomType.bathroom, "name": "Banyo"})
+    living = _room("R3", RoomType.living_room, "Salon", 3050, 2600, 7750, 4750)
+    behind = payload.model_copy(
+        update={
+            "rooms": [payload.rooms[0], bath, living],
+            "doors": [*payload.doors, _door("D3", "W2", 0.8, ["R2", "R3"], "R3", True)],
+        }
+    )
+    assert measure(behind).through_room == ["R3"]
+    # Given its own door from the hall it is not.
+    reached = behind.model_copy(
+        update={"doors": [*behind.doors, _door("D4", "W5", 0.9, ["R1", "R3"], "R3", True)]}
+    )
+    assert measure(reached).through_room == []
+
+
+def test_a_wc_as_long_as_a_corridor_is_a_strip() -> None:
+    wc = _room("R2", RoomType.wc, "WC", 3050, 250, 4050, 4750)  # 1.0 x 4.5 m
+    payload = _two_rooms(RoomType.hall, [ENTRANCE]).model_copy(
+        update={"rooms": [_two_rooms(RoomType.hall, []).rooms[0], wc]}
+    )
+    m = measure(payload)
+    assert m.strips == ["R2"]
+    check = next(c for c in design_review(payload, "de").checks if c.id == "proportions")
+    assert check.status == "problem" and "WC" in check.message

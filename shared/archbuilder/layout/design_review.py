@@ -42,6 +42,7 @@ DAY_ROOMS = frozenset({RoomType.living_room, RoomType.dining_room, RoomType.kitc
 
 ASPECT_ADVICE = 2.0  # habitable rooms: prefer at most 2 : 1
 ASPECT_PROBLEM = 2.5  # and never more than 2.5 : 1
+SERVICE_ASPECT_PROBLEM = 3.0  # a WC, bathroom or store longer than this is a corridor
 CORRIDOR_SHARE_PCT = (8.0, 12.0)  # the aim for hall + corridor share of the net area
 CORRIDOR_SHARE_PROBLEM_PCT = 18.0
 SWING_OVERLAP_MM2 = 10_000.0  # 0.01 m²: less is a drawing tolerance, not a clash
@@ -68,6 +69,7 @@ class Measures:
     doors_from_circulation: int = 0
     swinging_into_room: int = 0
     aspects: dict[str, float] = field(default_factory=dict)  # habitable room id -> long / short
+    service_aspects: dict[str, float] = field(default_factory=dict)  # the other rooms (not halls)
     corridor_share_pct: float | None = None
     wet_rooms: int = 0
     wet_grouped: int = 0  # wet rooms sharing a wall with another wet room
@@ -78,6 +80,11 @@ class Measures:
     @property
     def worst_aspect(self) -> float:
         return max(self.aspects.values(), default=1.0)
+
+    @property
+    def strips(self) -> list[str]:
+        """Service rooms (WC, bathroom, store …) so long and thin they are corridors."""
+        return sorted(r for r, a in self.service_aspects.items() if a > SERVICE_ASPECT_PROBLEM)
 
     @property
     def swing_into_room_pct(self) -> float | None:
@@ -115,6 +122,9 @@ def measure(
     _access(out, rooms, neighbours, entry_types)
     _doors(out, payload.doors, walls, rooms, shapes)
     out.aspects = {r.id: _aspect(shapes[r.id]) for r in payload.rooms if r.type in HABITABLE}
+    out.service_aspects = {
+        r.id: _aspect(shapes[r.id]) for r in payload.rooms if r.type not in HABITABLE | CIRCULATION
+    }
     total = sum(r.area_m2 for r in payload.rooms)
     if total > 0:
         share = sum(r.area_m2 for r in payload.rooms if r.type in CIRCULATION)
@@ -153,6 +163,20 @@ def _access(
             out.en_suites.append(room.id)
             continue
         out.through_room.append(room.id)
+    if out.entrance_room not in rooms:
+        return
+    # Every other room: reachable from the front door without walking through a bedroom,
+    # bathroom or WC (a kitchen behind the bathroom, a living room behind a bedroom).
+    private = {rid for rid, r in rooms.items() if r.type in (RoomType.bedroom, *SANITARY)}
+    reached, queue = {out.entrance_room}, [out.entrance_room]
+    while queue:
+        current = queue.pop()
+        if current in private and current != out.entrance_room:
+            continue
+        for nxt in neighbours.get(current, set()) - reached:
+            reached.add(nxt)
+            queue.append(nxt)
+    out.through_room += sorted(rid for rid in rooms if rid not in reached and rid not in private)
 
 
 def _doors(
@@ -365,11 +389,17 @@ def _swing_check(m: Measures) -> ReviewCheck:
 
 
 def _aspect_check(m: Measures, names: dict[str, str]) -> ReviewCheck:
-    if not m.aspects:
+    if not m.aspects and not m.strips:
         return _check("proportions", "not_applicable")
     worst = m.worst_aspect
     long_rooms = [r for r, a in m.aspects.items() if a > ASPECT_ADVICE]
     status: Status = "problem" if worst > ASPECT_PROBLEM else "advice" if worst > ASPECT_ADVICE else "good"
+    if m.strips and status != "problem":
+        strip = max(m.service_aspects[r] for r in m.strips)
+        check = _check(
+            "proportions_strip", "problem", value=strip, unit=": 1", target="≤ 3 : 1", rooms=m.strips
+        )
+        return check.model_copy(update={"id": "proportions"})
     return _check("proportions", status, value=worst, unit=": 1", target="≤ 2 : 1", rooms=long_rooms)
 
 

@@ -87,7 +87,7 @@ class SpinePlanner:
         # The same measures as the design review rank the variants an architect would pick first;
         # flawed layouts only fill up what clean ones cannot.
         found.sort(key=lambda f: (f[0].score, f[0].order))
-        flawed.sort(key=lambda f: (f[0].score, f[0].order))
+        flawed.sort(key=lambda f: (_flaws(_measures(f[3], brief)), f[0].score, f[0].order))
         found = (found + flawed)[:wanted]
         solve_ms = round((time.perf_counter() - started) * 1000, 1)
         results = []
@@ -139,10 +139,19 @@ def _no_hall_note(payload: LayoutPayload, job: Job) -> str:
     return f"{why}: the front door opens into {name} and rooms open into each other"
 
 
+def _flaws(m: Measures) -> int:
+    """How many things an architect would reject in a flawed layout (the fewest is returned)."""
+    over = sum(1 for a in m.aspects.values() if a > 2.5)
+    return len(m.through_room) + len(m.swing_clashes) + len(m.party_wall_openings) + len(m.strips) + over
+
+
 def _flawed(m: Measures) -> bool:
-    """What an architect rejects outright: a bedroom or bathroom reached through another room,
-    door leaves that clash, a room over 2.5 : 1, a window or door on a party wall."""
-    return bool(m.through_room or m.swing_clashes or m.party_wall_openings) or m.worst_aspect > 2.5
+    """What an architect rejects outright: a room reached through a bedroom or bathroom (or a
+    bedroom or bathroom not from the hall), door leaves that clash, a habitable room over
+    2.5 : 1 or a WC or store over 3 : 1, a window or door on a party wall."""
+    return (
+        bool(m.through_room or m.swing_clashes or m.party_wall_openings or m.strips) or m.worst_aspect > 2.5
+    )
 
 
 def _measures(payload: LayoutPayload, brief: Brief) -> Measures:

@@ -51,10 +51,13 @@ def _room_penalty(
         shape += 0.5 * (long_ / short - 2.0)  # no bowling-alley bedrooms
     if room.type in HABITABLE and long_ / short > MAX_ASPECT:
         shape += 4.0 * (long_ / short - MAX_ASPECT)  # an architect's limit for a room to live in
+    elif room.type not in HABITABLE | CIRCULATION and long_ / short > MAX_SERVICE_ASPECT:
+        shape += 4.0 * (long_ / short - MAX_SERVICE_ASPECT)  # a WC or store, not a corridor
     return area_penalty, shape
 
 
 MAX_ASPECT = 2.5
+MAX_SERVICE_ASPECT = 3.0
 MAX_CORRIDOR_SHARE_PCT = 12.0  # hall and corridors: aim at 8-12 % of the net area
 CORRIDOR_SHARE_WEIGHT = 0.5  # per percentage point over
 ACCESS_PENALTY = 15.0  # per bedroom or bathroom not reached from the hall (or its en-suite bedroom)
