@@ -397,7 +397,7 @@ def _aspect_check(m: Measures, names: dict[str, str]) -> ReviewCheck:
     if m.strips and status != "problem":
         strip = max(m.service_aspects[r] for r in m.strips)
         check = _check(
-            "proportions_strip", "problem", value=strip, unit=": 1", target="≤ 3 : 1", rooms=m.strips
+            "proportions_strip", "advice", value=strip, unit=": 1", target="≤ 3 : 1", rooms=m.strips
         )
         return check.model_copy(update={"id": "proportions"})
     return _check("proportions", status, value=worst, unit=": 1", target="≤ 2 : 1", rooms=long_rooms)

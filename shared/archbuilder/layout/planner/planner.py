@@ -142,16 +142,14 @@ def _no_hall_note(payload: LayoutPayload, job: Job) -> str:
 def _flaws(m: Measures) -> int:
     """How many things an architect would reject in a flawed layout (the fewest is returned)."""
     over = sum(1 for a in m.aspects.values() if a > 2.5)
-    return len(m.through_room) + len(m.swing_clashes) + len(m.party_wall_openings) + len(m.strips) + over
+    return len(m.through_room) + len(m.swing_clashes) + len(m.party_wall_openings) + over
 
 
 def _flawed(m: Measures) -> bool:
     """What an architect rejects outright: a room reached through a bedroom or bathroom (or a
     bedroom or bathroom not from the hall), door leaves that clash, a habitable room over
-    2.5 : 1 or a WC or store over 3 : 1, a window or door on a party wall."""
-    return (
-        bool(m.through_room or m.swing_clashes or m.party_wall_openings or m.strips) or m.worst_aspect > 2.5
-    )
+    2.5 : 1, a window or door on a party wall. (A WC or store over 3 : 1 is only advice.)"""
+    return bool(m.through_room or m.swing_clashes or m.party_wall_openings) or m.worst_aspect > 2.5
 
 
 def _measures(payload: LayoutPayload, brief: Brief) -> Measures:
