@@ -153,6 +153,40 @@ def test_bad_briefs_are_422_with_the_field(
     assert "no son válidos" in error["message"]
 
 
+def test_a_house_is_planned_off_its_party_wall(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    """Party walls through the API: the default entrance (south) moves off a south party wall,
+    no window is on it, and an entrance asked for on a party wall is refused."""
+    project_id = new_project(client, tenant)
+    house = {
+        "building_type": "house",
+        "footprint": {"width_mm": 10000, "depth_mm": 9000},
+        "party_walls": ["south"],
+        "rooms": [
+            {"type": "living_room"},
+            {"type": "kitchen"},
+            {"type": "bedroom", "count": 2},
+            {"type": "bathroom"},
+            {"type": "hall"},
+        ],
+    }
+    accepted = submit(client, tenant, project_id, house)
+    assert accepted.status_code == 202
+    drain(runtime)
+    layout_id = accepted.json["layout_id"]
+    version = client.get(f"/v1/projects/{project_id}/layouts/{layout_id}/versions/1", headers=tenant.headers)
+    payload = version.json["payload"]
+    south = {w["id"] for w in payload["walls"] if w["is_exterior"] and w["start"]["y"] == w["end"]["y"] < 500}
+    assert payload["windows"] and not any(n["host_wall_id"] in south for n in payload["windows"])
+    entrance = next(d for d in payload["doors"] if len(d["connects"]) == 1)
+    walls = {w["id"]: w for w in payload["walls"]}
+    assert walls[entrance["host_wall_id"]]["start"]["y"] > 8000  # on the north facade
+    refused = submit(client, tenant, project_id, {**house, "entrance": {"side": "south"}})
+    assert refused.status_code == 422
+    assert refused.json["error"]["code"] == "VALIDATION_FAILED"
+
+
 def test_another_tenants_project_and_layouts_are_not_found(
     client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, other_tenant: TenantCredentials
 ) -> None:

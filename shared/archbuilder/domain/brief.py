@@ -206,6 +206,21 @@ class Brief(StrictModel):
         return sorted(set(sides), key=list(Side).index)
 
     @model_validator(mode="after")
+    def _entrance_off_party_walls(self) -> Brief:
+        if self.entrance.side is None or self.entrance.side not in self.party_walls:
+            return self
+        if "entrance" not in self.model_fields_set:  # the default (south) moves to a free side
+            free = [
+                side
+                for side in (Side.south, Side.north, Side.east, Side.west)
+                if side not in self.party_walls
+            ]
+            if free:
+                self.entrance = Entrance(side=free[0])
+                return self
+        raise ValueError(f"the entrance cannot be on a party wall ({self.entrance.side.value})")
+
+    @model_validator(mode="after")
     def _enough_to_plan(self) -> Brief:
         # A prompt may supply the rooms and the area; without one the fields must.
         if self.prompt:
