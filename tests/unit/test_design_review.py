@@ -3,35 +3,11 @@
 from __future__ import annotations
 
 from archbuilder.domain.brief import RoomType, Side
-from archbuilder.domain.layout import Door, LayoutPayload, Level, Point, Point3, Room, Wall, Window
+from archbuilder.domain.layout import Door, LayoutPayload, Level, Window
 from archbuilder.layout.design_review import design_review, measure
+from tests.unit.payload_parts import flat_shell, rect_room, wall
 
 EXT, INT = 250.0, 100.0
-
-
-def _wall(wid: str, a: tuple[float, float], b: tuple[float, float], exterior: bool) -> Wall:
-    return Wall(
-        id=wid,
-        start=Point3(x=a[0], y=a[1]),
-        end=Point3(x=b[0], y=b[1]),
-        thickness_mm=EXT if exterior else INT,
-        height_mm=2800,
-        wall_type_name="Generic",
-        level_name="Level 1",
-        is_exterior=exterior,
-    )
-
-
-def _room(rid: str, kind: RoomType, name: str, x0: float, y0: float, x1: float, y1: float) -> Room:
-    return Room(
-        id=rid,
-        name=name,
-        number=rid,
-        type=kind,
-        level_name="Level 1",
-        boundary=[Point(x=x0, y=y0), Point(x=x1, y=y0), Point(x=x1, y=y1), Point(x=x0, y=y1)],
-        area_m2=round((x1 - x0) * (y1 - y0) / 1e6, 2),
-    )
 
 
 def _door(did: str, wall: str, ratio: float, connects: list[str], opens_into: str, facing: bool) -> Door:
@@ -51,15 +27,12 @@ def _door(did: str, wall: str, ratio: float, connects: list[str], opens_into: st
 def _two_rooms(first: RoomType, doors: list[Door], windows: list[Window] | None = None) -> LayoutPayload:
     """An 8 x 5 m flat: R1 (west, 2.7 m wide) and a bedroom R2, one interior wall at x = 3000."""
     walls = [
-        _wall("W1", (125, 125), (7875, 125), True),  # south, inside on its left
-        _wall("W2", (7875, 125), (7875, 4875), True),
-        _wall("W3", (7875, 4875), (125, 4875), True),
-        _wall("W4", (125, 4875), (125, 125), True),
-        _wall("W5", (3000, 250), (3000, 4750), False),  # drawn northwards: the hall is on its left
+        *flat_shell(),
+        wall("W5", (3000, 250), (3000, 4750), False),  # drawn northwards: the hall is on its left
     ]
     rooms = [
-        _room("R1", first, "Hol" if first == RoomType.hall else "Salon", 250, 250, 2950, 4750),
-        _room("R2", RoomType.bedroom, "Yatak Odası", 3050, 250, 7750, 4750),
+        rect_room("R1", 250, 250, 2950, 4750, first, "Hol" if first == RoomType.hall else "Salon"),
+        rect_room("R2", 3050, 250, 7750, 4750, RoomType.bedroom, "Yatak Odası"),
     ]
     return LayoutPayload(
         levels=[Level(name="Level 1", elevation_mm=0, height_mm=2800)],
@@ -91,7 +64,7 @@ def test_a_bedroom_reached_through_the_living_room_is_a_problem() -> None:
         update={
             "rooms": [
                 *living.rooms,
-                _room("R3", RoomType.corridor, "Koridor", 250, 2500, 2950, 4750),
+                rect_room("R3", 250, 2500, 2950, 4750, RoomType.corridor, "Koridor"),
             ],
             "doors": [*living.doors, _door("D3", "W4", 0.2, ["R1", "R3"], "R3", False)],
         }
@@ -131,7 +104,7 @@ def test_two_leaves_sweeping_the_same_floor_clash() -> None:
     assert measure(_two_rooms(RoomType.hall, [ENTRANCE, d2, apart])).swing_clashes == []
 
 
-def test_a_leaf_that_swings_out_of_its_room_hits_a_wall() -> None:
+def test_a_leaf_that_swings_out_of_its_room_hits_awall() -> None:
     # A door at the very end of the wall, hinge at the far end: its leaf sweeps through the exterior wall.
     door = _door("D2", "W5", 0.97, ["R1", "R2"], "R2", True).model_copy(update={"flip_hand": True})
     assert ("D2", "wall") in measure(_two_rooms(RoomType.hall, [ENTRANCE, door])).swing_clashes
@@ -170,7 +143,7 @@ def test_a_living_room_behind_a_bathroom_is_reached_through_it() -> None:
     """Any room the front door reaches only through a bedroom or bathroom is flagged."""
     payload = _two_rooms(RoomType.hall, [ENTRANCE, _door("D2", "W5", 0.5, ["R1", "R2"], "R2", True)])
     bath = payload.rooms[1].model_copy(update={"type": RoomType.bathroom, "name": "Banyo"})
-    living = _room("R3", RoomType.living_room, "Salon", 3050, 2600, 7750, 4750)
+    living = rect_room("R3", 3050, 2600, 7750, 4750, RoomType.living_room, "Salon")
     behind = payload.model_copy(
         update={
             "rooms": [payload.rooms[0], bath, living],
@@ -186,7 +159,7 @@ def test_a_living_room_behind_a_bathroom_is_reached_through_it() -> None:
 
 
 def test_a_wc_as_long_as_a_corridor_is_a_strip() -> None:
-    wc = _room("R2", RoomType.wc, "WC", 3050, 250, 4050, 4750)  # 1.0 x 4.5 m
+    wc = rect_room("R2", 3050, 250, 4050, 4750, RoomType.wc, "WC")  # 1.0 x 4.5 m
     payload = _two_rooms(RoomType.hall, [ENTRANCE]).model_copy(
         update={"rooms": [_two_rooms(RoomType.hall, []).rooms[0], wc]}
     )

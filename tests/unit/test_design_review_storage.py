@@ -16,7 +16,8 @@ from archbuilder.services.design_reviews import (
     render,
     review_payload,
 )
-from tests.unit.test_design_review import ENTRANCE, _door, _room, _two_rooms
+from tests.unit.payload_parts import rect_room
+from tests.unit.test_design_review import ENTRANCE, _door, _two_rooms
 
 WINDOW = Window(
     id="N1", host_wall_id="W2", position_ratio=0.5, width_mm=1200, height_mm=1400,
@@ -28,7 +29,9 @@ def _payloads() -> dict[str, LayoutPayload]:
     hall = _two_rooms(RoomType.hall, [ENTRANCE, _door("D2", "W5", 0.5, ["R1", "R2"], "R2", True)], [WINDOW])
     living = _two_rooms(RoomType.living_room, [ENTRANCE, _door("D2", "W5", 0.5, ["R1", "R2"], "R2", True)])
     through = living.model_copy(
-        update={"rooms": [*living.rooms, _room("R3", RoomType.corridor, "Koridor", 250, 2500, 2950, 4750)]}
+        update={
+            "rooms": [*living.rooms, rect_room("R3", 250, 2500, 2950, 4750, RoomType.corridor, "Koridor")]
+        }
     )
     # The shares are read from the rooms' areas: a large bedroom puts the hall under 8 %.
     small_hall = hall.model_copy(

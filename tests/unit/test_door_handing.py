@@ -22,7 +22,8 @@ import pytest
 from archbuilder.cad.dxf_export import layout_to_dxf
 from archbuilder.cad.ifc_export import layout_to_ifc
 from archbuilder.cad.svg_export import layout_to_svg
-from archbuilder.domain.layout import Door, LayoutPayload, Level, Point, Point3, Room, Wall
+from archbuilder.domain.layout import Door, LayoutPayload, Level
+from tests.unit.payload_parts import flat_shell, rect_room, wall
 
 ifcopenshell = pytest.importorskip("ifcopenshell", reason="ifcopenshell is not installed")
 
@@ -69,48 +70,20 @@ def test_the_convention_helper_on_a_case_worked_by_hand() -> None:
     assert both.hinge == pytest.approx((3050, 2950)) and both.swing == pytest.approx((1, 0))
 
 
-def _wall(wid: str, a: Vec, b: Vec, exterior: bool) -> Wall:
-    return Wall(
-        id=wid,
-        start=Point3(x=a[0], y=a[1]),
-        end=Point3(x=b[0], y=b[1]),
-        thickness_mm=EXT if exterior else INT,
-        height_mm=2800,
-        wall_type_name="Generic",
-        level_name="Level 1",
-        is_exterior=exterior,
-    )
-
-
-def _room(rid: str, x0: float, y0: float, x1: float, y1: float) -> Room:
-    return Room(
-        id=rid,
-        name=f"Room {rid}",
-        number=rid,
-        type="bedroom",
-        level_name="Level 1",
-        boundary=[Point(x=x0, y=y0), Point(x=x1, y=y0), Point(x=x1, y=y1), Point(x=x0, y=y1)],
-        area_m2=round((x1 - x0) * (y1 - y0) / 1e6, 2),
-    )
-
-
 def plan(walls: str, hand: bool, facing: bool) -> LayoutPayload:
     start, end = WALLS[walls]
     if start[0] == end[0]:  # vertical: R1 west, R2 east
-        rooms = [_room("R1", 250, 250, 2950, 4750), _room("R2", 3050, 250, 7750, 4750)]
+        rooms = [rect_room("R1", 250, 250, 2950, 4750), rect_room("R2", 3050, 250, 7750, 4750)]
     else:  # horizontal: R1 south, R2 north
-        rooms = [_room("R1", 250, 250, 7750, 2450), _room("R2", 250, 2550, 7750, 4750)]
+        rooms = [rect_room("R1", 250, 250, 7750, 2450), rect_room("R2", 250, 2550, 7750, 4750)]
     swing = convention(start, end, INT, RATIO, WIDTH, hand, facing).swing
     # The swing side is R1 when it points west or south.
     opens_into = "R1" if swing[0] + swing[1] < 0 else "R2"
     return LayoutPayload(
         levels=[Level(name="Level 1", elevation_mm=0, height_mm=2800)],
         walls=[
-            _wall("W1", (125, 125), (7875, 125), True),
-            _wall("W2", (7875, 125), (7875, 4875), True),
-            _wall("W3", (7875, 4875), (125, 4875), True),
-            _wall("W4", (125, 4875), (125, 125), True),
-            _wall("W5", start, end, False),
+            *flat_shell(),
+            wall("W5", start, end, False),
         ],
         doors=[
             Door(

@@ -8,37 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from archbuilder.domain.layout import Door, LayoutPayload, Level, Point, Point3, Room, Wall
+from archbuilder.domain.layout import Door, LayoutPayload, Level
 from archbuilder.layout.validation import validate_layout
+from tests.unit.payload_parts import flat_shell, rect_room, wall
 
 EXT, INT = 250.0, 100.0
 FOOTPRINT = [(0.0, 0.0), (8000.0, 0.0), (8000.0, 5000.0), (0.0, 5000.0)]
 SOUTH = 7750.0  # length of W1
-
-
-def _wall(wid: str, a: tuple[float, float], b: tuple[float, float], exterior: bool) -> Wall:
-    return Wall(
-        id=wid,
-        start=Point3(x=a[0], y=a[1]),
-        end=Point3(x=b[0], y=b[1]),
-        thickness_mm=EXT if exterior else INT,
-        height_mm=2800,
-        wall_type_name="Generic",
-        level_name="Level 1",
-        is_exterior=exterior,
-    )
-
-
-def _room(rid: str, x0: float, y0: float, x1: float, y1: float) -> Room:
-    return Room(
-        id=rid,
-        name=f"Room {rid}",
-        number=rid,
-        type="bedroom",
-        level_name="Level 1",
-        boundary=[Point(x=x0, y=y0), Point(x=x1, y=y0), Point(x=x1, y=y1), Point(x=x0, y=y1)],
-        area_m2=round((x1 - x0) * (y1 - y0) / 1e6, 2),
-    )
 
 
 def door(
@@ -73,16 +49,13 @@ INNER = door("D2", "W5", 0.5, ["R1", "R2"], "R1")  # W5 runs north: its left (we
 def flat(*doors: Door, corridor: bool = False) -> LayoutPayload:
     """The flat; with ``corridor`` R2 is a 700 mm corridor and R3 lies east of it, past W6."""
     walls = [
-        _wall("W1", (125, 125), (7875, 125), True),
-        _wall("W2", (7875, 125), (7875, 4875), True),
-        _wall("W3", (7875, 4875), (125, 4875), True),
-        _wall("W4", (125, 4875), (125, 125), True),
-        _wall("W5", (3000, 250), (3000, 4750), False),
+        *flat_shell(),
+        wall("W5", (3000, 250), (3000, 4750), False),
     ]
-    rooms = [_room("R1", 250, 250, 2950, 4750), _room("R2", 3050, 250, 7750, 4750)]
+    rooms = [rect_room("R1", 250, 250, 2950, 4750), rect_room("R2", 3050, 250, 7750, 4750)]
     if corridor:
-        walls.append(_wall("W6", (3800, 250), (3800, 4750), False))  # drawn north: R2 on its left
-        rooms = [rooms[0], _room("R2", 3050, 250, 3750, 4750), _room("R3", 3850, 250, 7750, 4750)]
+        walls.append(wall("W6", (3800, 250), (3800, 4750), False))  # drawn north: R2 on its left
+        rooms = [rooms[0], rect_room("R2", 3050, 250, 3750, 4750), rect_room("R3", 3850, 250, 7750, 4750)]
     return LayoutPayload(
         levels=[Level(name="Level 1", elevation_mm=0, height_mm=2800)],
         walls=walls,

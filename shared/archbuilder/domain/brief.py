@@ -207,7 +207,8 @@ class Brief(StrictModel):
 
     @model_validator(mode="after")
     def _entrance_off_party_walls(self) -> Brief:
-        if self.entrance.side is None or self.entrance.side not in self.party_walls:
+        side = self.entrance.side
+        if side is None or side not in self.party_walls:
             return self
         if "entrance" not in self.model_fields_set:  # the default (south) moves to a free side
             free = [
@@ -218,7 +219,7 @@ class Brief(StrictModel):
             if free:
                 self.entrance = Entrance(side=free[0])
                 return self
-        raise ValueError(f"the entrance cannot be on a party wall ({self.entrance.side.value})")
+        raise ValueError(f"the entrance cannot be on a party wall ({side.value})")
 
     @model_validator(mode="after")
     def _enough_to_plan(self) -> Brief:

@@ -22,23 +22,10 @@ from shapely.ops import unary_union
 from archbuilder.domain.brief import BuildingType, RoomType, Side
 from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall
 from archbuilder.layout.door_geometry import DoorGeometry, door_geometry
+from archbuilder.layout.room_groups import CIRCULATION, HABITABLE, WET
 from archbuilder.platform.i18n import DEFAULT_LANGUAGE, catalogue
 
-CIRCULATION = frozenset({RoomType.hall, RoomType.corridor})
-HABITABLE = frozenset(
-    {
-        RoomType.living_room,
-        RoomType.dining_room,
-        RoomType.kitchen,
-        RoomType.bedroom,
-        RoomType.office,
-        RoomType.meeting_room,
-        RoomType.reception,
-    }
-)
-WET = frozenset({RoomType.bathroom, RoomType.wc, RoomType.laundry})
 SANITARY = frozenset({RoomType.bathroom, RoomType.wc})
-DAY_ROOMS = frozenset({RoomType.living_room, RoomType.dining_room, RoomType.kitchen})
 
 ASPECT_ADVICE = 2.0  # habitable rooms: prefer at most 2 : 1
 ASPECT_PROBLEM = 2.5  # and never more than 2.5 : 1
