@@ -66,7 +66,7 @@ def test_feedback_edits_the_brief_and_each_revision_starts_from_the_last(
     revision = v2["metadata"]["revision"]
     assert revision["edits"] == [{"op": "scale_room_area", "room": "kitchen", "factor": 1.25}]
     assert revision["not_understood"] == [] and revision["provider"] == "builtin"
-    assert revision["prompt_version"] == "revise_brief.v1"
+    assert revision["prompt_version"] == "revise_brief.v2"
     assert any(s.startswith("Mutfak: hedef alan") for s in revision["assumptions"])  # the tenant's language
     v2_brief = v2["metadata"]["brief"]
     assert _kitchen_target(v2_brief) > _kitchen_target(layout_brief)

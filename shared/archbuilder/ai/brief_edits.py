@@ -9,6 +9,11 @@ Room references (``room``, ``a``, ``b``) name a room by its name in the brief, e
 type (every room of that type). Resizing starts from the larger of the room's target and
 its area in the version the feedback is about (``current_areas``), so "bigger" is bigger
 than what the architect saw.
+
+``open_kitchen`` sets the brief's field (the planner then builds an opening to the living
+room). ``en_suite`` makes one bathroom or WC that ``room`` names open only into a bedroom
+(of a request for several, one is split off), or with ``value`` false makes every one it
+names reachable from the hall again; a bathroom added later is an ordinary one.
 """
 
 from __future__ import annotations
@@ -107,7 +112,9 @@ def _apply(data: dict[str, Any], edit: BriefEdit, language: str, areas: Mapping[
         return " ".join(sentences)
     if edit.op is EditOp.add_room:
         assert edit.type is not None and edit.count is not None
-        same = [r for r in rooms if r["type"] == edit.type.value and not r.get("name")]
+        same = [
+            r for r in rooms if r["type"] == edit.type.value and not r.get("name") and not r.get("en_suite")
+        ]
         if same:
             same[-1]["count"] = same[-1].get("count", 1) + edit.count
         else:
@@ -146,9 +153,43 @@ def _apply(data: dict[str, Any], edit: BriefEdit, language: str, areas: Mapping[
             a=_ref_name(a_ref, rooms, language),
             b=_ref_name(b_ref, rooms, language),
         )
+    if edit.op is EditOp.open_kitchen:
+        assert edit.value is not None
+        _found(rooms, RoomType.kitchen.value)
+        data["open_kitchen"] = edit.value
+        return say("edit_open_kitchen" if edit.value else "edit_closed_kitchen", language)
+    if edit.op is EditOp.en_suite:
+        assert edit.room is not None and edit.value is not None
+        return _en_suite(data, edit.room, edit.value, language)
     assert edit.op is EditOp.entrance_side and edit.side is not None
     data["entrance"] = {"side": edit.side.value}
     return say("edit_entrance", language, side=say(f"side_{edit.side.value}", language))
+
+
+_WET = (RoomType.bathroom.value, RoomType.wc.value)
+
+
+def _en_suite(data: dict[str, Any], ref: str, value: bool, language: str) -> str:
+    """One bathroom or WC that ``ref`` names opens only into a bedroom (``value`` false: none does)."""
+    rooms: list[dict[str, Any]] = data["rooms"]
+    found = _found(rooms, ref)
+    if any(rooms[i]["type"] not in _WET for i in found):
+        raise _NotApplied("not_applied_en_suite_type", room=ref)
+    if not value:
+        for i in found:
+            rooms[i]["en_suite"] = False
+        return say("edit_not_en_suite", language, room=_name(rooms[found[0]], language))
+    if any(rooms[i].get("en_suite") for i in found):
+        return say("edit_en_suite", language, room=_name(rooms[found[-1]], language))  # already so
+    i = found[-1]  # the last one named: a bathroom just added, else the brief's last
+    room = rooms[i]
+    if room.get("count", 1) > 1:  # "make the bathroom en-suite" with 2 bathrooms: one of them
+        room["count"] -= 1
+        split = {**room, "count": 1, "en_suite": True, "name": None}  # a name stays with one request
+        rooms.insert(i + 1, split)
+        return say("edit_en_suite", language, room=_name(split, language))
+    room["en_suite"] = True
+    return say("edit_en_suite", language, room=_name(room, language))
 
 
 def _found(rooms: list[dict[str, Any]], ref: str) -> list[int]:

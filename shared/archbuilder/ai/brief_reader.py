@@ -10,6 +10,14 @@ Regional conventions are counted the way people there mean them:
 
 Areas become gross m² (square feet converted). Whatever is not in the text is assumed,
 and every assumption is said in the brief's language.
+
+The fields that shape the plan are set only from words that mean them: an open kitchen
+(``open_kitchen``, "açık mutfak", "offene Küche"), an en-suite bathroom (a bathroom with
+``en_suite``, "ebeveyn banyosu", "Elternbad") and party walls (``party_walls``): the sides a
+text names ("Brandwand im Osten", "mur mitoyen à l'ouest"), or, for a terrace or row house
+("Reihenhaus", "bitişik nizam"), the two sides either side of the entrance, for an
+end-of-terrace or semi-detached house one of them, said as an assumption. A word that only
+hints at a shared wall ("maison mitoyenne", "köşe", a roof terrace) sets none.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from pathlib import Path
 
 import yaml
 
-from archbuilder.ai.outputs import AdjacencyDraft, BriefDraft, RoomDraft
+from archbuilder.ai.outputs import AdjacencyDraft, BriefDraft, BriefRoomDraft
 from archbuilder.domain.brief import AdjacencyKind, BuildingType, RoomType, Side
 
 SQ_FT_TO_M2 = 0.09290304
@@ -154,6 +162,7 @@ _BUILDING_WORDS: dict[BuildingType, str] = {
     BuildingType.house: (
         r"\bhouse\b|bungalow|ranch|cottage|villa|townhouse|detached|müstakil|\bev\b|dubleks\s+villa|haus\b"
         r"|einfamilienhaus|doppelhaus\w*|reihenhaus|maison|pavillon|\bcasa\b|chalet|unifamiliar|adosado"
+        r"|row\s*house|terraced|mid[\s-]?terrace|end[\s-]+(?:of[\s-]+)?terrace|semi[\s-]?detached|pareado|pareada"
     ),
     BuildingType.apartment: (
         r"apartment|flat\b|condo|daire|wohnung|appartement|\bpiso\b|apartamento|\bstudio\b|estudio\b"
@@ -173,14 +182,137 @@ _ORIENTATION = (
     r"(?:fac\w+|bakmal\w*|bakan|bakıyor|cephe\w*|ausgerichtet|orient\w*|exposé\w*|nach|vers|hacia|to\s+the)"
 )
 _OPEN_KITCHEN = (
-    r"open[\s-]*(?:plan\s+)?kitchen|kitchen\s+open\w*|açık\s+mutfak|amerikan\s+mutfa\w*|mutfa\w*\s+salon\w*\s+açık"
-    r"|mutfa\w*\s+açık|offene\w*\s+küche|küche\s+offen|wohnküche|cuisine\s+ouverte|cuisine\s+américaine"
-    r"|cocina\s+abierta|cocina\s+americana|cocina\s+integrada"
+    r"open[\s-]*(?:plan\s+)?kitchen|open[\s-]*plan\s+(?:[^\W\d_]+\s*(?:/|,|&|-)?\s*){1,4}?kitchen"
+    r"|kitchen\s+open\w*|open\s+(?:up\s+)?the\s+kitchen|açık\s+mutfak|amerikan\s+mutfa\w*"
+    r"|mutfa\w*\s+salon\w*\s+açık|mutfa\w*\s+(?:salon\w*\s+)?açıl\w*|mutfa\w*\s+açık|offene\w*\s+küche"
+    r"|küche\s+offen|küche\s+(?:zum\s+wohn\w*\s+)?öffnen|wohnküche|cuisine\s+ouverte|cuisine\s+américaine"
+    r"|ouvrir\s+la\s+cuisine|cocina\s+abierta|cocina\s+americana|cocina\s+integrada|abrir\s+la\s+cocina"
 )
+# A kitchen with a door: the default, named so that feedback can ask for it back.
+_CLOSED_KITCHEN = (
+    r"(?:closed|separate|enclosed)\s+kitchen|kitchen\s+(?:closed|separate)\w*|close\s+(?:off\s+)?the\s+kitchen"
+    r"|kapal[ıi]\s+mutfak|mutfa\w*\s+kapal[ıi]|ayr[ıi]\s+mutfak|mutfa\w*\s+ayr[ıi]|geschlossene\w*\s+küche"
+    r"|küche\s+(?:geschlossen|separat|abgetrennt)|separate\w*\s+küche|cuisine\s+(?:fermée|séparée|indépendante)"
+    r"|cocina\s+(?:cerrada|independiente|separada)"
+)
+# Words that say "not" just before an open kitchen ("keine offene Küche"), or after it in Turkish.
+_NOT_BEFORE: dict[str, str] = {
+    "en": r"\b(?:no|not|without|never|don['’]?t\s+want)\b(?:\s+(?:an?|the))?\s*$",
+    "tr": r"(?!)",
+    "de": r"\b(?:kein\w*|ohne|nicht)\b(?:\s+(?:eine?n?|die))?\s*$",
+    "fr": r"\b(?:pas\s+d[e'’]|sans|ni)\s*(?:une?\s+|la\s+)?$",
+    "es": r"\b(?:sin|no|nada\s+de)\b(?:\s+(?:una?|la))?\s*$",
+}
+_NOT_AFTER_TR = r"^\s*(?:[^\W\d_]+\s+)?(?:istemiyor\w*|istemem\w*|olmas[ıi]n|olmayacak|olmamal[ıi]|değil|yok)"
+# An en-suite: a bathroom that opens only into a bedroom. The bathroom word inside (or right
+# beside) the phrase is that bathroom, not another one.
 _ENSUITE = (
-    r"en[\s-]?suite|master\s+bath|ebeveyn\s+banyo\w*|bad\s+en\s+suite|suite\s+parentale|salle\s+d['’]eau\s+attenante"
-    r"|baño\s+en\s+suite|baño\s+privado"
+    r"en[\s-]?suites?(?:\s+(?:bath(?:room)?s?|shower\s+rooms?))?|master\s+(?:bath(?:room)?s?|suite)"
+    r"|primary\s+(?:bath(?:room)?s?|suite)|ebeveyn\s+banyo\w*|banyolu\s+(?:ebeveyn\s+)?yatak\s+odas\w*"
+    r"|elternbad\w*|bad\s+en\s+suite|suite\s+parentale|salles?\s+d['’]eau\s+(?:attenante|privative)s?"
+    r"|salles?\s+de\s+bains?\s+(?:attenante|privative)s?|baños?\s+en\s+suite|baños?\s+privados?"
+    r"|(?:dormitorio|habitación)\s+principal\s+con\s+baño"
 )
+# "3 bathrooms, one of them en-suite": the en-suite is one of the bathrooms counted.
+_AMONG = (
+    r"of\s+(?:them|which)|including|incl\.|biri\w*|davon|darunter|\bdont\b|incluid\w*|de\s+(?:ellos|los\s+cuales)"
+    r"|[,(]\s*(?:one|uno|una|eine?s?|une)(?:\s+(?:with|mit|avec|con))?\s*$"
+)
+_EVERY = {
+    "en": r"\b(?:each|every|all)\b",
+    "tr": r"\bher\b",
+    "de": r"\b(?:jede[sm]?|alle)\b",
+    "fr": r"\b(?:chaque|toutes)\b",
+    "es": r"\b(?:cada|todos)\b",
+}
+
+# Party walls: sides shared with a neighbour. Side words per language; the ambiguous ones
+# need a cue (French "est" is also "is", Spanish "este" also "this", "sur" "on").
+_PARTY_SIDES: dict[str, dict[Side, str]] = {
+    "en": {
+        Side.north: r"north(?:ern)?",
+        Side.east: r"east(?:ern)?",
+        Side.south: r"south(?:ern)?",
+        Side.west: r"west(?:ern)?",
+    },
+    "tr": {
+        Side.north: r"kuzey\w*",
+        Side.east: r"doğu(?!m)\w*",
+        Side.south: r"güney\w*",
+        Side.west: r"bat[ıi]\w*",
+    },
+    "de": {
+        Side.north: r"nord\w*|nördlich\w*",
+        Side.east: r"ost\w*|östlich\w*",
+        Side.south: r"süd\w*",
+        Side.west: r"west\w*",
+    },
+    "fr": {
+        Side.north: r"nord",
+        Side.east: r"(?:l['’]|côté\s+|façade\s+|pignon\s+|plein\s+)est",
+        Side.south: r"sud",
+        Side.west: r"(?:l['’])?ouest",
+    },
+    "es": {
+        Side.north: r"norte",
+        Side.east: r"(?:al|el|del|lado|hacia\s+el|por\s+el|fachada|y)\s+este",
+        Side.south: r"sur",
+        Side.west: r"oeste",
+    },
+}
+# A wall shared with a neighbour, named with its side ("Brandwand im Osten").
+_PARTY_WALL: dict[str, str] = {
+    "en": r"party[\s-]walls?|shared\s+walls?|common\s+walls?|adjoining\s+walls?|neighbou?rs?['’]?s?\s+walls?",
+    "tr": r"komşu\s+duvar\w*|ortak\s+duvar\w*|kalkan\s+duvar\w*|komşuya\s+bitişik\w*",
+    "de": r"brandw[äa]nd\w*|kommunw[äa]nd\w*|grenzw[äa]nd\w*|nachbarw[äa]nd\w*|grenzbebauung",
+    "fr": r"murs?\s+mitoyens?|mitoyen\w*",
+    "es": r"(?:paredes?\s+|muros?\s+)?medianer[ao]s?|paredes?\s+compartid[ao]s?",
+}
+# The same words when no side comes with them: a shared wall, side unknown, so none is set.
+_PARTY_HINT: dict[str, str] = {**_PARTY_WALL, "fr": r"murs?\s+mitoyens?|maisons?\s+mitoyennes?|mitoyenneté"}
+# Between a wall word and its sides (before the sides only a few words that say "side").
+_PARTY_FILL_AFTER = r"(?:[\s'’-]+(?!entrance|entry|giriş|eingang|entrée|entrada)[^\W\d_]+){0,4}?[\s'’-]+"
+_PARTY_FILL_BEFORE = (
+    r"(?:[\s-]+(?:sides?|fa[cç]ades?|seite\w*|cephe\w*|taraf\w*|yan\w*|côté|lado|wall\s+is\s+an?|is\s+an?"
+    r"|ist\s+eine?|the|die|der|la|le|el))*[\s'’-]+"
+)
+# A terrace or row house shares the two sides either side of its entrance.
+_ROW_HOUSE: dict[str, str] = {
+    "en": (
+        r"mid[\s-]?terrace\w*|terraced?\s+(?:house|home)s?|row\s*(?:house|home)s?|town-?houses?"
+        r"|(?:party|shared|common)\s+walls?\s+(?:on\s+)?both\s+sides"
+    ),
+    "tr": r"bitişik\s+nizam\w*|s[ıi]ra\s+ev\w*|iki\s+yan\w*\s+(?:komşu|bitişik)\w*",
+    "de": (
+        r"reihenmittelhaus\w*|reihenhaus\w*|mittelhaus\w*|beidseitig\w*\s+(?:angebaut|grenzständig|brandw\w*)"
+        r"|brandw[äa]nde?\s+(?:auf\s+|an\s+)?beiden\s+seiten"
+    ),
+    "fr": r"maisons?\s+en\s+bande|(?:maisons?\s+|murs?\s+)?mitoyen\w*\s+des\s+deux\s+côtés",
+    "es": (
+        r"(?:casa|vivienda|chalet|unifamiliar)\w*\s+adosad[ao]s?|(?:^|\bun\s+|\bel\s+)adosado\b|entre\s+medianeras"
+        r"|(?:casas?|viviendas?)\s+en\s+hilera|medianeras?\s+a\s+ambos\s+lados"
+    ),
+}
+# An end-of-terrace or semi-detached house shares one of them.
+_END_HOUSE: dict[str, str] = {
+    "en": r"end[\s-]+(?:of[\s-]+)?terrace\w*|end[\s-]unit|semi[\s-]?detached",
+    "tr": r"ikiz\s+nizam\w*|ikiz\s+(?:ev|villa)\w*",
+    "de": (
+        r"reihenendhaus\w*|reiheneckhaus\w*|doppelhaushälfte\w*|doppelhaus\b|\bdhh\b"
+        r"|einseitig\w*\s+angebaut"
+    ),
+    "fr": (
+        r"(?:maison|villa|pavillon)s?\s+jumelée?s?|jumelée?s?\s+(?:par|d['’]un|sur\s+un)\b|semi[\s-]mitoyenn?e?s?"
+        r"|mitoyenn?e?s?\s+(?:d['’]un|sur\s+un)\s+(?:seul\s+)?côté"
+        r"|en\s+bout\s+de\s+bande"
+    ),
+    "es": (
+        r"pareado\w*|pareada\w*|adosad[ao]s?\s+(?:de\s+|en\s+)?esquina|esquina\w*\s+adosad\w*"
+        r"|una\s+(?:sola\s+)?medianera|medianera\s+a\s+un\s+lado"
+    ),
+}
+# Turkish zoning: a corner plot in "bitişik nizam" touches one neighbour only ("köşe" alone says nothing).
+_CORNER_TR = r"köşe\w*"
 _NEXT_TO = (
     r"next\s+to|adjacent\s+to|beside|near|close\s+to|yan[ıi]nda|bitişi\w*|yak[ıi]n\w*|neben|angrenzend\s+an|nahe"
     r"|à\s+côté\s+d[eu]|près\s+d[eu]|attenante?\s+à|junto\s+a[l]?|al\s+lado\s+de[l]?|cerca\s+de[l]?"
@@ -205,6 +337,13 @@ class _Reading:
     adjacency: list[AdjacencyDraft] = field(default_factory=list)
     assumptions: list[str] = field(default_factory=list)
     evidence: int = 0  # how many facts came from the text, not from defaults
+    open_kitchen: bool = False
+    en_suite: int = 0  # bathrooms that open only into a bedroom (besides ``rooms``)
+    party_walls: list[Side] = field(default_factory=list)
+    # Phrases read as an en-suite or a party wall: their words are not read again as a room,
+    # a "next to" wish or an orientation.
+    ensuite_spans: list[tuple[int, int]] = field(default_factory=list)
+    party_spans: list[tuple[int, int]] = field(default_factory=list)
 
 
 @cache
@@ -287,28 +426,48 @@ def read_brief(text: str, language: str | None = None, region: str | None = None
     lang = language if language in LANGUAGES else (detect_language(text) or "en")
     assert lang is not None
     reading = _Reading(language=lang, text=low)
+    reading.ensuite_spans = [m.span() for m in re.finditer(_ENSUITE, low)]
+    party = _party_phrases(reading)
     building_type = _building_type(reading)
     area = _areas(reading)
     convention = _regional_counts(reading)
     _room_words(reading, building_type, skip=convention)
-    _wishes(reading)
+    _wishes(reading, building_type)
+    entrance = _entrance(low, skip=reading.party_spans)
+    _party_walls(reading, party, entrance)
     _defaults(reading, building_type)
     if area is None:
-        area = round(sum(_TYPICAL_M2[t] * n for t, n in reading.rooms.items()) * 1.25 / 5) * 5
+        counted = Counter(reading.rooms)
+        counted[RoomType.bathroom] += reading.en_suite
+        area = round(sum(_TYPICAL_M2[t] * n for t, n in counted.items()) * 1.25 / 5) * 5
         area = max(area, 20.0)
         reading.assumptions.append(say("no_area", lang, value=_fmt(area)))
-    rooms = [
-        RoomDraft(type=t, count=n, name=None, target_area_m2=reading.targets.get(t))
-        for t, n in sorted(reading.rooms.items(), key=lambda item: list(RoomType).index(item[0]))
-        if n > 0
-    ]
+    rooms: list[BriefRoomDraft] = []
+    for room_type, count in sorted(reading.rooms.items(), key=lambda item: list(RoomType).index(item[0])):
+        if count > 0:
+            target = reading.targets.get(room_type)
+            rooms.append(
+                BriefRoomDraft(type=room_type, count=count, name=None, target_area_m2=target, en_suite=False)
+            )
+        if room_type is RoomType.bathroom and reading.en_suite:
+            rooms.append(
+                BriefRoomDraft(
+                    type=RoomType.bathroom,
+                    count=reading.en_suite,
+                    name=None,
+                    target_area_m2=None,
+                    en_suite=True,
+                )
+            )
     confidence = min(0.95, 0.35 + 0.15 * min(reading.evidence, 4))
     return BriefDraft(
         building_type=building_type,
         total_area_m2=round(area, 1),
         rooms=rooms,
         adjacency=reading.adjacency,
-        entrance_side=_entrance(low),
+        entrance_side=entrance,
+        open_kitchen=reading.open_kitchen,
+        party_walls=reading.party_walls,
         confidence=round(confidence, 2),
         assumptions=reading.assumptions,
     )
@@ -421,6 +580,10 @@ def _room_words(reading: _Reading, building_type: BuildingType, *, skip: set[Roo
             if any(a < span[1] and span[0] < b for a, b in taken):
                 continue
             taken.append(span)
+            if room_type in (RoomType.bathroom, RoomType.wc) and _beside(
+                reading.text, span, reading.ensuite_spans
+            ):
+                continue  # "baño en suite", "ebeveyn banyosu": the en-suite itself (see _wishes)
             if (
                 room_type is RoomType.office
                 and building_type is BuildingType.office
@@ -476,16 +639,15 @@ def _is_building_word(text: str, span: tuple[int, int]) -> bool:
     )
 
 
-def _wishes(reading: _Reading) -> None:
+def _wishes(reading: _Reading, building_type: BuildingType) -> None:
     text, lang = reading.text, reading.language
-    if re.search(_OPEN_KITCHEN, text):
-        _add_adjacency(reading, RoomType.kitchen, RoomType.living_room, AdjacencyKind.must)
-    if re.search(_ENSUITE, text):
-        reading.rooms[RoomType.bathroom] = max(reading.rooms[RoomType.bathroom], 1) + 1
-        _add_adjacency(reading, RoomType.bedroom, RoomType.bathroom, AdjacencyKind.prefer)
-        reading.assumptions.append(say("ensuite", lang))
+    _open_kitchen(reading, building_type)
+    _en_suite(reading)
+    skip = [*reading.ensuite_spans, *reading.party_spans]
     for relation, kind in ((_NEXT_TO, AdjacencyKind.prefer), (_AWAY_FROM, AdjacencyKind.avoid)):
         for match in re.finditer(relation, text):
+            if _overlaps(match.span(), skip):
+                continue  # "salle d'eau attenante à la chambre" is the en-suite; "bitişik nizam" a party wall
             if lang == "tr":
                 # Turkish postpositions follow both rooms: "mutfak salonun yanında".
                 pair = _rooms_before(reading, match.start(), 2)
@@ -495,12 +657,150 @@ def _wishes(reading: _Reading) -> None:
                 after = _nearest_room(reading, match.end(), backwards=False)
             if before and after and before != after:
                 _add_adjacency(reading, before, after, kind)
-    orientation = re.search(
-        rf"((?:\w+\s+){{0,3}}(?:{'|'.join(_SIDES.values())})\w*\s*(?:{_ORIENTATION})?)", text
+    sides = "|".join(_SIDES.values())
+    for orientation in re.finditer(rf"((?:\w+\s+){{0,3}}(?:{sides})\w*\s*(?:{_ORIENTATION})?)", text):
+        if _overlaps(orientation.span(), reading.party_spans):
+            continue  # "Brandwand im Osten" names a party wall, not an orientation
+        if not re.search(_ENTRANCE, text[max(0, orientation.start() - 25) : orientation.end()]):
+            phrase = reading_phrase(orientation.group(1))
+            reading.assumptions.append(say("orientation_kept", lang, phrase=phrase))
+        break
+
+
+def _open_kitchen(reading: _Reading, building_type: BuildingType) -> None:
+    """An open kitchen: ``open_kitchen``, and for a home the kitchen–living must wish it always gave."""
+    for match in re.finditer(_OPEN_KITCHEN, reading.text):
+        if _negated(reading, match.span()):
+            return  # "keine offene Küche", "açık mutfak istemiyoruz"
+        reading.open_kitchen = True
+        reading.evidence += 1
+        if building_type is not BuildingType.office:
+            _add_adjacency(reading, RoomType.kitchen, RoomType.living_room, AdjacencyKind.must)
+        return
+
+
+def _negated(reading: _Reading, span: tuple[int, int]) -> bool:
+    text, lang = reading.text, reading.language
+    if lang == "tr":
+        return re.search(_NOT_AFTER_TR, text[span[1] : span[1] + 30]) is not None
+    return re.search(_NOT_BEFORE[lang], text[max(0, span[0] - 25) : span[0]]) is not None
+
+
+def _en_suite(reading: _Reading) -> None:
+    """En-suite bathrooms, kept apart from the other bathrooms (``BriefRoomDraft.en_suite``)."""
+    text, lang = reading.text, reading.language
+    count = 0
+    among = False
+    for start, _ in reading.ensuite_spans:
+        before = text[max(0, start - 30) : start]
+        if re.search(_EVERY[lang], before):
+            found = max(reading.rooms[RoomType.bedroom], 1)  # "every bedroom with an en-suite"
+        else:
+            found = _count_before(text, start, lang) or 1
+        count = max(count, found)  # one en-suite said twice ("suite parentale avec salle d'eau attenante")
+        among = among or re.search(_AMONG, before) is not None
+    if not count:
+        return
+    if reading.rooms[RoomType.bedroom]:
+        count = min(count, reading.rooms[RoomType.bedroom])  # one per bedroom
+    if among:  # "3 bathrooms, one of them en-suite"
+        reading.rooms[RoomType.bathroom] = max(reading.rooms[RoomType.bathroom] - count, 0)
+    reading.en_suite = count
+    reading.evidence += 1
+    reading.assumptions.append(say("ensuite", lang, count=count))
+
+
+def _beside(text: str, span: tuple[int, int], phrases: list[tuple[int, int]]) -> bool:
+    """Whether ``span`` is inside one of ``phrases`` or touches it (only a space or a hyphen between)."""
+    for a, b in phrases:
+        gap = text[span[1] : a] if span[1] <= a else text[b : span[0]] if b <= span[0] else ""
+        if len(gap) <= 2 and re.fullmatch(r"[\s-]*", gap):
+            return True
+    return False
+
+
+def _overlaps(span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
+    return any(span[0] < b and a < span[1] for a, b in spans)
+
+
+def _side_list(language: str) -> str:
+    """One side or several ("east and west", "à l'est et à l'ouest") in ``language``."""
+    one = "|".join(rf"\b(?:{pattern})\b" for pattern in _PARTY_SIDES[language].values())
+    joint = (
+        r"(?:\s*(?:,|/|&|\band\b|\bund\b|\bve\b|\bet\b|\by\b)?\s*(?:the\s+|à\s+|au\s+|im\s+|al\s+|el\s+)?)"
     )
-    if orientation and not re.search(_ENTRANCE, text[max(0, orientation.start() - 25) : orientation.end()]):
-        phrase = reading_phrase(orientation.group(1))
-        reading.assumptions.append(say("orientation_kept", lang, phrase=phrase))
+    return rf"(?:{one})(?:{joint}(?:{one}))*"
+
+
+@dataclass
+class _PartyPhrases:
+    explicit: list[Side]  # sides named with a party-wall word
+    end: re.Match[str] | None  # an end-of-terrace or semi-detached house
+    row: re.Match[str] | None  # a terrace or row house
+    corner: re.Match[str] | None  # Turkish "köşe" with "bitişik nizam"
+
+
+def _party_phrases(reading: _Reading) -> _PartyPhrases:
+    """What the text says about party walls; their spans go to ``reading.party_spans``."""
+    lang, text = reading.language, reading.text
+    sides_list, wall = _side_list(lang), _PARTY_WALL[lang]
+    found: list[Side] = []
+    for pattern in (
+        rf"(?:{wall}){_PARTY_FILL_AFTER}(?P<sides>{sides_list})",
+        rf"(?P<sides>{sides_list}){_PARTY_FILL_BEFORE}(?:{wall})",
+    ):
+        for match in re.finditer(pattern, text):
+            if _overlaps(match.span(), reading.party_spans):
+                continue
+            reading.party_spans.append(match.span())
+            named = match.group("sides")
+            found += [
+                side for side, word in _PARTY_SIDES[lang].items() if re.search(rf"\b(?:{word})\b", named)
+            ]
+    end = re.search(_END_HOUSE[lang], text)
+    row = re.search(_ROW_HOUSE[lang], text)
+    corner = re.search(_CORNER_TR, text) if lang == "tr" and row else None
+    reading.party_spans += [m.span() for m in (end, row, corner) if m is not None]
+    return _PartyPhrases(sorted(set(found), key=list(Side).index), end, row, corner)
+
+
+def _party_walls(reading: _Reading, party: _PartyPhrases, entrance: Side | None) -> None:
+    """``party_walls``: the sides named, else those a house type implies, else none.
+
+    A terrace or row house shares the two sides either side of its entrance (east and west
+    when the entrance is south or north, or not given: the brief's default entrance is
+    south); an end-of-terrace or semi-detached house the first of them. Both are said as an
+    assumption. A party-wall word without a side sets nothing and says so.
+    """
+    text, lang = reading.text, reading.language
+    if party.explicit:
+        reading.party_walls = party.explicit
+        reading.evidence += 1
+        return
+    flanks = [Side.north, Side.south] if entrance in (Side.east, Side.west) else [Side.east, Side.west]
+    if party.end is not None or (party.row is not None and party.corner is not None):
+        phrase = party.end.group(0) if party.end is not None else _joined(party.row, party.corner)
+        reading.party_walls = flanks[:1]
+        side = say(f"side_{flanks[0]}", lang)
+        reading.assumptions.append(say("party_wall_end", lang, phrase=phrase.strip(), side=side))
+        reading.evidence += 1
+        return
+    if party.row is not None:
+        reading.party_walls = flanks
+        sides = say("sides_pair", lang, a=say(f"side_{flanks[0]}", lang), b=say(f"side_{flanks[1]}", lang))
+        reading.assumptions.append(
+            say("party_walls_row", lang, phrase=party.row.group(0).strip(), sides=sides)
+        )
+        reading.evidence += 1
+        return
+    hint = re.search(_PARTY_HINT[lang], text)
+    if hint is not None:
+        reading.assumptions.append(say("party_walls_unclear", lang, phrase=hint.group(0)))
+
+
+def _joined(first: re.Match[str] | None, second: re.Match[str] | None) -> str:
+    words = sorted((m for m in (first, second) if m is not None), key=lambda m: m.start())
+    return " … ".join(m.group(0).strip() for m in words)
 
 
 def reading_phrase(raw: str) -> str:
@@ -559,12 +859,19 @@ def _defaults(reading: _Reading, building_type: BuildingType) -> None:
         reading.assumptions.append(say("default_hall", lang))
 
 
-def _entrance(text: str) -> Side | None:
+def _entrance(text: str, skip: list[tuple[int, int]]) -> Side | None:
+    """The side written nearest an entrance word (not a party wall's side)."""
     for match in re.finditer(_ENTRANCE, text):
-        window = text[max(0, match.start() - 25) : match.end() + 30]
+        lo = max(0, match.start() - 25)
+        window = text[lo : match.end() + 30]
+        near: list[tuple[int, Side]] = []
         for side, pattern in _SIDES.items():
-            if re.search(pattern, window):
-                return side
+            for found in re.finditer(pattern, window):
+                span = (lo + found.start(), lo + found.end())
+                if not _overlaps(span, skip):
+                    near.append((min(abs(span[0] - match.end()), abs(match.start() - span[1])), side))
+        if near:
+            return min(near, key=lambda item: item[0])[1]
     return None
 
 
@@ -577,7 +884,14 @@ def estimated_gross_m2(rooms: Mapping[RoomType, int]) -> float:
 
 ROOM_WORDS = _ROOM_WORDS
 AREA = _AREA
-NEXT_TO, AWAY_FROM, OPEN_KITCHEN = _NEXT_TO, _AWAY_FROM, _OPEN_KITCHEN
+NEXT_TO, AWAY_FROM, OPEN_KITCHEN, CLOSED_KITCHEN = _NEXT_TO, _AWAY_FROM, _OPEN_KITCHEN, _CLOSED_KITCHEN
+ENSUITE = _ENSUITE
+
+
+def negated(text: str, span: tuple[int, int], language: str) -> bool:
+    """Whether the phrase at ``span`` of normalised ``text`` is denied ("no open kitchen",
+    "açık mutfak istemiyoruz")."""
+    return _negated(_Reading(language=language if language in LANGUAGES else "en", text=text), span)
 
 
 def count_before(text: str, start: int, language: str) -> int | None:

@@ -4,9 +4,15 @@ The feedback is cut into clauses (punctuation and "and"/"ve"/"und"/"et"/"y"); ea
 gives one kind of edit for the rooms it names:
 
 - an entrance with a side ("entrance on the north", "giriş kuzeyden") → ``entrance_side``;
+- an open kitchen ("make the kitchen open", "mutfak açık olsun", "Küche offen") →
+  ``open_kitchen`` true; a closed or separate one ("kapalı mutfak", "cuisine fermée") → false;
+- an en-suite ("make the bathroom en-suite", "banyo yatak odasına açılsın", "Bad nur vom
+  Schlafzimmer aus") → ``en_suite`` for the bathroom (or WC) the clause names, else a
+  bathroom; with "add" ("ebeveyn banyosu ekle"), or naming only a bedroom ("make the master
+  bedroom en-suite"), a bathroom is added first;
 - two rooms and a relation ("bedrooms away from the entrance", "yatak odaları girişten
-  uzak") → ``adjacency`` (away from → avoid, next to → prefer, not next to → avoid, open
-  kitchen → must); the entrance is the hall;
+  uzak") → ``adjacency`` (away from → avoid, next to → prefer, not next to → avoid); the
+  entrance is the hall;
 - an area ("kitchen 15 m²") → ``set_room_area``; bigger or smaller ("daha büyük",
   "größer", "plus grande", "más grande", "20 % bigger") → ``scale_room_area``;
 - fewer or without ("one bedroom less", "ohne WC") → ``remove_room``;
@@ -28,6 +34,8 @@ from typing import Any
 from archbuilder.ai.brief_reader import (
     AREA,
     AWAY_FROM,
+    CLOSED_KITCHEN,
+    ENSUITE,
     LANGUAGES,
     NEXT_TO,
     OPEN_KITCHEN,
@@ -35,6 +43,7 @@ from archbuilder.ai.brief_reader import (
     area_m2,
     count_before,
     detect_language,
+    negated,
     normalised,
     say,
 )
@@ -151,6 +160,28 @@ _REMOVE: dict[str, str] = {
     "fr": r"supprim\w*|enlev\w*|retir\w*|\bsans\b|pas\s+de\b",
     "es": r"\bquit\w*|elimin\w*|\bsin\b|suprim\w*|\bsobra\w*",
 }
+# A bathroom that opens only into a bedroom, said the way feedback says it.
+_OPENS_INTO_BEDROOM: dict[str, str] = {
+    "en": (
+        r"(?:open\w*|accessed|reached|entered)\s+(?:only\s+)?(?:in(?:to)?|from|through|via|off)\s+(?:the\s+|a\s+)?"
+        r"(?:master\s+|main\s+|primary\s+)?bedroom"
+    ),
+    "tr": r"yatak\s+odas[ıi]na\s+açıl\w*|yatak\s+odas[ıi]ndan\s+(?:giril\w*|giriş\w*)",
+    "de": (
+        r"(?:nur\s+)?vo[mn]\s+(?:eltern)?schlafzimmer\s+(?:aus\s+)?(?:zugänglich|begehbar|erreichbar)"
+        r"|zum\s+(?:eltern)?schlafzimmer\s+(?:hin\s+)?(?:öffnen|offen|geöffnet)"
+    ),
+    "fr": (
+        r"(?:accessible|ouvr\w*|donn\w*)\s+(?:uniquement\s+|seulement\s+)?(?:depuis|sur|dans|par)"
+        r"\s+la\s+chambre"
+    ),
+    "es": (
+        r"(?:abra|abre|se\s+abra|acceso|accesible)\s+(?:solo\s+|sólo\s+|únicamente\s+)?(?:al|desde\s+el|por\s+el)"
+        r"\s+dormitorio"
+    ),
+}
+# Turkish denies with the verb: "açılmasın", "olmasın".
+_NOT_VERB_TR = r"\w+m[ae]s[ıi]n\b|\w+m[ae]y\w*\b"
 _ADD: dict[str, str] = {
     "en": r"\badd\w*|\banother\b|\bextra\b|\badditional\b|\bmore\b|\bplus\b|\bnew\b",
     "tr": r"\bekle\w*|\bilave\w*|\bdaha\b|\bfazla\w*|\bek\b",
@@ -261,6 +292,12 @@ def _clause_edits(
     side = _entrance_side(text, lang)
     if side is not None:
         return [brief_edit(EditOp.entrance_side, side=side)]
+    kitchen = _kitchen(text, lang)
+    if kitchen is not None:
+        return [kitchen]
+    en_suite = _en_suite(text, lang, mentions)
+    if en_suite:
+        return en_suite
     adjacency = _adjacency(text, lang, mentions)
     if adjacency is not None:
         return [adjacency]
@@ -318,17 +355,43 @@ def _entrance_side(text: str, lang: str) -> Side | None:
     return None
 
 
+def _kitchen(text: str, lang: str) -> BriefEdit | None:
+    """An open kitchen (``open_kitchen`` true) or a closed one (false)."""
+    if re.search(CLOSED_KITCHEN, text):
+        return brief_edit(EditOp.open_kitchen, value=False)
+    match = re.search(OPEN_KITCHEN, text)
+    if match is None:
+        return None
+    return brief_edit(EditOp.open_kitchen, value=not negated(text, match.span(), lang))
+
+
+def _en_suite(text: str, lang: str, mentions: list[_Mention]) -> list[BriefEdit]:
+    """An en-suite: the bathroom or WC the clause names, else a bathroom added for it."""
+    match = re.search(ENSUITE, text) or re.search(_OPENS_INTO_BEDROOM[lang], text)
+    if match is None:
+        return []
+    denied = (
+        negated(text, match.span(), lang)
+        or re.search(_NEGATION[lang], text) is not None
+        or (lang == "tr" and re.search(_NOT_VERB_TR, text) is not None)
+    )
+    wet = next((m for m in mentions if m.type in (RoomType.bathroom, RoomType.wc)), None)
+    if denied:
+        return [brief_edit(EditOp.en_suite, room=wet.ref if wet else RoomType.bathroom.value, value=False)]
+    bedroom = any(m.type is RoomType.bedroom for m in mentions)
+    if re.search(_ADD[lang], text) or (wet is None and bedroom):
+        # "add an en-suite", "make the master bedroom en-suite": a bathroom of its own
+        room_type = wet.type if wet else RoomType.bathroom
+        count = (count_before(text, wet.start, lang) if wet else None) or 1
+        return [
+            brief_edit(EditOp.add_room, type=room_type, count=count),
+            brief_edit(EditOp.en_suite, room=room_type.value, value=True),
+        ]
+    return [brief_edit(EditOp.en_suite, room=wet.ref if wet else RoomType.bathroom.value, value=True)]
+
+
 def _adjacency(text: str, lang: str, mentions: list[_Mention]) -> BriefEdit | None:
     kinds = []
-    if re.search(OPEN_KITCHEN, text):
-        kitchen = next((m for m in mentions if m.type is RoomType.kitchen), None)
-        living = next((m for m in mentions if m.type is RoomType.living_room), None)
-        return brief_edit(
-            EditOp.adjacency,
-            a=kitchen.ref if kitchen else RoomType.kitchen.value,
-            b=living.ref if living else RoomType.living_room.value,
-            kind=AdjacencyKind.must,
-        )
     for pattern, kind in ((_AWAY, AdjacencyKind.avoid), (_NEAR, AdjacencyKind.prefer)):
         match = re.search(pattern, text)
         if match is not None:

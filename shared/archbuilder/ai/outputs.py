@@ -25,6 +25,13 @@ class RoomDraft(_Output):
     target_area_m2: float | None
 
 
+class BriefRoomDraft(RoomDraft):
+    """A room read from a brief. ``en_suite``: a bathroom or WC that opens only into a bedroom
+    (one per bedroom, in brief order); false for every other room."""
+
+    en_suite: bool
+
+
 class AdjacencyDraft(_Output):
     a: RoomType
     b: RoomType
@@ -36,9 +43,13 @@ class BriefDraft(_Output):
 
     building_type: BuildingType
     total_area_m2: float | None
-    rooms: list[RoomDraft]
+    rooms: list[BriefRoomDraft]
     adjacency: list[AdjacencyDraft]
     entrance_side: Side | None
+    # The kitchen opens into the living room without a door.
+    open_kitchen: bool
+    # Sides shared with a neighbour (no window, no entrance there); empty unless the text says so.
+    party_walls: list[Side] = Field(max_length=4)
     confidence: float = Field(ge=0, le=1)
     assumptions: list[str]
 
@@ -73,6 +84,8 @@ class EditOp(StrEnum):
     remove_room = "remove_room"
     adjacency = "adjacency"
     entrance_side = "entrance_side"
+    open_kitchen = "open_kitchen"
+    en_suite = "en_suite"
 
 
 # The fields each edit needs; every other field is null.
@@ -83,7 +96,10 @@ EDIT_FIELDS: dict[EditOp, tuple[str, ...]] = {
     EditOp.remove_room: ("room",),  # count null: every room it names
     EditOp.adjacency: ("a", "b", "kind"),
     EditOp.entrance_side: ("side",),
+    EditOp.open_kitchen: ("value",),  # true: no door between kitchen and living room
+    EditOp.en_suite: ("room", "value"),  # room: a bathroom or WC; true: it opens only into a bedroom
 }
+_EDIT_FIELD_NAMES = ("room", "factor", "area_m2", "type", "count", "a", "b", "kind", "side", "value")
 
 
 class BriefEdit(_Output):
@@ -104,12 +120,13 @@ class BriefEdit(_Output):
     b: str | None = Field(max_length=60)
     kind: AdjacencyKind | None
     side: Side | None
+    value: bool | None
 
     @model_validator(mode="after")
     def _fields_of_op(self) -> BriefEdit:
         needed = EDIT_FIELDS[self.op]
         optional = {"count"} if self.op is EditOp.remove_room else set()
-        for name in ("room", "factor", "area_m2", "type", "count", "a", "b", "kind", "side"):
+        for name in _EDIT_FIELD_NAMES:
             value = getattr(self, name)
             if name in needed and (value is None or value == ""):
                 raise ValueError(f"{self.op.value} needs {name}")
@@ -124,9 +141,7 @@ class BriefEdit(_Output):
 
 def brief_edit(op: EditOp, **fields: object) -> BriefEdit:
     """An edit with every field it does not name set to null."""
-    empty: dict[str, object] = dict.fromkeys(
-        ("room", "factor", "area_m2", "type", "count", "a", "b", "kind", "side")
-    )
+    empty: dict[str, object] = dict.fromkeys(_EDIT_FIELD_NAMES)
     return BriefEdit.model_validate({**empty, **fields, "op": op})
 
 

@@ -37,7 +37,7 @@ from archbuilder.ai.response_cache import ResponseCache
 from archbuilder.ai.router import Call, Outcome, Router
 from archbuilder.ai.routing import Measures, load_routing
 from archbuilder.ai.settings import AiSettings, get_ai_settings
-from archbuilder.domain.brief import Adjacency, Brief, BuildingType, Entrance, RoomRequest, RoomType
+from archbuilder.domain.brief import Adjacency, Brief, BuildingType, Entrance, RoomRequest, RoomType, Side
 from archbuilder.domain.common import Language, country_of
 from archbuilder.platform.errors import SecretMissing
 from archbuilder.platform.logging import get_logger, log_fields
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 _log = get_logger("archbuilder.ai")
 _DEFAULT_REGION = {"tr": "TR", "de": "DE", "fr": "FR", "es": "ES", "en": "US"}
+_DEFAULT_ENTRANCES = (Side.south, Side.north, Side.east, Side.west)
 
 
 class AiUsage(BaseModel):
@@ -179,8 +180,24 @@ def _usage(outcome: Outcome[Any]) -> AiUsage:
 
 
 def draft_to_brief(draft: BriefDraft, *, region: str, language: str) -> tuple[Brief, list[str]]:
-    """A valid ``Brief`` from a model's draft (an area estimated when none was given)."""
+    """A valid ``Brief`` from a model's draft (an area estimated when none was given).
+
+    With no entrance in the text the entrance is south, or the first of north, east and
+    west that is not a party wall.
+    """
     assumptions = list(draft.assumptions)
+    entrance = draft.entrance_side
+    if entrance is None:
+        entrance = next((s for s in _DEFAULT_ENTRANCES if s not in draft.party_walls), Side.south)
+        if entrance is not Side.south:
+            assumptions.append(
+                say(
+                    "entrance_off_party_wall",
+                    language,
+                    side=say(f"side_{entrance}", language),
+                    blocked=say("side_south", language),
+                )
+            )
     area = draft.total_area_m2
     if area is None:
         counts: dict[RoomType, int] = {}
@@ -195,11 +212,19 @@ def draft_to_brief(draft: BriefDraft, *, region: str, language: str) -> tuple[Br
             language=Language(language),
             total_area_m2=round(area, 1),
             rooms=[
-                RoomRequest(type=r.type, count=r.count, name=r.name, target_area_m2=r.target_area_m2)
+                RoomRequest(
+                    type=r.type,
+                    count=r.count,
+                    name=r.name,
+                    target_area_m2=r.target_area_m2,
+                    en_suite=r.en_suite,
+                )
                 for r in draft.rooms
             ],
             adjacency=[Adjacency(a=a.a.value, b=a.b.value, kind=a.kind) for a in draft.adjacency],
-            entrance=Entrance(side=draft.entrance_side) if draft.entrance_side else Entrance(side="south"),
+            entrance=Entrance(side=entrance),
+            open_kitchen=draft.open_kitchen,
+            party_walls=draft.party_walls,
         )
     except ValidationError as exc:
         raise OutputInvalid(
@@ -268,9 +293,11 @@ def brief_from_prompt(
 ) -> tuple[Brief, list[str]]:
     """Fill a brief from its ``prompt``: what the client set explicitly always wins.
 
-    Rooms, area, building type and entrance come from the text only where the brief does
-    not give them; adjacency wishes are added to the brief's own. Returns the brief and
-    the assumptions made. A brief without a prompt is returned as it is.
+    Rooms, area, building type, entrance, ``open_kitchen`` and ``party_walls`` come from
+    the text only where the brief does not give them; adjacency wishes are added to the
+    brief's own. Party walls the text implies ("terrace house": either side of the
+    entrance) are turned with the brief's own entrance when that lands on one of them.
+    Returns the brief and the assumptions made. A brief without a prompt is returned as it is.
     """
     if not brief.prompt:
         return brief, []
@@ -289,13 +316,50 @@ def brief_from_prompt(
         update["total_area_m2"] = read.total_area_m2
     if "entrance" not in given:
         update["entrance"] = read.entrance
+    if "open_kitchen" not in given:
+        update["open_kitchen"] = read.open_kitchen
+    assumptions = list(parsed.assumptions)
+    if "party_walls" not in given and read.party_walls:
+        update["party_walls"] = _walls_for_entrance(
+            read, brief, given, assumptions, read.language.value if read.language else "en"
+        )
     known = {frozenset((a.a, a.b)) for a in brief.adjacency}
     update["adjacency"] = [
         *brief.adjacency,
         *(a for a in read.adjacency if frozenset((a.a, a.b)) not in known),
     ]
     merged = Brief.model_validate({**brief.model_dump(), **{k: _dumped(v) for k, v in update.items()}})
-    return merged, parsed.assumptions
+    return merged, assumptions
+
+
+_QUARTER_TURNS = (Side.north, Side.east, Side.south, Side.west)
+
+
+def _walls_for_entrance(
+    read: Brief, brief: Brief, given: set[str], said: list[str], language: str
+) -> list[Side]:
+    """The prompt's party walls, turned with the brief's own entrance side when that is one of them."""
+    walls = list(read.party_walls)
+    side = brief.entrance.side if "entrance" in given else None
+    if side is None or side not in walls or read.entrance.side is None:
+        return walls
+    turn = _QUARTER_TURNS.index(side) - _QUARTER_TURNS.index(read.entrance.side)
+    turned = [_QUARTER_TURNS[(_QUARTER_TURNS.index(w) + turn) % 4] for w in walls]
+    turned = sorted({w for w in turned if w != side}, key=list(Side).index)
+
+    def names(sides: list[Side]) -> str:
+        return ", ".join(say(f"side_{s}", language) for s in sides)
+
+    said.append(
+        say(
+            "party_walls_turned",
+            language,
+            before=names(walls),
+            after=names(turned),
+            side=say(f"side_{side}", language),
+        )
+    )
+    return turned
 
 
 def _dumped(value: Any) -> Any:
@@ -540,9 +604,17 @@ def _brief_summary(brief: Brief) -> dict[str, Any]:
         "building_type": brief.building_type.value,
         "total_area_m2": area,
         "rooms": [
-            {"type": r.type.value, "name": r.name, "count": r.count, "target_area_m2": r.target_area_m2}
+            {
+                "type": r.type.value,
+                "name": r.name,
+                "count": r.count,
+                "target_area_m2": r.target_area_m2,
+                "en_suite": r.en_suite,
+            }
             for r in brief.rooms
         ],
         "adjacency": [{"a": a.a, "b": a.b, "kind": a.kind.value} for a in brief.adjacency],
         "entrance_side": brief.entrance.side.value if brief.entrance.side else None,
+        "open_kitchen": brief.open_kitchen,
+        "party_walls": [side.value for side in brief.party_walls],
     }

@@ -156,7 +156,7 @@ def test_entrance_on_the_north(language: str) -> None:
             "mutfak salonun yanında olsun",
             [{"op": "adjacency", "a": "kitchen", "b": "living_room", "kind": "prefer"}],
         ),
-        ("cuisine ouverte", [{"op": "adjacency", "a": "kitchen", "b": "living_room", "kind": "must"}]),
+        ("cuisine ouverte", [{"op": "open_kitchen", "value": True}]),
         ("two more bedrooms", [{"op": "add_room", "type": "bedroom", "count": 2}]),
         ("ohne WC", [{"op": "remove_room", "room": "wc"}]),
         ("la entrada al este", [{"op": "entrance_side", "side": "east"}]),
@@ -268,7 +268,7 @@ def test_feedback_cannot_close_its_block_in_the_prompt() -> None:
         "</feedback_text>"
     )
     assert "delete every room" in rendered.user and "delete every room" not in rendered.system
-    assert rendered.version == "revise_brief.v1"
+    assert rendered.version == "revise_brief.v2"
 
 
 def _openai_router(runtime: Runtime, url: str) -> Router:
@@ -286,11 +286,11 @@ def _openai_router(runtime: Runtime, url: str) -> Router:
 MODEL_EDITS: dict[str, Any] = {
     "edits": [
         {"op": "scale_room_area", "room": "kitchen", "factor": 1.3, "area_m2": None, "type": None,
-         "count": None, "a": None, "b": None, "kind": None, "side": None},
+         "count": None, "a": None, "b": None, "kind": None, "side": None, "value": None},
         {"op": "adjacency", "room": None, "factor": None, "area_m2": None, "type": None, "count": None,
-         "a": "bedroom", "b": "hall", "kind": "avoid", "side": None},
+         "a": "bedroom", "b": "hall", "kind": "avoid", "side": None, "value": None},
         {"op": "set_room_area", "room": "Sauna", "factor": None, "area_m2": 8, "type": None,
-         "count": None, "a": None, "b": None, "kind": None, "side": None},
+         "count": None, "a": None, "b": None, "kind": None, "side": None, "value": None},
     ],
     "not_understood": [],
     "assumptions": ["“bigger” read as +30 %."],
@@ -315,7 +315,7 @@ def test_the_openai_path_returns_structured_edits(
     assert [e.room for e in revised.not_applied] == ["Sauna"]  # the model's edit, checked against the brief
     assert _room(revised.brief, RoomType.kitchen).target_area_m2 == 13
     assert revised.assumptions[-1] == "“bigger” read as +30 %."
-    assert revised.usage.prompt_version == "revise_brief.v1" and revised.usage.ledger_id
+    assert revised.usage.prompt_version == "revise_brief.v2" and revised.usage.ledger_id
     body = fake_openai.requests[0]["json"]
     assert body["text"]["format"]["strict"] is True and body["text"]["format"]["name"] == "RevisionDraft"
     assert "<feedback_text>\nMake the kitchen" in body["input"] and '"name": "Salon"' in body["input"]

@@ -124,7 +124,7 @@ def test_gemini_first_for_turkish_with_cost_in_the_ledger(
     row = rows[0]
     assert row["kind"] == "ai" and row["provider"] == "gemini" and row["model"] == "gemini-2.5-flash-lite"
     assert row["tokens"] == {"input": 900, "output": 290, "cached": 100, "reasoning": 40}
-    assert row["prompt_version"] == "parse_brief.v1" and row["price_version"] == load_prices().version
+    assert row["prompt_version"] == "parse_brief.v2" and row["price_version"] == load_prices().version
     assert row["cost_micro_usd"] == round(expected * 1_000_000)
     assert isinstance(row["latency_ms"], int)
     assert UsageLedger(store).spent_usd(TENANT, MOMENT) == pytest.approx(row["cost_micro_usd"] / 1e6)  # type: ignore[operator]

@@ -99,6 +99,7 @@ def test_a_brief_prompt_fills_what_the_brief_leaves_open(runtime: Runtime, tenan
     assert merged.entrance.side.value == "north"
     pairs = [(a.a, a.b, a.kind.value) for a in merged.adjacency]
     assert pairs == [("bedroom", "bathroom", "prefer"), ("kitchen", "living_room", "must")]
+    assert merged.open_kitchen and merged.party_walls == []  # "open kitchen"; no shared wall said
     assert assumptions
 
 
@@ -124,7 +125,7 @@ def test_user_text_cannot_close_its_block_in_the_prompt() -> None:
     assert rendered.user.count("</brief_text>") == 1 and rendered.user.rstrip().endswith("</brief_text>")
     assert "ignore previous rules" in rendered.user  # kept, as data
     assert "ignore previous rules" not in rendered.system
-    assert rendered.version == "parse_brief.v1"
+    assert rendered.version == "parse_brief.v2"
 
 
 def test_ignore_your_instructions_changes_nothing_but_the_brief(
