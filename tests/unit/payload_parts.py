@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from archbuilder.domain.brief import RoomType
-from archbuilder.domain.layout import Point, Point3, Room, Wall
+from archbuilder.domain.layout import Door, Point, Point3, Room, Wall
 
 EXTERIOR_MM, INTERIOR_MM = 250.0, 100.0
 
@@ -51,3 +51,28 @@ def flat_shell() -> list[Wall]:
         wall("W3", (7875, 4875), (125, 4875), True),
         wall("W4", (125, 4875), (125, 125), True),
     ]
+
+
+def door(
+    did: str,
+    wall_id: str,
+    ratio: float,
+    connects: list[str],
+    opens_into: str | None,
+    *,
+    hand: bool = False,
+    facing: bool = False,
+) -> Door:
+    """A 900 x 2100 door at ``ratio`` along its wall, handed by ``hand`` and ``facing``."""
+    return Door(
+        id=did,
+        host_wall_id=wall_id,
+        position_ratio=ratio,
+        width_mm=900,
+        height_mm=2100,
+        type_name="900 x 2100mm",
+        flip_hand=hand,
+        flip_facing=facing,
+        opens_into=opens_into,
+        connects=connects,
+    )

@@ -5,23 +5,9 @@ from __future__ import annotations
 from archbuilder.domain.brief import RoomType, Side
 from archbuilder.domain.layout import Door, LayoutPayload, Level, Window
 from archbuilder.layout.design_review import design_review, measure
-from tests.unit.payload_parts import flat_shell, rect_room, wall
+from tests.unit.payload_parts import door, flat_shell, rect_room, wall
 
 EXT, INT = 250.0, 100.0
-
-
-def _door(did: str, wall: str, ratio: float, connects: list[str], opens_into: str, facing: bool) -> Door:
-    return Door(
-        id=did,
-        host_wall_id=wall,
-        position_ratio=ratio,
-        width_mm=900,
-        height_mm=2100,
-        type_name="900 x 2100mm",
-        flip_facing=facing,
-        opens_into=opens_into,
-        connects=connects,
-    )
 
 
 def _two_rooms(first: RoomType, doors: list[Door], windows: list[Window] | None = None) -> LayoutPayload:
@@ -43,11 +29,11 @@ def _two_rooms(first: RoomType, doors: list[Door], windows: list[Window] | None 
     )
 
 
-ENTRANCE = _door("D1", "W1", 1375 / 7750, ["R1"], "R1", facing=False)
+ENTRANCE = door("D1", "W1", 1375 / 7750, ["R1"], "R1", facing=False)
 
 
 def test_a_hall_that_leads_into_the_bedroom_is_good() -> None:
-    payload = _two_rooms(RoomType.hall, [ENTRANCE, _door("D2", "W5", 0.5, ["R1", "R2"], "R2", facing=True)])
+    payload = _two_rooms(RoomType.hall, [ENTRANCE, door("D2", "W5", 0.5, ["R1", "R2"], "R2", facing=True)])
     m = measure(payload)
     assert m.entrance_into_hall is True
     assert m.through_room == []
@@ -57,7 +43,9 @@ def test_a_hall_that_leads_into_the_bedroom_is_good() -> None:
 
 def test_a_bedroom_reached_through_the_living_room_is_a_problem() -> None:
     # The same plan with a living room where the hall was: no circulation, nothing to judge against.
-    living = _two_rooms(RoomType.living_room, [ENTRANCE, _door("D2", "W5", 0.5, ["R1", "R2"], "R2", True)])
+    living = _two_rooms(
+        RoomType.living_room, [ENTRANCE, door("D2", "W5", 0.5, ["R1", "R2"], "R2", facing=True)]
+    )
     assert measure(living).entrance_into_hall is None
     # With a corridor somewhere else in the plan, the bedroom off the living room is through-room.
     payload = living.model_copy(
@@ -66,7 +54,7 @@ def test_a_bedroom_reached_through_the_living_room_is_a_problem() -> None:
                 *living.rooms,
                 rect_room("R3", 250, 2500, 2950, 4750, RoomType.corridor, "Koridor"),
             ],
-            "doors": [*living.doors, _door("D3", "W4", 0.2, ["R1", "R3"], "R3", False)],
+            "doors": [*living.doors, door("D3", "W4", 0.2, ["R1", "R3"], "R3", facing=False)],
         }
     )
     m = measure(payload)
@@ -79,7 +67,7 @@ def test_a_bedroom_reached_through_the_living_room_is_a_problem() -> None:
 
 
 def test_a_door_swinging_into_the_hall_is_counted_and_its_handing_matters() -> None:
-    into_hall = _two_rooms(RoomType.hall, [ENTRANCE, _door("D2", "W5", 0.5, ["R1", "R2"], "R1", False)])
+    into_hall = _two_rooms(RoomType.hall, [ENTRANCE, door("D2", "W5", 0.5, ["R1", "R2"], "R1", facing=False)])
     assert measure(into_hall).swing_into_room_pct == 0.0
     # Without opens_into the swing side is read from flip_facing (the left of the wall is the hall).
     no_field = into_hall.model_copy(
@@ -95,8 +83,8 @@ def test_a_door_swinging_into_the_hall_is_counted_and_its_handing_matters() -> N
 def test_two_leaves_sweeping_the_same_floor_clash() -> None:
     # A door from the hall near the bedroom's south-west corner and a garden door on the south
     # wall beside it: both leaves sweep the same corner of the bedroom.
-    d2 = _door("D2", "W5", 0.15, ["R1", "R2"], "R2", True)
-    d3 = _door("D3", "W1", (3700 - 125) / 7750, ["R2"], "R2", False)
+    d2 = door("D2", "W5", 0.15, ["R1", "R2"], "R2", facing=True)
+    d3 = door("D3", "W1", (3700 - 125) / 7750, ["R2"], "R2", facing=False)
     m = measure(_two_rooms(RoomType.hall, [ENTRANCE, d2, d3]))
     assert ("D2", "D3") in m.swing_clashes
     # Further along the south wall they pass.
@@ -106,8 +94,8 @@ def test_two_leaves_sweeping_the_same_floor_clash() -> None:
 
 def test_a_leaf_that_swings_out_of_its_room_hits_awall() -> None:
     # A door at the very end of the wall, hinge at the far end: its leaf sweeps through the exterior wall.
-    door = _door("D2", "W5", 0.97, ["R1", "R2"], "R2", True).model_copy(update={"flip_hand": True})
-    assert ("D2", "wall") in measure(_two_rooms(RoomType.hall, [ENTRANCE, door])).swing_clashes
+    leaf = door("D2", "W5", 0.97, ["R1", "R2"], "R2", facing=True).model_copy(update={"flip_hand": True})
+    assert ("D2", "wall") in measure(_two_rooms(RoomType.hall, [ENTRANCE, leaf])).swing_clashes
 
 
 def test_windows_on_a_party_wall_and_the_living_room_sun() -> None:
@@ -127,7 +115,7 @@ def test_windows_on_a_party_wall_and_the_living_room_sun() -> None:
 
 
 def test_the_review_speaks_the_readers_language_and_number_format() -> None:
-    payload = _two_rooms(RoomType.hall, [ENTRANCE, _door("D2", "W5", 0.5, ["R1", "R2"], "R2", True)])
+    payload = _two_rooms(RoomType.hall, [ENTRANCE, door("D2", "W5", 0.5, ["R1", "R2"], "R2", facing=True)])
     de = design_review(payload, "de")
     share = next(c for c in de.checks if c.id == "corridor_share")
     assert share.value is not None and share.value > 12
@@ -141,19 +129,19 @@ def test_the_review_speaks_the_readers_language_and_number_format() -> None:
 
 def test_a_living_room_behind_a_bathroom_is_reached_through_it() -> None:
     """Any room the front door reaches only through a bedroom or bathroom is flagged."""
-    payload = _two_rooms(RoomType.hall, [ENTRANCE, _door("D2", "W5", 0.5, ["R1", "R2"], "R2", True)])
+    payload = _two_rooms(RoomType.hall, [ENTRANCE, door("D2", "W5", 0.5, ["R1", "R2"], "R2", facing=True)])
     bath = payload.rooms[1].model_copy(update={"type": RoomType.bathroom, "name": "Banyo"})
     living = rect_room("R3", 3050, 2600, 7750, 4750, RoomType.living_room, "Salon")
     behind = payload.model_copy(
         update={
             "rooms": [payload.rooms[0], bath, living],
-            "doors": [*payload.doors, _door("D3", "W2", 0.8, ["R2", "R3"], "R3", True)],
+            "doors": [*payload.doors, door("D3", "W2", 0.8, ["R2", "R3"], "R3", facing=True)],
         }
     )
     assert measure(behind).through_room == ["R3"]
     # Given its own door from the hall it is not.
     reached = behind.model_copy(
-        update={"doors": [*behind.doors, _door("D4", "W5", 0.9, ["R1", "R3"], "R3", True)]}
+        update={"doors": [*behind.doors, door("D4", "W5", 0.9, ["R1", "R3"], "R3", facing=True)]}
     )
     assert measure(reached).through_room == []
 

@@ -16,8 +16,8 @@ from archbuilder.services.design_reviews import (
     render,
     review_payload,
 )
-from tests.unit.payload_parts import rect_room
-from tests.unit.test_design_review import ENTRANCE, _door, _two_rooms
+from tests.unit.payload_parts import door, rect_room
+from tests.unit.test_design_review import ENTRANCE, _two_rooms
 
 WINDOW = Window(
     id="N1", host_wall_id="W2", position_ratio=0.5, width_mm=1200, height_mm=1400,
@@ -26,8 +26,12 @@ WINDOW = Window(
 
 
 def _payloads() -> dict[str, LayoutPayload]:
-    hall = _two_rooms(RoomType.hall, [ENTRANCE, _door("D2", "W5", 0.5, ["R1", "R2"], "R2", True)], [WINDOW])
-    living = _two_rooms(RoomType.living_room, [ENTRANCE, _door("D2", "W5", 0.5, ["R1", "R2"], "R2", True)])
+    hall = _two_rooms(
+        RoomType.hall, [ENTRANCE, door("D2", "W5", 0.5, ["R1", "R2"], "R2", facing=True)], [WINDOW]
+    )
+    living = _two_rooms(
+        RoomType.living_room, [ENTRANCE, door("D2", "W5", 0.5, ["R1", "R2"], "R2", facing=True)]
+    )
     through = living.model_copy(
         update={
             "rooms": [*living.rooms, rect_room("R3", 250, 2500, 2950, 4750, RoomType.corridor, "Koridor")]
@@ -41,8 +45,8 @@ def _payloads() -> dict[str, LayoutPayload]:
         RoomType.hall,
         [
             ENTRANCE,
-            _door("D2", "W5", 0.15, ["R1", "R2"], "R2", True),
-            _door("D3", "W1", (3700 - 125) / 7750, ["R2"], "R2", False),
+            door("D2", "W5", 0.15, ["R1", "R2"], "R2", facing=True),
+            door("D3", "W1", (3700 - 125) / 7750, ["R2"], "R2", facing=False),
         ],
     )
     return {"hall": hall, "through": through, "small_hall": small_hall, "clash": clash}

@@ -10,35 +10,11 @@ import pytest
 
 from archbuilder.domain.layout import Door, LayoutPayload, Level
 from archbuilder.layout.validation import validate_layout
-from tests.unit.payload_parts import flat_shell, rect_room, wall
+from tests.unit.payload_parts import door, flat_shell, rect_room, wall
 
 EXT, INT = 250.0, 100.0
 FOOTPRINT = [(0.0, 0.0), (8000.0, 0.0), (8000.0, 5000.0), (0.0, 5000.0)]
 SOUTH = 7750.0  # length of W1
-
-
-def door(
-    did: str,
-    wall: str,
-    ratio: float,
-    connects: list[str],
-    opens_into: str | None,
-    *,
-    hand: bool = False,
-    facing: bool = False,
-) -> Door:
-    return Door(
-        id=did,
-        host_wall_id=wall,
-        position_ratio=ratio,
-        width_mm=900,
-        height_mm=2100,
-        type_name="900 x 2100mm",
-        flip_hand=hand,
-        flip_facing=facing,
-        opens_into=opens_into,
-        connects=connects,
-    )
 
 
 # W1 runs east along the south wall: its left is inside, R1 at x < 2950.
