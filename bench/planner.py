@@ -77,6 +77,8 @@ class Design:
     into_room: int = 0  # … whose leaf swings into the room
     habitable: int = 0
     over_aspect: int = 0  # habitable rooms longer than 2.5 : 1
+    service: int = 0  # WCs, bathrooms, stores, laundries, plant rooms
+    strips: int = 0  # … longer than 3 : 1
     shares: list[float] = field(default_factory=list)  # corridor share of the net area, %
     wet_rooms: int = 0  # where a plan has two or more
     wet_grouped: int = 0
@@ -99,6 +101,8 @@ class Design:
         self.into_room += m.swinging_into_room
         self.habitable += len(m.aspects)
         self.over_aspect += sum(1 for a in m.aspects.values() if a > 2.5)
+        self.service += len(m.service_aspects)
+        self.strips += len(m.strips)
         if m.corridor_share_pct is not None and m.has_circulation:
             self.shares.append(m.corridor_share_pct)
         if m.wet_rooms > 1:
@@ -242,7 +246,8 @@ def design_row(suite: Suite) -> str:
     return (
         f"| {suite.name:11s} | {suite.entered_by_hall:2d}/{suite.with_hall:<2d} "
         f"| {d.bedrooms_through:2d}/{d.bedrooms:<3d} | {d.wet_through:2d}/{d.wet:<3d} | {d.clashes:3d} "
-        f"| {_pct(d.into_room, d.from_hall)} | {d.over_aspect:2d}/{d.habitable:<3d} | {share} "
+        f"| {_pct(d.into_room, d.from_hall)} | {d.over_aspect:2d}/{d.habitable:<3d} "
+        f"| {d.strips:2d}/{d.service:<3d} | {share} "
         f"| {_pct(d.wet_grouped, d.wet_rooms)} | {d.party_openings:2d} |"
     )
 
@@ -268,9 +273,10 @@ def main() -> int:
     print()
     print(
         "| suite       | entered by the hall | bedrooms through a room | baths/WCs through a room | swing clashes "
-        "| swing into room | aspect > 2.5 | corridor share (median) | wet rooms grouped | party-wall openings |"
+        "| swing into room | aspect > 2.5 | WC/bath/store > 3:1 | corridor share (median) | wet rooms grouped "
+        "| party-wall openings |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for suite in suites:
         print(design_row(suite))
     print(design_row(overall))

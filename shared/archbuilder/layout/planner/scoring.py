@@ -52,7 +52,7 @@ def _room_penalty(
     if room.type in HABITABLE and long_ / short > MAX_ASPECT:
         shape += 4.0 * (long_ / short - MAX_ASPECT)  # an architect's limit for a room to live in
     elif room.type not in HABITABLE | CIRCULATION and long_ / short > MAX_SERVICE_ASPECT:
-        shape += 1.0 * (long_ / short - MAX_SERVICE_ASPECT)  # a WC or store, not a corridor
+        shape += 3.0 * (long_ / short - MAX_SERVICE_ASPECT)  # a WC or store, not a corridor
     return area_penalty, shape
 
 
