@@ -85,9 +85,10 @@ class SpinePlanner:
         if not found and not flawed:
             raise _refusal(must_unmet, failures)
         # The same measures as the design review rank the variants an architect would pick first;
-        # flawed layouts only fill up what clean ones cannot.
+        # flawed layouts only fill up what clean ones cannot, the best scored first (the score
+        # holds the design penalty, so fewer and lighter flaws first).
         found.sort(key=lambda f: (f[0].score, f[0].order))
-        flawed.sort(key=lambda f: (_flaws(_measures(f[3], brief)), f[0].score, f[0].order))
+        flawed.sort(key=lambda f: (f[0].score, f[0].order))
         found = (found + flawed)[:wanted]
         solve_ms = round((time.perf_counter() - started) * 1000, 1)
         results = []
@@ -137,12 +138,6 @@ def _no_hall_note(payload: LayoutPayload, job: Job) -> str:
         else "the programme has no hall and no room for one"
     )
     return f"{why}: the front door opens into {name} and rooms open into each other"
-
-
-def _flaws(m: Measures) -> int:
-    """How many things an architect would reject in a flawed layout (the fewest is returned)."""
-    over = sum(1 for a in m.aspects.values() if a > 2.5)
-    return len(m.through_room) + len(m.swing_clashes) + len(m.party_wall_openings) + over
 
 
 def _flawed(m: Measures) -> bool:
