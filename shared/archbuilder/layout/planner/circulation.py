@@ -214,15 +214,19 @@ def circulation(
 def _may_link(job: Job, a: str, b: str) -> bool:
     """An en-suite opens only into its bedroom; an open kitchen only into the living (or dining)
     room."""
-    if job.en_suites.get(a, b) != b or job.en_suites.get(b, a) != a:
-        return False
-    return not (job.open_kitchen and (open_kitchen_of(job, a, b) is None) and _kitchen_in(job, a, b))
+    for wet, other in ((a, b), (b, a)):
+        if wet in job.en_suites and job.en_suites[wet] != other:
+            return False
+    if job.open_kitchen and _kitchen_in(job, a, b):
+        return open_kitchen_of(job, a, b) is not None
+    return True
 
 
 OPEN_TO = frozenset({RoomType.living_room, RoomType.dining_room})
 
 
 def _kitchen_in(job: Job, a: str, b: str) -> bool:
+    """One of a and b is the kitchen, and the programme has a room it could open into."""
     return RoomType.kitchen in (job.rooms[a].type, job.rooms[b].type) and any(
         r.type in OPEN_TO for r in job.rooms.values()
     )
