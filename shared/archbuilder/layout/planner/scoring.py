@@ -149,12 +149,12 @@ def _adjacency_penalty(job: Job, cells: dict[str, Rect]) -> float:
 
 
 def _wet_penalty(job: Job, cells: dict[str, Rect]) -> float:
-    """Wet rooms next to another wet room share a shaft: 0.4 per wet room standing alone."""
+    """Wet rooms next to another wet room share a shaft: 1 per wet room standing alone."""
     wet = [k for k in cells if job.rooms[k].type in WET]
     if len(wet) < 2:
         return 0.0
     alone = sum(1 for a in wet if not any(b != a and shared_run(cells[a], cells[b]) for b in wet))
-    return 0.4 * alone
+    return 1.0 * alone
 
 
 KITCHEN_APART = 3.0  # a kitchen that touches neither the living nor the dining room
