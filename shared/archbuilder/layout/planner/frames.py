@@ -22,7 +22,7 @@ from archbuilder.platform.errors import Unprocessable
 
 SPINE_NET_MM = {BuildingType.apartment: 1200.0, BuildingType.house: 1200.0, BuildingType.office: 1500.0}
 MIN_BAND_MM = 1800.0  # thinnest band (centreline) worth cutting into rooms
-CAP_DEPTHS_MM = (3600.0, 4800.0)
+CAP_DEPTHS_MM = (3000.0, 3600.0, 4800.0)
 SPINE_FRACTIONS = (0.3, 0.4, 0.5, 0.6, 0.7)
 STUB_FRACTIONS = (0.0, 0.5, 1.0)  # foyer stub along the front band: either end or the middle
 MIN_PIECE_MM = 2200.0  # shortest piece of a band cut by a stub that is worth a room
