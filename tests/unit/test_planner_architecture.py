@@ -217,3 +217,24 @@ def test_a_wc_and_a_store_are_planned_at_their_own_size() -> None:
     areas = {r.type.value: r.area_m2 for r in payload.rooms}
     assert areas["wc"] <= 3.0  # asked for at 2 m² (it was at least 5 m² before)
     assert areas["storage"] <= 2.5
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("tr", "giriş kapısı"), ("de", "Wohnungstür"), ("fr", "porte d'entrée"), ("es", "puerta de entrada")],
+)
+def test_what_the_planner_assumes_is_said_in_the_briefs_language(language: str, words: str) -> None:
+    studio = Brief.model_validate(
+        {
+            "footprint": {"width_mm": 7000, "depth_mm": 5000},
+            "rooms": [
+                {"type": "living_room", "target_area_m2": 15},
+                {"type": "kitchen", "target_area_m2": 4.5},
+                {"type": "bathroom", "target_area_m2": 3.5},
+            ],
+            "open_kitchen": True,
+        }
+    ).resolved("TR", Language(language))
+    notes = SpinePlanner().plan(studio).metadata["assumptions"]
+    assert any(words in n for n in notes), notes
+    assert not any("the front door" in n for n in notes)

@@ -19,6 +19,7 @@ from archbuilder.layout.planner.circulation import pieces
 from archbuilder.layout.planner.doors import DoorPlacer
 from archbuilder.layout.planner.geometry import EPS, Rect, Run, Site, clean_ring, shared_run
 from archbuilder.layout.planner.job import Job
+from archbuilder.layout.planner.notes import note
 from archbuilder.layout.planner.search import Candidate
 from archbuilder.layout.planner.windows import BuildFailed, WindowPlacer
 
@@ -189,6 +190,12 @@ class Builder(DoorPlacer, WindowPlacer):
             )
             if area < planned.min_area_m2:
                 self.warnings.append(
-                    f"{planned.name} is {area:g} m², under its minimum {planned.min_area_m2:g} m²"
+                    note(
+                        "under_minimum",
+                        self.job.language,
+                        room=planned.name,
+                        area=float(area),
+                        minimum=float(planned.min_area_m2),
+                    )
                 )
         return rooms, areas

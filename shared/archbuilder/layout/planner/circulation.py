@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from archbuilder.domain.brief import RoomType, Side
 from archbuilder.layout.planner.geometry import Edge, Rect, Run, Site, shared_run
 from archbuilder.layout.planner.job import Job
+from archbuilder.layout.planner.notes import note, side_name
 from archbuilder.layout.planner.room_types import (
     CIRCULATION,
     ENTRANCE_ROOM_PENALTY,
@@ -207,7 +208,8 @@ def circulation(
     penalty += THROUGH_PRIVATE_PENALTY * len(through_private)
     warnings = []
     if job.entrance_side is not None and edge.facing != job.entrance_side:
-        warnings.append(f"the entrance could not be placed on the {job.entrance_side.value} side")
+        side = side_name(job.entrance_side.value, job.language)
+        warnings.append(note("entrance_side_missed", job.language, side=side))
     return Circulation(root, edge, centre, parents, warnings), penalty
 
 

@@ -10,6 +10,7 @@ from functools import cached_property
 
 from archbuilder.domain.brief import AdjacencyKind, Brief, RoomType, Side
 from archbuilder.layout.planner.geometry import Site
+from archbuilder.layout.planner.notes import note
 from archbuilder.layout.programme import (
     DEFAULT_AREA_M2,
     DEFAULT_MIN_AREA_M2,
@@ -40,6 +41,7 @@ class Job:
     en_suites: dict[str, str] = field(default_factory=dict)  # en-suite key -> its bedroom's key
     party_walls: frozenset[Side] = frozenset()
     open_kitchen: bool = False
+    language: str | None = None  # the brief's: what the planner says is said in it
 
     @property
     def others(self) -> list[PlannedRoom]:
@@ -74,7 +76,12 @@ class Wish:
 def build_job(brief: Brief, with_spine: bool) -> tuple[Job, list[str]]:
     rooms = expand_programme(brief)
     assumptions = [
-        f"{r.name or r.type.value}: areas under {MIN_ROOM_AREA_M2:g} m² raised to {MIN_ROOM_AREA_M2:g} m²"
+        note(
+            "raised_to_minimum",
+            _language(brief),
+            room=r.name or default_room_name(r.type, brief.language),
+            minimum=MIN_ROOM_AREA_M2,
+        )
         for r in brief.rooms
         if min(r.target_area_m2 or math.inf, r.min_area_m2 or math.inf) < MIN_ROOM_AREA_M2
     ]
@@ -92,7 +99,7 @@ def build_job(brief: Brief, with_spine: bool) -> tuple[Job, list[str]]:
         )
         rooms.append(corridor)
         spine_key = corridor.key
-        assumptions.append(f"added a corridor ({corridor.key}) to reach the rooms: the brief has no hall")
+        assumptions.append(note("added_corridor", _language(brief), room=corridor.name))
     wishes = tuple(
         Wish(
             a=w.a,
@@ -106,7 +113,7 @@ def build_job(brief: Brief, with_spine: bool) -> tuple[Job, list[str]]:
     entrance = brief.entrance
     if brief.open_kitchen:
         wishes += _open_kitchen_wish(rooms)
-    en_suites, notes = _en_suites(rooms, wishes)
+    en_suites, notes = _en_suites(rooms, wishes, _language(brief))
     assumptions += notes
     job = Job(
         site=Site.build(brief),
@@ -121,8 +128,13 @@ def build_job(brief: Brief, with_spine: bool) -> tuple[Job, list[str]]:
         en_suites=en_suites,
         party_walls=frozenset(brief.party_walls),
         open_kitchen=brief.open_kitchen,
+        language=_language(brief),
     )
     return job, assumptions
+
+
+def _language(brief: Brief) -> str | None:
+    return brief.language.value if brief.language else None
 
 
 def _open_kitchen_wish(rooms: list[PlannedRoom]) -> tuple[Wish, ...]:
@@ -135,7 +147,9 @@ def _open_kitchen_wish(rooms: list[PlannedRoom]) -> tuple[Wish, ...]:
     return ()
 
 
-def _en_suites(rooms: list[PlannedRoom], wishes: tuple[Wish, ...]) -> tuple[dict[str, str], list[str]]:
+def _en_suites(
+    rooms: list[PlannedRoom], wishes: tuple[Wish, ...], language: str | None
+) -> tuple[dict[str, str], list[str]]:
     """Pair each en-suite bathroom or WC with a bedroom: first the ones an ``en_suite`` wish
     names, then the flagged ones with the bedrooms left, in brief order."""
     bedrooms = [r.key for r in rooms if r.type == RoomType.bedroom]
@@ -154,5 +168,5 @@ def _en_suites(rooms: list[PlannedRoom], wishes: tuple[Wish, ...]) -> tuple[dict
             if free:
                 pairs[room.key] = free.pop(0)
             else:
-                notes.append(f"{room.name}: no bedroom left to open into, planned off the hall")
+                notes.append(note("en_suite_without_bedroom", language, room=room.name))
     return pairs, notes

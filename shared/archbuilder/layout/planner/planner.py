@@ -13,6 +13,7 @@ from archbuilder.layout.planner.build import Builder
 from archbuilder.layout.planner.frames import frames_for
 from archbuilder.layout.planner.geometry import Rect
 from archbuilder.layout.planner.job import Job, Wish, build_job
+from archbuilder.layout.planner.notes import note
 from archbuilder.layout.planner.room_types import CIRCULATION
 from archbuilder.layout.planner.scoring import wish_met
 from archbuilder.layout.planner.search import Candidate, candidates
@@ -96,9 +97,9 @@ class SpinePlanner:
             warnings = list(builder.warnings)
             measures = _measures(payload, brief)
             if measures.entrance_into_hall is False:
-                warnings.append("the front door could not open into the hall on the side asked for")
+                warnings.append(note("entrance_not_into_hall", job.language))
             if len(found) < wanted:
-                warnings.append(f"only {len(found)} distinct valid variants exist, {wanted} were asked for")
+                warnings.append(note("fewer_variants", job.language, found=len(found), wanted=wanted))
             metadata = {
                 "planner": self.name,
                 "variant_rank": rank,
@@ -130,14 +131,9 @@ _Found = tuple[Candidate, Job, Builder, LayoutPayload, list[dict[str, Any]], lis
 def _no_hall_note(payload: LayoutPayload, job: Job) -> str:
     """Why there is no hall and where the front door then opens (a studio, a tight footprint)."""
     entered = next((d.connects[0] for d in payload.doors if len(d.connects) == 1), None)
-    name = next((r.name for r in payload.rooms if r.id == entered), "a room")
+    name = next((r.name for r in payload.rooms if r.id == entered), "?")
     has_hall = any(r.type in CIRCULATION for r in job.rooms.values())
-    why = (
-        "the footprint leaves no room for a hall"
-        if has_hall
-        else "the programme has no hall and no room for one"
-    )
-    return f"{why}: the front door opens into {name} and rooms open into each other"
+    return note("no_hall_footprint" if has_hall else "no_hall_programme", job.language, room=name)
 
 
 def _flawed(m: Measures) -> bool:

@@ -11,6 +11,7 @@ from archbuilder.domain.layout import Window
 from archbuilder.layout.planner.circulation import facade_runs
 from archbuilder.layout.planner.geometry import EPS, Edge, Rect, net_size
 from archbuilder.layout.planner.job import Job
+from archbuilder.layout.planner.notes import note
 from archbuilder.layout.planner.room_types import HABITABLE, LARGE_WINDOW, WET
 from archbuilder.layout.programme import PlannedRoom
 
@@ -98,9 +99,9 @@ class WindowPlacer:
                     )
                 raise BuildFailed(f"{room.name}: exterior walls too short for its glazing")
             if room.type in WET and placed == 0:
-                self.assumptions.append(f"{room.name} is an interior room with mechanical extract")
+                self.assumptions.append(note("interior_wet_room", self.job.language, room=room.name))
             elif placed == 0:
-                self.warnings.append(f"{room.name} has no exterior wall long enough for a window")
+                self.warnings.append(note("no_window_wall", self.job.language, room=room.name))
 
     def _second_facade(self, key: str, room: PlannedRoom, rects: list[Rect]) -> None:
         """A corner living room gets a window on each of its facades (light from two sides)."""
