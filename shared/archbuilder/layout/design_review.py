@@ -32,9 +32,6 @@ ASPECT_PROBLEM = 2.5  # and never more than 2.5 : 1
 SERVICE_ASPECT_PROBLEM = 3.0  # a WC, bathroom or store longer than this is a corridor
 CORRIDOR_SHARE_PCT = (8.0, 12.0)  # the aim for hall + corridor share of the net area
 CORRIDOR_SHARE_PROBLEM_PCT = 18.0
-SWING_OVERLAP_MM2 = 10_000.0  # 0.01 m²: less is a drawing tolerance, not a clash
-WALL_TOLERANCE_MM = 20.0
-PASSAGE_MM = 300.0  # floor in front of a doorway that another leaf must not sweep
 SUN_BEARINGS = (120.0, 270.0)  # a living room wants a window facing south-east to west
 # Bearing of each side's outward normal when north_deg is 0 (y grows to the north).
 SIDE_BEARING = {Side.north: 0.0, Side.east: 90.0, Side.south: 180.0, Side.west: 270.0}
@@ -189,18 +186,11 @@ def _doors(
                 target = next(c for c in door.connects if rooms[c].type not in CIRCULATION)
                 out.swinging_into_room += into == target
     for i, (door, geometry, into) in enumerate(placed):
-        swing = geometry.swing
-        if (
-            into in shapes
-            and swing.difference(shapes[into].buffer(WALL_TOLERANCE_MM)).area > SWING_OVERLAP_MM2
-        ):
+        room = shapes.get(into or "")
+        if room is not None and geometry.leaves(room):
             out.swing_clashes.append((door.id, "wall"))
         for other, other_geometry, _ in placed[i + 1 :]:
-            if (
-                swing.intersection(other_geometry.swing).area > SWING_OVERLAP_MM2
-                or swing.intersection(other_geometry.passage(PASSAGE_MM)).area > SWING_OVERLAP_MM2
-                or other_geometry.swing.intersection(geometry.passage(PASSAGE_MM)).area > SWING_OVERLAP_MM2
-            ):
+            if geometry.clashes_with(other_geometry):
                 out.swing_clashes.append((door.id, other.id))
 
 

@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 from shapely.geometry import Polygon
 
 from archbuilder.domain.layout import Door, Wall
 
 ARC_SEGMENTS = 12  # points along the quarter circle of a swing
+# What an architect calls a clash: a leaf sweeping more than 0.01 m² of another leaf's floor,
+# of the 300 mm in front of another doorway, or beyond its own room's walls.
+PASSAGE_MM = 300.0
+CLASH_MM2 = 10_000.0
+WALL_TOLERANCE_MM = 20.0
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,7 @@ class DoorGeometry:
             ]
         )
 
-    @property
+    @cached_property
     def swing(self) -> Polygon:
         """The quarter disc swept by the leaf, from closed (along the wall) to open at 90°."""
         hx, hy = self.hinge
@@ -61,6 +67,19 @@ class DoorGeometry:
             angle = closed + turn * i / ARC_SEGMENTS
             points.append((hx + self.width * math.cos(angle), hy + self.width * math.sin(angle)))
         return Polygon(points)
+
+    def clashes_with(self, other: DoorGeometry) -> bool:
+        """Either leaf sweeps the other's floor or the floor in front of the other's doorway."""
+        swing, other_swing = self.swing, other.swing
+        return (
+            swing.intersection(other_swing).area > CLASH_MM2
+            or swing.intersection(other.passage(PASSAGE_MM)).area > CLASH_MM2
+            or other_swing.intersection(self.passage(PASSAGE_MM)).area > CLASH_MM2
+        )
+
+    def leaves(self, room: Polygon) -> bool:
+        """The leaf sweeps through the walls of ``room`` (the room it opens into)."""
+        return self.swing.difference(room.buffer(WALL_TOLERANCE_MM)).area > CLASH_MM2
 
     def probe(self, distance: float) -> tuple[float, float]:
         """A point ``distance`` mm from the centreline at the opening centre, on the swing side."""

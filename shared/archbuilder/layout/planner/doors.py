@@ -38,8 +38,6 @@ from archbuilder.layout.planner.windows import BuildFailed, wall_length, wall_of
 
 DOOR_HEIGHT_MM = 2100.0
 DOOR_RETURN_MM = 120.0  # wall between the hinge and the corner of the room the leaf opens into
-SWING_TOLERANCE_MM2 = 10_000.0  # 0.01 m²: overlaps below this are drawing noise
-PASSAGE_MM = 300.0  # floor in front of a doorway that another leaf must not sweep
 OPENING_MAX_WIDTH_MM = 2000.0  # the add-in's widest door
 
 
@@ -189,8 +187,7 @@ class DoorPlacer:
         )
 
     def _clear(self, geometry: DoorGeometry, outline: Polygon, wall_id: str, door: Door) -> bool:
-        swing = geometry.swing
-        if swing.difference(outline.buffer(20.0)).area > SWING_TOLERANCE_MM2:
+        if geometry.leaves(outline):
             return False
         wall = next(w for w in self.walls if w.id == wall_id)
         offset = door.position_ratio * wall.length_mm()
@@ -200,15 +197,7 @@ class DoorPlacer:
                 and b > offset - door.width_mm / 2 - 2 * DOOR_CLEAR_MARGIN_MM
             ):
                 return False
-        passage = geometry.passage(PASSAGE_MM)
-        for other in self._swings:
-            if swing.intersection(other.swing).area > SWING_TOLERANCE_MM2:
-                return False
-            if swing.intersection(other.passage(PASSAGE_MM)).area > SWING_TOLERANCE_MM2:
-                return False
-            if other.swing.intersection(passage).area > SWING_TOLERANCE_MM2:
-                return False
-        return True
+        return not any(geometry.clashes_with(other) for other in self._swings)
 
     def _wish_doors(self, plan: Circulation, cells: dict[str, Rect]) -> None:
         """A must-wish is a door between the two rooms: add one where the tree has none."""
