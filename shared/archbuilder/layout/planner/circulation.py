@@ -14,13 +14,8 @@ from archbuilder.domain.brief import RoomType, Side
 from archbuilder.layout.planner.geometry import Edge, Rect, Run, Site, shared_run
 from archbuilder.layout.planner.job import Job
 from archbuilder.layout.planner.notes import note, side_name
-from archbuilder.layout.planner.room_types import (
-    CIRCULATION,
-    ENTRANCE_ROOM_PENALTY,
-    PRIVATE,
-    PRIVATE_ENTRY_COST,
-    THROUGH_COST,
-)
+from archbuilder.layout.planner.room_types import ENTRANCE_ROOM_PENALTY, PRIVATE_ENTRY_COST, THROUGH_COST
+from archbuilder.layout.room_groups import CIRCULATION, PRIVATE
 
 DOOR_WIDTH_MM = 900.0
 SMALL_DOOR_WIDTH_MM = 800.0  # WCs, bathrooms, stores and plant rooms
@@ -71,15 +66,18 @@ THROUGH_PRIVATE_PENALTY = 15.0  # per room reached through a bedroom or bathroom
 ENTRANCE_REACH_MM = 300.0  # how far the door centre may sit from an entrance point along the facade
 
 
+def _entrance_centres(site: Site, run: Run) -> tuple[float, float]:
+    """The range of an exterior run the entrance door's centre may take (empty when hi < lo)."""
+    lo, hi = site.clear_span(run, along_exterior=True)
+    margin = DOOR_CLEAR_MARGIN_MM + ENTRANCE_WIDTH_MM / 2
+    return lo + margin, hi - margin
+
+
 def entrance_span(job: Job, run: Run) -> tuple[float, float] | None:
     """Where along an exterior run the entrance door's centre may go, or None if it does not fit
     there. The run must lie on the entrance side, or pass the entrance point."""
     site = job.site
-    lo, hi = site.clear_span(run, along_exterior=True)
-    lo, hi = (
-        lo + DOOR_CLEAR_MARGIN_MM + ENTRANCE_WIDTH_MM / 2,
-        hi - DOOR_CLEAR_MARGIN_MM - ENTRANCE_WIDTH_MM / 2,
-    )
+    lo, hi = _entrance_centres(site, run)
     if hi < lo:
         return None
     if job.entrance_point is None:
@@ -130,11 +128,7 @@ def _entrance(job: Job, parts: list[Piece]) -> tuple[str, Edge, float, float] | 
         for edge, run in facade_runs(job, rect):
             if not door_capable(site, run, ENTRANCE_WIDTH_MM, along_exterior=True):
                 continue
-            lo, hi = site.clear_span(run, along_exterior=True)
-            lo, hi = (
-                lo + DOOR_CLEAR_MARGIN_MM + ENTRANCE_WIDTH_MM / 2,
-                hi - DOOR_CLEAR_MARGIN_MM - ENTRANCE_WIDTH_MM / 2,
-            )
+            lo, hi = _entrance_centres(site, run)
             penalty = ENTRANCE_ROOM_PENALTY[room.type]
             if job.entrance_point is not None:
                 px, py = job.entrance_point

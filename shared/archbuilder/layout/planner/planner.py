@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
 from archbuilder.domain.brief import AdjacencyKind, Brief
 from archbuilder.domain.layout import LayoutPayload, PlanResult
@@ -14,11 +14,11 @@ from archbuilder.layout.planner.frames import frames_for
 from archbuilder.layout.planner.geometry import Rect
 from archbuilder.layout.planner.job import Job, Wish, build_job
 from archbuilder.layout.planner.notes import note
-from archbuilder.layout.planner.room_types import CIRCULATION
 from archbuilder.layout.planner.scoring import wish_met
 from archbuilder.layout.planner.search import Candidate, candidates
 from archbuilder.layout.planner.windows import BuildFailed
 from archbuilder.layout.programme import check_programme_fits
+from archbuilder.layout.room_groups import CIRCULATION
 from archbuilder.layout.validation import validate_layout, validate_rules
 from archbuilder.platform.errors import Unprocessable
 
@@ -82,20 +82,20 @@ class SpinePlanner:
                     notes.append(_no_hall_note(payload, job))
                 measures = _measures(payload, brief)
                 cand.parts["design"] = design_penalty(measures)
-                (flawed if _flawed(measures) else found).append((cand, job, builder, payload, areas, notes))
+                built = _Found(cand, job, builder, payload, areas, notes, measures)
+                (flawed if _flawed(measures) else found).append(built)
         if not found and not flawed:
             raise _refusal(must_unmet, failures)
         # The same measures as the design review rank the variants an architect would pick first;
         # flawed layouts only fill up what clean ones cannot, the best scored first (the score
         # holds the design penalty, so fewer and lighter flaws first).
-        found.sort(key=lambda f: (f[0].score, f[0].order))
-        flawed.sort(key=lambda f: (f[0].score, f[0].order))
+        found.sort(key=lambda f: (f.cand.score, f.cand.order))
+        flawed.sort(key=lambda f: (f.cand.score, f.cand.order))
         found = (found + flawed)[:wanted]
         solve_ms = round((time.perf_counter() - started) * 1000, 1)
         results = []
-        for rank, (cand, job, builder, payload, areas, notes) in enumerate(found, start=1):
+        for rank, (cand, job, builder, payload, areas, notes, measures) in enumerate(found, start=1):
             warnings = list(builder.warnings)
-            measures = _measures(payload, brief)
             if measures.entrance_into_hall is False:
                 warnings.append(note("entrance_not_into_hall", job.language))
             if len(found) < wanted:
@@ -125,7 +125,17 @@ class SpinePlanner:
 RERANKED_EXTRA = 2  # validated layouts built beyond those asked for, to rank by the design measures
 FLAWED_TRIES = 12  # flawed layouts built while looking for clean ones, before giving up
 
-_Found = tuple[Candidate, Job, Builder, LayoutPayload, list[dict[str, Any]], list[str]]
+
+class _Found(NamedTuple):
+    """A validated layout and what the planner knows of it."""
+
+    cand: Candidate
+    job: Job
+    builder: Builder
+    payload: LayoutPayload
+    areas: list[dict[str, Any]]
+    notes: list[str]
+    measures: Measures
 
 
 def _no_hall_note(payload: LayoutPayload, job: Job) -> str:

@@ -5,9 +5,7 @@ preferred widths, the cost of walking through it, its place along a slot and as 
 from __future__ import annotations
 
 from archbuilder.domain.brief import RoomType
-from archbuilder.layout.room_groups import CIRCULATION, HABITABLE, PRIVATE, WET
 
-__all__ = ["CIRCULATION", "HABITABLE", "PRIVATE", "WET"]  # the planner reads them from here too
 PRIVATE_ENTRY_COST = 12.0  # entering a bedroom or bathroom from a room rather than the hall
 LARGE_WINDOW = frozenset({RoomType.living_room, RoomType.meeting_room, RoomType.reception})
 

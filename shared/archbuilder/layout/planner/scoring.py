@@ -8,7 +8,7 @@ from archbuilder.domain.brief import AdjacencyKind, RoomType, Side
 from archbuilder.layout.planner.circulation import door_capable, door_width, facade_runs
 from archbuilder.layout.planner.geometry import Rect, Run, net_size, shared_run
 from archbuilder.layout.planner.job import Job, Wish
-from archbuilder.layout.planner.room_types import CIRCULATION, HABITABLE, PREFERRED_WIDTH_MM, PRIVATE, WET
+from archbuilder.layout.planner.room_types import PREFERRED_WIDTH_MM
 from archbuilder.layout.planner.shareout import net_area
 from archbuilder.layout.planner.windows import (
     HABITABLE_WINDOW_H_MM,
@@ -17,6 +17,7 @@ from archbuilder.layout.planner.windows import (
     window_required,
 )
 from archbuilder.layout.programme import MIN_ROOM_AREA_M2, PlannedRoom
+from archbuilder.layout.room_groups import CIRCULATION, HABITABLE, PRIVATE, WET
 
 AREA_WEIGHT = 4.0
 MAX_GROWTH = 1.5  # the most a footprint larger than the programme spreads over its rooms

@@ -26,9 +26,10 @@ from archbuilder.layout.planner.geometry import (
     snap,
 )
 from archbuilder.layout.planner.job import Job
-from archbuilder.layout.planner.room_types import HABITABLE, PREFERRED_WIDTH_MM, SLOT_RANK
+from archbuilder.layout.planner.room_types import PREFERRED_WIDTH_MM, SLOT_RANK
 from archbuilder.layout.planner.windows import window_required
 from archbuilder.layout.programme import MIN_ROOM_AREA_M2, PlannedRoom
+from archbuilder.layout.room_groups import HABITABLE
 
 
 def _water_fill(total: float, minimums: list[float], weights: list[float]) -> list[float] | None:

@@ -12,8 +12,9 @@ from archbuilder.layout.planner.circulation import facade_runs
 from archbuilder.layout.planner.geometry import EPS, Edge, Rect, net_size
 from archbuilder.layout.planner.job import Job
 from archbuilder.layout.planner.notes import note
-from archbuilder.layout.planner.room_types import HABITABLE, LARGE_WINDOW, WET
+from archbuilder.layout.planner.room_types import LARGE_WINDOW
 from archbuilder.layout.programme import PlannedRoom
+from archbuilder.layout.room_groups import HABITABLE, WET
 
 WINDOW_MARGIN_MM = 150.0
 HABITABLE_WINDOW_H_MM = 1400.0
