@@ -355,6 +355,15 @@ def _entrance_side(text: str, lang: str) -> Side | None:
     return None
 
 
+def _denied(text: str, span: tuple[int, int], lang: str) -> bool:
+    """The clause says no to what it names ("don't open the kitchen", "açılmasın")."""
+    return (
+        negated(text, span, lang)
+        or re.search(_NEGATION[lang], text) is not None
+        or (lang == "tr" and re.search(_NOT_VERB_TR, text) is not None)
+    )
+
+
 def _kitchen(text: str, lang: str) -> BriefEdit | None:
     """An open kitchen (``open_kitchen`` true) or a closed one (false)."""
     if re.search(CLOSED_KITCHEN, text):
@@ -362,7 +371,7 @@ def _kitchen(text: str, lang: str) -> BriefEdit | None:
     match = re.search(OPEN_KITCHEN, text)
     if match is None:
         return None
-    return brief_edit(EditOp.open_kitchen, value=not negated(text, match.span(), lang))
+    return brief_edit(EditOp.open_kitchen, value=not _denied(text, match.span(), lang))
 
 
 def _en_suite(text: str, lang: str, mentions: list[_Mention]) -> list[BriefEdit]:
@@ -370,11 +379,7 @@ def _en_suite(text: str, lang: str, mentions: list[_Mention]) -> list[BriefEdit]
     match = re.search(ENSUITE, text) or re.search(_OPENS_INTO_BEDROOM[lang], text)
     if match is None:
         return []
-    denied = (
-        negated(text, match.span(), lang)
-        or re.search(_NEGATION[lang], text) is not None
-        or (lang == "tr" and re.search(_NOT_VERB_TR, text) is not None)
-    )
+    denied = _denied(text, match.span(), lang)
     wet = next((m for m in mentions if m.type in (RoomType.bathroom, RoomType.wc)), None)
     if denied:
         return [brief_edit(EditOp.en_suite, room=wet.ref if wet else RoomType.bathroom.value, value=False)]

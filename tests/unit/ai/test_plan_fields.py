@@ -526,3 +526,9 @@ def test_a_model_answers_the_new_edits(
         '"open_kitchen": false' in body["input"] and '"en_suite": false' in body["input"]
     )  # the brief's state
     assert "en_suite {room, value}" in body["instructions"]
+
+
+@pytest.mark.parametrize("text", ["don't open the kitchen", "mutfak açık olmasın"])
+def test_an_open_kitchen_said_no_to_in_feedback_closes_it(text: str) -> None:
+    draft = read_feedback(text, "tr", ROOMS)
+    assert [e.summary() for e in draft.edits] == [{"op": "open_kitchen", "value": False}]
