@@ -18,6 +18,7 @@ from shapely.geometry import LineString, Polygon
 from shapely.ops import unary_union
 
 from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall, Window
+from archbuilder.layout.door_geometry import door_geometry
 
 LAYERS: dict[str, int] = {  # name -> AutoCAD colour index
     "A-WALL": 7,  # white/black
@@ -138,11 +139,10 @@ def _door(msp: Modelspace, door: Door, wall: Wall) -> None:
     Handing as in docs/architecture.md "Door handing": the ARC is centred on the hinge and the
     leaf LINE runs from the hinge to the open leaf's end, on the swing side of the wall.
     """
-    a, b, direction, normal = _opening(wall, door.position_ratio, door.width_mm)
-    side = -normal if door.flip_facing else normal
-    face = side * (wall.thickness_mm / 2)  # the leaf hangs on the wall face of the swing side
-    hinge, latch = (b + face, a + face) if door.flip_hand else (a + face, b + face)
-    leaf_end = hinge + side * door.width_mm
+    a, b, _, _ = _opening(wall, door.position_ratio, door.width_mm)
+    g = door_geometry(door, wall)
+    hinge, latch = Vec2(g.hinge), Vec2(g.latch)
+    leaf_end = hinge + Vec2(g.swing_normal) * door.width_mm
     attribs = {"layer": "A-DOOR"}
     msp.add_line(a, b, dxfattribs=attribs)  # the opening across the wall
     msp.add_line(hinge, leaf_end, dxfattribs=attribs)

@@ -13,6 +13,7 @@ from shapely.geometry import Polygon
 from shapely.ops import polylabel
 
 from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall, Window
+from archbuilder.layout.door_geometry import door_geometry
 
 MARGIN_MM = 600.0
 LABEL_MM = 260.0  # room name text height
@@ -114,79 +115,31 @@ class _Plan:
     def door(self, door: Door, wall: Wall) -> str:
         """The opening cut out of the wall, the leaf drawn open at 90° and its swing arc.
 
-        Handing as in docs/architecture.md "Door handing". The path (``data-door`` = the door
-        id) starts at the hinge, runs to the open leaf's end and arcs back to the closed position.
+        Handing as in docs/architecture.md "Door handing" (``layout.door_geometry``). The path
+        (``data-door`` = the door id) starts at the hinge, runs to the open leaf's end and arcs
+        back to the closed position.
         """
-        start, (ux, uy), (nx, ny), length = _axis(wall)
-        centre = door.position_ratio * length
-        half_t, width = wall.thickness_mm / 2, door.width_mm
-        if door.is_opening:
-            return self._opening(door, start, (ux, uy), (nx, ny), centre, half_t)
-        hinge_along = centre - width / 2 if not door.flip_hand else centre + width / 2
-        other_along = centre + width / 2 if not door.flip_hand else centre - width / 2
-        side = -1.0 if door.flip_facing else 1.0
-        hinge = (
-            start[0] + ux * hinge_along + nx * half_t * side,
-            start[1] + uy * hinge_along + ny * half_t * side,
-        )
-        closed = (
-            start[0] + ux * other_along + nx * half_t * side,
-            start[1] + uy * other_along + ny * half_t * side,
-        )
-        opened = (hinge[0] + nx * width * side, hinge[1] + ny * width * side)
-        lo = (start[0] + ux * (centre - width / 2), start[1] + uy * (centre - width / 2))
-        hi = (start[0] + ux * (centre + width / 2), start[1] + uy * (centre + width / 2))
-        gap = [
-            (lo[0] + nx * half_t, lo[1] + ny * half_t),
-            (hi[0] + nx * half_t, hi[1] + ny * half_t),
-            (hi[0] - nx * half_t, hi[1] - ny * half_t),
-            (lo[0] - nx * half_t, lo[1] - ny * half_t),
-        ]
+        g = door_geometry(door, wall)
+        corners = list(g.opening.exterior.coords)[:-1]
+        gap = f'<polygon points="{" ".join(self.pt(x, y) for x, y in corners)}" fill="#ffffff"/>'
+        if door.is_opening:  # a cased opening: the gap and its two jambs, no leaf
+            jambs = "".join(
+                f'<path d="M {self.pt(*corners[a])} L {self.pt(*corners[b])}" stroke="#2e7d32" '
+                f'stroke-width="25"/>'
+                for a, b in ((0, 3), (1, 2))
+            )
+            return gap.replace("<polygon ", f'<polygon data-opening="{escape(door.id)}" ', 1) + jambs
+        (hx, hy), (nx, ny), closed = g.hinge, g.swing_normal, g.latch
+        opened = (hx + nx * g.width, hy + ny * g.width)
         # The arc runs from the open leaf back to the closed position, about the hinge. Sweep flag 1
         # turns clockwise as seen, and the plan is seen north up, so it is 1 when that turn is
         # clockwise in plan: when the open leaf lies counter-clockwise of the closed one.
-        cross = (closed[0] - hinge[0]) * (opened[1] - hinge[1]) - (closed[1] - hinge[1]) * (
-            opened[0] - hinge[0]
-        )
+        cross = (closed[0] - hx) * (opened[1] - hy) - (closed[1] - hy) * (opened[0] - hx)
         sweep = 1 if cross > 0 else 0
         return (
-            f'<polygon points="{" ".join(self.pt(x, y) for x, y in gap)}" fill="#ffffff"/>'
-            f'<path data-door="{escape(door.id)}" d="M {self.pt(*hinge)} L {self.pt(*opened)} '
-            f'A {width:.0f} {width:.0f} 0 0 {sweep} {self.pt(*closed)}" '
+            f'{gap}<path data-door="{escape(door.id)}" d="M {self.pt(hx, hy)} L {self.pt(*opened)} '
+            f'A {g.width:.0f} {g.width:.0f} 0 0 {sweep} {self.pt(*closed)}" '
             f'fill="none" stroke="#2e7d32" stroke-width="25"/>'
-        )
-
-    def _opening(
-        self,
-        door: Door,
-        start: tuple[float, float],
-        u: tuple[float, float],
-        n: tuple[float, float],
-        centre: float,
-        half_t: float,
-    ) -> str:
-        """A cased opening: the gap in the wall and its two jambs, no leaf."""
-        (ux, uy), (nx, ny), half_w = u, n, door.width_mm / 2
-        ends = [
-            (start[0] + ux * (centre + s * half_w), start[1] + uy * (centre + s * half_w)) for s in (-1, 1)
-        ]
-        gap = [
-            (ends[0][0] + nx * half_t, ends[0][1] + ny * half_t),
-            (ends[1][0] + nx * half_t, ends[1][1] + ny * half_t),
-            (ends[1][0] - nx * half_t, ends[1][1] - ny * half_t),
-            (ends[0][0] - nx * half_t, ends[0][1] - ny * half_t),
-        ]
-        jambs = "".join(
-            f'<line x1="{self.pt(e[0] + nx * half_t, e[1] + ny * half_t).split(",")[0]}" '
-            f'y1="{self.pt(e[0] + nx * half_t, e[1] + ny * half_t).split(",")[1]}" '
-            f'x2="{self.pt(e[0] - nx * half_t, e[1] - ny * half_t).split(",")[0]}" '
-            f'y2="{self.pt(e[0] - nx * half_t, e[1] - ny * half_t).split(",")[1]}" '
-            f'stroke="#2e7d32" stroke-width="25"/>'
-            for e in ends
-        )
-        return (
-            f'<polygon data-opening="{escape(door.id)}" points="{" ".join(self.pt(x, y) for x, y in gap)}" '
-            f'fill="#ffffff"/>{jambs}'
         )
 
     def label(self, room: Room) -> str:
