@@ -19,7 +19,6 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-import cairosvg  # type: ignore[import-untyped, unused-ignore]
 import yaml
 
 from archbuilder.cad.svg_export import layout_to_svg
@@ -60,6 +59,8 @@ class Entry:
 
 def render_png(svg_text: str, path: Path, width_px: int = 900) -> None:
     """Rasterise an SVG document to a PNG ``width_px`` wide (height keeps the aspect ratio)."""
+    import cairosvg  # type: ignore[import-untyped, unused-ignore]  # only the PNG path needs it
+
     path.parent.mkdir(parents=True, exist_ok=True)
     cairosvg.svg2png(bytestring=svg_text.encode("utf-8"), write_to=str(path), output_width=width_px)
 

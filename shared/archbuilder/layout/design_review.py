@@ -23,7 +23,7 @@ from archbuilder.domain.brief import BuildingType, RoomType, Side
 from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall
 from archbuilder.layout.door_geometry import DoorGeometry, door_geometry
 from archbuilder.layout.room_groups import CIRCULATION, HABITABLE, WET
-from archbuilder.platform.i18n import DEFAULT_LANGUAGE, catalogue
+from archbuilder.platform.i18n import DEFAULT_LANGUAGE, catalogue, decimal_text
 
 SANITARY = frozenset({RoomType.bathroom, RoomType.wc})
 
@@ -309,9 +309,24 @@ def design_review(
     party_walls: Iterable[Side] = (),
 ) -> DesignReview:
     """The review of one layout in ``language`` (tr, en, de, fr, es)."""
+    names = {r.id: r.name for r in payload.rooms}
+    rendered = [
+        c.model_copy(update={"message": check_message(c.message_key, language, c.rooms, c.value, names)})
+        for c in review_checks(payload, building_type, north_deg, party_walls)
+    ]
+    return DesignReview(checks=rendered, summary=summary_of(rendered))
+
+
+def review_checks(
+    payload: LayoutPayload,
+    building_type: BuildingType = BuildingType.apartment,
+    north_deg: float = 0.0,
+    party_walls: Iterable[Side] = (),
+) -> list[ReviewCheck]:
+    """The checks of the review without their words (``message_key`` says which they are)."""
     m = measure(payload, building_type, north_deg, party_walls)
     names = {r.id: r.name for r in payload.rooms}
-    checks = [
+    return [
         _entrance_check(m, names),
         _access_check(m, names),
         _clash_check(m),
@@ -323,12 +338,12 @@ def design_review(
         _kitchen_check(m),
         _party_check(m, party_walls),
     ]
-    rendered = [
-        c.model_copy(update={"message": check_message(c.message_key, language, c.rooms, c.value, names)})
-        for c in checks
-    ]
-    summary = {s: sum(1 for c in rendered if c.status == s) for s in ("good", "advice", "problem")}
-    return DesignReview(checks=rendered, summary=summary)
+
+
+def summary_of(checks: Iterable[Any]) -> dict[str, int]:
+    """How many checks are good, advice and problem."""
+    statuses = [c.status for c in checks]
+    return {s: statuses.count(s) for s in ("good", "advice", "problem")}
 
 
 def _check(id_: str, status: Status, **kw: Any) -> ReviewCheck:
@@ -429,10 +444,4 @@ def check_message(
     entry = catalogue("design_review").get(key, {})
     template = entry.get(language) or entry.get(DEFAULT_LANGUAGE) or key
     listed = ", ".join(names.get(r, r) for r in rooms)
-    return template.format(rooms=listed, value="" if value is None else number_text(value, language))
-
-
-def number_text(value: float, language: str) -> str:
-    """A measured value as the reader writes it: 12.5 in English, 12,5 in tr, de, fr and es."""
-    text = f"{round(value, 1):g}"
-    return text if language == "en" else text.replace(".", ",")
+    return template.format(rooms=listed, value="" if value is None else decimal_text(value, language))

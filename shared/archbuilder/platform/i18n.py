@@ -54,6 +54,13 @@ def translate_stage(stage: str, language: str) -> str:
     return entry.get(language) or entry.get(DEFAULT_LANGUAGE) or stage
 
 
+def decimal_text(value: float, language: str) -> str:
+    """A measured value as the reader writes it, to one decimal: 12.5 in English, 12,5 in tr,
+    de, fr and es."""
+    text = f"{round(value, 1):g}"
+    return text if language == "en" else text.replace(".", ",")
+
+
 def _plain(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)

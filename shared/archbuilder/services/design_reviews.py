@@ -14,8 +14,8 @@ from html import escape
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.design_review import DesignCheck, DesignReviewReport, VersionDesignReview
 from archbuilder.domain.layout import LayoutPayload, LayoutVersionPublic
-from archbuilder.layout.design_review import check_message, design_review, number_text
-from archbuilder.platform.i18n import DEFAULT_LANGUAGE, catalogue, negotiate
+from archbuilder.layout.design_review import check_message, review_checks, summary_of
+from archbuilder.platform.i18n import DEFAULT_LANGUAGE, catalogue, decimal_text, negotiate
 from archbuilder.ports import BlobStore, DocumentStore
 from archbuilder.services.identity import Principal
 from archbuilder.services.layouts import layout_and_version
@@ -25,25 +25,13 @@ CATALOGUE = "design_review"
 
 def review_payload(payload: LayoutPayload, brief: Brief) -> VersionDesignReview:
     """The design review of ``payload``, without its words (as a version stores it)."""
-    language = brief.language.value if brief.language else DEFAULT_LANGUAGE
-    review = design_review(payload, language, brief.building_type, brief.north_deg, brief.party_walls)
+    measured = review_checks(payload, brief.building_type, brief.north_deg, brief.party_walls)
+    checks = [DesignCheck.model_validate(c.model_dump(exclude={"message"})) for c in measured]
     names = {room.id: room.name for room in payload.rooms}
-    checks = [
-        DesignCheck(
-            id=check.id,
-            status=check.status,
-            value=check.value,
-            unit=check.unit,
-            target=check.target,
-            rooms=list(check.rooms),
-            message_key=check.message_key,
-        )
-        for check in review.checks
-    ]
     named = {room for check in checks for room in check.rooms}
     return VersionDesignReview(
         checks=checks,
-        summary=dict(review.summary),
+        summary=summary_of(checks),
         room_names={rid: name for rid, name in names.items() if rid in named},
     )
 
@@ -158,7 +146,7 @@ def _measured(check: DesignCheck, language: str) -> str:
     unit = (
         text(f"unit_{check.unit}", language) if f"unit_{check.unit}" in catalogue(CATALOGUE) else check.unit
     )
-    measured = f"{number_text(check.value, language)} {unit}"
+    measured = f"{decimal_text(check.value, language)} {unit}"
     return f"{measured} ({check.target})" if check.target else measured
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from archbuilder.platform.i18n import DEFAULT_LANGUAGE, catalogue
+from archbuilder.platform.i18n import DEFAULT_LANGUAGE, catalogue, decimal_text
 
 
 def note(key: str, language: str | None, **params: Any) -> str:
     """The message ``key`` in ``language`` (English when the brief has none); numbers as the
-    reader writes them (12,5 in tr, de, fr and es)."""
+    reader writes them (12,5 in tr, de, fr and es; to one decimal)."""
     lang = language or DEFAULT_LANGUAGE
     entry = catalogue("planner").get(key, {})
     template = entry.get(lang) or entry.get(DEFAULT_LANGUAGE) or key
@@ -22,7 +22,4 @@ def side_name(side: str, language: str | None) -> str:
 
 
 def _plain(value: Any, language: str) -> str:
-    if isinstance(value, float):
-        text = f"{value:g}"
-        return text if language == "en" else text.replace(".", ",")
-    return str(value)
+    return decimal_text(value, language) if isinstance(value, float) else str(value)
