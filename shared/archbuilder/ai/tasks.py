@@ -47,7 +47,6 @@ if TYPE_CHECKING:
 
 _log = get_logger("archbuilder.ai")
 _DEFAULT_REGION = {"tr": "TR", "de": "DE", "fr": "FR", "es": "ES", "en": "US"}
-_DEFAULT_ENTRANCES = (Side.south, Side.north, Side.east, Side.west)
 
 
 class AiUsage(BaseModel):
@@ -182,22 +181,11 @@ def _usage(outcome: Outcome[Any]) -> AiUsage:
 def draft_to_brief(draft: BriefDraft, *, region: str, language: str) -> tuple[Brief, list[str]]:
     """A valid ``Brief`` from a model's draft (an area estimated when none was given).
 
-    With no entrance in the text the entrance is south, or the first of north, east and
-    west that is not a party wall.
+    With no entrance in the text the brief's default applies (south, moved by ``Brief`` to the
+    first free side when south is a party wall), and the answer says so.
     """
     assumptions = list(draft.assumptions)
-    entrance = draft.entrance_side
-    if entrance is None:
-        entrance = next((s for s in _DEFAULT_ENTRANCES if s not in draft.party_walls), Side.south)
-        if entrance is not Side.south:
-            assumptions.append(
-                say(
-                    "entrance_off_party_wall",
-                    language,
-                    side=say(f"side_{entrance}", language),
-                    blocked=say("side_south", language),
-                )
-            )
+    given = {"entrance": Entrance(side=draft.entrance_side)} if draft.entrance_side else {}
     area = draft.total_area_m2
     if area is None:
         counts: dict[RoomType, int] = {}
@@ -222,15 +210,25 @@ def draft_to_brief(draft: BriefDraft, *, region: str, language: str) -> tuple[Br
                 for r in draft.rooms
             ],
             adjacency=[Adjacency(a=a.a.value, b=a.b.value, kind=a.kind) for a in draft.adjacency],
-            entrance=Entrance(side=entrance),
             open_kitchen=draft.open_kitchen,
             party_walls=draft.party_walls,
+            **given,
         )
     except ValidationError as exc:
         raise OutputInvalid(
             reason="draft is not a valid brief",
             fields=[".".join(map(str, e["loc"])) for e in exc.errors()][:5],
         ) from exc
+    moved = brief.entrance.side
+    if not given and moved is not None and moved is not Side.south:
+        assumptions.append(
+            say(
+                "entrance_off_party_wall",
+                language,
+                side=say(f"side_{moved}", language),
+                blocked=say("side_south", language),
+            )
+        )
     return brief, assumptions
 
 
