@@ -132,30 +132,24 @@ def get_version(ctx: RequestContext, project_id: str, layout_id: str, version: i
 )
 def get_compliance(ctx: RequestContext, project_id: str, layout_id: str, version: int) -> Reply:
     runtime = get_runtime()
+    store, blobs, variant = runtime.store, runtime.blobs, ctx.query.variant
+    loaded = layouts.layout_and_version(store, blobs, ctx.principal, project_id, layout_id, version, variant)
     report, _ = layouts.version_compliance(
-        runtime.store,
-        runtime.blobs,
+        store,
+        blobs,
         ctx.principal,
         project_id,
         layout_id,
         version,
-        variant=ctx.query.variant,
+        variant=variant,
         language=ctx.language,
+        loaded=loaded,
     )
     if ctx.query.format == "html":
         from archbuilder.compliance import render_report_html
 
         # The version's design review follows the code findings as a section of its own.
-        review = design_reviews.version_design_review(
-            runtime.store,
-            runtime.blobs,
-            ctx.principal,
-            project_id,
-            layout_id,
-            version,
-            variant=ctx.query.variant,
-            language=ctx.language,
-        )
+        review = design_reviews.review_report(*loaded, variant, ctx.language)
         return Reply(
             body=render_report_html(report, ctx.language, after=design_reviews.design_review_section(review)),
             content_type="text/html; charset=utf-8",

@@ -13,7 +13,7 @@ from html import escape
 
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.design_review import DesignCheck, DesignReviewReport, VersionDesignReview
-from archbuilder.domain.layout import LayoutPayload, LayoutVersionPublic
+from archbuilder.domain.layout import LayoutPayload, LayoutPublic, LayoutVersionPublic
 from archbuilder.layout.design_review import check_message, review_checks, summary_of
 from archbuilder.platform.i18n import DEFAULT_LANGUAGE, catalogue, decimal_text, negotiate
 from archbuilder.ports import BlobStore, DocumentStore
@@ -105,16 +105,21 @@ def version_design_review(
     *,
     variant: int,
     accept_language: str | None = None,
-    language: str | None = None,
 ) -> DesignReviewReport:
-    """The design review of a version (variant) in ``language``, else in the reader's language
-    (``reader_language``), with the same permission as reading the version (``layouts:read``).
+    """The design review of a version (variant) in the reader's language (``reader_language``),
+    with the same permission as reading the version (``layouts:read``).
 
     A version stored before versions kept their review is measured from its stored payload
     and the brief it was made from (``stored`` is then false); nothing is written.
     """
     layout, record = layout_and_version(store, blobs, principal, project_id, layout_id, version, variant)
-    language = language or reader_language(accept_language, layout.brief)
+    return review_report(layout, record, variant, reader_language(accept_language, layout.brief))
+
+
+def review_report(
+    layout: LayoutPublic, record: LayoutVersionPublic, variant: int, language: str
+) -> DesignReviewReport:
+    """The design review of a version (variant) already read, in ``language``."""
     review, stored = record.design_review, True
     if review is None:
         from archbuilder.services.reviews import brief_of  # reviews → versions → this module
@@ -122,9 +127,9 @@ def version_design_review(
         review, stored = review_payload(record.payload, brief_of(record, layout)), False
     rendered = render(review, language)
     return DesignReviewReport(
-        project_id=project_id,
-        layout_id=layout_id,
-        version=version,
+        project_id=layout.project_id,
+        layout_id=layout.id,
+        version=record.version,
         variant=variant,
         language=language,
         title=text("title", language),

@@ -403,11 +403,15 @@ def version_compliance(
     *,
     variant: int,
     language: str,
+    loaded: tuple[LayoutPublic, LayoutVersionPublic] | None = None,
 ) -> tuple[Any, str]:
-    """The compliance report of a version (variant) in ``language``, and the code region."""
+    """The compliance report of a version (variant) in ``language``, and the code region;
+    ``loaded`` is the layout and version when the caller has read them already."""
     from archbuilder.compliance import check_model, layout_to_model
 
-    layout, record = layout_and_version(store, blobs, principal, project_id, layout_id, version, variant)
+    layout, record = loaded or layout_and_version(
+        store, blobs, principal, project_id, layout_id, version, variant
+    )
     brief = layout.brief
     assert brief.region is not None
     if language == brief.language:
