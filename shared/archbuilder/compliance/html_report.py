@@ -12,7 +12,7 @@ from html import escape
 from archbuilder.compliance.messages import render, text, value_text
 from archbuilder.compliance.report import ComplianceReport, Finding
 
-STYLE = """
+_STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem;color:#1b1f24}
 h1{font-size:1.5rem;margin:0 0 .25rem}
 h2{font-size:1.15rem;margin:1.75rem 0 .5rem;border-bottom:1px solid #ccd}
@@ -66,6 +66,17 @@ def _table(findings: list[Finding], language: str) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
+def html_page(title: str, language: str, body: str) -> str:
+    """A self-contained page (no scripts, no external files, the report's inline style) around
+    ``body``, which its maker has escaped; ``title`` is escaped here and heads the page."""
+    return (
+        f'<!DOCTYPE html><html lang="{escape(language)}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>{escape(title)}</h1>{body}</body></html>"
+    )
+
+
 def render_report_html(report: ComplianceReport, language: str, *, after: str = "") -> str:
     """The whole report in ``language`` (messages are rendered again in that language).
 
@@ -93,12 +104,7 @@ def render_report_html(report: ComplianceReport, language: str, *, after: str = 
         )
     general = [f for f in report.findings if f.space_id is None and f.status != "not_applicable"]
     skipped = [f for f in report.findings if f.space_id is None and f.status == "not_applicable"]
-    title = text("html_title", language)
-    return (
-        f'<!DOCTYPE html><html lang="{escape(language)}"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
-        f"<h1>{escape(title)}</h1>"
+    body = (
         f'<p class="meta">{escape(text("html_region", language))}: {escape(report.region)} · '
         f"{escape(text('html_rules_version', language))}: <code>{escape(report.rules_version)}</code>"
         f"{' · ' + escape(report.building_type) if report.building_type else ''}</p>"
@@ -107,5 +113,6 @@ def render_report_html(report: ComplianceReport, language: str, *, after: str = 
         f"<h2>{escape(text('html_building', language))}</h2>{_table(general, language)}"
         f"<h2>{escape(text('html_not_applicable', language))}</h2>{_table(skipped, language)}"
         f'<p class="meta">{escape(text("html_disclaimer", language))}</p>'
-        f"{after}</body></html>"
+        f"{after}"
     )
+    return html_page(text("html_title", language), language, body)

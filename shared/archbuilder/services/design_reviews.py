@@ -186,7 +186,7 @@ def design_review_section(report: DesignReviewReport) -> str:
 def design_review_html(report: DesignReviewReport) -> str:
     """The review as one self-contained HTML page in the style of the compliance report: no
     scripts, no external files, inline styles, every value escaped."""
-    from archbuilder.compliance.html_report import STYLE
+    from archbuilder.compliance.html_report import html_page
 
     language = report.language
     subtitle = f"{report.layout_id} · v{report.version}" + (
@@ -197,14 +197,10 @@ def design_review_html(report: DesignReviewReport) -> str:
         f"<b>{report.summary.get(status, 0)}</b></div>"
         for status in _SUMMARY
     )
-    return (
-        f'<!DOCTYPE html><html lang="{escape(language)}"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(report.title)}</title><style>{STYLE}</style></head><body>"
-        f"<h1>{escape(report.title)}</h1>"
+    body = (
         f'<p class="meta">{escape(subtitle)}</p>'
         f'<p class="meta">{escape(report.disclaimer)}</p>'
         f'<div class="cards">{cards}</div>'
         f"{_table(report.checks, language)}"
-        "</body></html>"
     )
+    return html_page(report.title, language, body)
