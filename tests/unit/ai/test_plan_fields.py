@@ -11,20 +11,13 @@ import pytest
 
 from archbuilder.ai.brief_edits import apply_edits
 from archbuilder.ai.brief_reader import read_brief
-from archbuilder.ai.builtin_provider import BuiltinProvider
 from archbuilder.ai.feedback_reader import read_feedback
-from archbuilder.ai.ledger import UsageLedger
-from archbuilder.ai.openai_provider import OpenAIProvider
 from archbuilder.ai.outputs import BriefDraft, EditOp, brief_edit
-from archbuilder.ai.pricing import load_prices
-from archbuilder.ai.response_cache import ResponseCache
-from archbuilder.ai.router import Router
-from archbuilder.ai.routing import load_routing
 from archbuilder.ai.tasks import apply_feedback, brief_from_prompt, build_router, draft_to_brief, parse_brief
 from archbuilder.domain.brief import Brief, RoomType, Side
 from archbuilder.runtime import Runtime
 from tests.conftest import TenantCredentials
-from tests.unit.ai.conftest import ai_settings
+from tests.unit.ai.conftest import ai_settings, openai_router
 from tests.unit.ai.fake_servers import BRIEF_3_1, FakeOpenAI, FakeVertex
 
 
@@ -317,23 +310,11 @@ TERRACE: dict[str, Any] = {
 TEXT = "Bitişik nizam 3+1 ev, 110 m², amerikan mutfak, ebeveyn banyosu"
 
 
-def _openai_router(runtime: Runtime, url: str) -> Router:
-    settings = ai_settings(url)
-    return Router(
-        {"builtin": BuiltinProvider(), "openai": OpenAIProvider(settings, lambda: "sk-test")},
-        rules=load_routing(),
-        prices=load_prices(),
-        settings=settings,
-        cache=ResponseCache(runtime.store, settings.cache_ttl_s),
-        ledger=UsageLedger(runtime.store),
-    )
-
-
 def test_openai_returns_the_fields_in_its_strict_schema(
     runtime: Runtime, tenant: TenantCredentials, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.output = TERRACE
-    router = _openai_router(runtime, fake_openai.url)
+    router = openai_router(runtime, fake_openai.url)
     parsed = parse_brief(TEXT, "tr", "TR", tenant_id=tenant.tenant_id, runtime=runtime, router=router)
     assert parsed.provider == "openai"
     brief = parsed.brief
@@ -372,7 +353,7 @@ def test_a_model_that_makes_a_bedroom_en_suite_falls_back_to_the_builtin(
     wrong = copy.deepcopy(TERRACE)
     wrong["rooms"][2]["en_suite"] = True  # the bedrooms
     fake_openai.output = wrong
-    router = _openai_router(runtime, fake_openai.url)
+    router = openai_router(runtime, fake_openai.url)
     parsed = parse_brief(TEXT, "tr", "TR", tenant_id=tenant.tenant_id, runtime=runtime, router=router)
     assert parsed.provider == "builtin" and len(fake_openai.requests) == 1
     assert parsed.brief.party_walls == [Side.east, Side.west]  # the built-in read it too
@@ -514,7 +495,7 @@ def test_a_model_answers_the_new_edits(
         tenant_id=tenant.tenant_id,
         runtime=runtime,
         language="en",
-        router=_openai_router(runtime, fake_openai.url),
+        router=openai_router(runtime, fake_openai.url),
     )
     assert revised.provider == "openai" and [e.op for e in revised.edits] == [
         EditOp.open_kitchen,

@@ -9,21 +9,14 @@ import pytest
 from pydantic import ValidationError
 
 from archbuilder.ai.brief_edits import apply_edits
-from archbuilder.ai.builtin_provider import BuiltinProvider
 from archbuilder.ai.feedback_reader import read_feedback
-from archbuilder.ai.ledger import UsageLedger
-from archbuilder.ai.openai_provider import OpenAIProvider
 from archbuilder.ai.outputs import BriefEdit, EditOp, brief_edit
-from archbuilder.ai.pricing import load_prices
 from archbuilder.ai.prompts import load_prompt
-from archbuilder.ai.response_cache import ResponseCache
-from archbuilder.ai.router import Router
-from archbuilder.ai.routing import load_routing
 from archbuilder.ai.tasks import apply_feedback, revise_brief
 from archbuilder.domain.brief import AdjacencyKind, Brief, RoomType, Side
 from archbuilder.runtime import Runtime
 from tests.conftest import TenantCredentials
-from tests.unit.ai.conftest import ai_settings
+from tests.unit.ai.conftest import openai_router
 from tests.unit.ai.fake_servers import FakeOpenAI
 
 BRIEF = Brief.model_validate(
@@ -271,18 +264,6 @@ def test_feedback_cannot_close_its_block_in_the_prompt() -> None:
     assert rendered.version == "revise_brief.v2"
 
 
-def _openai_router(runtime: Runtime, url: str) -> Router:
-    settings = ai_settings(url)
-    return Router(
-        {"builtin": BuiltinProvider(), "openai": OpenAIProvider(settings, lambda: "sk-test")},
-        rules=load_routing(),
-        prices=load_prices(),
-        settings=settings,
-        cache=ResponseCache(runtime.store, settings.cache_ttl_s),
-        ledger=UsageLedger(runtime.store),
-    )
-
-
 MODEL_EDITS: dict[str, Any] = {
     "edits": [
         {"op": "scale_room_area", "room": "kitchen", "factor": 1.3, "area_m2": None, "type": None,
@@ -308,7 +289,7 @@ def test_the_openai_path_returns_structured_edits(
         tenant_id=tenant.tenant_id,
         runtime=runtime,
         language="en",
-        router=_openai_router(runtime, fake_openai.url),
+        router=openai_router(runtime, fake_openai.url),
     )
     assert revised.provider == "openai" and revised.model == "gpt-4.1-mini-2025-04-14"
     assert [e.op for e in revised.edits] == [EditOp.scale_room_area, EditOp.adjacency]
@@ -333,7 +314,7 @@ def test_a_model_edit_missing_its_fields_falls_back_to_the_builtin_reader(
         tenant_id=tenant.tenant_id,
         runtime=runtime,
         language="en",
-        router=_openai_router(runtime, fake_openai.url),
+        router=openai_router(runtime, fake_openai.url),
     )
     assert revised.provider == "builtin"
     assert [e.summary() for e in revised.edits] == [
