@@ -669,18 +669,19 @@ def _wishes(reading: _Reading, building_type: BuildingType) -> None:
 
 def _open_kitchen(reading: _Reading, building_type: BuildingType) -> None:
     """An open kitchen: ``open_kitchen``, and for a home the kitchen–living must wish it always gave."""
-    for match in re.finditer(_OPEN_KITCHEN, reading.text):
-        if _negated(reading, match.span()):
-            return  # "keine offene Küche", "açık mutfak istemiyoruz"
-        reading.open_kitchen = True
-        reading.evidence += 1
-        if building_type is not BuildingType.office:
-            _add_adjacency(reading, RoomType.kitchen, RoomType.living_room, AdjacencyKind.must)
-        return
+    match = re.search(_OPEN_KITCHEN, reading.text)
+    if match is None or negated(reading.text, match.span(), reading.language):
+        return  # none, or "keine offene Küche", "açık mutfak istemiyoruz"
+    reading.open_kitchen = True
+    reading.evidence += 1
+    if building_type is not BuildingType.office:
+        _add_adjacency(reading, RoomType.kitchen, RoomType.living_room, AdjacencyKind.must)
 
 
-def _negated(reading: _Reading, span: tuple[int, int]) -> bool:
-    text, lang = reading.text, reading.language
+def negated(text: str, span: tuple[int, int], language: str) -> bool:
+    """Whether the phrase at ``span`` of normalised ``text`` is denied ("no open kitchen",
+    "açık mutfak istemiyoruz")."""
+    lang = language if language in LANGUAGES else "en"
     if lang == "tr":
         return re.search(_NOT_AFTER_TR, text[span[1] : span[1] + 30]) is not None
     return re.search(_NOT_BEFORE[lang], text[max(0, span[0] - 25) : span[0]]) is not None
@@ -886,12 +887,6 @@ ROOM_WORDS = _ROOM_WORDS
 AREA = _AREA
 NEXT_TO, AWAY_FROM, OPEN_KITCHEN, CLOSED_KITCHEN = _NEXT_TO, _AWAY_FROM, _OPEN_KITCHEN, _CLOSED_KITCHEN
 ENSUITE = _ENSUITE
-
-
-def negated(text: str, span: tuple[int, int], language: str) -> bool:
-    """Whether the phrase at ``span`` of normalised ``text`` is denied ("no open kitchen",
-    "açık mutfak istemiyoruz")."""
-    return _negated(_Reading(language=language if language in LANGUAGES else "en", text=text), span)
 
 
 def count_before(text: str, start: int, language: str) -> int | None:
