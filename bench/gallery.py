@@ -19,15 +19,11 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from archbuilder.cad.svg_export import layout_to_svg
-from archbuilder.domain.brief import Brief
-from archbuilder.domain.common import Language
 from archbuilder.layout.planner import SpinePlanner
 from archbuilder.platform.errors import Unprocessable
+from bench.planner import BRIEFS, case_brief, suite_cases
 
-BRIEFS = Path(__file__).with_name("briefs")
 DOCS = Path(__file__).parent.parent / "docs" / "images" / "gallery"
 # Twelve bench plans from the five regions for the docs: flats with the entrance on a long
 # side, at a point and on a short side, studios, en-suites and small rooms, houses, a terrace.
@@ -73,8 +69,7 @@ def slug(name: str) -> str:
 def plan_case(planner: SpinePlanner, case: dict[str, Any], out: Path, suite: str, used: set[str]) -> Entry:
     """Resolve the brief as ``bench.planner.run_case`` does, plan it and write its PNG."""
     entry = Entry(suite, case["name"])
-    raw = case["brief"]
-    brief = Brief.model_validate(raw).resolved(raw.get("region", "TR"), Language.en)
+    brief = case_brief(case)
     try:
         result = planner.plan(brief)
     except Unprocessable as refused:
@@ -96,16 +91,11 @@ def plan_case(planner: SpinePlanner, case: dict[str, Any], out: Path, suite: str
 
 def write_docs_gallery(planner: SpinePlanner) -> str:
     """The DOCS_GALLERY plans as SVG files in docs/images/gallery/; returns a Markdown table."""
-    cases = {
-        case["name"]: case
-        for path in sorted(BRIEFS.glob("*.yaml"))
-        for case in yaml.safe_load(path.read_text(encoding="utf-8"))
-    }
+    cases = {case["name"]: case for path in sorted(BRIEFS.glob("*.yaml")) for case in suite_cases(path)}
     DOCS.mkdir(parents=True, exist_ok=True)
     cells = []
     for name in DOCS_GALLERY:
-        raw = cases[name]["brief"]
-        brief = Brief.model_validate(raw).resolved(raw.get("region", "TR"), Language.en)
+        brief = case_brief(cases[name])
         (DOCS / f"{slug(name)}.svg").write_text(layout_to_svg(planner.plan(brief).payload), encoding="utf-8")
         cells.append(f"![{name}](images/gallery/{slug(name)}.svg)<br>{name}")
     rows = ["| " + " | ".join(cells[i : i + 3]) + " |" for i in range(0, len(cells), 3)]
@@ -159,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     entries: list[Entry] = []
     used: set[str] = set()
     for path in sorted(BRIEFS.glob("*.yaml")):
-        for case in yaml.safe_load(path.read_text(encoding="utf-8")):
+        for case in suite_cases(path):
             if only not in case["name"].casefold():
                 continue
             if case["expect"] != "valid":

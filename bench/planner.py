@@ -35,35 +35,6 @@ CIRCULATION = {"hall", "corridor"}
 
 
 @dataclass
-class Suite:
-    name: str
-    feasible: int = 0
-    valid: int = 0
-    infeasible: int = 0
-    refused: int = 0
-    per_variant_s: list[float] = field(default_factory=list)
-    validate_s: list[float] = field(default_factory=list)
-    area_errors: list[float] = field(default_factory=list)
-    wishes: int = 0
-    wishes_met: int = 0
-    with_hall: int = 0  # valid layouts whose programme has a hall or corridor
-    entered_by_hall: int = 0  # … whose entrance door opens into it
-    design: Design = field(default_factory=lambda: Design())
-    failures: list[str] = field(default_factory=list)
-
-    def add(self, other: Suite) -> None:
-        for name in (
-            "feasible", "valid", "infeasible", "refused", "wishes", "wishes_met", "with_hall", "entered_by_hall"
-        ):  # fmt: skip
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.per_variant_s += other.per_variant_s
-        self.validate_s += other.validate_s
-        self.area_errors += other.area_errors
-        self.design.add(other.design)
-        self.failures += other.failures
-
-
-@dataclass
 class Design:
     """The design-review measures over every variant (``layout.design_review.measure``)."""
 
@@ -109,6 +80,47 @@ class Design:
             self.wet_rooms += m.wet_rooms
             self.wet_grouped += m.wet_grouped
         self.party_openings += len(m.party_wall_openings)
+
+
+@dataclass
+class Suite:
+    name: str
+    feasible: int = 0
+    valid: int = 0
+    infeasible: int = 0
+    refused: int = 0
+    per_variant_s: list[float] = field(default_factory=list)
+    validate_s: list[float] = field(default_factory=list)
+    area_errors: list[float] = field(default_factory=list)
+    wishes: int = 0
+    wishes_met: int = 0
+    with_hall: int = 0  # valid layouts whose programme has a hall or corridor
+    entered_by_hall: int = 0  # … whose entrance door opens into it
+    design: Design = field(default_factory=Design)
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, other: Suite) -> None:
+        for name in (
+            "feasible", "valid", "infeasible", "refused", "wishes", "wishes_met", "with_hall", "entered_by_hall"
+        ):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.per_variant_s += other.per_variant_s
+        self.validate_s += other.validate_s
+        self.area_errors += other.area_errors
+        self.design.add(other.design)
+        self.failures += other.failures
+
+
+def suite_cases(path: Path) -> list[dict[str, Any]]:
+    """The cases of one suite file (``bench/briefs/<suite>.yaml``)."""
+    cases: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return cases
+
+
+def case_brief(case: dict[str, Any]) -> Brief:
+    """A case's brief resolved as a project would resolve it (its region, English names)."""
+    raw = case["brief"]
+    return Brief.model_validate(raw).resolved(raw.get("region", "TR"), Language.en)
 
 
 def independent_problems(brief: Brief, payload: LayoutPayload) -> list[str]:
@@ -159,8 +171,7 @@ def _square_fits(boundary: Any, side: float) -> bool:
 
 
 def run_case(planner: SpinePlanner, case: dict[str, Any], suite: Suite) -> None:
-    raw = case["brief"]
-    brief = Brief.model_validate(raw).resolved(raw.get("region", "TR"), Language.en)
+    brief = case_brief(case)
     assert brief.footprint is not None and brief.region is not None
     started = time.perf_counter()
     try:
@@ -264,7 +275,7 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for path in sorted(BRIEFS.glob("*.yaml")):
         suite = Suite(path.stem)
-        for case in yaml.safe_load(path.read_text(encoding="utf-8")):
+        for case in suite_cases(path):
             run_case(planner, case, suite)
         print(row(suite))
         overall.add(suite)
