@@ -155,3 +155,13 @@ def test_a_wc_as_long_as_a_corridor_is_a_strip() -> None:
     assert m.strips == ["R2"]
     check = next(c for c in design_review(payload, "de").checks if c.id == "proportions")
     assert check.status == "advice" and "WC" in check.message
+
+
+def test_no_wet_room_beside_another_is_said_as_none() -> None:
+    """Two WCs at the far ends of the flat: the advice says none shares a wall, not "only 0"."""
+    wc1 = rect_room("R1", 250, 250, 1250, 2250, RoomType.wc, "WC 1")
+    wc2 = rect_room("R2", 6750, 2750, 7750, 4750, RoomType.wc, "WC 2")
+    payload = _two_rooms(RoomType.hall, []).model_copy(update={"rooms": [wc1, wc2]})
+    assert measure(payload).wet_grouped == 0
+    check = next(c for c in design_review(payload, "tr").checks if c.id == "wet_grouping")
+    assert check.status == "advice" and check.message.startswith("Hiçbir ıslak hacim")

@@ -412,7 +412,10 @@ def _wet_check(m: Measures) -> ReviewCheck:
     if m.wet_rooms < 2:
         return _check("wet_grouping", "not_applicable")
     status: Status = "good" if m.wet_grouped == m.wet_rooms else "advice"
-    return _check("wet_grouping", status, value=m.wet_grouped, unit=f"/ {m.wet_rooms}")
+    check = _check("wet_grouping", status, value=m.wet_grouped, unit=f"/ {m.wet_rooms}")
+    if m.wet_grouped == 0:  # "only 0 of the wet rooms" reads badly: say none does
+        return check.model_copy(update={"message_key": "wet_grouping_none.advice"})
+    return check
 
 
 def _sun_check(m: Measures) -> ReviewCheck:
