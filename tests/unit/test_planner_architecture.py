@@ -238,3 +238,77 @@ def test_what_the_planner_assumes_is_said_in_the_briefs_language(language: str, 
     notes = SpinePlanner().plan(studio).metadata["assumptions"]
     assert any(words in n for n in notes), notes
     assert not any("the front door" in n for n in notes)
+
+
+def habitable_aspects(payload: LayoutPayload) -> dict[str, float]:
+    """Long side over short side of every room people live or work in (its bounding box)."""
+    out = {}
+    for room in payload.rooms:
+        if room.type.value in ("hall", "corridor", "bathroom", "wc", "storage", "laundry", "technical"):
+            continue
+        x0, y0, x1, y1 = Polygon([(p.x, p.y) for p in room.boundary]).bounds
+        out[room.name] = max(x1 - x0, y1 - y0) / min(x1 - x0, y1 - y0)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("footprint", "party_walls", "side"),
+    [
+        ({"width_mm": 6000, "depth_mm": 18000}, ["east", "west"], "south"),  # a deep terrace
+        ({"width_mm": 15000, "depth_mm": 7000}, ["north", "south"], "east"),  # a row flat across
+    ],
+)
+def test_a_narrow_terrace_has_no_room_over_2_5_to_1(
+    footprint: dict[str, int], party_walls: list[str], side: str
+) -> None:
+    # More floor than the programme asks for: the rooms grow, but not into bowling alleys.
+    terrace = brief(
+        "FR",
+        footprint=footprint,
+        rooms=[
+            {"type": "living_room", "target_area_m2": 24},
+            {"type": "kitchen", "target_area_m2": 9},
+            {"type": "bedroom", "name": "Master", "target_area_m2": 13},
+            {"type": "bedroom", "target_area_m2": 11},
+            {"type": "bathroom", "target_area_m2": 5.5},
+            {"type": "wc", "target_area_m2": 2},
+            {"type": "storage", "target_area_m2": 2.5},
+            {"type": "hall", "target_area_m2": 8},
+        ],
+        party_walls=party_walls,
+        entrance={"side": side},
+    )
+    aspects = habitable_aspects(planned(terrace))
+    assert max(aspects.values()) <= 2.5, aspects
+
+
+def test_a_deep_wing_holds_rooms_side_by_side_not_strips() -> None:
+    # An L house whose wing reaches 7.5 m out of the main block: cut into strips along that
+    # depth, the dining room was 7.5 x 2 m (3.6 : 1).
+    house = brief(
+        "DE-BY",
+        building_type="house",
+        footprint={
+            "polygon": [
+                {"x": 0, "y": 0},
+                {"x": 16700, "y": 0},
+                {"x": 16700, "y": 6200},
+                {"x": 9200, "y": 6200},
+                {"x": 9200, "y": 11200},
+                {"x": 0, "y": 11200},
+            ]
+        },
+        rooms=[
+            {"type": "living_room", "target_area_m2": 26},
+            {"type": "dining_room", "target_area_m2": 12},
+            {"type": "kitchen", "target_area_m2": 11},
+            {"type": "bedroom", "count": 4, "target_area_m2": 12},
+            {"type": "bathroom", "count": 2, "target_area_m2": 6},
+            {"type": "laundry", "target_area_m2": 5},
+            {"type": "storage", "target_area_m2": 5},
+            {"type": "hall", "target_area_m2": 12},
+        ],
+        entrance={"side": "west"},
+    )
+    aspects = habitable_aspects(planned(house))
+    assert max(aspects.values()) <= 2.5, aspects

@@ -83,14 +83,28 @@ def _wing_slots(zones: list[Rect], main: Rect) -> list[Slot]:
     return slots
 
 
+LONG_STRIP_MM = 5000.0  # wings deeper than this may also be cut into rooms side by side
+
+
+def _long_strips(wing: Slot) -> bool:
+    """Strips across this wing would run longer than LONG_STRIP_MM."""
+    return wing.rect.size(other(wing.axis)) > LONG_STRIP_MM
+
+
 def _frames(job: Job, spine_net: float | None, spine_min_len: float) -> list[Frame]:
     site = job.site
     zones = decompose(site.centre)
     main = max(zones, key=lambda r: (r.area, -r.y0, -r.x0))
-    wings = tuple(_wing_slots(zones, main))
+    strips = tuple(_wing_slots(zones, main))
+    # A wing's rooms side by side along it (the first reached from the main zone, the next
+    # through it: a dining room beyond the living room) when strips would be too long.
+    rows = tuple(Slot(s.rect, other(s.axis)) if _long_strips(s) else s for s in strips)
+    wing_cuts = [strips, rows] if rows != strips else [strips]
     if spine_net is None:
         depths = sorted({r.min_width_mm + site.t_int + 200 for r in job.rooms.values()})
-        return [Frame(None, (*slots, *wings)) for slots in _spineless_splits(main, depths)]
+        return [
+            Frame(None, (*slots, *wings)) for slots in _spineless_splits(main, depths) for wings in wing_cuts
+        ]
     frames: list[Frame] = []
     for u in ("x", "y"):
         v = other(u)
@@ -98,8 +112,9 @@ def _frames(job: Job, spine_net: float | None, spine_min_len: float) -> list[Fra
         for v_lo, v_hi in _spine_positions(site, main, v, spine_net, ref):
             for cap, depth in _spine_lengths(main, u, spine_min_len):
                 cut = _SpineCut(main, u, v_lo, v_hi, cap, depth, spine_min_len)
-                frames.append(spine_frame(cut, wings))
-                frames += [spine_frame(stub, wings) for stub in _stubs(job, cut)]
+                for wings in wing_cuts:
+                    frames.append(spine_frame(cut, wings))
+                    frames += [spine_frame(stub, wings) for stub in _stubs(job, cut)]
     # The front door opens into the circulation: keep the frames that allow it, when any does.
     entered = [f for f in frames if reaches_entrance(job, f.circulation)]
     return entered or frames

@@ -9,7 +9,7 @@ from archbuilder.layout.planner.circulation import door_capable, door_width, fac
 from archbuilder.layout.planner.geometry import Rect, Run, net_size, shared_run
 from archbuilder.layout.planner.job import Job, Wish
 from archbuilder.layout.planner.room_types import PREFERRED_WIDTH_MM
-from archbuilder.layout.planner.shareout import net_area
+from archbuilder.layout.planner.shareout import MAX_ASPECT, net_area
 from archbuilder.layout.planner.windows import (
     HABITABLE_WINDOW_H_MM,
     WINDOW_MARGIN_MM,
@@ -57,7 +57,6 @@ def _room_penalty(
     return area_penalty, shape
 
 
-MAX_ASPECT = 2.5
 MAX_SERVICE_ASPECT = 3.0
 MAX_CORRIDOR_SHARE_PCT = 12.0  # hall and corridors: aim at 8-12 % of the net area
 CORRIDOR_SHARE_WEIGHT = 0.5  # per percentage point over

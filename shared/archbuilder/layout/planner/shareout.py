@@ -32,25 +32,40 @@ from archbuilder.layout.programme import MIN_ROOM_AREA_M2, PlannedRoom
 from archbuilder.layout.room_groups import HABITABLE
 
 
-def _water_fill(total: float, minimums: list[float], weights: list[float]) -> list[float] | None:
-    """Split ``total`` in proportion to weights, giving each share at least its minimum."""
+def _water_fill(
+    total: float, minimums: list[float], weights: list[float], maximums: list[float] | None = None
+) -> list[float] | None:
+    """Split ``total`` in proportion to weights, each share at least its minimum and, where the
+    rest can take what is over, at most its maximum."""
     if sum(minimums) > total:
         return None
-    fixed = [False] * len(weights)
+    n = len(weights)
+    caps = maximums if maximums is not None else [float("inf")] * n
+    bound: dict[int, float] = {}  # shares fixed at a minimum or a maximum
     while True:
-        free_weight = sum(w for w, f in zip(weights, fixed, strict=True) if not f)
-        free_total = total - sum(m for m, f in zip(minimums, fixed, strict=True) if f)
-        shares = [
-            minimums[i] if fixed[i] else free_total * weights[i] / free_weight for i in range(len(weights))
-        ]
-        short = [i for i, s in enumerate(shares) if not fixed[i] and s < minimums[i]]
-        if not short:
+        free = [i for i in range(n) if i not in bound]
+        free_weight = sum(weights[i] for i in free)
+        free_total = total - sum(bound.values())
+        if not free or free_weight <= 0:
+            if free and free_total > EPS:  # zero weights take what is left, evenly
+                return [bound.get(i, free_total / len(free)) for i in range(n)]
+            if abs(free_total) > EPS:
+                return _water_fill(total, minimums, weights) if maximums is not None else None
+            return [bound.get(i, 0.0) for i in range(n)]
+        shares = [bound.get(i, free_total * weights[i] / free_weight) for i in range(n)]
+        short = [i for i in free if shares[i] < minimums[i]]
+        if short:
+            bound.update({i: minimums[i] for i in short})
+            continue
+        over = [i for i in free if shares[i] > caps[i]]
+        if not over:
             return shares
-        for i in short:
-            fixed[i] = True
+        bound.update({i: max(caps[i], minimums[i]) for i in over})
 
 
 CARVABLE = frozenset({RoomType.wc, RoomType.storage, RoomType.technical, RoomType.laundry, RoomType.bathroom})
+MAX_ASPECT = 2.5  # the longest a room to live in should be, over its narrow side
+CUT_ASPECT = 2.45  # what a cut aims at, so that snapping to the grid stays under MAX_ASPECT
 CARVE_SPARE_MM = 900.0  # net depth a carved room must leave behind to be worth it
 
 
@@ -103,12 +118,22 @@ def _cut_slot(
         return None
     minimums = [_min_length(site, r, depth) for r in rooms]
     weights = [r.target_area_m2 for r in rooms]
+    # Rooms to live in stay within MAX_ASPECT where the slot allows it: not narrower than
+    # depth / CUT_ASPECT, not longer than depth * CUT_ASPECT (the other rooms take the rest).
+    maximums = [depth * CUT_ASPECT if r.type in HABITABLE else float("inf") for r in rooms]
+    if len(rooms) > 1:
+        proportioned = [
+            max(m, depth / CUT_ASPECT) if r.type in HABITABLE else m
+            for m, r in zip(minimums, rooms, strict=True)
+        ]
+        if sum(proportioned) <= total:
+            minimums = proportioned
     carves = _carves(job, rooms, depth) if inner is not None and len(rooms) > 1 else {}
     for i, carve in carves.items():
         minimums[i], weights[i] = carve.length, 0.0
         spare = carve.length * (depth - carve.depth - site.t_int) / 1e6
         weights[carve.neighbour] = max(weights[carve.neighbour] - spare, 0.25 * weights[carve.neighbour])
-    lengths = _water_fill(total, minimums, weights)
+    lengths = _water_fill(total, minimums, weights, maximums)
     if lengths is None:
         return None
     if len(rooms) == 1:
