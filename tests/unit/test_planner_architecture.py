@@ -14,7 +14,7 @@ from shapely.geometry import Polygon
 
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import Language
-from archbuilder.domain.layout import Door, LayoutPayload, Wall
+from archbuilder.domain.layout import Door, LayoutPayload, Wall, Window
 from archbuilder.layout.planner import SpinePlanner
 from archbuilder.layout.validation import validate_layout, validate_rules
 
@@ -312,3 +312,47 @@ def test_a_deep_wing_holds_rooms_side_by_side_not_strips() -> None:
     )
     aspects = habitable_aspects(planned(house))
     assert max(aspects.values()) <= 2.5, aspects
+
+
+def test_a_row_flat_lit_only_at_its_ends_puts_its_rooms_there_and_reaches_them_from_the_hall() -> None:
+    # 5.5 m wide between two party walls: the street and the garden facades are the only
+    # daylight. The living room and kitchen take one end, the bedroom the other, the hall runs
+    # between them; the bedroom was reached through the living room before.
+    flat = brief(
+        "DE",
+        footprint={"width_mm": 5500, "depth_mm": 14000},
+        rooms=[
+            {"type": "living_room", "target_area_m2": 24},
+            {"type": "kitchen", "target_area_m2": 8},
+            {"type": "bedroom", "target_area_m2": 14},
+            {"type": "bathroom", "target_area_m2": 5},
+            {"type": "storage", "target_area_m2": 2},
+            {"type": "hall", "target_area_m2": 6},
+        ],
+        party_walls=["east", "west"],
+        open_kitchen=True,
+        entrance={"side": "south"},
+    )
+    payload = planned(flat)
+    kinds = types(payload)
+    walls = {w.id: w for w in payload.walls}
+    rooms = shapes(payload)
+    windows_of = {
+        room_id: [
+            n for n in payload.windows if shape.distance(_window_centre(n, walls[n.host_wall_id])) < 300
+        ]
+        for room_id, shape in rooms.items()
+    }
+    for room_id, kind in kinds.items():
+        if kind in ("living_room", "kitchen", "bedroom"):
+            assert windows_of[room_id], f"{kind} has no window"
+        if kind in ("bedroom", "bathroom"):
+            neighbours = {c for d in payload.doors for c in d.connects if room_id in d.connects} - {room_id}
+            assert any(kinds[n] == "hall" for n in neighbours), (kind, neighbours)
+
+
+def _window_centre(window: Window, wall: Wall) -> ShapelyPoint:
+    t = window.position_ratio
+    return ShapelyPoint(
+        wall.start.x + (wall.end.x - wall.start.x) * t, wall.start.y + (wall.end.y - wall.start.y) * t
+    )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 
 from archbuilder.domain.brief import AdjacencyKind, RoomType, Side
-from archbuilder.layout.planner.circulation import reaches_entrance
+from archbuilder.layout.planner.circulation import facade_runs, reaches_entrance
 from archbuilder.layout.planner.frames import MIN_BAND_MM, Frame, Slot, spine_frame
 from archbuilder.layout.planner.geometry import (
     EPS,
@@ -293,6 +293,38 @@ def _tuned_stub_frame(job: Job, frame: Frame, groups: list[list[PlannedRoom]]) -
     return spine_frame(tuned, frame.slots[count + bool(cut.cap) :])
 
 
+@dataclass(frozen=True)
+class _Daylight:
+    """Where a slot meets a free facade (not a party wall): along its length, at its ends."""
+
+    along: bool  # every room cut from the slot gets a piece of facade
+    lo: bool  # the first room does
+    hi: bool  # the last room does
+
+    @classmethod
+    def of(cls, job: Job, slot: Slot) -> _Daylight:
+        axis, rect = slot.axis, slot.rect
+        along = lo = hi = False
+        for _, run in facade_runs(job, rect):
+            if run.length < WINDOW_RUN_MM:
+                continue
+            if run.horizontal == (axis == "x"):
+                along = True
+            elif abs(run.coord - rect.lo(axis)) < EPS:
+                lo = True
+            elif abs(run.coord - rect.hi(axis)) < EPS:
+                hi = True
+        return cls(along, lo, hi)
+
+    @property
+    def places(self) -> float:
+        """How many rooms of the slot can have a window."""
+        return float("inf") if self.along else float(self.lo + self.hi)
+
+
+WINDOW_RUN_MM = 1200.0  # the shortest piece of facade worth a window
+
+
 def group_rooms(job: Job, frame: Frame, order: list[PlannedRoom]) -> list[list[PlannedRoom]] | None:
     """Greedy share-out: each room goes to the slot with the most area still free that has
     length left for the room's minimum."""
@@ -305,11 +337,18 @@ def group_rooms(job: Job, frame: Frame, order: list[PlannedRoom]) -> list[list[P
     load = [0.0] * len(slots)
     used = [-site.t_int] * len(slots)  # n rooms in a slot need n - 1 walls
     groups: list[list[PlannedRoom]] = [[] for _ in slots]
+    # A room that must have a window goes where one of the slot's facade places is still free
+    # (a band of a terrace meets the street only at its end), when any slot has one.
+    places = [_Daylight.of(job, s).places for s in slots]
+    lit = [0] * len(slots)
     for placed, room in enumerate(order):
         need = [_min_length(site, room, depth[i]) + site.t_int for i in range(len(slots))]
         fits = [
             i for i in range(len(slots)) if depth[i] >= room.min_width_mm and used[i] + need[i] <= length[i]
         ]
+        windowed = window_required(job, room)
+        if windowed:
+            fits = [i for i in fits if lit[i] < places[i]] or fits
         empty = [i for i in fits if not groups[i]]
         # Leave no slot empty: once the rooms left only just cover the empty slots, fill those.
         pool = empty if len(order) - placed <= sum(1 for g in groups if not g) else fits
@@ -317,6 +356,7 @@ def group_rooms(job: Job, frame: Frame, order: list[PlannedRoom]) -> list[list[P
             return None
         best = max(pool, key=lambda i: (capacity[i] - scale * (load[i] + room.target_area_m2), -i))
         groups[best].append(room)
+        lit[best] += windowed
         load[best] += room.target_area_m2
         used[best] += need[best]
     if any(not g for g in groups):
@@ -357,7 +397,25 @@ def _order_in_slot(job: Job, slot: Slot, rooms: list[PlannedRoom], flip: bool) -
     near_low = abs(ref[i] - slot.rect.lo(slot.axis)) <= abs(ref[i] - slot.rect.hi(slot.axis))
     if near_low == flip:
         ranked.reverse()
-    return ranked
+    return _windows_to_ends(job, slot, ranked)
+
+
+def _windows_to_ends(job: Job, slot: Slot, ranked: list[PlannedRoom]) -> list[PlannedRoom]:
+    """In a slot that meets a free facade only at its ends, the rooms that must have a window
+    take those ends (the others keep their order between them)."""
+    light = _Daylight.of(job, slot)
+    if light.along or not (light.lo or light.hi):
+        return ranked
+    windowed = [r for r in ranked if window_required(job, r)]
+    if not windowed or len(windowed) > light.lo + light.hi:
+        return ranked
+    rest = [r for r in ranked if r not in windowed]
+    if light.lo and light.hi and len(windowed) == 2:
+        return [windowed[0], *rest, windowed[1]]
+    room = windowed[0]
+    if light.lo and light.hi:  # one room: the end it was nearer
+        return [room, *rest] if ranked.index(room) < len(ranked) / 2 else [*rest, room]
+    return [room, *rest] if light.lo else [*rest, room]
 
 
 def _chain_partners(job: Job, ranked: list[PlannedRoom]) -> list[PlannedRoom]:
