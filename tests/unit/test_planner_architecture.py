@@ -356,3 +356,69 @@ def _window_centre(window: Window, wall: Wall) -> ShapelyPoint:
     return ShapelyPoint(
         wall.start.x + (wall.end.x - wall.start.x) * t, wall.start.y + (wall.end.y - wall.start.y) * t
     )
+
+
+def rooms_reached_through(payload: LayoutPayload, kinds: set[str]) -> set[str]:
+    """Rooms whose only ways in pass through a room of one of these kinds (walked from the
+    front door over the doors)."""
+    rooms = types(payload)
+    start = entrance(payload).connects[0]
+    free, seen, todo = {start}, {start}, [start]
+    while todo:  # reachable without entering a room of those kinds
+        here = todo.pop()
+        for door in payload.doors:
+            if here in door.connects and len(door.connects) == 2:
+                there = next(c for c in door.connects if c != here)
+                if there not in seen:
+                    seen.add(there)
+                    free.add(there)
+                    if rooms[there] not in kinds:
+                        todo.append(there)
+    return {r for r in rooms if r not in free}
+
+
+def test_a_small_flat_with_an_open_kitchen_reaches_every_room_from_its_hall() -> None:
+    # 8 x 6 m: the living room needs a 3 m band, and the open kitchen must sit beside it in the
+    # same band. Before, the only plans went through the bedroom to the living room.
+    flat = brief(
+        footprint={"width_mm": 8000, "depth_mm": 6000},
+        rooms=[
+            {"type": "living_room", "target_area_m2": 15},
+            {"type": "kitchen", "target_area_m2": 5},
+            {"type": "bedroom", "target_area_m2": 10},
+            {"type": "bathroom", "target_area_m2": 4},
+            {"type": "hall", "target_area_m2": 3},
+        ],
+        open_kitchen=True,
+        entrance={"side": "south"},
+    )
+    payload = planned(flat)
+    assert types(payload)[entrance(payload).connects[0]] == "hall"
+    assert rooms_reached_through(payload, {"bedroom", "bathroom", "wc"}) == set()
+    living = next(r.id for r in payload.rooms if r.type.value == "living_room")
+    kitchen = next(r.id for r in payload.rooms if r.type.value == "kitchen")
+    assert any(d.is_opening and set(d.connects) == {living, kitchen} for d in payload.doors)
+
+
+def test_a_front_door_near_a_corner_of_the_end_facade_opens_into_an_l_hall() -> None:
+    # The door is on the 7 m west facade, 2 m from the south-west corner; the corridor that runs
+    # east from it along the middle cannot take it, a foyer stub at the end of the band can.
+    flat = brief(
+        "ES-CT",
+        footprint={"width_mm": 10000, "depth_mm": 7000},
+        rooms=[
+            {"type": "living_room", "target_area_m2": 20},
+            {"type": "kitchen", "target_area_m2": 8},
+            {"type": "bedroom", "target_area_m2": 12},
+            {"type": "bathroom", "target_area_m2": 4.5},
+            {"type": "hall", "target_area_m2": 5},
+        ],
+        entrance={"point": {"x": 0, "y": 2000}},
+    )
+    payload = planned(flat)
+    kinds = types(payload)
+    assert kinds[entrance(payload).connects[0]] == "hall"
+    for room_id, kind in kinds.items():
+        if kind in ("bedroom", "bathroom"):
+            neighbours = {c for d in payload.doors for c in d.connects if room_id in d.connects} - {room_id}
+            assert any(kinds[n] == "hall" for n in neighbours), (kind, neighbours)

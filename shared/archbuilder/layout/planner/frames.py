@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from archbuilder.domain.brief import Brief, BuildingType
+from archbuilder.domain.brief import AdjacencyKind, Brief, BuildingType
 from archbuilder.layout.planner.circulation import reaches_entrance
 from archbuilder.layout.planner.geometry import EPS, Rect, Site, decompose, other, shared_run, snap
 from archbuilder.layout.planner.job import Job
-from archbuilder.layout.programme import MIN_ROOM_AREA_M2
+from archbuilder.layout.programme import MIN_ROOM_AREA_M2, PlannedRoom
 from archbuilder.platform.errors import Unprocessable
 
 SPINE_NET_MM = {BuildingType.apartment: 1200.0, BuildingType.house: 1200.0, BuildingType.office: 1500.0}
@@ -25,6 +25,7 @@ MIN_BAND_MM = 1800.0  # thinnest band (centreline) worth cutting into rooms
 CAP_DEPTHS_MM = (3000.0, 3600.0, 4800.0)
 SPINE_FRACTIONS = (0.3, 0.4, 0.5, 0.6, 0.7)
 STUB_FRACTIONS = (0.0, 0.5, 1.0)  # foyer stub along the front band: either end or the middle
+BAND_MARGIN_MM = 100.0  # over a band's needed net depth, for snapping and wall estimates
 MIN_PIECE_MM = 2200.0  # shortest piece of a band cut by a stub that is worth a room
 
 
@@ -91,7 +92,7 @@ def _long_strips(wing: Slot) -> bool:
     return wing.rect.size(other(wing.axis)) > LONG_STRIP_MM
 
 
-def _frames(job: Job, spine_net: float | None, spine_min_len: float) -> list[Frame]:
+def _frames(job: Job, spine_net: float | None, spine_min_len: float, wider: bool) -> list[Frame]:
     site = job.site
     zones = decompose(site.centre)
     main = max(zones, key=lambda r: (r.area, -r.y0, -r.x0))
@@ -109,7 +110,8 @@ def _frames(job: Job, spine_net: float | None, spine_min_len: float) -> list[Fra
     for u in ("x", "y"):
         v = other(u)
         ref = job.entrance_ref[0 if v == "x" else 1]
-        for v_lo, v_hi in _spine_positions(site, main, v, spine_net, ref):
+        needs = _band_needs(job, main.size(u)) if wider else []
+        for v_lo, v_hi in _spine_positions(site, main, v, spine_net, ref, needs):
             for cap, depth in _spine_lengths(main, u, spine_min_len):
                 cut = _SpineCut(main, u, v_lo, v_hi, cap, depth, spine_min_len)
                 for wings in wing_cuts:
@@ -127,11 +129,14 @@ def _stubs(job: Job, cut: _SpineCut) -> list[_SpineCut]:
     spine = spine_frame(cut, ()).spine
     assert spine is not None
     out: list[_SpineCut] = []
+    spine_entered = reaches_entrance(job, [spine])
     for low, band in ((True, (main.lo(v), cut.v_lo)), (False, (cut.v_hi, main.hi(v)))):
         if band[1] - band[0] < MIN_BAND_MM:
             continue
         outer = spine.with_span(v, band[0], band[0] + 1) if low else spine.with_span(v, band[1] - 1, band[1])
-        if not reaches_entrance(job, [outer]):
+        # The stub meets the front door on the band's facade, or (when the spine cannot take
+        # it) at a band end on the end facade: an L from a door near a corner.
+        if not reaches_entrance(job, [outer]) and spine_entered:
             continue
         lo, hi = spine.lo(u), spine.hi(u) - width
         ref = job.entrance_ref[0 if u == "x" else 1]
@@ -144,7 +149,8 @@ def _stubs(job: Job, cut: _SpineCut) -> list[_SpineCut]:
             if 0 < hi - start < MIN_PIECE_MM:
                 start = hi
             stub = replace(cut, stub_at=start, stub_low=low)
-            if stub not in out:
+            foyer = spine_frame(stub, ()).stub
+            if stub not in out and foyer is not None and reaches_entrance(job, [foyer]):
                 out.append(stub)
     return out
 
@@ -205,20 +211,60 @@ def _spineless_splits(main: Rect, depths: list[float]) -> list[tuple[Slot, ...]]
 
 
 def _spine_positions(
-    site: Site, main: Rect, v: str, spine_net: float, entrance: float
+    site: Site, main: Rect, v: str, spine_net: float, entrance: float, needs: list[float]
 ) -> list[tuple[float, float]]:
-    """Where the spine may run across v: flush with either side, at fractions, and centred on
-    the entrance (so a spine towards the front door meets it)."""
+    """Where the spine may run across v: flush with either side, at fractions, centred on the
+    entrance (so a spine towards the front door meets it), and leaving a band on either side
+    just as deep as one of ``needs`` (net, see ``_band_needs``)."""
     lo, hi = main.lo(v), main.hi(v)
     flush = spine_net + max(site.t_ext, site.t_int) / 2 + site.t_int / 2
     middle = spine_net + site.t_int
     positions = {(lo, snap(lo + flush)), (snap(hi - flush), hi)}
     room = hi - lo - middle
     starts = [snap(lo + room * f) for f in SPINE_FRACTIONS] + [snap(entrance - middle / 2)]
+    for need in needs:
+        band = need + BAND_MARGIN_MM + max(site.t_ext, site.t_int) / 2 + site.t_int / 2
+        starts += [snap(lo + band), snap(hi - band - middle)]
     for start in starts:
         if start - lo >= MIN_BAND_MM and hi - (start + middle) >= MIN_BAND_MM:
             positions.add((start, start + middle))
     return sorted(p for p in positions if p[1] - p[0] < hi - lo - EPS or p == (lo, hi))
+
+
+def _band_needs(job: Job, length: float) -> list[float]:
+    """Net band depths a small plan may hinge on: the widest room's narrow side (a small flat's
+    living room), and the depth that holds a room and the room it must touch side by side at
+    their minimum areas along a band of this centreline length (an open kitchen and its
+    living room)."""
+    if not job.others:
+        return []
+    needs = {max(r.min_width_mm for r in job.others)}
+    net = length - job.site.t_ext - job.site.t_int  # two rooms end to end between facades
+    for wish in job.wishes:
+        if wish.kind not in (AdjacencyKind.must, AdjacencyKind.en_suite):
+            continue
+        for a in wish.keys_a:
+            for b in wish.keys_b:
+                depth = _pair_depth((job.rooms[a], job.rooms[b]), net)
+                if depth is not None:
+                    needs.add(depth)
+    return sorted(needs)
+
+
+PAIR_STEP_MM = 50.0
+MAX_PAIR_DEPTH_MM = 6000.0
+
+
+def _pair_depth(pair: tuple[PlannedRoom, PlannedRoom], net: float) -> float | None:
+    """The shallowest net depth at which both rooms fit end to end along ``net`` at their
+    minimum areas and narrow sides (None when none up to MAX_PAIR_DEPTH_MM does)."""
+    depth = max(r.min_width_mm for r in pair)
+    while depth <= MAX_PAIR_DEPTH_MM:
+        lengths = [max(max(r.min_area_m2, MIN_ROOM_AREA_M2) * 1.03e6 / depth, r.min_width_mm) for r in pair]
+        if sum(lengths) + 2 * BAND_MARGIN_MM <= net:
+            return depth
+        depth += PAIR_STEP_MM
+    return None
 
 
 def _spine_lengths(main: Rect, u: str, min_len: float) -> list[tuple[str | None, float]]:
@@ -242,12 +288,15 @@ def _band_slots(main: Rect, spine: Rect, u: str) -> list[Slot]:
     return slots
 
 
-def frames_for(job: Job, brief: Brief) -> list[Frame]:
+def frames_for(job: Job, brief: Brief, wider: bool = False) -> list[Frame]:
+    """The frames to search. ``wider``: also the spine positions that leave a band just deep
+    enough for what a small plan hinges on (``_band_needs``); the planner searches those only
+    when the first search found no clean layout."""
     spine = job.rooms[job.spine_key] if job.spine_key else None
     if spine is None:
-        return _frames(job, None, 0.0)
+        return _frames(job, None, 0.0, wider)
     # 20 mm over the minimum width: snapping to the grid must not push it under.
     spine_net = max(SPINE_NET_MM[brief.building_type], spine.min_width_mm) + 20
     # The spine must be long enough to reach its minimum area (and never under 5 m²).
     min_len = max(spine.min_area_m2, MIN_ROOM_AREA_M2) * 1.05e6 / spine_net + 300
-    return _frames(job, spine_net, min_len)
+    return _frames(job, spine_net, min_len, wider)

@@ -46,14 +46,19 @@ class SpinePlanner:
         flawed: list[_Found] = []  # valid, but with what an architect rejects (see _flawed)
         seen: set[frozenset[tuple[str, tuple[Rect, ...]]]] = set()
         must_unmet: dict[Wish, int] = defaultdict(int)
-        # Spine layouts first; when none fits (thin or tight footprints), the hall becomes an
-        # ordinary room and rooms are reached through each other.
-        for with_spine in (True, False):
-            if found or flawed:
+        # Spine layouts first, then (when that finds no clean layout) the wider spine search;
+        # when no spine fits (thin or tight footprints), the hall becomes an ordinary room and
+        # rooms are reached through each other.
+        for with_spine, wider in ((True, False), (True, True), (False, False)):
+            if found or (flawed and not wider):
                 break
             job, assumptions = build_job(brief, with_spine)
-            for cand in candidates(job, frames_for(job, brief)):
-                if len(found) >= wanted + RERANKED_EXTRA or len(flawed) >= FLAWED_TRIES + wanted:
+            flawed_before = len(flawed)
+            for cand in candidates(job, frames_for(job, brief, wider), together=wider):
+                if (
+                    len(found) >= wanted + RERANKED_EXTRA
+                    or len(flawed) - flawed_before >= FLAWED_TRIES + wanted
+                ):
                     break
                 key = frozenset((k, (rect, *cand.extras.get(k, []))) for k, rect in cand.cells.items())
                 if key in seen:

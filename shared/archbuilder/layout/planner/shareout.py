@@ -325,9 +325,13 @@ class _Daylight:
 WINDOW_RUN_MM = 1200.0  # the shortest piece of facade worth a window
 
 
-def group_rooms(job: Job, frame: Frame, order: list[PlannedRoom]) -> list[list[PlannedRoom]] | None:
+def group_rooms(
+    job: Job, frame: Frame, order: list[PlannedRoom], together: bool = False
+) -> list[list[PlannedRoom]] | None:
     """Greedy share-out: each room goes to the slot with the most area still free that has
-    length left for the room's minimum."""
+    length left for the room's minimum. ``together``: a room goes to the slot of a room it
+    must touch (an open kitchen's living room, an en-suite's bedroom) when that slot fits it."""
+    partners = _must_partners(job) if together else {}
     site, slots = job.site, frame.slots
     capacity = [net_area(site, s.rect) for s in slots]
     depth = [_slot_depth(site, s) for s in slots]
@@ -349,6 +353,8 @@ def group_rooms(job: Job, frame: Frame, order: list[PlannedRoom]) -> list[list[P
         windowed = window_required(job, room)
         if windowed:
             fits = [i for i in fits if lit[i] < places[i]] or fits
+        beside = [i for i in fits if any(r.key in partners.get(room.key, ()) for r in groups[i])]
+        fits = beside or fits
         empty = [i for i in fits if not groups[i]]
         # Leave no slot empty: once the rooms left only just cover the empty slots, fill those.
         pool = empty if len(order) - placed <= sum(1 for g in groups if not g) else fits
@@ -362,6 +368,20 @@ def group_rooms(job: Job, frame: Frame, order: list[PlannedRoom]) -> list[list[P
     if any(not g for g in groups):
         return None
     return groups
+
+
+def _must_partners(job: Job) -> dict[str, set[str]]:
+    """Room key -> the keys it must touch (must and en-suite wishes)."""
+    out: dict[str, set[str]] = {}
+    for wish in job.wishes:
+        if wish.kind not in (AdjacencyKind.must, AdjacencyKind.en_suite):
+            continue
+        for a in wish.keys_a:
+            for b in wish.keys_b:
+                if a != b:
+                    out.setdefault(a, set()).add(b)
+                    out.setdefault(b, set()).add(a)
+    return out
 
 
 def _min_length(site: Site, room: PlannedRoom, depth: float) -> float:
