@@ -25,6 +25,7 @@ from archbuilder.layout.programme import PlannedRoom
 
 ROOM_ORDERS_PER_FRAME = 8
 FULLY_SCORED = 40
+TOGETHER_ORDERS = 4  # room orders shared out a second time with must partners kept together
 
 
 @dataclass
@@ -41,8 +42,10 @@ class Candidate:
         return sum(self.parts.values())
 
 
-def candidates(job: Job, frames: list[Frame]) -> list[Candidate]:
-    rng = random.Random(job.seed)
+def candidates(job: Job, frames: list[Frame], together: bool = False) -> list[Candidate]:
+    """The share-outs of every frame, the best FULLY_SCORED of them with their circulation.
+    ``together``: also share out keeping must partners in one slot (the second search)."""
+    rng = random.Random(job.seed)  # noqa: S311 - a seeded, repeatable search order, not a secret
     base = sorted(job.others, key=lambda r: (-r.target_area_m2, int(r.key[1:])))
     orders = [base]
     extra = ROOM_ORDERS_PER_FRAME if any(w.kind == AdjacencyKind.must for w in job.wishes) else 0
@@ -55,6 +58,8 @@ def candidates(job: Job, frames: list[Frame]) -> list[Candidate]:
     for frame in frames:
         seen: set[tuple[tuple[str, ...], ...]] = set()
         shares = [group_rooms(job, frame, order) for order in orders]
+        if together and extra:  # must wishes: also share out keeping the partners in one slot
+            shares += [group_rooms(job, frame, order, together=True) for order in orders[:TOGETHER_ORDERS]]
         shares += wing_first_groups(job, frame, orders[:WING_FIRST_ORDERS], wing_fits)
         for groups in shares:
             if groups is None:
