@@ -211,11 +211,18 @@ def test_spaces_are_classified_for_compliance(
     assert {"bedroom", "bathroom", "kitchen"} <= set(types.values()), types
 
 
+# What a damaged copy gets after its first half.
+TRAILERS = {"truncate": b"", "trailer": b"\nEND-ISO-10303-21;\n", "endsec": b"\nENDSEC;\nEND-ISO-10303-21;\n"}
+
+
 @pytest.mark.parametrize(
     ("relative", "mangle", "name", "code", "words"),
     [
         # The IFC cut in half on its way: no END-ISO-10303-21.
         ("ifc/xbim_SampleHouse4_IFC4.ifc", "truncate", None, "FILE_TRUNCATED", "unvollständig"),
+        # Cut in half and given the trailer back, with or without the DATA section's ENDSEC.
+        ("ifc/xbim_SampleHouse4_IFC4.ifc", "trailer", None, "FILE_TRUNCATED", "unvollständig"),
+        ("ifc/xbim_SampleHouse4_IFC4.ifc", "endsec", None, "FILE_TRUNCATED", "unvollständig"),
         ("dxf/barcelona_plan_R2013.dxf", "truncate", None, "FILE_TRUNCATED", "unvollständig"),
         # A DXF renamed .ifc: the content decides.
         ("dxf/barcelona_plan_R2013.dxf", None, "barcelona.ifc", "EXTENSION_MISMATCH", "DXF"),
@@ -234,8 +241,8 @@ def test_a_damaged_real_file_fails_with_a_translated_reason(
 ) -> None:
     source = SHARED_DATA / relative
     data = source.read_bytes()
-    if mangle == "truncate":
-        data = data[: len(data) // 2]
+    if mangle is not None:
+        data = data[: len(data) // 2] + TRAILERS[mangle]
     path = tmp_path / source.name
     path.write_bytes(data)
     project_id, model = ingest(client, runtime, tenant, path, name or source.name)

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cloudevents.conversion import to_binary
 from flask.testing import FlaskClient
 from functions_framework import create_app
@@ -208,3 +209,54 @@ def test_a_chunked_put_to_the_local_upload_url_is_read_whole(
     drain(runtime)
     model = client.get(f"/v1/projects/{project_id}/models/{started['model_id']}", headers=tenant.headers)
     assert model.json["status"] == "ready", model.json
+
+
+def drawing(entities: str, *, insunits: int | str = 6) -> bytes:
+    """An R12 DXF written as text: a header with ``$INSUNITS`` and the given ENTITIES."""
+    header = f"0\nSECTION\n2\nHEADER\n9\n$ACADVER\n1\nAC1009\n9\n$INSUNITS\n70\n{insunits}\n0\nENDSEC\n"
+    return (header + f"0\nSECTION\n2\nENTITIES\n{entities}0\nENDSEC\n0\nEOF\n").encode("ascii")
+
+
+def wall_line(x0: str, y0: str, x1: str, y1: str) -> str:
+    return f"0\nLINE\n8\nA-WALL\n10\n{x0}\n20\n{y0}\n30\n0.0\n11\n{x1}\n21\n{y1}\n31\n0.0\n"
+
+
+def ingest_bytes(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, name: str, data: bytes
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Upload ``data`` and return the model and the job as the client reads them, in German."""
+    project_id = new_project(client, tenant)
+    started = start_upload(client, tenant, project_id, name, data)
+    assert started.status_code == 201, started.json
+    assert put(client, started.json["upload_url"], data, started.json["headers"]).status_code == 200
+    drain(runtime)
+    german = {**tenant.headers, "Accept-Language": "de"}
+    model = client.get(f"/v1/projects/{project_id}/models/{started.json['model_id']}", headers=german)
+    job = client.get(f"/v1/jobs/{started.json['job_id']}", headers=german)
+    assert model.status_code == 200 and job.status_code == 200, (model.json, job.json)
+    return model.json or {}, job.json or {}
+
+
+@pytest.mark.parametrize("value", ["1e308", "inf", "nan"])
+def test_a_drawing_with_coordinates_out_of_range_fails_once_with_a_translated_reason(
+    value: str, client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    """Issue 16: a 15 KB DXF with a 1e308 coordinate (infinite in mm) was parsed three times,
+    logged three stack traces and ended JOB_ATTEMPTS_EXHAUSTED. A bad file fails once."""
+    entities = wall_line("0.0", "0.0", "12.0", "0.0") + wall_line("0.0", "0.2", value, "0.2")
+    model, job = ingest_bytes(client, runtime, tenant, "far.dxf", drawing(entities))
+    assert model["status"] == "failed" and model["error"]["code"] == "INVALID_GEOMETRY", model["error"]
+    assert (job["status"], job["attempts"], job["error"]["code"]) == ("failed", 1, "INVALID_GEOMETRY")
+    message = model["error"]["message"]
+    assert "DXF-Datei" in message and "Koordinaten" in message and "{" not in message, message
+
+
+def test_a_file_no_library_can_read_fails_in_our_words_not_the_librarys(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    """Issue 16: the client read ezdxf's and numpy's exception text ("ValueError: …")."""
+    model, job = ingest_bytes(client, runtime, tenant, "units.dxf", drawing("", insunits="nan"))
+    assert model["error"]["code"] == job["error"]["code"] == "CAD_PARSE_FAILED"
+    message = model["error"]["message"]
+    assert message.startswith("Die DXF-Datei konnte nicht gelesen werden: Sie ist beschädigt"), message
+    assert job["error"]["message"] == message and "Invalid tag" not in str((model, job))

@@ -53,10 +53,8 @@ def read_dwg(path: str | Path, *, layers: LayerNames | None = None) -> BuildingM
             )
     except Unprocessable:
         raise
-    except Exception as exc:  # noqa: BLE001 - the converter's own errors become one coded error
-        lines = str(exc).replace(str(path), Path(path).name).strip().splitlines()
-        reason = (lines[0] if lines else type(exc).__name__)[:200]
-        raise Unprocessable(code="CAD_PARSE_FAILED", format="DWG", reason=reason) from exc
+    except Exception as exc:  # noqa: BLE001 - the converter's own errors: one coded error, the text logged
+        raise Unprocessable(code="CAD_PARSE_FAILED", format="DWG") from exc
     if result.skipped_entities:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(result.skipped_by_type.items()))
         model.warnings.append(f"DWG conversion skipped {result.skipped_entities} entities ({kinds})")

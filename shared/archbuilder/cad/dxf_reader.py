@@ -7,7 +7,9 @@ walls, only lines and text. The reader:
 * scales to millimetres from ``$INSUNITS`` and checks that against the geometry's extents
   (a drawing that claims inches but measures 116 × 49 units is a 116 m plan in metres);
 * explodes block references (INSERT, MINSERT) into their entities, except door and window
-  blocks, which become doors and windows;
+  blocks, which become doors and windows; how many entities that makes (blocks of blocks
+  included) is counted against the limit before anything is exploded;
+* refuses coordinates that are not finite or absurdly far out (``reasons.MAX_COORDINATE``);
 * takes walls from lines and polylines on wall layers, pairing parallel lines into one
   centreline with a thickness, and thin closed rectangles as one wall each;
 * takes rooms from closed polylines and hatches on room layers, or else from the faces of
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archbuilder.cad.reasons import refusal_reason
+from archbuilder.cad.reasons import OutOfRange, check_numbers, checked, invalid_geometry
 from archbuilder.domain.building import (
     BuildingModel,
     ModelDoor,
@@ -156,11 +158,17 @@ def read_dxf(
     """The building model of one DXF file. ``declared_insunits`` overrides the header
     (the DWG reader knows the DWG's own)."""
     names = layers or LayerNames()
+    label = "DWG" if source_format == "dwg" else "DXF"
     warnings: list[str] = []
-    doc = _open(str(path), warnings)
+    doc = _open(str(path), warnings, label)
+    if _exploded_count(doc, max_entities) > max_entities:
+        raise Unprocessable(code="TOO_MANY_ENTITIES", limit=max_entities)
 
     collected = _Collected()
-    _collect(doc.modelspace(), names, collected, depth=0, max_entities=max_entities, parent_layer=None)
+    try:
+        _collect(doc.modelspace(), names, collected, depth=0, max_entities=max_entities, parent_layer=None)
+    except OutOfRange as exc:
+        raise invalid_geometry(label) from exc
 
     insunits = declared_insunits if declared_insunits is not None else doc.header.get("$INSUNITS")
     dxfversion = str(doc.dxfversion)
@@ -168,6 +176,7 @@ def read_dxf(
     del doc
     unit_name, scale = _units(insunits, collected.extent_points, warnings)
     model = _model(collected, scale, warnings)
+    check_numbers(model, label)
     for kind, count in sorted(collected.skipped.items()):
         warnings.append(f"skipped {count} {kind}")
     model.source = SourceInfo(
@@ -180,7 +189,7 @@ def read_dxf(
     return model
 
 
-def _open(path: str, warnings: list[str]) -> Any:
+def _open(path: str, warnings: list[str], label: str) -> Any:
     """The document, read strictly (fast) or, when that fails, in ezdxf's recover mode.
 
     Recover mode repairs damaged files but reads every tag three times over (about 3× slower),
@@ -192,20 +201,48 @@ def _open(path: str, warnings: list[str]) -> Any:
         return readfile(path)
     except MemoryError:
         raise
-    except Exception:  # noqa: BLE001 - whatever the strict reader trips on, recover mode gets a go
+    except Exception:  # noqa: BLE001, S110 - whatever the strict reader trips on, recover mode gets a go
         pass
     try:
         doc, auditor = recover.readfile(path)
     except MemoryError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a file neither reader can read fails with a reason
-        raise Unprocessable(code="CAD_PARSE_FAILED", format="DXF", reason=refusal_reason(exc, path)) from exc
+    except Exception as exc:  # noqa: BLE001 - a file neither reader can read: the library's text is logged
+        raise Unprocessable(code="CAD_PARSE_FAILED", format=label) from exc
     errors = len(auditor.errors) if auditor.has_errors else 0
     warnings.append(f"the file was damaged: read in recover mode, {errors} error(s) repaired or removed")
     return doc
 
 
 # --- collecting ---------------------------------------------------------------------------
+
+
+def _exploded_count(doc: Any, max_entities: int) -> int:
+    """How many entities the model space holds with every block reference exploded (MINSERT
+    rows × columns, blocks of blocks to ``MAX_BLOCK_DEPTH``), from each block's own entity list,
+    without exploding anything: 2,000 references to a block of 5,000 lines are 10 million
+    entities whatever the file's size. Door and window blocks count as exploded too (the reader
+    reads their content for their size). Stops counting once past ``max_entities``."""
+    blocks = doc.blocks
+    known: dict[tuple[str, int], int] = {}  # (block, depth) → its entities, exploded
+
+    def block(name: str, depth: int) -> int:
+        if (name, depth) not in known:
+            content = blocks.get(name)
+            known[(name, depth)] = 0 if content is None else entities(content, depth)
+        return known[(name, depth)]
+
+    def entities(layout: Iterable[Any], depth: int) -> int:
+        total = 0
+        for entity in layout:
+            total += 1
+            if entity.dxftype() == "INSERT" and depth < MAX_BLOCK_DEPTH:
+                total += max(1, int(entity.mcount)) * block(str(entity.dxf.name), depth + 1)
+            if total > max_entities:
+                break
+        return total
+
+    return entities(doc.modelspace(), 0)
 
 
 def _collect(
@@ -238,12 +275,11 @@ def _insert(
 ) -> None:
     block_kind = names.kind(entity.dxf.name) or names.kind(layer)
     if block_kind in ("door", "window"):
-        box = _virtual_box(entity)
+        box, radii = _block_shape(entity, out, max_entities)
         if box is not None:
             (x0, y0), (x1, y1) = box
             width = max(x1 - x0, y1 - y0)
             # A door symbol's swing arc has the leaf's width as its radius.
-            radii = [float(e.dxf.radius) for e in entity.virtual_entities() if e.dxftype() == "ARC"]
             if block_kind == "door" and radii:
                 width = max(radii)
             at = ((x0 + x1) / 2, (y0 + y1) / 2)
@@ -302,14 +338,22 @@ def _layer_of(entity: Any, parent_layer: str | None) -> str:
     return parent_layer if layer == "0" and parent_layer is not None else layer
 
 
-def _virtual_box(entity: Any) -> tuple[tuple[float, float], tuple[float, float]] | None:
+def _block_shape(
+    entity: Any, out: _Collected, max_entities: int
+) -> tuple[tuple[tuple[float, float], tuple[float, float]] | None, list[float]]:
+    """The box of a door or window block's content and the radii of its arcs, from one pass
+    over its exploded entities, each counted against the limit."""
     points: list[tuple[float, float]] = []
+    radii: list[float] = []
     for sub in entity.virtual_entities():
+        _count(out, max_entities)
         points.extend(_points(sub))
+        if sub.dxftype() == "ARC":
+            radii.append(checked(sub.dxf.radius))
     if not points:
-        return None
+        return None, radii
     xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return (min(xs), min(ys)), (max(xs), max(ys))
+    return ((min(xs), min(ys)), (max(xs), max(ys))), radii
 
 
 def _points(entity: Any) -> list[tuple[float, float]]:
@@ -319,15 +363,16 @@ def _points(entity: Any) -> list[tuple[float, float]]:
     if kind == "ARC":
         return [_xy(entity.start_point), _xy(entity.end_point), _xy(entity.dxf.center)]
     if kind == "CIRCLE":
-        c, r = entity.dxf.center, entity.dxf.radius
-        return [(c.x - r, c.y - r), (c.x + r, c.y + r)]
+        (x, y), r = _xy(entity.dxf.center), checked(entity.dxf.radius)
+        return [(x - r, y - r), (x + r, y + r)]
     if kind in ("LWPOLYLINE", "POLYLINE"):
         return _polyline_points(entity)
     return []
 
 
 def _xy(v: Any) -> tuple[float, float]:
-    return (float(v[0]), float(v[1]))
+    """A point's x and y; ``OutOfRange`` for coordinates that are not finite or absurdly far."""
+    return (checked(v[0]), checked(v[1]))
 
 
 def _polyline_points(entity: Any) -> list[tuple[float, float]]:
@@ -383,13 +428,13 @@ def _primitive(entity: Any, kind: str, layer: str, names: LayerNames, out: _Coll
             for boundary in entity.paths.rendering_paths(entity.dxf.hatch_style):
                 vertices = getattr(boundary, "vertices", None)
                 if vertices and len(vertices) >= 3:
-                    outline = _dedupe([(float(v[0]), float(v[1])) for v in vertices])
+                    outline = _dedupe([_xy(v) for v in vertices])
                     out.room_outlines.append((outline, entity.dxf.handle or ""))
                 else:
                     out.skipped["hatch boundaries made of curves"] += 1
         return
     if kind == "ARC":
-        c, r = _xy(entity.dxf.center), float(entity.dxf.radius)
+        c, r = _xy(entity.dxf.center), checked(entity.dxf.radius)
         out.extent_points.extend([(c[0] - r, c[1] - r), (c[0] + r, c[1] + r)])
         if layer_kind == "door":
             sweep = (entity.dxf.end_angle - entity.dxf.start_angle) % 360
@@ -401,7 +446,7 @@ def _primitive(entity: Any, kind: str, layer: str, names: LayerNames, out: _Coll
             out.skipped["curved wall segments (arcs)"] += 1
         return
     if kind == "CIRCLE":
-        c, r = _xy(entity.dxf.center), float(entity.dxf.radius)
+        c, r = _xy(entity.dxf.center), checked(entity.dxf.radius)
         out.extent_points.extend([(c[0] - r, c[1] - r), (c[0] + r, c[1] + r)])
         return
     if kind in ("DIMENSION", "ARC_DIMENSION", "LARGE_RADIAL_DIMENSION", "LEADER", "MULTILEADER"):
@@ -434,7 +479,7 @@ def _thin_rectangle(points: list[tuple[float, float]]) -> tuple[float, float] | 
 
 def _units(insunits: Any, points: list[tuple[float, float]], warnings: list[str]) -> tuple[str | None, float]:
     """The unit's name and millimetres per drawing unit, checked against the geometry."""
-    code = int(insunits) if isinstance(insunits, int | float) else 0
+    code = int(insunits) if isinstance(insunits, int | float) and math.isfinite(insunits) else 0
     declared = INSUNITS.get(code)
     extent = _robust_extent(points)
     if extent <= 0:

@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from archbuilder.cad.reasons import refusal_reason
+from archbuilder.cad.reasons import check_numbers
 from archbuilder.domain.building import (
     BuildingModel,
     ModelDoor,
@@ -36,13 +36,18 @@ AREA_QUANTITIES = ("NetFloorArea", "GSA BIM Area", "GrossFloorArea", "Area")
 DEFAULT_LEVEL_ID = "L0"
 OPENING_MM = (200.0, 20_000.0)  # plausible door and window sizes
 MAX_WALL_THICKNESS_MM = 2000.0
+# How much of the file's end is searched for its last entity (``#123=``); a last entity longer
+# than this (a huge point list) leaves only the trailer checked.
+TAIL_BYTES = 256 * 1024
 
 
 def read_ifc(path: str | Path, *, max_elements: int = MAX_ELEMENTS) -> BuildingModel:
     """The building model of one IFC or IFC-ZIP file."""
     ifc = _open(str(path))
     reader = _Reader(ifc)
-    return reader.read(max_elements)
+    model = reader.read(max_elements)
+    check_numbers(model, "IFC")
+    return model
 
 
 def _open(path: str) -> Any:
@@ -54,29 +59,48 @@ def _open(path: str) -> Any:
         if zipfile.is_zipfile(path):
             from archbuilder.cad.sniff import read_ifc_zip_member
 
-            text = read_ifc_zip_member(path, max_bytes=MAX_ZIP_MEMBER_BYTES).decode("utf-8", errors="replace")
-            ifc = ifcopenshell.file.from_string(text)
+            data = read_ifc_zip_member(path, max_bytes=MAX_ZIP_MEMBER_BYTES)
+            last_id = _last_id(data[-TAIL_BYTES:], path)
+            ifc = ifcopenshell.file.from_string(data.decode("utf-8", errors="replace"))
         else:
-            _check_complete(path)
+            with open(path, "rb") as fh:
+                fh.seek(max(0, fh.seek(0, 2) - TAIL_BYTES))
+                last_id = _last_id(fh.read(), path)
             ifc = ifcopenshell.open(path)
     except Unprocessable:
         raise
-    except Exception as exc:  # noqa: BLE001 - ifcopenshell.Error, SchemaError, OSError …: one coded error
-        raise Unprocessable(code="CAD_PARSE_FAILED", format="IFC", reason=refusal_reason(exc, path)) from exc
+    except Exception as exc:  # noqa: BLE001 - ifcopenshell.Error, SchemaError, OSError …: the text is logged
+        raise Unprocessable(code="CAD_PARSE_FAILED", format="IFC") from exc
+    if last_id is not None and not _has(ifc, last_id):
+        # Cut off inside an entity and given the trailer back: ifcopenshell drops the torn entity.
+        raise _truncated(path)
     schema = str(ifc.schema).upper()
     if not schema.startswith(SUPPORTED_SCHEMAS):
         raise Unprocessable(code="IFC_SCHEMA_UNSUPPORTED", schema=schema)
     return ifc
 
 
-def _check_complete(path: str) -> None:
-    """ifcopenshell reads a cut-off file without complaint: its STEP trailer must be there."""
-    with open(path, "rb") as fh:
-        fh.seek(0, 2)
-        fh.seek(max(0, fh.tell() - 4096))
-        tail = fh.read()
-    if b"END-ISO-10303-21" not in tail:
-        raise Unprocessable(code="FILE_TRUNCATED", filename=Path(path).name, format="IFC")
+def _last_id(tail: bytes, path: str) -> int | None:
+    """The id of the file's last entity, after checking that the file ends whole: the last
+    entity complete, the DATA section closed, the STEP trailer (ifcopenshell reads a cut-off
+    file without complaint)."""
+    from archbuilder.cad.sniff import last_step_id, step_complete
+
+    if not step_complete(tail):
+        raise _truncated(path)
+    return last_step_id(tail)
+
+
+def _has(ifc: Any, entity_id: int) -> bool:
+    try:
+        ifc.by_id(entity_id)
+    except RuntimeError:  # "Instance #123 not found"
+        return False
+    return True
+
+
+def _truncated(path: str) -> Unprocessable:
+    return Unprocessable(code="FILE_TRUNCATED", filename=Path(path).name, format="IFC")
 
 
 class _Reader:

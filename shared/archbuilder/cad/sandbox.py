@@ -5,7 +5,8 @@ forked from a ``forkserver`` (no threads or locks inherited from the caller; the
 libraries already loaded there, so a child starts in milliseconds), caps its own address
 space with ``RLIMIT_AS`` before it parses, and sends the building model back as JSON bytes
 (never a pickle: the parent must not run anything a subverted parser sends).
-The caller only ever sees a ``BuildingModel`` or an error with a stable code.
+The caller only ever sees a ``BuildingModel`` or an error with a stable code; a library's own
+exception text goes to the logs, never into the error (``reasons``).
 """
 
 from __future__ import annotations
@@ -25,11 +26,15 @@ from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
-from archbuilder.cad.reasons import REASON_CHARS, refusal_reason
+from pydantic import ValidationError
+
+from archbuilder.cad.reasons import REASON_CHARS, failure_code, log_detail
 from archbuilder.domain.building import BuildingModel
 from archbuilder.platform.errors import ArchBuilderError, BadRequest, Unprocessable
+from archbuilder.platform.logging import get_logger, log_fields
 
 FORMATS = ("dxf", "dwg", "ifc", "ifczip")
+_log = get_logger("archbuilder.cad.sandbox")
 _HEADROOM = 64 * 1024 * 1024  # below this much room above the bare interpreter, give up at once
 
 
@@ -107,26 +112,43 @@ def parse_in_sandbox(
     if not answered or child.exitcode == -signal.SIGXCPU or message == _LATE:
         raise Unprocessable(code="PARSE_TIMEOUT", limit_s=timeout_s)
     if message is None:
-        raise Unprocessable(
-            code="CAD_PARSE_FAILED", format=label, reason=f"the reader stopped unexpectedly ({_exit(child)})"
-        )
+        raise _refused("CAD_PARSE_FAILED", label, f"the reader stopped unexpectedly ({_exit(child)})")
     header, payload = message
     kind = header.get("kind")
+    detail = str(header.get("detail") or "")[:REASON_CHARS]
     if kind == "ok" and payload is not None:
         if stats is not None:
             stats["peak_rss_bytes"] = int(header.get("peak_rss_bytes", 0))
-        return BuildingModel.model_validate_json(payload)
+        try:
+            return BuildingModel.model_validate_json(payload)
+        except ValidationError as exc:
+            # The file's fault, not a passing one (retrying reads it the same way): the child's
+            # JSON writes a number that is not finite as null, which no coordinate accepts.
+            raise _refused("INVALID_GEOMETRY", label, log_detail(exc, path)) from exc
     if kind == "memory":
         raise Unprocessable(code="PARSE_MEMORY_EXCEEDED", limit_mb=memory_mb)
     if kind == "coded" and isinstance(header.get("code"), str) and isinstance(header.get("params"), dict):
         # The same class as in the child, so that callers can catch BadRequest or Unprocessable.
         error_class = BadRequest if header.get("status") == 400 else Unprocessable
         params = {k: v for k, v in header["params"].items() if k not in ("code", "status")}
-        raise error_class(code=header["code"][:64], **params)
-    reason = header.get("reason") if kind == "failed" else None
-    raise Unprocessable(
-        code="CAD_PARSE_FAILED", format=label, reason=str(reason or "unreadable answer")[:REASON_CHARS]
-    )
+        error = error_class(code=header["code"][:64], **params)
+        if detail:
+            _log_refusal(error.code, label, detail)
+        raise error
+    code = header.get("code") if kind == "failed" else None
+    if code not in ("CAD_PARSE_FAILED", "INVALID_GEOMETRY"):
+        code, detail = "CAD_PARSE_FAILED", detail or "unreadable answer"
+    raise _refused(str(code), label, detail)
+
+
+def _refused(code: str, label: str, detail: str) -> Unprocessable:
+    """A refusal with our own code; what the library said goes to the log only."""
+    _log_refusal(code, label, detail)
+    return Unprocessable(code=code, format=label)
+
+
+def _log_refusal(code: str, label: str, detail: str) -> None:
+    _log.warning("CAD file refused", extra=log_fields(code=code, format=label, detail=detail))
 
 
 _MAIN_LOCK = threading.Lock()
@@ -229,11 +251,20 @@ def _child(sender: Connection, path: str, fmt: str, memory_mb: int, timeout_s: f
     except MemoryError:
         reply = None
     except ArchBuilderError as exc:
-        reply = {"kind": "coded", "code": exc.code, "status": exc.status, "params": _plain(exc.params)}
+        # A reader's refusal caused by a library's exception: that text is for the parent's log.
+        cause = log_detail(exc.__cause__, path) if exc.__cause__ is not None else None
+        reply = {
+            "kind": "coded",
+            "code": exc.code,
+            "status": exc.status,
+            "params": _plain(exc.params),
+            "detail": cause,
+        }
     except Exception as exc:  # noqa: BLE001 - every failure of a foreign parser becomes a coded error
         text = str(exc)
         is_memory = "bad_alloc" in text or "Cannot allocate memory" in text
-        reply = None if is_memory else {"kind": "failed", "reason": refusal_reason(exc, path, with_type=True)}
+        failed = {"kind": "failed", "code": failure_code(exc), "detail": log_detail(exc, path)}
+        reply = None if is_memory else failed
     try:
         if reply is None:
             # The parse's garbage is gone with its frames; lift the soft limit to be able to reply.

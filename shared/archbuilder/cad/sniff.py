@@ -28,7 +28,18 @@ _BINARY_DXF = b"AutoCAD Binary DXF\r\n\x1a\x00"
 _DWG_VERSION = re.compile(rb"^AC(?:10\d\d|1\.[0-9]{1,2}|2\.[0-9]{1,2})")
 _OLE_COMPOUND = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Revit .rvt, old Office files
 _STEP_MAGIC = b"ISO-10303-21;"
-_STEP_END = b"END-ISO-10303-21"
+# A complete STEP file ends with its last entity (``#12=IFCWALL(...);``), the ENDSEC that closes
+# the DATA section and then the trailer; comments and blank space may come between and after.
+# A file cut off and given the trailer back lacks the ENDSEC or ends in a torn entity (or, when
+# the cut fell between two entities, the reader may find its last entity missing).
+_STEP_COMMENT = rb"/\*(?:[^*]|\*(?!/))*\*/"  # one way only to match: no backtracking blow-up
+_STEP_TAIL = re.compile(
+    rb";(?:\s|" + _STEP_COMMENT + rb")*ENDSEC\s*;(?:\s|" + _STEP_COMMENT + rb")*"
+    rb"END-ISO-10303-21\s*;(?:\s|\x00|\x1a|" + _STEP_COMMENT + rb")*\Z"
+)
+_STEP_ENTITY = re.compile(rb"#(\d+)\s*=")
+_STEP_ENTITY_BODY = re.compile(rb"\s*(?:[A-Za-z][A-Za-z0-9_]*\s*)?\(.*\)\s*;\Z", re.DOTALL)
+STEP_TAIL_BYTES = 4096
 _FILE_SCHEMA = re.compile(rb"FILE_SCHEMA\s*\(\s*\(\s*'([A-Za-z0-9_]+)'", re.IGNORECASE)
 _ACADVER = re.compile(r"\$ACADVER\s*\r?\n\s*1\s*\r?\n\s*(AC\d{4})")
 _DXF_START = re.compile(r"^\s*(?:999\s*\r?\n[^\n]*\r?\n\s*)*0\s*\r?\n\s*SECTION\s*\r?\n", re.IGNORECASE)
@@ -84,7 +95,7 @@ def _detect(data: bytes, name: str, limits: ArchiveLimits) -> SniffResult:
     text_head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text_head.startswith(_STEP_MAGIC):
         schema = _ifc_schema(text_head, name)
-        if _STEP_END not in data[-4096:]:
+        if not step_complete(data[-STEP_TAIL_BYTES:]):
             raise Unprocessable(code="FILE_TRUNCATED", filename=name, format="IFC")
         return SniffResult("ifc", schema)
     decoded = head.decode("latin-1")
@@ -108,6 +119,31 @@ def _ifc_schema(head: bytes, name: str) -> str:
     if family is None:
         raise Unprocessable(code="IFC_SCHEMA_UNSUPPORTED", schema=schema)
     return family
+
+
+def step_complete(tail: bytes) -> bool:
+    """Whether the last bytes of a STEP file end it the way a complete file ends: its last entity
+    whole (checked when it starts within ``tail``), the DATA section closed, then the trailer."""
+    data = _step_data(tail)
+    if data is None:
+        return False
+    starts = [found.end() for found in _STEP_ENTITY.finditer(data)]
+    return not starts or _STEP_ENTITY_BODY.match(data, starts[-1]) is not None
+
+
+def last_step_id(tail: bytes) -> int | None:
+    """The id of the last entity (``#123=``) of a complete STEP file's last bytes, None when no
+    entity starts within them."""
+    data = _step_data(tail) or b""
+    ids = _STEP_ENTITY.findall(data)
+    return int(ids[-1]) if ids else None
+
+
+def _step_data(tail: bytes) -> bytes | None:
+    """The text up to the ``;`` before the ENDSEC that closes the DATA section right before the
+    trailer, or None when the file does not end that way."""
+    found = _STEP_TAIL.search(tail)
+    return None if found is None else tail[: found.start() + 1]
 
 
 def _binary_dxf_version(head: bytes) -> str | None:

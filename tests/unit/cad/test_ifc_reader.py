@@ -123,14 +123,47 @@ def test_ifc_zip(tmp_path: Path) -> None:
 def test_broken_files_are_coded_errors(tmp_path: Path) -> None:
     path = tmp_path / "broken.ifc"
     path.write_bytes(
-        b"ISO-10303-21;\nHEADER;\nFILE_SCHEMA(('IFC4'));\nENDSEC;\nDATA;\n#1=IFCWALL(garbage\nEND-ISO-10303-21;\n"
+        b"ISO-10303-21;\nHEADER;\nFILE_SCHEMA(('IFC4'));\nENDSEC;\nDATA;\n#1=IFCWALL(garbage);\nENDSEC;\nEND-ISO-10303-21;\n"
     )
     with pytest.raises(ArchBuilderError) as caught:
         read_ifc(path)
-    assert caught.value.code == "CAD_PARSE_FAILED"
-    assert str(tmp_path) not in str(caught.value.params)
+    assert (caught.value.code, caught.value.params) == ("CAD_PARSE_FAILED", {"format": "IFC"})
     cut = tmp_path / "cut.ifc"
     cut.write_bytes((IFC / "IfcOpenHouse_IFC4.ifc").read_bytes()[:5000])  # ifcopenshell alone would accept it
     with pytest.raises(ArchBuilderError) as caught:
         read_ifc(cut)
+    assert caught.value.code == "FILE_TRUNCATED"
+
+
+@pytest.mark.parametrize(
+    "trailer",
+    [
+        b"\nEND-ISO-10303-21;\n",  # the trailer only: no ENDSEC
+        b"\nENDSEC;\nEND-ISO-10303-21;\n",  # closed, but the last entity torn
+        b";\nENDSEC;\nEND-ISO-10303-21;\n",  # the torn entity ended
+        # Its torn type name given arguments: whole as text, but the parse skips it (#1473 missing).
+        b"((#52));\nENDSEC;\nEND-ISO-10303-21;\n",
+    ],
+)
+def test_a_cut_off_file_given_its_trailer_back_is_truncated(tmp_path: Path, trailer: bytes) -> None:
+    """Issue 16: a cut-off IFC with END-ISO-10303-21; appended was read as far as it went."""
+    data = (IFC / "IfcOpenHouse_IFC4.ifc").read_bytes()
+    cut = data[: len(data) // 2]
+    assert cut.endswith(b"#1473=IFCPOLYLO")  # inside an entity
+    path = tmp_path / "cut.ifc"
+    path.write_bytes(cut + trailer)
+    with pytest.raises(ArchBuilderError) as caught:
+        read_ifc(path)
+    assert (caught.value.code, caught.value.params) == (
+        "FILE_TRUNCATED",
+        {"filename": "cut.ifc", "format": "IFC"},
+    )
+    # The same inside an IFC-ZIP, whose member the sniffer does not read to its end.
+    import zipfile
+
+    zipped = tmp_path / "cut.ifczip"
+    with zipfile.ZipFile(zipped, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("house.ifc", cut + trailer)
+    with pytest.raises(ArchBuilderError) as caught:
+        read_ifc(zipped)
     assert caught.value.code == "FILE_TRUNCATED"

@@ -59,6 +59,24 @@ def test_truncated_files() -> None:
     assert code_of(dxf[: len(dxf) // 2], "plan.dxf") == "FILE_TRUNCATED"
 
 
+@pytest.mark.parametrize(
+    "trailer",
+    [b"\nEND-ISO-10303-21;\n", b"\nENDSEC;\nEND-ISO-10303-21;\n", b";\r\nENDSEC;\r\nEND-ISO-10303-21;\r\n"],
+)
+def test_a_cut_off_ifc_given_its_trailer_back_is_still_truncated(trailer: bytes) -> None:
+    """Issue 16: the trailer alone passed; the DATA section must close (ENDSEC) after a whole
+    last entity, right before it."""
+    ifc = (IFC / "IfcOpenHouse_IFC4.ifc").read_bytes()
+    cut = ifc[: len(ifc) // 2]
+    assert not cut.rstrip().endswith(b";")  # cut inside an entity
+    assert code_of(cut + trailer, "house.ifc") == "FILE_TRUNCATED"
+    # Comments and blank space around the end are still a complete file.
+    whole = (
+        ifc.rstrip().removesuffix(b"END-ISO-10303-21;") + b"/* signed */\n\nEND-ISO-10303-21;\n/* end */\n"
+    )
+    assert sniff(whole, "house.ifc").format == "ifc"
+
+
 def test_unsupported_ifc_schema() -> None:
     data = (
         (IFC / "IfcOpenHouse_IFC4.ifc")
