@@ -177,3 +177,7 @@ class Claims(Protocol):
 
     def clear_membership(self, uid: str) -> None:
         """Remove the person's tenant claims (they were removed from the tenant)."""
+
+    def tenant_of(self, uid: str) -> str | None:
+        """The tenant the person's stored claims name now (not the copy in an older ID token);
+        ``None`` when they name none or the person is unknown."""

@@ -69,3 +69,15 @@ def test_garbage_and_revoked_tokens_are_refused(verifier: Any, auth_emulator: An
     with pytest.raises(Unauthenticated) as raised:
         verifier.verify(token, check_revoked=True)
     assert raised.value.params["reason"] == "token revoked"
+
+
+def test_the_stored_tenant_claim_is_read_from_the_account(verifier: Any, auth_emulator: Any) -> None:
+    """What accepting an invitation checks, whatever an older ID token says."""
+    uid, email, password = _user(verifier)
+    early = verifier.verify_signed_in(_sign_in(auth_emulator, email, password))
+    assert verifier.tenant_of(uid) is None and early.tenant_id is None
+    verifier.set_membership(uid, tenant_id="ten_b", role="viewer")
+    assert verifier.tenant_of(uid) == "ten_b"
+    verifier.clear_membership(uid)
+    assert verifier.tenant_of(uid) is None
+    assert verifier.tenant_of("no-such-uid") is None

@@ -3,6 +3,7 @@ tenant and role in their custom claims, and refuses revoked sessions on sensitiv
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,9 +16,10 @@ from archbuilder.domain.tenancy import Member, Role
 from archbuilder.domain.timestamps import now
 from archbuilder.repositories import dump
 from archbuilder.runtime import Runtime, build_local_runtime, set_runtime
-from tests.conftest import make_tenant
+from tests.conftest import drain, make_tenant
 from tests.contract.conftest import PROJECT
 from tests.contract.test_firebase_auth import _sign_in
+from tests.functional.test_api_layouts import BRIEF, sse_events, workers_held
 
 
 @pytest.fixture
@@ -133,3 +135,51 @@ def test_an_accepted_invitation_works_after_the_token_is_refreshed(
     assert client.delete(f"/v1/members/{uid}", headers=tenant.headers).status_code == 200
     assert not auth.get_user(uid, app=verifier.app).custom_claims
     assert client.get("/v1/me", headers=refreshed).status_code == 401
+
+
+def test_a_removed_member_loses_their_job_stream(firebase_client: Any, auth_emulator: Any) -> None:
+    """The stream checks the person again while it runs: removed, the next check ends it."""
+    client, runtime, verifier = firebase_client
+    tenant = make_tenant(runtime)
+    uid, token = _member(verifier, auth_emulator, tenant.tenant_id, "architect", runtime)
+    project_id = client.post("/v1/projects", json={"name": "p"}, headers=tenant.headers).json["id"]
+    with workers_held(runtime):
+        job_id = client.post(f"/v1/projects/{project_id}/layouts", json=BRIEF, headers=tenant.headers).json[
+            "job_id"
+        ]
+        stream = client.get(
+            f"/v1/jobs/{job_id}/events", headers={"Authorization": f"Bearer {token}"}, buffered=False
+        )
+        assert stream.status_code == 200
+        chunks = iter(stream.response)
+        assert next(chunks).startswith(b"event: progress")
+        assert client.delete(f"/v1/members/{uid}", headers=tenant.headers).status_code == 200
+        rest = sse_events(chunks)
+    stream.close()
+    assert len(rest) == 1 and rest[0].startswith("event: error"), rest
+    assert json.loads(rest[0].split("data: ", 1)[1])["error"]["code"] == "UNAUTHENTICATED"
+    drain(runtime)
+
+
+def test_a_token_from_before_joining_cannot_join_a_second_tenant(
+    firebase_client: Any, auth_emulator: Any
+) -> None:
+    """The early ID token names no tenant; the claims stored on the account do."""
+    from firebase_admin import auth
+
+    client, runtime, verifier = firebase_client
+    tenant_a, tenant_b = make_tenant(runtime), make_tenant(runtime, name="B")
+    email, password = f"{uuid.uuid4().hex[:10]}@example.com", "s3cret-pass"
+    uid = auth.create_user(email=email, password=password, email_verified=True, app=verifier.app).uid
+    early = {"Authorization": f"Bearer {_sign_in(auth_emulator, email, password)}"}
+    into_b, into_a = (
+        client.post("/v1/members/invitations", json={"email": email}, headers=t.headers).json
+        for t in (tenant_b, tenant_a)
+    )
+    assert (
+        client.post(into_b["accept_path"], json={"token": into_b["token"]}, headers=early).status_code == 200
+    )
+    refused = client.post(into_a["accept_path"], json={"token": into_a["token"]}, headers=early)
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "MEMBER_OF_ANOTHER_TENANT"
+    assert auth.get_user(uid, app=verifier.app).custom_claims["tenant_id"] == tenant_b.tenant_id
+    assert client.get("/v1/members", headers=tenant_a.headers).json["items"] == []

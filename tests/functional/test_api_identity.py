@@ -74,6 +74,60 @@ def test_the_last_owner_key_cannot_be_revoked(fn: FlaskClient, tenant: TenantCre
     assert fn.get("/v1/me", headers=tenant.headers).status_code == 200
 
 
+def _owner_key_id(fn: FlaskClient, tenant: TenantCredentials) -> str:
+    return str(fn.get("/v1/me", headers=tenant.headers).json["api_key_id"])
+
+
+def test_a_scoped_owner_key_does_not_keep_the_tenant(fn: FlaskClient, tenant: TenantCredentials) -> None:
+    """An owner key scoped to projects:read cannot manage keys: it would not get the tenant back."""
+    scoped = fn.post(
+        "/v1/api-keys",
+        json={"name": "reader", "role": "owner", "scopes": ["projects:read"]},
+        headers=tenant.headers,
+    )
+    assert scoped.status_code == 201
+    response = fn.delete(f"/v1/api-keys/{_owner_key_id(fn, tenant)}", headers=tenant.headers)
+    assert response.status_code == 409 and response.json["error"]["code"] == "LAST_OWNER_KEY"
+    assert fn.get("/v1/api-keys", headers=tenant.headers).status_code == 200
+
+
+def test_an_owner_key_that_expires_does_not_keep_the_tenant(
+    fn: FlaskClient, tenant: TenantCredentials
+) -> None:
+    expiring = fn.post(
+        "/v1/api-keys", json={"name": "temp", "role": "owner", "expires_in_days": 30}, headers=tenant.headers
+    ).json
+    original = _owner_key_id(fn, tenant)
+    refused = fn.delete(f"/v1/api-keys/{original}", headers=tenant.headers)
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "LAST_OWNER_KEY"
+    # A key that stops by itself may always be revoked.
+    assert fn.delete(f"/v1/api-keys/{expiring['id']}", headers=tenant.headers).status_code == 200
+    # With another full owner key that never expires, the first one may go.
+    spare = fn.post("/v1/api-keys", json={"name": "spare", "role": "owner"}, headers=tenant.headers).json
+    assert fn.delete(f"/v1/api-keys/{original}", headers=tenant.headers).status_code == 200
+    assert fn.get("/v1/api-keys", headers={"X-API-Key": spare["api_key"]}).status_code == 200
+    last = fn.delete(f"/v1/api-keys/{spare['id']}", headers={"X-API-Key": spare["api_key"]})
+    assert last.status_code == 409 and last.json["error"]["code"] == "LAST_OWNER_KEY"
+
+
+def test_the_new_owner_key_of_a_rotation_cannot_be_revoked_while_the_old_one_runs_out(
+    fn: FlaskClient, tenant: TenantCredentials
+) -> None:
+    """Rotated with a short overlap, the old key works for 36 s more: revoking the new one
+    would lock the tenant out then."""
+    original = _owner_key_id(fn, tenant)
+    new = fn.post(
+        f"/v1/api-keys/{original}/rotate", json={"overlap_hours": 0.01}, headers=tenant.headers
+    ).json
+    as_new = {"X-API-Key": new["api_key"]}
+    for caller in (tenant.headers, as_new):
+        refused = fn.delete(f"/v1/api-keys/{new['id']}", headers=caller)
+        assert refused.status_code == 409 and refused.json["error"]["code"] == "LAST_OWNER_KEY"
+    # The old one, running out anyway, may be revoked at once; the new one keeps the tenant.
+    assert fn.delete(f"/v1/api-keys/{original}", headers=as_new).status_code == 200
+    assert fn.get("/v1/api-keys", headers=as_new).status_code == 200
+
+
 def test_keys_of_another_tenant_are_invisible(
     fn: FlaskClient, tenant: TenantCredentials, other_tenant: TenantCredentials
 ) -> None:

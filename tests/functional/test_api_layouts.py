@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
+import threading
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import ezdxf
@@ -299,3 +304,67 @@ def test_ifc_export_reads_back_with_the_version_facts(
     psets = ifcopenshell.util.element.get_psets(building)
     facts = next(v for k, v in psets.items() if k.startswith("ArchBuilder"))
     assert str(1) in {str(v) for v in facts.values()}  # the version number travels with the file
+
+
+@contextlib.contextmanager
+def workers_held(runtime: Runtime) -> Iterator[None]:
+    """Keep the event workers busy for the block, so a job submitted in it stays queued."""
+    release = threading.Event()
+    runtime.bus.subscribe("test-hold-events", lambda _event: release.wait(30))
+    for _ in range(8):
+        runtime.bus.publish("test-hold-events", {})
+    try:
+        yield
+    finally:
+        release.set()
+
+
+def sse_events(chunks: Iterable[bytes]) -> list[str]:
+    return [block for block in b"".join(chunks).decode().split("\n\n") if block]
+
+
+def test_a_revoked_key_loses_its_job_stream_while_the_job_waits(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    """Nothing changes in the job: the periodic check ends the stream all the same."""
+    key = client.post("/v1/api-keys", json={"name": "add-in"}, headers=tenant.headers).json
+    project_id = new_project(client, tenant)
+    with workers_held(runtime):
+        job_id = submit(client, tenant, project_id, BRIEF).json["job_id"]
+        stream = client.get(
+            f"/v1/jobs/{job_id}/events", headers={"X-API-Key": key["api_key"]}, buffered=False
+        )
+        assert stream.status_code == 200
+        chunks = iter(stream.response)
+        assert next(chunks).startswith(b"event: progress")
+        assert client.delete(f"/v1/api-keys/{key['id']}", headers=tenant.headers).status_code == 200
+        started = time.monotonic()
+        rest = sse_events(chunks)  # the job is still queued: only the re-check can end this
+        assert time.monotonic() - started < 30
+    assert len(rest) == 1 and rest[0].startswith("event: error"), rest
+    assert json.loads(rest[0].split("data: ", 1)[1])["error"]["code"] == "UNAUTHENTICATED"
+    stream.close()
+    drain(runtime)
+
+
+def test_a_revoked_key_gets_no_more_progress_of_its_job(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    """Revoked while the job waits, then the job runs: the next change is not sent, the
+    stream ends with an error instead of the progress and the end."""
+    key = client.post("/v1/api-keys", json={"name": "add-in"}, headers=tenant.headers).json
+    project_id = new_project(client, tenant)
+    with workers_held(runtime):
+        job_id = submit(client, tenant, project_id, BRIEF).json["job_id"]
+        stream = client.get(
+            f"/v1/jobs/{job_id}/events", headers={"X-API-Key": key["api_key"]}, buffered=False
+        )
+        chunks = iter(stream.response)
+        first = next(chunks)
+        assert client.delete(f"/v1/api-keys/{key['id']}", headers=tenant.headers).status_code == 200
+    drain(runtime)  # the job has finished
+    rest = sse_events(chunks)
+    stream.close()
+    assert json.loads(first.decode().split("data: ", 1)[1])["status"] == "queued"
+    assert [e.split("\n", 1)[0] for e in rest] == ["event: error"], rest
+    assert client.get(f"/v1/jobs/{job_id}", headers=tenant.headers).json["status"] == "succeeded"

@@ -291,6 +291,30 @@ def test_a_person_belongs_to_one_tenant_at_a_time(
     assert claims.claims_of("u_sam")["tenant_id"] == other_tenant.tenant_id
 
 
+def test_a_token_from_before_joining_cannot_join_a_second_tenant(
+    client: FlaskClient,
+    tenant: TenantCredentials,
+    other_tenant: TenantCredentials,
+    claims: LocalClaims,
+) -> None:
+    """The ID token was issued before the person joined anything, so it names no tenant; the
+    stored claims do."""
+    email = "u_twice@example.com"
+    early = {"Authorization": f"Bearer {claims.issue_token('u_twice', email=email)}"}
+    into_b = _invite(client, other_tenant.headers, email)
+    into_a = _invite(client, tenant.headers, email)
+    joined = client.post("/v1/members/invitations:accept", json={"token": into_b}, headers=early)
+    assert joined.status_code == 200
+    refused = client.post("/v1/members/invitations:accept", json={"token": into_a}, headers=early)
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "MEMBER_OF_ANOTHER_TENANT"
+    assert client.get("/v1/members", headers=tenant.headers).json["items"] == []
+    assert claims.claims_of("u_twice")["tenant_id"] == other_tenant.tenant_id
+    # Removed from B, the person may take A's invitation, with the same early token.
+    assert client.delete("/v1/members/u_twice", headers=other_tenant.headers).status_code == 200
+    moved = client.post("/v1/members/invitations:accept", json={"token": into_a}, headers=early)
+    assert moved.status_code == 200 and moved.json["tenant_id"] == tenant.tenant_id
+
+
 def test_member_erasure_pseudonymises_their_audit_entries(
     client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, claims: LocalClaims
 ) -> None:

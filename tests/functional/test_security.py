@@ -15,7 +15,9 @@ from flask.testing import FlaskClient
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from archbuilder.api.openapi import build_openapi
+from archbuilder.api.openapi import all_apis, build_openapi
+from archbuilder.domain.permissions import ACTIONS, PERMISSIONS
+from archbuilder.domain.tenancy import Role
 from archbuilder.platform.logging import CloudLoggingFormatter
 from archbuilder.runtime import Runtime
 from tests.conftest import TenantCredentials, drain
@@ -36,6 +38,77 @@ SAMPLE_BODIES: dict[str, Any] = {
     "create_webhook": {"url": "http://127.0.0.1:9/x", "events": ["job.failed"]},
     "invite_member": {"email": "someone@example.com", "role": "viewer"},
     "change_member_role": {"role": "viewer"},
+    "parse_brief": {"text": "a flat with two bedrooms"},
+    "set_review_policy": {"auto_approve": False},
+    "privacy_erase": {"confirm": "not the tenant's name"},
+    "create_checkout": {"plan": "professional"},
+}
+SAMPLE_QUERIES: dict[str, dict[str, str]] = {"list_rules": {"region": "TR"}}
+
+# Routes that answer without credentials, with what stands in for them. A route added with
+# auth=False fails test_every_route_checks_its_permission until it is listed here.
+PUBLIC_ROUTES: dict[tuple[str, str], str] = {
+    ("GET", "/v1/health"): "nothing: liveness, no tenant data",
+    ("POST", "/v1/members/invitations:accept"): "the invitation token and the person's ID token",
+    ("GET", "/v1/downloads/{token}"): "the signed download token",
+    ("PUT", "/v1/uploads/{token}"): "the signed upload token",
+    ("GET", "/v1/openapi.json"): "nothing: the public API description",
+    ("GET", "/docs"): "nothing: the explorer page",
+    ("GET", "/docs/{asset}"): "nothing: the explorer's files",
+    ("POST", "/v1/billing/webhook"): "the Stripe signature",
+}
+
+# The action (domain/permissions.py) every other route needs. A new route fails
+# test_every_route_checks_its_permission until it is listed here, and then until it checks it.
+ROUTE_ACTIONS: dict[tuple[str, str], str] = {
+    ("GET", "/v1/me"): "me:read",
+    ("POST", "/v1/api-keys"): "api_keys:manage",
+    ("GET", "/v1/api-keys"): "api_keys:manage",
+    ("DELETE", "/v1/api-keys/{key_id}"): "api_keys:manage",
+    ("POST", "/v1/api-keys/{key_id}/rotate"): "api_keys:manage",
+    ("POST", "/v1/members/invitations"): "members:manage",
+    ("GET", "/v1/members"): "members:read",
+    ("PATCH", "/v1/members/{uid}"): "members:manage",
+    ("DELETE", "/v1/members/{uid}"): "members:manage",
+    ("GET", "/v1/audit-log"): "audit:read",
+    ("POST", "/v1/webhooks"): "webhooks:manage",
+    ("GET", "/v1/webhooks"): "webhooks:manage",
+    ("DELETE", "/v1/webhooks/{webhook_id}"): "webhooks:manage",
+    ("GET", "/v1/webhooks/{webhook_id}/deliveries"): "webhooks:manage",
+    ("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"): "webhooks:manage",
+    ("POST", "/v1/privacy/export"): "privacy:export",
+    ("POST", "/v1/privacy/erase"): "privacy:erase",
+    ("POST", "/v1/projects"): "projects:write",
+    ("GET", "/v1/projects"): "projects:read",
+    ("GET", "/v1/projects/{project_id}"): "projects:read",
+    ("PATCH", "/v1/projects/{project_id}"): "projects:write",
+    ("DELETE", "/v1/projects/{project_id}"): "projects:delete",
+    ("POST", "/v1/projects/{project_id}/uploads"): "models:write",
+    ("GET", "/v1/projects/{project_id}/models/{model_id}"): "models:read",
+    ("POST", "/v1/projects/{project_id}/layouts"): "layouts:write",
+    ("GET", "/v1/projects/{project_id}/layouts"): "layouts:read",
+    ("GET", "/v1/projects/{project_id}/layouts/{layout_id}"): "layouts:read",
+    ("GET", "/v1/projects/{project_id}/layouts/{layout_id}/versions/{version}"): "layouts:read",
+    ("GET", "/v1/projects/{project_id}/layouts/{layout_id}/versions/{version}/compliance"): "layouts:read",
+    ("GET", "/v1/projects/{project_id}/layouts/{layout_id}/versions/{version}/design-review"): "layouts:read",
+    ("GET", "/v1/projects/{project_id}/layouts/{layout_id}/versions/{version}/export"): "layouts:read",
+    ("GET", "/v1/jobs/{job_id}"): "jobs:read",
+    ("GET", "/v1/jobs/{job_id}/events"): "jobs:read",
+    ("POST", "/v1/projects/{project_id}/layouts/{layout_id}/review"): "layouts:review",
+    ("POST", "/v1/projects/{project_id}/layouts/{layout_id}/revise"): "layouts:write",
+    ("GET", "/v1/projects/{project_id}/layouts/{layout_id}/decisions"): "layouts:read",
+    ("GET", "/v1/projects/{project_id}/layouts/{layout_id}/versions/{version}/diff/{other}"): "layouts:read",
+    ("GET", "/v1/review-policy"): "layouts:read",
+    ("PUT", "/v1/review-policy"): "review_policy:manage",
+    ("GET", "/v1/reviews"): "layouts:read",
+    ("POST", "/v1/reviews/{layout_id}/assign"): "layouts:review",
+    ("POST", "/v1/briefs:parse"): "layouts:write",
+    ("POST", "/v1/compliance/check"): "compliance:run",
+    ("GET", "/v1/compliance/rules"): "compliance:run",
+    ("GET", "/v1/billing/subscription"): "billing:read",
+    ("POST", "/v1/billing/checkout"): "billing:manage",
+    ("POST", "/v1/billing/portal"): "billing:manage",
+    ("GET", "/v1/usage"): "usage:read",
 }
 
 
@@ -97,11 +170,34 @@ def test_changes_and_refusals_are_audited(client: FlaskClient, tenant: TenantCre
     assert not {e["id"] for e in first_page["items"]} & {e["id"] for e in second_page["items"]}
 
 
-def test_the_audited_source_ip_is_the_one_the_load_balancer_saw(
+def _audited_ips(client: FlaskClient, tenant: TenantCredentials) -> list[str]:
+    log = client.get("/v1/audit-log", query_string={"action": "create_project"}, headers=tenant.headers).json
+    return sorted(e["source_ip"] for e in log["items"])
+
+
+def test_without_a_proxy_in_front_x_forwarded_for_is_not_the_source_ip(
     client: FlaskClient, tenant: TenantCredentials
 ) -> None:
-    """X-Forwarded-For is "<what the client sent…>, <client>, <load balancer>": a forged
-    first entry is not the caller's address."""
+    """The dev server (no proxy is configured): whatever the client writes in X-Forwarded-For
+    is its own claim, the socket's peer is the address."""
+    for forwarded in ("6.6.6.6", "6.6.6.6, 7.7.7.7"):
+        created = client.post(
+            "/v1/projects",
+            json={"name": "Forged"},
+            headers=tenant.headers | {"X-Forwarded-For": forwarded},
+            environ_base={"REMOTE_ADDR": "198.51.100.2"},
+        )
+        assert created.status_code == 201
+    assert _audited_ips(client, tenant) == ["198.51.100.2", "198.51.100.2"]
+
+
+def test_the_audited_source_ip_is_the_one_the_load_balancer_saw(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind the load balancer (ARCHBUILDER_TRUSTED_PROXY_HOPS=1, as the Terraform sets it),
+    X-Forwarded-For is "<what the client sent…>, <client>, <load balancer>": a forged first
+    entry is not the caller's address."""
+    monkeypatch.setattr(runtime.settings, "trusted_proxy_hops", 1)
     forged = client.post(
         "/v1/projects",
         json={"name": "Forged"},
@@ -115,9 +211,7 @@ def test_the_audited_source_ip_is_the_one_the_load_balancer_saw(
         environ_base={"REMOTE_ADDR": "169.254.1.1"},
     )
     assert forged.status_code == behind_the_lb.status_code == 201
-    log = client.get("/v1/audit-log", query_string={"action": "create_project"}, headers=tenant.headers).json
-    ips = sorted(e["source_ip"] for e in log["items"])
-    assert ips == ["198.51.100.2", "198.51.100.7"]
+    assert _audited_ips(client, tenant) == ["198.51.100.2", "198.51.100.7"]
 
 
 class _Body(io.RawIOBase):
@@ -262,6 +356,77 @@ def test_every_route_with_ids_hides_other_tenants_resources(
     assert client.get(f"/v1/jobs/{ids['job_id']}", headers=tenant.headers).json["status"] == "succeeded"
     members = client.get("/v1/members", headers=tenant.headers).json["items"]
     assert [(m["uid"], m["role"]) for m in members] == [(ids["uid"], "architect")]
+
+
+def _route_table() -> dict[tuple[str, str], bool]:
+    """Every route of every HTTP function, as (method, OpenAPI path) → needs credentials."""
+    return {
+        (route.method, re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", route.path)): route.auth
+        for api in all_apis()
+        for route in api.routes
+    }
+
+
+def test_every_route_checks_its_permission(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    """The roles × actions table holds on every route, with or without ids: a key of a role
+    without the route's action, or scoped to everything but it, is refused (403); a key scoped
+    to the action alone, and every role that has it, is not."""
+    table = _route_table()
+    assert {r for r, auth in table.items() if not auth} == set(PUBLIC_ROUTES)
+    assert {r for r, auth in table.items() if auth} == set(ROUTE_ACTIONS), "list the route's action"
+    ids = _resources_of(client, runtime, tenant)
+    version = f"/v1/projects/{ids['project_id']}/layouts/{ids['layout_id']}/versions/1"
+    bodies = SAMPLE_BODIES | {
+        "create_api_key": {"name": "x", "scopes": ["api_keys:manage"]},  # within a scoped caller's own
+        "check": {"layout": client.get(version, headers=tenant.headers).json["payload"]},
+    }
+    # The sample key to rotate and revoke: scoped, so that a scoped caller may rotate it.
+    ids["key_id"] = client.post(
+        "/v1/api-keys", json={"name": "k", "scopes": ["projects:read"]}, headers=tenant.headers
+    ).json["id"]
+    operations = {
+        (method.upper(), path): operation
+        for path, methods in build_openapi()["paths"].items()
+        for method, operation in methods.items()
+    }
+    keys: dict[tuple[str, tuple[str, ...]], dict[str, str]] = {}
+
+    def key(role: Role, scopes: list[str]) -> dict[str, str]:
+        if (role.value, tuple(scopes)) not in keys:
+            created = client.post(
+                "/v1/api-keys",
+                json={"name": "m", "role": role.value, "scopes": scopes},
+                headers=tenant.headers,
+            )
+            assert created.status_code == 201, created.json
+            keys[(role.value, tuple(scopes))] = {"X-API-Key": created.json["api_key"]}
+        return keys[(role.value, tuple(scopes))]
+
+    def status(route: tuple[str, str], headers: dict[str, str]) -> int:
+        name = operations[route]["operationId"]
+        response = client.open(
+            route[1].format(**ids),
+            method=route[0],
+            json=bodies[name] if "requestBody" in operations[route] else None,
+            query_string=SAMPLE_QUERIES.get(name),
+            headers=headers,
+        )
+        return response.status_code
+
+    # Refusals first: nothing has been changed or deleted yet by the callers that may.
+    for route, action in ROUTE_ACTIONS.items():
+        others = [a for a in ACTIONS if a != action]
+        for scopes in (others[: len(others) // 2], others[len(others) // 2 :]):
+            assert status(route, key(Role.owner, scopes)) == 403, f"{route} without {action} in the scopes"
+        for role in set(Role) - PERMISSIONS[action]:
+            assert status(route, key(role, [])) == 403, f"{route} for {role.value}"
+    for route, action in ROUTE_ACTIONS.items():
+        assert status(route, key(Role.owner, [action])) not in (401, 403), f"{route} scoped to {action}"
+        for role in PERMISSIONS[action]:
+            assert status(route, key(role, [])) not in (401, 403), f"{route} for {role.value}"
+    drain(runtime)
 
 
 @pytest.mark.parametrize(

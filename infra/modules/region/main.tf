@@ -57,6 +57,9 @@ locals {
     ARCHBUILDER_UPLOADS_BUCKET      = google_storage_bucket.uploads.name
     ARCHBUILDER_ARTIFACTS_BUCKET    = google_storage_bucket.artifacts.name
     ARCHBUILDER_PUBSUB_TOPIC_PREFIX = local.topic_prefix
+    # The HTTP functions sit behind the external HTTPS load balancer (ingress
+    # ALLOW_INTERNAL_AND_GCLB), which appends "<client>, <itself>" to X-Forwarded-For.
+    ARCHBUILDER_TRUSTED_PROXY_HOPS = "1"
   }
 
   # What each function may touch besides Firestore (which all of them use). The

@@ -64,8 +64,9 @@ def client_ip(request: Request) -> str | None:
 
     X-Forwarded-For arrives as "<whatever the client sent…>, <client>, <load balancer>": only
     what the trusted proxies appended counts, counted from the right
-    (``ARCHBUILDER_TRUSTED_PROXY_HOPS``). Without such an entry (no header, too few entries,
-    not an address) the socket's peer is the caller.
+    (``ARCHBUILDER_TRUSTED_PROXY_HOPS``, set where a proxy is in front; 0 by default, and then
+    the header, which anyone may write, is ignored). Without such an entry (no header, too few
+    entries, not an address) the socket's peer is the caller.
     """
     hops = get_runtime().settings.trusted_proxy_hops
     forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",")]

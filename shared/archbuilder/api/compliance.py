@@ -175,9 +175,11 @@ def _layout_model(body: CheckRequest, principal: Principal, region: str) -> Buil
     summary="The rules in force for a region, with citations",
     query=RulesQuery,
     response=RuleList,
-    errors=(422,),
+    errors=(403, 422),
 )
 def list_rules(ctx: RequestContext) -> RuleList:
+    """The rules a check applies, for whoever may run one (``compliance:run``)."""
+    require(ctx.principal, CHECK_PERMISSION)
     rules = rules_for(ctx.query.region)
     return RuleList(
         region=rules.region, rules_version=rules.version, count=len(rules.rules), rules=list(rules.rules)

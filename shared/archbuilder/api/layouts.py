@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from archbuilder.api.common import new_api
+from archbuilder.api.common import authenticate, new_api
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import StrictModel
 from archbuilder.domain.design_review import DesignReviewReport
@@ -231,7 +231,10 @@ def get_job(ctx: RequestContext, job_id: str) -> JobPublic:
 @API.route(
     "GET",
     "/v1/jobs/<job_id>/events",
-    summary="Server-Sent Events: one `progress` event per change of a job, until it finishes",
+    summary=(
+        "Server-Sent Events: one `progress` event per change of a job, until it finishes "
+        "(`error` when the caller's credentials stop being valid)"
+    ),
     errors=(403, 404),
     content_types=("text/event-stream",),
 )
@@ -239,7 +242,16 @@ def job_events(ctx: RequestContext, job_id: str) -> Reply:
     runtime = get_runtime()
     # Read once now, so that an unknown job is a 404 before the stream starts.
     layouts.get_job(runtime.store, ctx.principal, job_id, ctx.language)
-    stream = layouts.job_event_stream(runtime.store, ctx.principal, job_id, ctx.language)
+    # The request object itself: Flask's ``request`` proxy is gone once the stream runs.
+    request = getattr(ctx.request, "_get_current_object", lambda: ctx.request)()
+    stream = layouts.job_event_stream(
+        runtime.store,
+        ctx.principal,
+        job_id,
+        ctx.language,
+        # The same credentials, checked again while the stream runs (revoked, removed).
+        reauthenticate=lambda: authenticate(request),
+    )
     return Reply(
         body=stream,
         content_type="text/event-stream; charset=utf-8",

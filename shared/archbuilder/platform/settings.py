@@ -40,8 +40,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, gt=0)
     # How many addresses trusted proxies append to X-Forwarded-For after the client's: Google's
     # external HTTPS load balancer appends "<client>, <its own>", so the client is the second
-    # from the right (1). 0 ignores the header (the socket's peer is the client).
-    trusted_proxy_hops: int = Field(default=1, ge=0, le=10)
+    # from the right (1; the Terraform sets it for the deployed functions). 0, the default (the
+    # dev server, no proxy in front), ignores the header: the socket's peer is the client.
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=10)
     # CAD uploads: size limit per file, how long an upload URL lives, and the limits of the
     # child process that parses one file.
     # Retention in days, enforced by the maintenance function.

@@ -241,30 +241,57 @@ def list_api_keys(
     )
 
 
+def recovers_tenant(key: ApiKey) -> bool:
+    """True for a key that can always get its tenant back: an owner key with every action (no
+    scopes), not revoked, that never expires. A scoped owner key cannot manage keys or erase,
+    and a key with an expiry (a rotated key in its overlap window, or one created with
+    ``expires_in_days``) stops working by itself, so neither counts."""
+    return key.role is Role.owner and not key.scopes and key.revoked_at is None and key.expires_at is None
+
+
 def revoke_api_key(store: DocumentStore, principal: Principal, key_id: str) -> ApiKeyPublic:
-    """Revoke a key of the caller's tenant; the last active owner key cannot be revoked."""
+    """Revoke a key of the caller's tenant; the last key that ``recovers_tenant`` cannot be
+    revoked (409 ``LAST_OWNER_KEY``). The other such keys are read again inside the transaction
+    that revokes, so two concurrent revocations cannot remove the last two."""
     require(principal, "api_keys:manage")
     path, target, keys = _find_key(store, principal.tenant_id, key_id)
-    moment = now()
     if target.revoked_at is not None:
         return _public(target)
-    if target.role is Role.owner:
-        if principal.role != Role.owner.value:
-            raise PermissionDenied(role=principal.role, action="revoke an owner key")
-        active_owners = [k for k in keys if k.role is Role.owner and k.is_active(moment)]
-        if len(active_owners) <= 1:
+    if target.role is Role.owner and principal.role != Role.owner.value:
+        raise PermissionDenied(role=principal.role, action="revoke an owner key")
+    others = tuple(p for p, k in keys if p != path and recovers_tenant(k))
+    moment = now()
+
+    def write(txn: Transaction) -> ApiKey:
+        current = txn.get(path)
+        if current is None:
+            raise NotFound(resource="api_key", id=key_id[:64])
+        key = ApiKey.model_validate(current.data)
+        if key.revoked_at is not None:
+            return key
+        if recovers_tenant(key) and not any(_still_recovers(txn, p) for p in others):
             raise Conflict(code="LAST_OWNER_KEY")
-    store.update(path, {"revoked_at": format_timestamp(moment)})
-    return _public(target.model_copy(update={"revoked_at": moment}))
+        txn.update(path, {"revoked_at": format_timestamp(moment)})
+        return key.model_copy(update={"revoked_at": moment})
+
+    return _public(store.transaction(write))
 
 
-def _find_key(store: DocumentStore, tenant_id: str, key_id: str) -> tuple[str, ApiKey, list[ApiKey]]:
-    """(document path, key, all keys of the tenant) for a key id of this tenant; ``NotFound`` otherwise."""
+def _still_recovers(txn: Transaction, path: str) -> bool:
+    found = txn.get(path)
+    return found is not None and recovers_tenant(ApiKey.model_validate(found.data))
+
+
+def _find_key(
+    store: DocumentStore, tenant_id: str, key_id: str
+) -> tuple[str, ApiKey, list[tuple[str, ApiKey]]]:
+    """(document path, key, every key of the tenant with its path) for a key id of this tenant;
+    ``NotFound`` otherwise."""
     rows = store.query(_tenant_keys(tenant_id))
-    keys = [ApiKey.model_validate(r.data) for r in rows]
-    for row, key in zip(rows, keys, strict=True):
+    keys = [(r.path, ApiKey.model_validate(r.data)) for r in rows]
+    for path, key in keys:
         if key.key_id == key_id:
-            return row.path, key, keys
+            return path, key, keys
     raise NotFound(resource="api_key", id=key_id[:64])
 
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -30,7 +30,14 @@ from archbuilder.domain.permissions import require
 from archbuilder.domain.project import Project
 from archbuilder.domain.timestamps import format_timestamp, now
 from archbuilder.layout.programme import check_programme_fits
-from archbuilder.platform.errors import BadRequest, Conflict, NotFound, Unprocessable
+from archbuilder.platform.errors import (
+    ArchBuilderError,
+    BadRequest,
+    Conflict,
+    NotFound,
+    Unauthenticated,
+    Unprocessable,
+)
 from archbuilder.platform.i18n import translate, translate_stage
 from archbuilder.platform.logging import get_logger, log_fields
 from archbuilder.platform.paging import page
@@ -474,20 +481,44 @@ def job_event_stream(
     job_id: str,
     language: str,
     *,
+    reauthenticate: Callable[[], Principal] | None = None,
     poll_s: float = 0.2,
+    recheck_s: float = 2.0,
     max_s: float = 600,
 ) -> Iterator[str]:
-    """SSE lines for each change of the job (status, progress, stage), ending when it finishes."""
+    """SSE lines for each change of the job (status, progress, stage), ending when it finishes.
+
+    A stream outlives the request's own authentication, so ``reauthenticate`` (the caller's
+    credentials checked again) runs before every event after the first and at least every
+    ``recheck_s`` seconds; the job is then read as the caller is now. A revoked key, a removed
+    member or a lost permission ends the stream with an ``error`` event
+    (``{"error": {code, message}}``) and nothing more about the job.
+    """
+    tenant_id = principal.tenant_id
     last: tuple[str, int, str] | None = None
     deadline = time.monotonic() + max_s
-    while time.monotonic() < deadline:
-        job = get_job(store, principal, job_id, language)
-        state = (job.status.value, job.progress, job.stage)
-        if state != last:
-            last = state
-            yield f"event: progress\ndata: {job.model_dump_json()}\n\n"
-        if job.status.finished:
-            yield "event: end\ndata: {}\n\n"
-            return
-        time.sleep(poll_s)
+    checked = time.monotonic()  # the request was authenticated just now
+    try:
+        while time.monotonic() < deadline:
+            job = get_job(store, principal, job_id, language)
+            state = (job.status.value, job.progress, job.stage)
+            due = (last is not None and state != last) or time.monotonic() - checked >= recheck_s
+            if reauthenticate is not None and due:
+                principal = reauthenticate()
+                checked = time.monotonic()
+                if principal.tenant_id != tenant_id:
+                    raise Unauthenticated()
+                job = get_job(store, principal, job_id, language)
+                state = (job.status.value, job.progress, job.stage)
+            if state != last:
+                last = state
+                yield f"event: progress\ndata: {job.model_dump_json()}\n\n"
+            if job.status.finished:
+                yield "event: end\ndata: {}\n\n"
+                return
+            time.sleep(poll_s)
+    except ArchBuilderError as exc:
+        message = translate(exc.code, language, exc.params, exc.status)
+        yield f"event: error\ndata: {json.dumps({'error': {'code': exc.code, 'message': message}})}\n\n"
+        return
     yield "event: timeout\ndata: {}\n\n"

@@ -52,8 +52,9 @@ from archbuilder.ports import Claims, DocumentStore, Filter, Query, Transaction
 from archbuilder.repositories import TenantPaths, dump
 from archbuilder.services.identity import Principal, outranks, principal_for_member
 
-TOKEN_PREFIX = "inv."
+TOKEN_PREFIX = "inv."  # noqa: S105 - the public prefix of invitation tokens, not a token
 _UID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+_TENANT = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _TOKEN = re.compile(r"^inv\.([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{40,64})$")
 _log = get_logger("archbuilder.members")
 
@@ -130,7 +131,8 @@ def accept(
     The ID token must verify (not revoked) but need carry no tenant claim; its email must be
     verified (403 ``INVITATION_EMAIL_UNVERIFIED``) and the invited one. The tenant's plan must
     have a free seat (402 ``PLAN_LIMIT_REACHED``), checked in the transaction that writes the
-    member, so racing accepts cannot both take the last.
+    member, so racing accepts cannot both take the last. A member of another tenant, as the
+    stored claims or the token's say, is refused there too (409 ``MEMBER_OF_ANOTHER_TENANT``).
     """
     if not id_token:
         raise Unauthenticated()
@@ -158,14 +160,7 @@ def accept(
         raise PermissionDenied(code="INVITATION_EMAIL_MISMATCH")
     if store.get(_member_path(tenant_id, user.uid)) is not None:
         raise Conflict(code="ALREADY_A_MEMBER")
-    if (
-        user.tenant_id
-        and user.tenant_id != tenant_id
-        and _UID.match(user.tenant_id)
-        and store.get(f"tenants/{user.tenant_id}/members/{user.uid}") is not None
-    ):
-        # Claims name one tenant: a person belongs to one at a time.
-        raise Conflict(code="MEMBER_OF_ANOTHER_TENANT")
+    elsewhere = _memberships_elsewhere(claims, user.uid, user.tenant_id, tenant_id)
     moment = now()
     member = Member(
         uid=user.uid,
@@ -180,6 +175,9 @@ def accept(
         current = txn.get(path)
         if current is None or current.data.get("accepted_at"):
             raise Conflict(code="INVITATION_USED")
+        if any(txn.get(other) is not None for other in elsewhere):
+            # Claims name one tenant: a person belongs to one at a time.
+            raise Conflict(code="MEMBER_OF_ANOTHER_TENANT")
         take_seat(txn, store, tenant_id)  # counted and decided in this transaction
         txn.create(member_path, dump(member))
         txn.update(path, {"accepted_at": format_timestamp(moment), "accepted_by": user.uid})
@@ -195,6 +193,16 @@ def accept(
     principal = principal_for_member(store, tenant_id=tenant_id, role=invitation.role.value, uid=user.uid)
     _log.info("invitation accepted", extra=log_fields(role=invitation.role.value))
     return InvitationAccepted(tenant_id=tenant_id, member=member), principal
+
+
+def _memberships_elsewhere(
+    claims: Claims, uid: str, token_tenant: str | None, tenant_id: str
+) -> tuple[str, ...]:
+    """The member paths in other tenants that the person's claims name: the stored claims (an ID
+    token issued before the person joined a tenant carries none) and the token's own. Read in
+    the accepting transaction: a membership there refuses the accept."""
+    named = {claims.tenant_of(uid), token_tenant} - {None, tenant_id}
+    return tuple(_member_path(other, uid) for other in sorted(t for t in named if t and _TENANT.match(t)))
 
 
 def list_members(

@@ -83,8 +83,9 @@ def update_project(
 def delete_project(store: DocumentStore, blobs: BlobStore, principal: Principal, project_id: str) -> None:
     """Delete a project with its layouts, versions and stored files."""
     require(principal, "projects:delete")
-    get_project(store, principal, project_id)
     paths = TenantPaths(principal.tenant_id)
+    # Only there or not (404): a key scoped to projects:delete need not read projects too.
+    load(store, paths.project(project_id), Project, resource="project", resource_id=project_id)
     for name in blobs.list(paths.blob_prefix(project_id) + "/"):
         blobs.delete(name)
     store.delete(paths.project(project_id), recursive=True)

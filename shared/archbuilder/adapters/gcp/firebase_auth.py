@@ -89,6 +89,15 @@ class FirebaseTokenVerifier:
         with contextlib.suppress(auth.UserNotFoundError):
             auth.set_custom_user_claims(uid, None, app=self.app)
 
+    def tenant_of(self, uid: str) -> str | None:
+        """The ``tenant_id`` custom claim stored on the account (one Auth API call)."""
+        try:
+            user = auth.get_user(uid, app=self.app)
+        except auth.UserNotFoundError:
+            return None
+        tenant_id = (user.custom_claims or {}).get("tenant_id")
+        return tenant_id if isinstance(tenant_id, str) and tenant_id else None
+
     def revoke(self, uid: str) -> None:
         """Revoke every refresh token; ID tokens issued before fail the revocation check."""
         auth.revoke_refresh_tokens(uid, app=self.app)

@@ -81,6 +81,9 @@ class LocalClaims:
     def clear_membership(self, uid: str) -> None:
         self._store.delete(f"{COLLECTION}/{checked_id(uid, 'user')}")
 
+    def tenant_of(self, uid: str) -> str | None:
+        return self.claims_of(uid).get("tenant_id") or None
+
     def _sign(self, body: str) -> bytes:
         return hmac.new(self._key, body.encode(), hashlib.sha256).digest()
 
