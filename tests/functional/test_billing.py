@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -250,3 +251,92 @@ def test_proof_1000_shuffled_duplicated_events(tmp_path: Path) -> None:
     assert result.naive_last_payload_mismatches > 0
     assert result.usage_mismatches == [] and result.unsent_records == 0 and result.dead_letters == 0
     assert result.meter_receipts == result.meter_identifiers + result.lost_meter_responses
+
+
+def post_raw(client: FlaskClient, body: bytes, *, signed_at: int | None = None):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/v1/billing/webhook",
+        data=body,
+        headers={"Content-Type": "application/json", "Stripe-Signature": sign(body, SECRET, signed_at)},
+    )
+
+
+def _invoice_paid(**changes: object) -> dict[str, object]:
+    return load_templates()["srm_invoice.paid"] | changes
+
+
+def _with_object(**fields: object) -> dict[str, object]:
+    event = _invoice_paid()
+    data = dict(event["data"])  # type: ignore[call-overload]
+    data["object"] = dict(data["object"]) | fields
+    return event | {"data": data}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[1,2,3]",
+        b"null",
+        b'"evt_1"',
+        json.dumps(_invoice_paid(id=123)).encode(),
+        json.dumps(_invoice_paid(id={"id": "evt_1"})).encode(),
+        json.dumps(_invoice_paid(type=["invoice.paid"])).encode(),
+        json.dumps(_invoice_paid(created=float("nan"))).encode(),  # Python writes NaN, and reads it
+        json.dumps(_invoice_paid(created="1700000000")).encode(),
+        json.dumps(_invoice_paid(created=1.7e9)).encode(),
+        json.dumps(_invoice_paid(data=[1, 2, 3])).encode(),
+        json.dumps(_invoice_paid(data={"object": [1]})).encode(),
+        json.dumps(_with_object(customer=42)).encode(),
+        json.dumps(_with_object(metadata={"tenant_id": 7})).encode(),
+        json.dumps(_with_object(parent="in_1")).encode(),
+        json.dumps(_with_object(lines={"data": [1]})).encode(),
+        b'{"id": "evt_1", "type": "invoice.paid", "created": 1, "data": {"object": {}}, "x": Infinity}',
+    ],
+    ids=[
+        "array",
+        "null",
+        "string",
+        "id-number",
+        "id-object",
+        "type-array",
+        "created-NaN",
+        "created-string",
+        "created-float",
+        "data-array",
+        "object-array",
+        "customer-number",
+        "metadata-number",
+        "parent-string",
+        "lines-numbers",
+        "Infinity",
+    ],
+)
+def test_a_signed_body_that_is_no_stripe_event_is_a_400_not_a_crash(
+    stripe_env: FakeStripe,
+    runtime: Runtime,
+    client: FlaskClient,
+    caplog: pytest.LogCaptureFixture,
+    body: bytes,
+) -> None:
+    answer = post_raw(client, body)
+    assert (answer.status_code, answer.json["error"]["code"]) == (400, "WEBHOOK_PAYLOAD_INVALID"), answer.json
+    assert runtime.store.query(Query(collection="stripe_events")) == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_an_event_dated_ahead_of_the_clock_is_refused(
+    stripe_env: FakeStripe, runtime: Runtime, client: FlaskClient
+) -> None:
+    """Stripe's tolerance (300 s) holds both ways: a signature or an event from an hour ahead
+    is refused; a signature a minute ahead (clock skew) passes."""
+    body = json.dumps(_invoice_paid()).encode()
+    ahead = post_raw(client, body, signed_at=int(time.time()) + 3600)
+    assert (ahead.status_code, ahead.json["error"]["code"]) == (400, "WEBHOOK_SIGNATURE_INVALID")
+    created_ahead = post_raw(client, json.dumps(_invoice_paid(created=int(time.time()) + 3600)).encode())
+    assert (created_ahead.status_code, created_ahead.json["error"]["code"]) == (
+        400,
+        "WEBHOOK_PAYLOAD_INVALID",
+    )
+    assert runtime.store.query(Query(collection="stripe_events")) == []
+    skewed = post_raw(client, body, signed_at=int(time.time()) + 60)
+    assert skewed.status_code == 200, skewed.json

@@ -3,6 +3,7 @@ against fake OpenAI and Vertex servers, and a parsed brief planned end to end.""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -144,3 +145,83 @@ def test_a_key_without_the_layouts_write_scope_is_refused(
     ).json
     refused = client.post("/v1/briefs:parse", json={"text": TEXT}, headers={"X-API-Key": reader["api_key"]})
     assert refused.status_code == 403 and refused.json["error"]["code"] == "PERMISSION_DENIED"
+
+
+IMPOSSIBLE = "10000 yatak odası, 1000000 m2"
+
+
+def _no_error_lines(caplog: pytest.LogCaptureFixture) -> None:
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_an_impossible_programme_in_the_text_is_the_callers_error_in_their_language(
+    client: FlaskClient, tenant: TenantCredentials, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Read from the text, 1000000 m² is refused like the same area sent as a field: a 422
+    naming the field and its bound, in the caller's language; no provider is blamed."""
+    answer = client.post(
+        "/v1/briefs:parse", json={"text": IMPOSSIBLE}, headers={**tenant.headers, "Accept-Language": "de"}
+    )
+    assert answer.status_code == 422, answer.json
+    error = answer.json["error"]
+    assert error["code"] == "PROMPT_BRIEF_INVALID" and error["details"]["fields"] == ["total_area_m2"]
+    assert error["message"].startswith("Das aus dem Text gelesene Raumprogramm kann nicht geplant werden")
+    assert "total_area_m2 ≤ 20000" in error["message"]
+    _no_error_lines(caplog)
+    project = client.post("/v1/projects", json={"name": "Moda"}, headers=tenant.headers).json["id"]
+    as_fields = client.post(
+        f"/v1/projects/{project}/layouts",
+        json={"total_area_m2": 1000000, "rooms": [{"type": "bedroom", "count": 10000}]},
+        headers=tenant.headers,
+    )
+    assert as_fields.status_code == 422 and "total_area_m2" in as_fields.json["error"]["details"]["fields"]
+
+
+def test_an_impossible_prompt_of_a_layout_is_refused_before_anything_is_stored(
+    client: FlaskClient, tenant: TenantCredentials, caplog: pytest.LogCaptureFixture
+) -> None:
+    project = client.post("/v1/projects", json={"name": "Moda"}, headers=tenant.headers).json["id"]
+    refused = client.post(
+        f"/v1/projects/{project}/layouts", json={"prompt": IMPOSSIBLE}, headers=tenant.headers
+    )
+    assert refused.status_code == 422, refused.json
+    error = refused.json["error"]
+    assert error["code"] == "PROMPT_BRIEF_INVALID" and error["message"].startswith(
+        "Metinden okunan oda programı"
+    )
+    assert client.get(f"/v1/projects/{project}/layouts", headers=tenant.headers).json["items"] == []
+    _no_error_lines(caplog)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "problem"),
+    [
+        ("20 bedrooms plus 20 bedrooms, 100 m2", "en", "rooms.2.count ≤ 30"),  # a 500 once
+        ("5 m2 daire", "tr", "total_area_m2 > 10"),
+        ("salon 1500 m2, ev 2000 m2", "tr", "rooms.0.target_area_m2 ≤ 1000"),
+        ("30 bedrooms 30 bathrooms 30 wc, 900 m2", "en", "rooms"),  # more than 60 rooms
+    ],
+)
+def test_texts_that_ask_for_the_impossible_are_422_with_the_broken_bound(
+    client: FlaskClient, tenant: TenantCredentials, caplog: pytest.LogCaptureFixture, text: str, language: str, problem: str
+) -> None:  # fmt: skip
+    answer = parse(client, tenant, {"text": text, "language": language})
+    assert answer.status_code == 422, answer.json
+    assert answer.json["error"]["code"] == "PROMPT_BRIEF_INVALID"
+    assert answer.json["error"]["details"]["problems"] == [problem]
+    _no_error_lines(caplog)
+
+
+def test_a_model_reading_an_impossible_text_is_not_blamed_but_garbage_is(
+    client: FlaskClient, tenant: TenantCredentials, providers: tuple[FakeOpenAI, FakeVertex]
+) -> None:
+    """Gemini reads 1000000 m² faithfully: the text is at fault (422, OpenAI not asked). Gemini
+    answering 1000000 m² for a text that says 110 m² is garbage: OpenAI is asked, and its answer used."""
+    openai_server, vertex_server = providers
+    vertex_server.output = {**vertex_server.output, "total_area_m2": 1000000}
+    refused = parse(client, tenant, {"text": IMPOSSIBLE})
+    assert refused.status_code == 422 and refused.json["error"]["code"] == "PROMPT_BRIEF_INVALID"
+    assert len(vertex_server.requests) == 1 and openai_server.requests == []
+    fallen_back = parse(client, tenant, {"text": TEXT})
+    assert fallen_back.status_code == 200 and fallen_back.json["provider"] == "openai", fallen_back.json
+    assert fallen_back.json["brief"]["total_area_m2"] == 110

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import yaml
 
-from archbuilder.ai.outputs import AdjacencyDraft, BriefDraft, BriefRoomDraft
+from archbuilder.ai.outputs import AdjacencyDraft, BriefDraft
 from archbuilder.domain.brief import AdjacencyKind, BuildingType, RoomType, Side
 
 SQ_FT_TO_M2 = 0.09290304
@@ -442,34 +442,38 @@ def read_brief(text: str, language: str | None = None, region: str | None = None
         area = round(sum(_TYPICAL_M2[t] * n for t, n in counted.items()) * 1.25 / 5) * 5
         area = max(area, 20.0)
         reading.assumptions.append(say("no_area", lang, value=_fmt(area)))
-    rooms: list[BriefRoomDraft] = []
+    # Validated as one draft, so that a count past what a draft holds ("20 bedrooms plus
+    # 20 bedrooms") is reported at its place in the list (``rooms.2.count``).
+    rooms: list[dict[str, object]] = []
     for room_type, count in sorted(reading.rooms.items(), key=lambda item: list(RoomType).index(item[0])):
         if count > 0:
             target = reading.targets.get(room_type)
             rooms.append(
-                BriefRoomDraft(type=room_type, count=count, name=None, target_area_m2=target, en_suite=False)
+                {"type": room_type, "count": count, "name": None, "target_area_m2": target, "en_suite": False}
             )
         if room_type is RoomType.bathroom and reading.en_suite:
             rooms.append(
-                BriefRoomDraft(
-                    type=RoomType.bathroom,
-                    count=reading.en_suite,
-                    name=None,
-                    target_area_m2=None,
-                    en_suite=True,
-                )
+                {
+                    "type": RoomType.bathroom,
+                    "count": reading.en_suite,
+                    "name": None,
+                    "target_area_m2": None,
+                    "en_suite": True,
+                }
             )
     confidence = min(0.95, 0.35 + 0.15 * min(reading.evidence, 4))
-    return BriefDraft(
-        building_type=building_type,
-        total_area_m2=round(area, 1),
-        rooms=rooms,
-        adjacency=reading.adjacency,
-        entrance_side=entrance,
-        open_kitchen=reading.open_kitchen,
-        party_walls=reading.party_walls,
-        confidence=round(confidence, 2),
-        assumptions=reading.assumptions,
+    return BriefDraft.model_validate(
+        {
+            "building_type": building_type,
+            "total_area_m2": round(area, 1),
+            "rooms": rooms,
+            "adjacency": reading.adjacency,
+            "entrance_side": entrance,
+            "open_kitchen": reading.open_kitchen,
+            "party_walls": reading.party_walls,
+            "confidence": round(confidence, 2),
+            "assumptions": reading.assumptions,
+        }
     )
 
 

@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from archbuilder.ai.brief_reader import read_brief, say
+from archbuilder.ai.brief_drafts import read_plannable_brief
+from archbuilder.ai.brief_reader import say
 from archbuilder.ai.feedback_reader import read_feedback
 from archbuilder.ai.language_model import Completion, ModelRequest, OutputInvalid
 from archbuilder.ai.outputs import (
@@ -62,8 +63,10 @@ class BuiltinProvider:
 
     def complete(self, request: ModelRequest, output: type[M]) -> Completion[M]:
         if request.task == "parse_brief":
-            result: BaseModel = read_brief(
-                str(request.data["text"]), request.data.get("language"), request.data.get("region")
+            # A text that asks for an impossible programme is refused here (422, not a
+            # ProviderError): the router neither falls back nor blames a provider for it.
+            result: BaseModel = read_plannable_brief(
+                str(request.data["text"]), str(request.data["language"]), str(request.data["region"])
             )
         elif request.task == "propose_programme":
             result = propose(request.data)

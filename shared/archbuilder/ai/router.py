@@ -47,7 +47,8 @@ _log = get_logger("archbuilder.ai")
 
 @dataclass(frozen=True)
 class Call(Generic[M]):
-    """One task to answer. ``check`` validates an output beyond its schema (raise ``OutputInvalid``)."""
+    """One task to answer. ``check`` validates an output beyond its schema: ``OutputInvalid``
+    for an answer at fault, a client error (a 4xx ``ArchBuilderError``) for an input at fault."""
 
     task: str
     prompt: RenderedPrompt
@@ -271,6 +272,14 @@ class Router:
                     raise
                 self._sleep(wait)
                 continue
+            except ArchBuilderError as exc:
+                # Not a ProviderError: the provider answered, and the answer shows the call's
+                # input at fault (a brief text that asks for an impossible programme: 422). The
+                # caller's error: no retry, no fallback, and the breaker counts an answer (a
+                # half-open breaker's trial ends here too).
+                if breaker is not None and exc.status < 500:
+                    breaker.record_success()
+                raise
             if breaker is not None:
                 breaker.record_success()
             return completion

@@ -18,7 +18,7 @@ class AiSettings(BaseSettings):
 
     # OpenAI (Responses API). The key comes from the Secrets port, name ``openai_secret``.
     openai_enabled: bool = True
-    openai_secret: str = "openai-api-key"
+    openai_secret: str = "openai-api-key"  # noqa: S105 - the secret's name in Secret Manager, not a key
     openai_base_url: str | None = None  # None: the SDK's default endpoint
     openai_timeout_s: float = Field(default=20.0, gt=0, le=300)
     openai_model_light: str = "gpt-4.1-mini"

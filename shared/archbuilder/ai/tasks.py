@@ -4,7 +4,8 @@ revise a brief from an architect's feedback.
 Each builds its prompt from a versioned file, hands the call to the router (which picks
 the provider and records cost), and checks the answer against our own models before it
 is passed on: an answer that does not make a valid ``Brief`` is a failed call, and the
-router falls back.
+router falls back, unless the text itself asks for an impossible programme (the caller's
+error, 422 ``PROMPT_BRIEF_INVALID``: see ``parse_brief``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from archbuilder.ai.brief_drafts import draft_to_brief, read_plannable_brief
 from archbuilder.ai.brief_edits import apply_edits
-from archbuilder.ai.brief_reader import LANGUAGES, detect_language, estimated_gross_m2, say
+from archbuilder.ai.brief_reader import LANGUAGES, detect_language, say
 from archbuilder.ai.builtin_provider import BuiltinProvider
 from archbuilder.ai.language_model import LanguageModel, OutputInvalid
 from archbuilder.ai.ledger import UsageLedger
@@ -37,8 +39,8 @@ from archbuilder.ai.response_cache import ResponseCache
 from archbuilder.ai.router import Call, Outcome, Router
 from archbuilder.ai.routing import Measures, load_routing
 from archbuilder.ai.settings import AiSettings, get_ai_settings
-from archbuilder.domain.brief import Adjacency, Brief, BuildingType, Entrance, RoomRequest, RoomType, Side
-from archbuilder.domain.common import Language, country_of
+from archbuilder.domain.brief import Adjacency, Brief, BuildingType, RoomRequest, Side
+from archbuilder.domain.common import country_of
 from archbuilder.platform.errors import SecretMissing
 from archbuilder.platform.logging import get_logger, log_fields
 
@@ -178,60 +180,6 @@ def _usage(outcome: Outcome[Any]) -> AiUsage:
 # -- 1. brief from text -------------------------------------------------------------
 
 
-def draft_to_brief(draft: BriefDraft, *, region: str, language: str) -> tuple[Brief, list[str]]:
-    """A valid ``Brief`` from a model's draft (an area estimated when none was given).
-
-    With no entrance in the text the brief's default applies (south, moved by ``Brief`` to the
-    first free side when south is a party wall), and the answer says so.
-    """
-    assumptions = list(draft.assumptions)
-    given = {"entrance": Entrance(side=draft.entrance_side)} if draft.entrance_side else {}
-    area = draft.total_area_m2
-    if area is None:
-        counts: dict[RoomType, int] = {}
-        for room in draft.rooms:
-            counts[room.type] = counts.get(room.type, 0) + room.count
-        area = max(estimated_gross_m2(counts), 20.0)
-        assumptions.append(say("no_area", language, value=f"{area:.0f}"))
-    try:
-        brief = Brief(
-            building_type=draft.building_type,
-            region=region,
-            language=Language(language),
-            total_area_m2=round(area, 1),
-            rooms=[
-                RoomRequest(
-                    type=r.type,
-                    count=r.count,
-                    name=r.name,
-                    target_area_m2=r.target_area_m2,
-                    en_suite=r.en_suite,
-                )
-                for r in draft.rooms
-            ],
-            adjacency=[Adjacency(a=a.a.value, b=a.b.value, kind=a.kind) for a in draft.adjacency],
-            open_kitchen=draft.open_kitchen,
-            party_walls=draft.party_walls,
-            **given,
-        )
-    except ValidationError as exc:
-        raise OutputInvalid(
-            reason="draft is not a valid brief",
-            fields=[".".join(map(str, e["loc"])) for e in exc.errors()][:5],
-        ) from exc
-    moved = brief.entrance.side
-    if not given and moved is not None and moved is not Side.south:
-        assumptions.append(
-            say(
-                "entrance_off_party_wall",
-                language,
-                side=say(f"side_{moved}", language),
-                blocked=say("side_south", language),
-            )
-        )
-    return brief, assumptions
-
-
 def parse_brief(
     text: str,
     language: str | None,
@@ -248,7 +196,20 @@ def parse_brief(
     prompt = load_prompt("parse_brief").render(text=text, language=lang, region=code_region)
 
     def check(draft: BriefDraft) -> None:
-        draft_to_brief(draft, region=code_region, language=lang)
+        try:
+            draft_to_brief(draft, region=code_region, language=lang)
+        except ValidationError as exc:
+            # Whose fault is an answer that is no valid brief? The built-in reader reads the
+            # same text by rule: if its reading is no valid brief either, the text asks for an
+            # impossible programme ("1000000 m²"), and that is the caller's error (422,
+            # PromptBriefInvalid, raised here: not a ProviderError, so the router stops without
+            # counting it against the provider). If the text reads as a valid brief, the model
+            # answered garbage: a provider fault (OutputInvalid), and the router falls back.
+            read_plannable_brief(text, lang, code_region)
+            raise OutputInvalid(
+                reason="draft is not a valid brief",
+                fields=[".".join(map(str, e["loc"])) for e in exc.errors()][:5],
+            ) from exc
 
     call: Call[BriefDraft] = Call(
         task="parse_brief",

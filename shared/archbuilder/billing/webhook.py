@@ -1,7 +1,11 @@
 """``stripe_webhook``: verify, record once, hand off to ``billing-events``, answer fast.
 
 The signature is checked on the raw body with the webhook secret; without a secret the
-endpoint refuses (503 ``BILLING_NOT_CONFIGURED``) instead of trusting unsigned events. The
+endpoint refuses (503 ``BILLING_NOT_CONFIGURED``) instead of trusting unsigned events. A
+signature that does not match, or whose time is more than the tolerance before or after now,
+is 400 ``WEBHOOK_SIGNATURE_INVALID``. A signed body that is not a Stripe event as we read it
+(not a JSON object, ``NaN``, an id that is not a string, a ``created`` that is not a whole
+number or lies ahead of the clock) is 400 ``WEBHOOK_PAYLOAD_INVALID``. The
 event id is written with create-if-absent to ``stripe_events/{id}``; a replay of an event
 already handed off is acknowledged and ignored. Only ids and the event type travel on: the
 worker re-reads everything else from Stripe.
@@ -10,13 +14,15 @@ worker re-reads everything else from Stripe.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from archbuilder.billing.errors import BillingNotConfigured
 from archbuilder.billing.settings import BillingSettings
@@ -69,10 +75,84 @@ def event_path(event_id: str) -> str:
     return f"stripe_events/{safe}"
 
 
-def message_of(event: Mapping[str, Any]) -> BillingEventMessage:
-    """The hand-off message for a verified Stripe event (any API version)."""
-    obj: Mapping[str, Any] = (event.get("data") or {}).get("object") or {}
-    kind = obj.get("object")
+class _Read(BaseModel):
+    """Strict about the fields we read (a string is a string, a number a whole number), and
+    blind to every other field: Stripe adds fields without notice."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class _Expanded(_Read):
+    id: str
+
+
+_Ref = str | _Expanded | None  # an id, or the object it names when expanded
+
+
+class _EventData(_Read):
+    object: dict[str, Any]
+
+
+class _StripeEvent(_Read):
+    id: str = Field(min_length=1, max_length=255)
+    type: str = Field(min_length=1, max_length=255)
+    created: int = Field(ge=0)
+    api_version: str | None = None
+    livemode: bool = False
+    data: _EventData
+
+
+class _Object(_Read):
+    """What we read of any object: its kind, id, customer and metadata."""
+
+    object: str | None = None
+    id: str | None = None
+    customer: _Ref = None
+    metadata: dict[str, str] | None = None
+
+
+class _CheckoutSession(_Object):
+    subscription: _Ref = None
+    client_reference_id: str | None = None
+
+
+class _SubscriptionDetails(_Read):
+    metadata: dict[str, str] | None = None
+    subscription: _Ref = None
+
+
+class _Parent(_Read):
+    subscription_details: _SubscriptionDetails | None = None
+    subscription_item_details: _SubscriptionDetails | None = None
+
+
+class _InvoiceLine(_Read):
+    subscription: _Ref = None
+    parent: _Parent | None = None
+
+
+class _InvoiceLines(_Read):
+    data: list[_InvoiceLine] = Field(default_factory=list)
+
+
+class _Invoice(_Object):
+    subscription: _Ref = None
+    subscription_details: _SubscriptionDetails | None = None
+    parent: _Parent | None = None
+    lines: _InvoiceLines | None = None
+
+
+_OBJECTS: dict[str, type[_Object]] = {"checkout.session": _CheckoutSession, "invoice": _Invoice}
+
+
+def message_of(event: Any) -> BillingEventMessage:
+    """The hand-off message for a verified Stripe event (any API version); pydantic's
+    ``ValidationError`` when ``event`` is not shaped as we read it."""
+    envelope = _StripeEvent.model_validate(event)
+    kind = envelope.data.object.get("object")
+    model = _OBJECTS.get(kind, _Object) if isinstance(kind, str) else _Object
+    # Validated, then read as plain data: every field below has the type it was checked for.
+    obj: dict[str, Any] = model.model_validate(envelope.data.object).model_dump(exclude_none=True)
     metadata = obj.get("metadata") or {}
     tenant = metadata.get("tenant_id")
     subscription: str | None = None
@@ -88,15 +168,19 @@ def message_of(event: Mapping[str, Any]) -> BillingEventMessage:
         )
         tenant = (details.get("metadata") or {}).get("tenant_id") or tenant
     return BillingEventMessage(
-        event_id=str(event["id"]),
-        type=str(event.get("type")),
-        created=int(event.get("created") or 0),
-        api_version=event.get("api_version"),
-        livemode=bool(event.get("livemode")),
+        event_id=envelope.id,
+        type=envelope.type,
+        created=envelope.created,
+        api_version=envelope.api_version,
+        livemode=envelope.livemode,
         customer_id=_id(obj.get("customer")),
         subscription_id=subscription,
         tenant_id=str(tenant) if tenant else None,
     )
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: Python reads them, Stripe never sends them
 
 
 def receive_webhook(
@@ -112,13 +196,19 @@ def receive_webhook(
         raise BillingNotConfigured()
     from archbuilder.billing.stripe_gateway import verify_webhook
 
+    tolerance_s = settings.stripe_webhook_tolerance_s
     try:
-        event = verify_webhook(payload, signature, secret, tolerance_s=settings.stripe_webhook_tolerance_s)
+        verify_webhook(payload, signature, secret, tolerance_s=tolerance_s)
     except ValueError as exc:
         raise BadRequest(code="WEBHOOK_SIGNATURE_INVALID") from exc
-    if not event.get("id"):
-        raise BadRequest(code="WEBHOOK_SIGNATURE_INVALID")
-    message = message_of(event)
+    # Signed by Stripe, yet read as untrusted: whatever is not an event as we read it is a 400
+    # with a stable code, never an exception (pydantic's ValidationError is a ValueError).
+    try:
+        message = message_of(json.loads(payload, parse_constant=_no_constant))
+    except ValueError as exc:
+        raise BadRequest(code="WEBHOOK_PAYLOAD_INVALID") from exc
+    if message.created > time.time() + tolerance_s:
+        raise BadRequest(code="WEBHOOK_PAYLOAD_INVALID")
     handled = message.type in HANDLED_EVENT_TYPES
     path = event_path(message.event_id)
     received = now()

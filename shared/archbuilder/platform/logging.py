@@ -49,13 +49,24 @@ def bound(**keys: str | None) -> Iterator[None]:
         _context.reset(token)
 
 
-# Credentials that must never reach a log line, whatever code wrote it.
+# Credentials that must never reach a log line, whatever code wrote it. Each pattern takes the
+# whole token: the random parts (``secrets.token_urlsafe``, base64url) hold ``-`` and ``_``.
+_B64URL = r"[A-Za-z0-9_-]"
 _SECRET_PATTERNS = (
-    re.compile(r"ab_(?:live|test)_[A-Za-z0-9_-]{8,}"),  # our API keys
+    re.compile(rf"ab_(?:live|test)_{_B64URL}{{8,}}"),  # our API keys (services/identity.py)
+    re.compile(rf"whsec_{_B64URL}{{8,}}"),  # our webhook secrets (services/webhooks.py) and Stripe's
+    re.compile(rf"inv\.{_B64URL}+\.{_B64URL}{{8,}}"),  # invitation tokens (services/members.py)
+    re.compile(rf"(?:sk|rk)_(?:live|test)_{_B64URL}{{8,}}"),  # Stripe secret and restricted keys
     re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]{8,}"),  # ID tokens, OAuth tokens
-    re.compile(r"sk-[A-Za-z0-9_-]{16,}"),  # OpenAI keys
-    re.compile(r"(?:whsec|sk_live|sk_test|rk_live|rk_test)_[A-Za-z0-9]{8,}"),  # Stripe secrets
-    re.compile(r"AIza[0-9A-Za-z_-]{30,}"),  # Google API keys
+    # A JWT (Firebase ID tokens), a local ID token (``local.<payload>.<signature>``,
+    # adapters/local/local_claims.py) and a local signed upload or download token
+    # (``<payload>.<signature>``, adapters/local/file_blobs.py): base64url JSON, which starts
+    # ``eyJ``, then one or more dot-separated segments.
+    re.compile(rf"(?<!{_B64URL})(?:local\.)?eyJ{_B64URL}*(?:\.{_B64URL}+)+"),
+    re.compile(r"(?i)(X-Goog-Signature=)[0-9a-f]{16,}"),  # the signature of a GCS signed URL
+    re.compile(rf"sk-{_B64URL}{{16,}}"),  # OpenAI keys
+    re.compile(rf"AIza{_B64URL}{{30,}}"),  # Google API keys
+    re.compile(rf"ya29\.{_B64URL}{{20,}}"),  # Google OAuth access tokens (ARCHBUILDER_AI_VERTEX_ACCESS_TOKEN)
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----"),
 )
 REDACTED = "[REDACTED]"
@@ -64,7 +75,8 @@ REDACTED = "[REDACTED]"
 def redact(text: str) -> str:
     """``text`` with every credential-shaped substring replaced by ``[REDACTED]``."""
     for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(REDACTED, text)
+        # A pattern with a group keeps it (the parameter name of a signed URL) and redacts the rest.
+        text = pattern.sub(lambda match: (match.group(1) if match.re.groups else "") + REDACTED, text)
     return text
 
 

@@ -6,7 +6,9 @@ over ``"{timestamp}.{body}"``), a failure schedules the next attempt on a backof
 spans more than 24 hours (the ``maintenance`` function sends what is due), and after the
 last attempt the delivery is dead-lettered, visible and replayable by the tenant.
 Targets that resolve to any address that is not public (private, loopback, link-local,
-shared/CGNAT, reserved, multicast; IPv4 inside IPv6 too) are refused (SSRF) unless the
+shared/CGNAT, reserved, multicast; an IPv4 address inside IPv6 — mapped, translated, NAT64,
+6to4, Teredo — is judged as IPv4, and IPv4-compatible ``::a.b.c.d`` and local-use NAT64 are
+refused whole) are refused (SSRF) unless the
 settings allow them. A send connects to the very address that was checked (so a DNS answer
 that changes in between cannot move it) and follows no redirect: a 3xx is a failed attempt.
 A send tries at most ``MAX_ADDRESSES`` addresses of the answer, all within one deadline of
@@ -132,21 +134,50 @@ def _deliveries(paths: TenantPaths) -> str:
     return f"{paths.root}/webhook_deliveries"
 
 
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv6 ranges that carry an IPv4 address in their last 32 bits (IPv4-mapped aside, which is
+# judged by its IPv4 address alone): a NAT64 or SIIT translator connects to that address.
+_IPV4_IN_LOW_BITS = (
+    ipaddress.ip_network("::ffff:0:0:0/96"),  # IPv4-translated (SIIT)
+    ipaddress.ip_network("64:ff9b::/96"),  # NAT64, well-known prefix
+)
+# Not globally routable, whatever the Python version's ``is_global`` says about them.
+_NOT_GLOBAL_V6 = (
+    # IPv4-compatible ``::a.b.c.d``: deprecated (RFC 4291 2.5.5.1) and routed nowhere, yet some
+    # stacks and tunnels hand it to the IPv4 address inside. Refused whole, whatever it carries.
+    ipaddress.ip_network("::/96"),
+    ipaddress.ip_network("64:ff9b:1::/48"),  # NAT64 for local use (RFC 8215)
+)
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
-def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """True for a globally routable unicast address; an IPv4 address carried in IPv6
-    (mapped, 6to4, NAT64) must be public as well."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [address]
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.sixtofour is not None:
-            candidates.append(address.sixtofour)
-        if address in _NAT64:
-            candidates.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    return all(a.is_global and not a.is_multicast for a in candidates)
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries besides a mapped one: translated, NAT64,
+    6to4, and a Teredo address's server and client."""
+    found: list[ipaddress.IPv4Address] = []
+    if any(address in network for network in _IPV4_IN_LOW_BITS):
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    return found
+
+
+def _global_unicast(address: IPAddress) -> bool:
+    return address.is_global and not address.is_multicast
+
+
+def is_public_address(address: IPAddress) -> bool:
+    """True for a globally routable unicast address. An IPv4 address carried in IPv6 (mapped,
+    translated, NAT64, 6to4, Teredo) must be public as well, and an IPv4-mapped address is
+    judged by its IPv4 address alone (that is where a connection to it goes)."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return _global_unicast(address)
+    if address.ipv4_mapped is not None:
+        return _global_unicast(address.ipv4_mapped)
+    if any(address in network for network in _NOT_GLOBAL_V6):
+        return False
+    return _global_unicast(address) and all(_global_unicast(inner) for inner in embedded_ipv4(address))
 
 
 def check_target(url: str, *, allow_private: bool) -> list[str]:

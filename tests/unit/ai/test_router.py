@@ -11,6 +11,7 @@ import pytest
 
 from archbuilder.adapters.local.sqlite_store import SqliteDocumentStore
 from archbuilder.ai.breaker import BreakerState
+from archbuilder.ai.brief_drafts import PromptBriefInvalid
 from archbuilder.ai.builtin_provider import BuiltinProvider
 from archbuilder.ai.gemini_provider import GeminiProvider
 from archbuilder.ai.language_model import LanguageModel
@@ -23,8 +24,10 @@ from archbuilder.ai.response_cache import ResponseCache
 from archbuilder.ai.router import Call, Router
 from archbuilder.ai.routing import Measures, load_routing
 from archbuilder.ai.settings import AiSettings
+from archbuilder.ai.tasks import parse_brief
 from archbuilder.platform.errors import ArchBuilderError
 from archbuilder.ports import Query
+from archbuilder.runtime import Runtime
 from tests.unit.ai.conftest import ai_settings
 from tests.unit.ai.fake_servers import BRIEF_3_1, Behaviour, FakeOpenAI, FakeVertex
 
@@ -327,3 +330,30 @@ def test_switched_off_uses_only_the_builtin(
 ) -> None:
     router = make_router(store, clock, sleeps, ai_settings(enabled=False))
     assert router.run(brief_call()).provider == "builtin"
+
+
+def test_an_impossible_text_ends_a_half_open_trial_without_blaming_the_provider(
+    store: SqliteDocumentStore,
+    clock: FakeClock,
+    sleeps: list[float],
+    fake_openai: FakeOpenAI,
+    fake_vertex: FakeVertex,
+    runtime: Runtime,
+) -> None:
+    """Gemini's trial call reads "1000000 m²" as written: the caller's error (422). The trial
+    is over and Gemini answered, so its breaker closes (once it stayed half-open with no trial
+    left, and Gemini was skipped for good)."""
+    fake_vertex.default = Behaviour(kind="status", status=500)
+    router = make_router(store, clock, sleeps, ai_settings(fake_openai.url, fake_vertex.url, cache_ttl_s=0))
+    router.run(brief_call())
+    router.run(brief_call())
+    clock.advance(61)
+    assert router.breakers["gemini"].state is BreakerState.half_open
+    fake_vertex.default = Behaviour(output={**BRIEF_3_1, "total_area_m2": 1000000})
+    with pytest.raises(PromptBriefInvalid):
+        parse_brief(
+            "10000 yatak odası, 1000000 m2", "tr", "TR", tenant_id=TENANT, runtime=runtime, router=router
+        )
+    assert router.breakers["gemini"].state is BreakerState.closed
+    fake_vertex.default = Behaviour()
+    assert router.run(brief_call()).provider == "gemini"
