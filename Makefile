@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck bench bench-planner bench-gallery bench-compliance bench-cad eval-briefs clean
+.PHONY: run test lint typecheck audit bench bench-planner bench-gallery bench-compliance bench-cad eval-briefs clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -38,6 +38,12 @@ lint: $(VENV)/.installed-dev
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
+
+# pip-audit over every pinned requirements file, npm audit over tools/node, with the allow-list
+# security/audit-allowlist.yaml. Not part of `make test`: it needs the vulnerability services.
+# tools/audit.py exits 0 clean, 1 findings, 2 broken, 3 source unreachable (make: "Error 3").
+audit: $(VENV)/.installed-dev  ## Known vulnerabilities (high and above) in the pinned dependencies
+	$(BIN)/python -m tools.audit
 
 bench: $(VENV)/.installed-dev  ## Benchmarks with ratios against a baseline measured in the same run
 	$(BIN)/python -m bench

@@ -11,13 +11,14 @@ import fcntl
 import glob
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from tools.bundle import build_bundle, pinned_requirements
+from tools.bundle import build_bundle, main, pinned_requirements
 
 from tests.conftest import REPO_ROOT
 
@@ -98,3 +99,23 @@ def test_bundle_imports_and_finds_its_entry_point(name: str, bundle_python: Path
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report == {"callable": True, "leak": [], "version": report["version"]}
+
+
+def test_make_bundles_writes_an_sbom_listing_each_pinned_package_with_its_version(tmp_path: Path) -> None:
+    assert (
+        main(["api_identity", "--out", str(tmp_path / "functions"), "--sbom-out", str(tmp_path / "sbom")])
+        == 0
+    )
+    bundle_pins = (tmp_path / "functions" / "api_identity" / "requirements.txt").read_text().splitlines()[1:]
+    assert bundle_pins == pinned_requirements()
+    bom = json.loads((tmp_path / "sbom" / "api_identity.cdx.json").read_text())
+    assert (bom["bomFormat"], bom["specVersion"]) == ("CycloneDX", "1.6")
+    assert bom["metadata"]["component"]["name"] == "archbuilder-api_identity"
+    assert "serialNumber" not in bom and "timestamp" not in bom["metadata"]  # reproducible
+    components = {c["name"]: c for c in bom["components"]}
+    pins = dict(line.split("==", 1) for line in bundle_pins)
+    assert set(components) == set(pins)
+    for name, version in pins.items():
+        purl_name = re.sub(r"[-_.]+", "-", name).lower()
+        assert components[name]["version"] == version, name
+        assert components[name]["purl"] == f"pkg:pypi/{purl_name}@{version}", name

@@ -56,7 +56,7 @@ def test_checks_run_before_any_plan(build: dict[str, Any], regions: set[str]) ->
     steps = build["steps"]
     for region in regions:
         before = ancestors(steps, f"plan-{region}")
-        assert {"lint", "typecheck", "test", "checkov", "bundle"} <= before, (region, before)
+        assert {"lint", "typecheck", "test", "checkov", "bundle", "audit", "sbom"} <= before, (region, before)
 
 
 def test_every_region_is_planned_applied_and_smoke_tested(build: dict[str, Any], regions: set[str]) -> None:
@@ -89,6 +89,31 @@ def test_region_steps_use_their_region(build: dict[str, Any], regions: set[str])
         apply = by_id[f"apply-{region}"]["args"][-1]
         assert "_DEPLOY" in apply and "BRANCH_NAME" in apply and ".tfplan" in apply
         assert "tests/infra/smoke.py" in by_id[f"smoke-{region}"]["args"][-1]
+
+
+def test_dependency_audit_runs_with_npm_and_fails_the_build(build: dict[str, Any]) -> None:
+    by_id = {s["id"]: s for s in build["steps"]}
+    script = by_id["audit"]["args"][-1]
+    assert "make audit" in script and "npm" in script  # npm audit needs npm on the image
+    assert script.lstrip().startswith("set -euo pipefail")
+    assert not any(s in script for s in ("|| true", "exit 0", "--ignore-vuln")), (
+        "the audit must be able to fail"
+    )
+    assert "install" in ancestors(build["steps"], "audit")
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "\naudit: " in makefile and "-m tools.audit" in makefile
+
+
+def test_every_bundle_gets_an_sbom_before_any_plan(build: dict[str, Any], regions: set[str]) -> None:
+    steps = build["steps"]
+    by_id = {s["id"]: s for s in steps}
+    assert "make bundles" in by_id["bundle"]["args"][-1]  # tools/bundle.py writes build/sbom/
+    assert "bundle" in ancestors(steps, "sbom")
+    script = by_id["sbom"]["args"][-1]
+    assert "build/sbom/*.cdx.json" in script and "gcloud storage cp" in script
+    assert "_DEPLOY" in script and "BRANCH_NAME" in script  # kept for what a deploy build ships
+    for region in regions:
+        assert {"audit", "sbom"} <= ancestors(steps, f"apply-{region}")
 
 
 def test_graph_check_fails_on_bad_graphs() -> None:

@@ -227,7 +227,7 @@ class FirestoreDocumentStore:
                 raise
             except gexc.Aborted:
                 # A read inside ``fn`` lost a lock; the SDK only retries failed commits.
-                time.sleep(min(0.5, 0.01 * 2**attempt) * (0.5 + random.random()))
+                time.sleep(min(0.5, 0.01 * 2**attempt) * (0.5 + random.random()))  # noqa: S311 - backoff jitter, not a secret
             except gexc.AlreadyExists as exc:
                 raise AlreadyExists(reason="a document created in the transaction exists") from exc
             except gexc.NotFound as exc:

@@ -163,7 +163,7 @@ class SqliteDocumentStore:
             clause, values = _after_clause(order, list(query.start_after))
             clauses.append(clause)
             params.extend(values)
-        sql = "SELECT id, data FROM documents WHERE " + " AND ".join(clauses)
+        sql = "SELECT id, data FROM documents WHERE " + " AND ".join(clauses)  # noqa: S608 - only checked field paths (_json_path) in the SQL, values bound
         sql += " ORDER BY " + ", ".join(f"{expr} {d.upper()}" for expr, d in order)
         if query.limit is not None:
             sql += " LIMIT ?"
@@ -184,7 +184,7 @@ class SqliteDocumentStore:
             return f"{expr} IN ({', '.join('?' for _ in values)})", values
         if flt.op == "array_contains":
             return (
-                f"EXISTS (SELECT 1 FROM json_each(data, '{_json_path(flt.field)}') WHERE value = ?)",
+                f"EXISTS (SELECT 1 FROM json_each(data, '{_json_path(flt.field)}') WHERE value = ?)",  # noqa: S608 - checked field path, value bound
                 [_sql_value(flt.value)],
             )
         raise BadRequest(code="INVALID_FILTER", op=flt.op)
@@ -200,7 +200,7 @@ class SqliteDocumentStore:
                 return result
             except Contention:
                 # Jittered backoff so that racing writers do not collide again.
-                time.sleep(min(0.5, 0.005 * 2**attempt) * (0.5 + random.random()))
+                time.sleep(min(0.5, 0.005 * 2**attempt) * (0.5 + random.random()))  # noqa: S311 - backoff jitter, not a secret
         raise Contention()
 
     def _commit(self, txn: SqliteTransaction) -> None:
