@@ -16,8 +16,9 @@ $(VENV)/.installed-run: $(BIN)/python requirements.txt constraints.txt pyproject
 	$(PIP) install --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt $(VENV)/checkov/.installed
+$(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt $(VENV)/checkov/.installed sdk/python/pyproject.toml
 	$(PIP) install -r requirements-dev.txt -c constraints.txt
+	$(PIP) install -e sdk/python -c constraints.txt  # the Python SDK (archbuilder_sdk), for tests/sdk
 	@touch $@
 
 # checkov pins packages that clash with ours (hcl2, packaging), so it lives in its own venv.
@@ -33,11 +34,12 @@ test: $(VENV)/.installed-dev emulators  ## The whole suite (unit, functional, co
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check shared functions tests bench
-	$(BIN)/ruff format --check shared functions tests bench
+	$(BIN)/ruff check shared functions tests bench sdk/python
+	$(BIN)/ruff format --check shared functions tests bench sdk/python
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
+	cd sdk/python && $(CURDIR)/$(BIN)/mypy  # strict, with sdk/python/pyproject.toml
 
 # pip-audit over every pinned requirements file, npm audit over tools/node, with the allow-list
 # security/audit-allowlist.yaml. Not part of `make test`: it needs the vulnerability services.
