@@ -2,6 +2,10 @@
 
 archbuilder serve [--host 127.0.0.1] [--port 8080]
 archbuilder admin create-tenant --name NAME --region eu --code-region TR --language tr [--json]
+
+The admin commands write where ``ARCHBUILDER_DATA_DIR`` says; without it, to the data folder of
+the dev server running on ``PORT`` (8080 by default), which it finds in the discovery file the
+server writes (``devserver.running_server``); with neither, to the default folder.
 """
 
 from __future__ import annotations
@@ -11,8 +15,15 @@ import json
 import os
 import re
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archbuilder.domain.common import REGION_PATTERN, DataRegion, Language
+
+if TYPE_CHECKING:
+    from archbuilder.runtime import Runtime
+
+DEFAULT_PORT = 8080
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run every function on one port with embedded defaults")
     serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
+    serve.add_argument("--port", type=int, default=_port_from_environment())
 
     admin = commands.add_parser("admin", help="administer tenants")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
@@ -46,6 +57,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _port_from_environment() -> int:
+    try:
+        return int(os.environ.get("PORT", DEFAULT_PORT))
+    except ValueError:
+        return DEFAULT_PORT
+
+
+def _admin_runtime() -> Runtime:
+    """The runtime the admin commands write to: ``ARCHBUILDER_DATA_DIR`` (or a Google project)
+    when set, else the data folder of the dev server running on ``PORT``, else the default."""
+    from archbuilder.devserver import running_server
+    from archbuilder.platform.settings import get_settings
+    from archbuilder.runtime import build_runtime, get_runtime, set_runtime
+
+    settings = get_settings()
+    if settings.uses_google_cloud or "data_dir" in settings.model_fields_set:
+        return get_runtime()
+    port = _port_from_environment()
+    server = running_server(port)
+    if server is None:
+        return get_runtime()
+    data_dir = Path(server.data_dir)
+    if data_dir != settings.data_dir.resolve():
+        sys.stderr.write(f"Using the data folder of the server on port {port}: {data_dir}\n")
+    runtime = build_runtime(settings.model_copy(update={"data_dir": data_dir}))
+    set_runtime(runtime)
+    return runtime
+
+
 def _region(value: str) -> str:
     if not re.match(REGION_PATTERN, value):
         raise argparse.ArgumentTypeError(f"{value!r} is not a region such as TR, DE, DE-BY, ES-CT or US")
@@ -63,15 +103,13 @@ def main(argv: list[str] | None = None) -> int:
         return _create_tenant(args)
     if args.command == "admin" and args.admin_command == "billing-report":
         from archbuilder.billing.report import billing_report, write_report
-        from archbuilder.runtime import get_runtime
 
-        write_report(billing_report(get_runtime().store), sys.stdout, as_json=args.json)
+        write_report(billing_report(_admin_runtime().store), sys.stdout, as_json=args.json)
         return 0
     return 2
 
 
 def _create_tenant(args: argparse.Namespace) -> int:
-    from archbuilder.runtime import get_runtime
     from archbuilder.services.identity import create_tenant
 
     name = args.name.strip()
@@ -79,7 +117,7 @@ def _create_tenant(args: argparse.Namespace) -> int:
         sys.stderr.write("error: --name must be 1 to 200 characters\n")
         return 2
     tenant, key = create_tenant(
-        get_runtime().store,
+        _admin_runtime().store,
         name=name,
         data_region=DataRegion(args.region),
         code_region=args.code_region,

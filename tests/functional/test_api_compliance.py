@@ -88,7 +88,7 @@ def test_html_report_is_a_self_contained_page(fn: FlaskClient, tenant: TenantCre
     assert response.content_type.startswith("text/html")
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     page = response.get_data(as_text=True)
-    assert "Rapport de conformité" in page and "plus petite dimension 2.20 m" in page
+    assert "Rapport de conformité" in page and "plus petite dimension 2,20 m" in page
 
 
 def test_check_a_stored_layout_and_keep_tenants_apart(
@@ -212,7 +212,7 @@ def test_small_rooms_are_fail_findings_not_refusals(fn: FlaskClient, tenant: Ten
     area = fails[("TR-PAIY-29-BED-A", "R2")]
     assert (area["measured"], area["limit"], area["unit"]) == (4.9, 9.0, "m2")
     assert area["citation"]["short"] == "PAİY" and area["citation"]["article"] == "m.29(1)"
-    assert area["message"] == "Yatak Odası: Nettofläche 4.90 m² unter dem Mindestmaß 9.00 m² (PAİY m.29(1))"
+    assert area["message"] == "Yatak Odası: Nettofläche 4,90 m² unter dem Mindestmaß 9,00 m² (PAİY m.29(1))"
     assert ("TR-PAIY-29-BED-W", "R2") in fails  # 2.20 m narrow side, under 2.50 m
     store = fails[("ADDIN-ROOM-AREA", "R7")]
     assert (store["measured"], store["limit"], store["severity"]) == (0.8, 1.0, "error")
@@ -221,7 +221,7 @@ def test_small_rooms_are_fail_findings_not_refusals(fn: FlaskClient, tenant: Ten
     )
     assert (
         store["message"]
-        == "Depo: Nettofläche 0.80 m² unter dem Mindestmaß 1.00 m² (Revit add-in rooms 1–1000 m²)"
+        == "Depo: Nettofläche 0,80 m² unter dem Mindestmaß 1,00 m² (Revit add-in area_m2 1–1000 m²)"
     )
     assert {f["subject"]["name"] for f in fails.values() if f["space_id"] in ("R2", "R7")} == {
         "Yatak Odası",

@@ -10,8 +10,8 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import ezdxf
 import pytest
+from ezdxf import recover
 from flask.testing import FlaskClient
 
 from archbuilder.runtime import Runtime
@@ -89,7 +89,8 @@ def test_brief_becomes_a_stored_revit_layout(
         f"/v1/projects/{project_id}/layouts/{layout_id}/versions/1/export?format=dxf", headers=tenant.headers
     )
     assert dxf.status_code == 200 and "attachment" in dxf.headers["Content-Disposition"]
-    doc = ezdxf.read(io.StringIO(dxf.data.decode("utf-8")))
+    doc, _ = recover.read(io.BytesIO(dxf.data))  # in the code page its header names
+    assert doc.header["$INSUNITS"] == 4 and doc.header["$DWGCODEPAGE"] == "ANSI_1254"  # mm; Turkish names
     layers = {layer.dxf.name for layer in doc.layers}
     assert {"A-WALL", "A-DOOR", "A-GLAZ", "A-AREA-IDEN"} <= layers
     labels = " ".join(
@@ -304,6 +305,42 @@ def test_ifc_export_reads_back_with_the_version_facts(
     psets = ifcopenshell.util.element.get_psets(building)
     facts = next(v for k, v in psets.items() if k.startswith("ArchBuilder"))
     assert str(1) in {str(v) for v in facts.values()}  # the version number travels with the file
+
+
+def test_an_imperial_project_exports_in_inches_and_the_ifc_header_names_the_tenant(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, tmp_path: Any
+) -> None:
+    import ifcopenshell
+
+    created = client.post(
+        "/v1/projects",
+        json={"name": "Brooklyn", "code_region": "US", "units": "imperial"},
+        headers=tenant.headers,
+    )
+    assert created.status_code == 201
+    accepted = submit(client, tenant, created.json["id"], BRIEF).json
+    drain(runtime)
+    base = f"/v1/projects/{created.json['id']}/layouts/{accepted['layout_id']}/versions/1"
+    payload = client.get(base, headers=tenant.headers).json["payload"]
+    assert all(d["type_name"].endswith('"') or d["type_name"].endswith('" opening') for d in payload["doors"])
+
+    dxf = client.get(f"{base}/export", query_string={"format": "dxf"}, headers=tenant.headers)
+    assert dxf.status_code == 200
+    doc, _ = recover.read(io.BytesIO(dxf.data))
+    assert doc.header["$INSUNITS"] == 1 and doc.header["$MEASUREMENT"] == 0  # inches, imperial
+    labels = [e.plain_text() for e in doc.modelspace().query("MTEXT")]
+    assert len(labels) == len(payload["rooms"]) and all(t.endswith(" ft²") for t in labels)
+
+    ifc = client.get(f"{base}/export", query_string={"format": "ifc"}, headers=tenant.headers)
+    assert ifc.status_code == 200
+    filename = ifc.headers["Content-Disposition"].split('filename="')[1].rstrip('"')
+    path = tmp_path / filename
+    path.write_bytes(ifc.data)
+    header = ifcopenshell.open(str(path)).header.file_name
+    assert header.name == filename == f"{accepted['layout_id']}-v1.ifc"
+    assert tuple(header.organization) == ("Demo Mimarlık",)  # the tenant's name (tests/conftest.py)
+    assert header.originating_system.startswith("ArchBuilder Cloud ")
+    assert tenant.api_key not in ifc.data.decode("utf-8")
 
 
 @contextlib.contextmanager

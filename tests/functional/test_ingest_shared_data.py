@@ -116,7 +116,9 @@ def ingest(
     assert started.status_code == 201, started.json
     assert put(client, started.json["upload_url"], data, started.json["headers"]).status_code == 200
     drain(runtime)
-    model = client.get(f"/v1/projects/{project_id}/models/{started.json['model_id']}", headers=tenant.headers)
+    # Read in English, the words these tests look for (test_localised_responses reads it in tr and de).
+    english = tenant.headers | {"Accept-Language": "en"}
+    model = client.get(f"/v1/projects/{project_id}/models/{started.json['model_id']}", headers=english)
     assert model.status_code == 200, model.json
     served: dict[str, Any] = model.json or {}
     return project_id, served

@@ -1,4 +1,4 @@
-"""DXF export of a planned layout, read back with ezdxf."""
+"""DXF export of a planned layout, read back with ezdxf (dxfgrabber: test_export_round_trip)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from ezdxf.document import Drawing
 from ezdxf.entities.dimension import Dimension
 from ezdxf.entities.lwpolyline import LWPolyline
 from ezdxf.entities.mtext import MText
-from ezdxf.filemanagement import read
 
 from archbuilder.cad.dxf_export import envelope, layout_to_dxf
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import CodeRegion, Language
 from archbuilder.domain.layout import LayoutPayload
+from archbuilder.domain.project import Units
 from archbuilder.layout.planner import SpinePlanner
 
 
@@ -46,11 +46,23 @@ def payload() -> LayoutPayload:
     return SpinePlanner().plan(brief).payload
 
 
+def read_dxf(data: bytes) -> Drawing:
+    """The drawing, decoded in the code page its header names (as any reader of R2004 must)."""
+    doc, auditor = recover.read(io.BytesIO(data))
+    assert not auditor.has_errors
+    return doc
+
+
 @pytest.fixture(scope="module")
 def drawing(payload: LayoutPayload) -> Drawing:
     data = layout_to_dxf(payload)
     assert isinstance(data, bytes)
-    return read(io.StringIO(data.decode("utf-8")))
+    return read_dxf(data)
+
+
+@pytest.fixture(scope="module")
+def imperial(payload: LayoutPayload) -> Drawing:
+    return read_dxf(layout_to_dxf(payload, units=Units.imperial))
 
 
 def per_layer(drawing: Drawing) -> Counter[tuple[str, str]]:
@@ -58,8 +70,11 @@ def per_layer(drawing: Drawing) -> Counter[tuple[str, str]]:
 
 
 def test_header_and_layers(drawing: Drawing) -> None:
-    assert drawing.header["$INSUNITS"] == 4
-    assert drawing.dxfversion == "AC1027"  # R2013
+    assert drawing.header["$INSUNITS"] == 4  # millimetres
+    assert drawing.header["$MEASUREMENT"] == 1 and drawing.header["$LUNITS"] == 2  # metric, decimal
+    assert drawing.dxfversion == "AC1018"  # R2004: text in the code page the header names
+    # Turkish room names ("Yatak Odası": ı is in no Western code page): Turkish.
+    assert drawing.header["$DWGCODEPAGE"] == "ANSI_1254" and drawing.encoding == "cp1254"
     for name in ("A-WALL", "A-DOOR", "A-GLAZ", "A-AREA", "A-AREA-IDEN", "A-ANNO-DIMS"):
         assert drawing.layers.has_entry(name)
         assert drawing.layers.get(name).color != 7 or name == "A-WALL"
@@ -129,3 +144,59 @@ def test_recover_and_audit_report_no_errors(payload: LayoutPayload) -> None:
     assert not auditor.has_errors and not auditor.has_fixes, [e.message for e in auditor.errors]
     again = doc.audit()
     assert not again.has_errors and not again.has_fixes, [e.message for e in again.errors + again.fixes]
+
+
+def test_extents_cover_the_plan_and_its_dimensions(drawing: Drawing, payload: LayoutPayload) -> None:
+    """Not AutoCAD's "empty" ±1e20: "zoom extents" and the initial view show the plan."""
+    extmin, extmax = drawing.header["$EXTMIN"], drawing.header["$EXTMAX"]
+    minx, miny, maxx, maxy = envelope(payload.walls) or (0, 0, 0, 0)
+    # The dimensions lie 1 m outside the envelope, with their text beyond them.
+    assert minx - 1500 < extmin[0] < minx - 1000 and miny - 1500 < extmin[1] < miny - 1000
+    assert maxx <= extmax[0] < maxx + 500 and maxy <= extmax[1] < maxy + 500
+    view = drawing.viewports.get("*Active")[0]
+    assert extmin[0] < view.dxf.center[0] < extmax[0] and extmin[1] < view.dxf.center[1] < extmax[1]
+    assert view.dxf.height >= extmax[1] - extmin[1]
+
+
+def test_imperial_drawing_in_inches_with_square_feet(imperial: Drawing, payload: LayoutPayload) -> None:
+    assert imperial.header["$INSUNITS"] == 1  # inches
+    assert imperial.header["$MEASUREMENT"] == 0 and imperial.header["$LUNITS"] == 4  # architectural
+    wall = payload.walls[0]
+    outline = next(e for e in imperial.modelspace() if isinstance(e, LWPolyline) and e.dxf.layer == "A-WALL")
+    xs, ys = [p[0] for p in outline.get_points()], [p[1] for p in outline.get_points()]
+    assert min(max(xs) - min(xs), max(ys) - min(ys)) == pytest.approx(wall.thickness_mm / 25.4)
+    texts = [e.plain_text() for e in imperial.modelspace() if isinstance(e, MText)]
+    for room in payload.rooms:
+        assert any(f"{room.area_m2 / 0.09290304:.0f} ft²" in t and room.name in t for t in texts), room.name
+    assert not any("m²" in t for t in texts)
+    dims = {round(d.dxf.angle): d for d in imperial.modelspace() if isinstance(d, Dimension)}
+    assert dims[0].get_measurement() == pytest.approx(12000 / 25.4)  # 472.44 in
+    assert dims[0].dxf.text == "39'4 1/2\"" and dims[90].dxf.text == "32'9 3/4\""  # 12 m, 10 m
+    extmin, extmax = imperial.header["$EXTMIN"], imperial.header["$EXTMAX"]
+    assert extmin[0] < 0 < 12000 / 25.4 <= extmax[0] < 12500 / 25.4
+
+
+@pytest.mark.parametrize(
+    ("name", "codepage"),
+    [
+        ("Küche", "ANSI_1252"),
+        ("Séjour", "ANSI_1252"),
+        ("Çalışma Odası", "ANSI_1254"),
+        ("Sypialnia Łukasza", "ANSI_1257"),  # Polish letters and ² are in the Baltic page
+        ("Кухня", "ANSI_1252"),  # the Cyrillic page has no ²: no page has both
+    ],
+)
+def test_code_page_is_the_first_that_writes_every_label(
+    payload: LayoutPayload, name: str, codepage: str
+) -> None:
+    """A character not in the chosen code page is written as \\U+nnnn (К: \\U+041A)."""
+    rooms = [r.model_copy(update={"name": name}) for r in payload.rooms]
+    data = layout_to_dxf(payload.model_copy(update={"rooms": rooms}))
+    doc = read_dxf(data)  # recover decodes \\U+nnnn
+    assert doc.header["$DWGCODEPAGE"] == codepage
+    assert all(
+        name in e.plain_text()
+        for e in doc.modelspace()
+        if isinstance(e, MText) and e.dxf.layer == "A-AREA-IDEN"
+    )
+    assert (b"\\U+041A" in data.upper()) == (name == "Кухня")

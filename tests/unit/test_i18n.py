@@ -5,13 +5,24 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from archbuilder.platform.i18n import SUPPORTED_LANGUAGES, catalogue, negotiate, translate
+from archbuilder.cad.notices import notice, notice_text
+from archbuilder.platform.i18n import (
+    SUPPORTED_LANGUAGES,
+    catalogue,
+    negotiate,
+    number_text,
+    percent_text,
+    requested_language,
+    translate,
+    translate_stage,
+    validation_problem,
+)
 
 SOURCE = Path(__file__).resolve().parents[2] / "shared" / "archbuilder"
 
 
 def test_every_message_exists_in_every_language() -> None:
-    for name in ("errors", "stages"):
+    for name in ("errors", "stages", "resources", "validation", "cad", "exports"):
         for code, messages in catalogue(name).items():
             assert set(messages) == set(SUPPORTED_LANGUAGES), f"{name}.{code} lacks a language"
             placeholders = {lang: set(re.findall(r"{(\w+)}", text)) for lang, text in messages.items()}
@@ -39,7 +50,7 @@ def test_every_code_raised_in_the_source_has_a_message() -> None:
 
 def test_translate_fills_placeholders() -> None:
     text = translate("PROGRAMME_TOO_LARGE", "tr", {"required_m2": 140.0, "available_m2": 96.5})
-    assert "140.0" in text and "96.5" in text and "Oda programı" in text
+    assert "140 m²" in text and "96,5 m²" in text and "Oda programı" in text  # numbers as tr writes them
     assert translate("PROGRAMME_TOO_LARGE", "xx", {"required_m2": 1, "available_m2": 2}).startswith(
         "The room"
     )
@@ -52,3 +63,81 @@ def test_negotiate_follows_quality_and_falls_back() -> None:
     assert negotiate("ja", "tr") == "tr"
     assert negotiate(None, "es") == "es"
     assert negotiate("", "xx") == "en"
+
+
+def _sources() -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in SOURCE.rglob("*.py"))
+
+
+def test_every_job_stage_set_in_the_source_is_a_sentence_in_every_language() -> None:
+    code = _sources()
+    stages = set(re.findall(r'(?:stage=|"stage": |_progress\([^)]*, )"([a-z_]+)"', code))
+    assert {"queued", "awaiting_upload", "parsing", "checking_compliance", "done"} <= stages
+    assert stages - set(catalogue("stages")) == set(), "stages without a message"
+    assert translate_stage("awaiting_upload", "tr") == "Dosyanın yüklenmesi bekleniyor"
+    assert translate_stage("some_new_stage", "de") == "In Bearbeitung"  # never the key itself
+
+
+def test_every_validation_error_and_cad_notice_raised_in_the_source_has_a_message() -> None:
+    code = _sources()
+    raised = set(re.findall(r'invalid\("([a-z_]+)"', code))
+    assert len(raised) >= 20 and raised - set(catalogue("validation")) == set()
+    noticed = set(re.findall(r'notice\("([a-z_]+)"', code)) | set(
+        re.findall(r'(?:skipped|notes)\["([a-z_]+)"', code)
+    )
+    noticed |= {f"ifc_{what}_sizes_{how}" for what in ("door", "window") for how in ("mm", "out_of_range")}
+    assert len(noticed) >= 25 and noticed - set(catalogue("cad")) == set()
+
+
+def test_numbers_and_percentages_are_written_as_each_language_writes_them() -> None:
+    assert [number_text(2.2, lang, 2) for lang in ("en", "tr", "de")] == ["2.20", "2,20", "2,20"]
+    assert number_text(12500, "de") == "12.500" and number_text(12500, "en") == "12,500"
+    assert number_text(2500.0, "tr") == "2500" and number_text(-0.001, "tr") == "0"
+    assert [percent_text(100, lang, 1) for lang in SUPPORTED_LANGUAGES] == [
+        "%100,0",
+        "100.0%",
+        "100,0\u00a0%",
+        "100,0\u00a0%",
+        "100,0\u00a0%",
+    ]
+
+
+def test_not_found_names_the_resource_in_the_readers_language() -> None:
+    params = {"resource": "layout", "id": "lay_x"}
+    assert translate("NOT_FOUND", "tr", params) == "Yerleşim 'lay_x' bulunamadı."
+    assert translate("NOT_FOUND", "de", params) == "Grundriss 'lay_x' wurde nicht gefunden."
+    assert translate("NOT_FOUND", "en", params) == "The layout 'lay_x' was not found."
+    assert translate("NOT_FOUND", "es", {"resource": "job", "id": "j"}) == "No se encontró la tarea 'j'."
+
+
+def test_validation_problems_are_worded_by_error_type() -> None:
+    assert (
+        validation_problem("greater_than_equal", {"ge": 3000}, "de", "x")
+        == "Geben Sie eine Zahl von mindestens 3000 an."
+    )
+    assert validation_problem("literal_error", {"expected": "'json' or 'html'"}, "tr", "x") == (
+        "Şunlardan birini girin: 'json' veya 'html'."
+    )
+    assert validation_problem("entrance_on_party_wall", {"side": "north"}, "tr", "x") == (
+        "Giriş komşu duvarında olamaz (kuzey)."
+    )
+    # A type without an entry: pydantic's words in English, "not valid" in any other language.
+    assert validation_problem("uuid_parsing", None, "en", "Input should be a valid UUID") == (
+        "Input should be a valid UUID"
+    )
+    assert validation_problem("uuid_parsing", None, "fr", "Input should be a valid UUID") == (
+        "La valeur n'est pas valide."
+    )
+
+
+def test_requested_language_is_none_unless_the_header_names_a_supported_one() -> None:
+    assert requested_language("de-CH, en;q=0.5") == "de"
+    assert requested_language("ja, *;q=0.1") is None and requested_language(None) is None
+
+
+def test_a_cad_notice_reads_in_every_language_with_its_numbers() -> None:
+    item = notice("units_contradict", declared="in", declared_m=2.8, unit="m", unit_m=110.0)
+    assert notice_text(item, "en") == (
+        "drawing units: $INSUNITS says in but the plan would then be 2.8 m across; read as m (110 m)"
+    )
+    assert "2,8 m" in notice_text(item, "tr") and "110 m" in notice_text(item, "de")

@@ -6,11 +6,12 @@ from __future__ import annotations
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from archbuilder.ai.brief_reader import estimated_gross_m2, read_brief, say
+from archbuilder.ai.brief_reader import estimated_gross_m2, read_brief, say, with_required_rooms
 from archbuilder.ai.outputs import BriefDraft
 from archbuilder.domain.brief import Brief, Entrance, RoomType, Side
 from archbuilder.domain.common import Language
 from archbuilder.platform.errors import Unprocessable
+from archbuilder.platform.i18n import validation_problem
 
 # How a broken bound reads in any language: pydantic's error type → the symbol, the ctx key.
 _BOUNDS = {
@@ -25,12 +26,13 @@ _BOUNDS = {
 class PromptBriefInvalid(Unprocessable):
     """The text of a brief asks for a programme no brief can hold ("10000 bedrooms",
     "1000000 m²"): the caller's error (422), said like ``VALIDATION_FAILED`` for the same values
-    sent as fields, with ``problems`` (each field and the bound it breaks) for the message."""
+    sent as fields, with ``problems`` (each field and the bound it breaks) for the message and
+    each field's problem in ``language`` (the text's)."""
 
     code = "PROMPT_BRIEF_INVALID"
 
     @classmethod
-    def of(cls, exc: ValidationError) -> PromptBriefInvalid:
+    def of(cls, exc: ValidationError, language: str) -> PromptBriefInvalid:
         errors = exc.errors(include_url=False, include_input=False)
         fields = [".".join(str(part) for part in error["loc"]) or "prompt" for error in errors]
         return cls(
@@ -38,7 +40,11 @@ class PromptBriefInvalid(Unprocessable):
             fields=fields[:10],
             problems=[_problem(field, error) for field, error in zip(fields, errors, strict=True)][:10],
             errors=[
-                {"field": field, "problem": error["msg"], "type": error["type"]}
+                {
+                    "field": field,
+                    "problem": validation_problem(error["type"], error.get("ctx"), language, error["msg"]),
+                    "type": error["type"],
+                }
                 for field, error in zip(fields, errors, strict=True)
             ],
             location="prompt",
@@ -60,6 +66,7 @@ def draft_to_brief(draft: BriefDraft, *, region: str, language: str) -> tuple[Br
     With no entrance in the text the brief's default applies (south, moved by ``Brief`` to the
     first free side when south is a party wall), and the answer says so.
     """
+    draft = with_required_rooms(draft, region=region, language=language)  # what the code requires
     assumptions = list(draft.assumptions)
     given = {"entrance": Entrance(side=draft.entrance_side)} if draft.entrance_side else {}
     area = draft.total_area_m2
@@ -117,5 +124,5 @@ def read_plannable_brief(text: str, language: str, region: str) -> BriefDraft:
         draft = read_brief(text, language, region)
         draft_to_brief(draft, region=region, language=language)
     except ValidationError as exc:
-        raise PromptBriefInvalid.of(exc) from exc
+        raise PromptBriefInvalid.of(exc, language) from exc
     return draft

@@ -864,6 +864,36 @@ def _defaults(reading: _Reading, building_type: BuildingType) -> None:
         reading.assumptions.append(say("default_hall", lang))
 
 
+def with_required_rooms(draft: BriefDraft, *, region: str, language: str) -> BriefDraft:
+    """``draft`` with the rooms the region's code requires that it lacks (a WC in a Turkish
+    3+1), each said as an assumption in ``language``; read from the compliance rules
+    (``compliance.required_rooms``). The reading itself stays what the text says: this fills the
+    programme a plan is made from, whoever read the text."""
+    from archbuilder.compliance.required_rooms import required_rooms
+    from archbuilder.domain.common import Language
+    from archbuilder.layout.programme import default_room_name
+
+    counts: Counter[RoomType] = Counter()
+    for room in draft.rooms:
+        counts[room.type] += room.count
+    try:
+        needed = required_rooms(region, draft.building_type, counts)
+    except ValueError:  # not a building-code region: the brief's validation says so
+        return draft
+    if not needed:
+        return draft
+    lang = language if language in LANGUAGES else "en"
+    rooms = [room.model_dump() for room in draft.rooms]
+    said = list(draft.assumptions)
+    for item in needed:
+        rooms.append(
+            {"type": item.type, "count": item.count, "name": None, "target_area_m2": None, "en_suite": False}
+        )
+        name = default_room_name(item.type, Language(lang))
+        said.append(say("required_by_code", lang, count=item.count, room=name, citation=item.citation))
+    return BriefDraft.model_validate({**draft.model_dump(), "rooms": rooms, "assumptions": said})
+
+
 def _entrance(text: str, skip: list[tuple[int, int]]) -> Side | None:
     """The side written nearest an entrance word (not a party wall's side)."""
     for match in re.finditer(_ENTRANCE, text):

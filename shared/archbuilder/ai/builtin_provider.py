@@ -27,6 +27,7 @@ from archbuilder.domain.brief import AdjacencyKind, BuildingType, RoomType
 
 M = TypeVar("M", bound=BaseModel)
 MODEL_ID = "builtin-v1"
+OTHER_ROOM_M2 = 6.0  # typical net area of a room type the table below does not name
 
 # Room metrics a compliance finding may name, in words an architect reads.
 _METRIC_NAMES: dict[str, dict[str, str]] = {
@@ -128,6 +129,9 @@ def propose(data: dict[str, Any]) -> ProgrammeDraft:
         )
         adjacency.append(AdjacencyDraft(a=RoomType.bedroom, b=RoomType.kitchen, kind=AdjacencyKind.avoid))
         assumptions.append(say("programme_household", language, bedrooms=bedrooms, people=people))
+    region = data.get("region")
+    if region:
+        _add_required_rooms(counts, building_type, str(region), language, assumptions)
     typical = {
         RoomType.living_room: 25.0,
         RoomType.kitchen: 10.0,
@@ -140,14 +144,33 @@ def propose(data: dict[str, Any]) -> ProgrammeDraft:
         RoomType.reception: 15.0,
     }
     net = gross * 0.8
-    scale = net / sum(typical[t] * n for t, n in counts.items())
+    scale = net / sum(typical.get(t, OTHER_ROOM_M2) * n for t, n in counts.items())
     rooms = []
     for room_type, count in counts.items():
         floor = max(minimums.get(room_type.value, 0.0), 5.0)  # the add-in refuses rooms under 5 m²
-        target = max(floor, round(typical[room_type] * scale * 2) / 2)
+        target = max(floor, round(typical.get(room_type, OTHER_ROOM_M2) * scale * 2) / 2)
         rooms.append(RoomDraft(type=room_type, count=count, name=None, target_area_m2=target))
     assumptions.append(say("programme_scaled", language, net=f"{net:.0f}", gross=f"{gross:.0f}"))
     return ProgrammeDraft(rooms=rooms, adjacency=adjacency, confidence=0.6, assumptions=assumptions)
+
+
+def _add_required_rooms(
+    counts: dict[RoomType, int], building_type: BuildingType, region: str, language: str, said: list[str]
+) -> None:
+    """The rooms the region's code requires that ``counts`` lacks, added and said (as the
+    brief reader does: ``compliance.required_rooms``)."""
+    from archbuilder.compliance.required_rooms import required_rooms
+    from archbuilder.domain.common import Language
+    from archbuilder.layout.programme import default_room_name
+
+    for needed in required_rooms(region, building_type, counts):
+        counts[needed.type] = counts.get(needed.type, 0) + needed.count
+        room = default_room_name(
+            needed.type, Language(language) if language in Language.__members__ else None
+        )
+        said.append(
+            say("required_by_code", language, count=needed.count, room=room, citation=needed.citation)
+        )
 
 
 def explain(report: dict[str, Any], language: str) -> FindingsExplanation:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -10,6 +11,7 @@ from flask import Request
 
 from archbuilder.platform.errors import ArchBuilderError, Unauthenticated
 from archbuilder.platform.http import Api, RequestContext
+from archbuilder.repositories import TenantPaths
 from archbuilder.runtime import get_runtime
 from archbuilder.services import audit, rate_limits
 from archbuilder.services.identity import Principal, authenticate_api_key, principal_for_member
@@ -92,12 +94,44 @@ def record_audit(ctx: RequestContext, action: str, status: int) -> None:
     )
 
 
+def project_language(principal: Principal, project_id: str) -> str | None:
+    """The language of the caller's project ``project_id``, or None when there is no such
+    project (read in the caller's tenant only: another tenant's id names nothing)."""
+    try:
+        snapshot = get_runtime().store.get(TenantPaths(principal.tenant_id).project(project_id))
+    except ArchBuilderError:  # a malformed id
+        return None
+    language = snapshot.data.get("language") if snapshot is not None else None
+    return language if isinstance(language, str) else None
+
+
+def resource_language(ctx: RequestContext, params: Mapping[str, Any]) -> str | None:
+    """The language of the project a request is about: the project in its path, or the
+    project of the job in its path. Everything about a project (its reports, reviews, exports,
+    job messages and errors about its resources) is in the project's language unless the
+    caller asks for another with Accept-Language."""
+    principal = ctx.principal
+    project_id = params.get("project_id")
+    if isinstance(project_id, str):
+        return project_language(principal, project_id)
+    job_id = params.get("job_id")
+    if isinstance(job_id, str):
+        try:
+            job = get_runtime().store.get(TenantPaths(principal.tenant_id).job(job_id))
+        except ArchBuilderError:
+            return None
+        job_project = job.data.get("project_id") if job is not None else None
+        return project_language(principal, job_project) if isinstance(job_project, str) else None
+    return None
+
+
 def new_api(name: str) -> Api:
     return Api(
         name,
         authenticate=authenticate,
         rate_limit=rate_limit,
         audit=record_audit,
+        resource_language=resource_language,
         default_language=lambda: get_runtime().settings.default_language,
         max_body_bytes=lambda: get_runtime().settings.max_body_bytes,
     )

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from archbuilder.api.common import new_api
+from archbuilder.api.common import new_api, project_language
 from archbuilder.billing.quotas import check_quota, consume_quota, require_feature
 from archbuilder.billing.usage_ledger import new_usage_record
 from archbuilder.compliance import (
@@ -20,7 +20,7 @@ from archbuilder.compliance import (
 from archbuilder.compliance.schema import Rule
 from archbuilder.domain.brief import Brief, BuildingType, RoomRequest, RoomType
 from archbuilder.domain.building import BuildingModel
-from archbuilder.domain.common import Language, RegionCode, StrictModel
+from archbuilder.domain.common import Language, RegionCode, StrictModel, invalid
 from archbuilder.domain.layout import LayoutPayload
 from archbuilder.domain.permissions import require
 from archbuilder.platform.http import Reply, RequestContext
@@ -69,7 +69,7 @@ class CheckRequest(StrictModel):
     def _one_source(self) -> CheckRequest:
         given = [n for n in ("layout", "layout_ref", "model_ref") if getattr(self, n) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of layout, layout_ref or model_ref")
+            raise invalid("check_one_source")
         return self
 
 
@@ -105,7 +105,8 @@ def check(ctx: RequestContext) -> ComplianceReport | Reply:
     require(principal, CHECK_PERMISSION)
     body: CheckRequest = ctx.body
     region = body.region or principal.code_region
-    language = (body.language.value if body.language else None) or ctx.language
+    language = body.language.value if body.language else _reader_language(ctx, body)
+    ctx.language = language  # the answer's, errors included (Content-Language)
     runtime = get_runtime()
     require_feature(runtime.store, principal.tenant_id, "regions", region)
     check_quota(runtime.store, principal.tenant_id, "compliance_checks")
@@ -122,6 +123,13 @@ def check(ctx: RequestContext) -> ComplianceReport | Reply:
             headers=HTML_HEADERS,
         )
     return report
+
+
+def _reader_language(ctx: RequestContext, body: CheckRequest) -> str:
+    """The language of the report when the body does not name one: Accept-Language, else the
+    language of the stored layout's or model's project, else the caller's."""
+    ref = body.layout_ref or body.model_ref
+    return ctx.language_for(project_language(ctx.principal, ref.project_id) if ref else None)
 
 
 def _report(body: CheckRequest, principal: Principal, region: str, language: str) -> ComplianceReport:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from archbuilder import __version__
 from archbuilder.adapters.local.file_blobs import FolderBlobStore
@@ -38,6 +40,24 @@ class Health(BaseModel):
     status: str
     version: str
     environment: str
+
+
+class WebhookList(BaseModel):
+    items: list[webhooks.WebhookPublic]
+
+
+class Erased(BaseModel):
+    erased: dict[str, int]  # how many documents, files and API keys were deleted
+
+
+class OpenApiDocument(BaseModel):
+    """An OpenAPI 3.1 document (its top-level members; the rest is OpenAPI's own schema)."""
+
+    model_config = ConfigDict(extra="allow")
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+    components: dict[str, Any]
 
 
 @API.route("GET", "/v1/health", summary="Liveness and version", response=Health, auth=False)
@@ -222,10 +242,9 @@ def create_webhook(ctx: RequestContext) -> Reply:
     return Reply(body=webhooks.create_webhook(get_runtime(), ctx.principal, ctx.body), status=201)
 
 
-@API.route("GET", "/v1/webhooks", summary="The tenant's webhooks", response=None, errors=(403,))
-def list_webhooks(ctx: RequestContext) -> Reply:
-    items = webhooks.list_webhooks(get_runtime(), ctx.principal)
-    return Reply(body={"items": [w.model_dump(mode="json") for w in items]})
+@API.route("GET", "/v1/webhooks", summary="The tenant's webhooks", response=WebhookList, errors=(403,))
+def list_webhooks(ctx: RequestContext) -> WebhookList:
+    return WebhookList(items=webhooks.list_webhooks(get_runtime(), ctx.principal))
 
 
 @API.route("DELETE", "/v1/webhooks/<webhook_id>", summary="Remove a webhook", status=204, errors=(403, 404))
@@ -273,13 +292,14 @@ def privacy_export(ctx: RequestContext) -> Reply:
     "/v1/privacy/erase",
     summary="Erase the tenant everywhere (owner only; confirm with the tenant name)",
     body=privacy.EraseRequest,
+    response=Erased,
     errors=(400, 403),
 )
-def privacy_erase(ctx: RequestContext) -> Reply:
+def privacy_erase(ctx: RequestContext) -> Erased:
     counts = privacy.erase_tenant(get_runtime(), ctx.principal, ctx.body)
     # The tenant's audit log is gone with it; the erasure tombstone is the record.
     ctx.audited = False
-    return Reply(body={"erased": counts})
+    return Erased(erased=counts)
 
 
 @API.route(
@@ -303,7 +323,7 @@ def download(ctx: RequestContext, token: str) -> Reply:
     )
 
 
-@API.route("GET", "/v1/openapi.json", summary="This API as OpenAPI 3.1", auth=False)
+@API.route("GET", "/v1/openapi.json", summary="This API as OpenAPI 3.1", response=OpenApiDocument, auth=False)
 def openapi_document(ctx: RequestContext) -> Reply:
     from archbuilder.api.openapi import build_openapi
 
@@ -317,7 +337,13 @@ def docs_page(ctx: RequestContext) -> Reply:
     return Reply(body=explorer_page(), content_type="text/html; charset=utf-8", headers=_EXPLORER_HEADERS)
 
 
-@API.route("GET", "/docs/<path:asset>", summary="Explorer assets", auth=False, content_types=("text/plain",))
+@API.route(
+    "GET",
+    "/docs/<path:asset>",
+    summary="Explorer assets",
+    auth=False,
+    content_types=("application/javascript", "text/css", "image/png"),
+)
 def docs_asset(ctx: RequestContext, asset: str) -> Reply:
     from archbuilder.api.openapi import explorer_asset
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from archbuilder.api.common import authenticate, new_api
+from archbuilder.compliance import ComplianceReport
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import StrictModel
 from archbuilder.domain.design_review import DesignReviewReport
 from archbuilder.domain.job import JobPublic
-from archbuilder.domain.layout import LayoutPublic, LayoutVersionPublic
+from archbuilder.domain.layout import LayoutPayload, LayoutPublic, LayoutVersionPublic
 from archbuilder.domain.layout_diff import LayoutDiff, diff_payloads
 from archbuilder.domain.project import PageQuery
 from archbuilder.platform.http import Reply, RequestContext
@@ -27,7 +28,11 @@ class VersionQuery(StrictModel):
 
 
 class ExportQuery(StrictModel):
-    format: str = Field(default="json", max_length=20)
+    # Documented as the closed set; any other value is 422 UNSUPPORTED_EXPORT_FORMAT (naming
+    # the supported ones), not a generic validation error.
+    format: str = Field(
+        default="json", max_length=20, json_schema_extra={"enum": list(layouts.EXPORT_FORMATS)}
+    )
     variant: int = Field(default=1, ge=1, le=5)
 
 
@@ -115,7 +120,7 @@ def get_version(ctx: RequestContext, project_id: str, layout_id: str, version: i
         layout_id,
         version,
         variant=ctx.query.variant,
-        accept_language=ctx.request.headers.get("Accept-Language"),
+        language=ctx.language,
     )
 
 
@@ -127,6 +132,7 @@ def get_version(ctx: RequestContext, project_id: str, layout_id: str, version: i
         "(the html ends with the version's design review, a section of its own)"
     ),
     query=ComplianceQuery,
+    response=ComplianceReport,
     errors=(403, 404, 422),
     content_types=("application/json", "text/html"),
 )
@@ -180,7 +186,7 @@ def get_design_review(ctx: RequestContext, project_id: str, layout_id: str, vers
         layout_id,
         version,
         variant=ctx.query.variant,
-        accept_language=ctx.request.headers.get("Accept-Language"),
+        language=ctx.language,
     )
     if ctx.query.format == "html":
         return Reply(
@@ -196,6 +202,7 @@ def get_design_review(ctx: RequestContext, project_id: str, layout_id: str, vers
     "/v1/projects/<project_id>/layouts/<layout_id>/versions/<int:version>/export",
     summary="Export a version: format=json (the Revit payload), dxf, svg or ifc",
     query=ExportQuery,
+    response=LayoutPayload,  # format=json; the other formats are files
     errors=(404, 422),
     content_types=("application/json", "application/dxf", "image/svg+xml", "application/x-step"),
 )
@@ -210,6 +217,7 @@ def export_version(ctx: RequestContext, project_id: str, layout_id: str, version
         version,
         ctx.query.format,
         variant=ctx.query.variant,
+        language=ctx.language,
     )
     return Reply(
         body=content,
@@ -271,12 +279,17 @@ class AssignRequest(StrictModel):
     assignee: str | None = Field(default=None, max_length=200)
 
 
+class DecisionList(BaseModel):
+    items: list[reviews.DecisionRecord]
+
+
 @API.route(
     "POST",
     "/v1/projects/<project_id>/layouts/<layout_id>/review",
     summary="Approve, reject or ask for revision of a version; corrections make a new, re-checked version",
     body=reviews.ReviewRequest,
     response=reviews.ReviewOutcome,
+    other_statuses=(201,),  # corrections made a new version
     errors=(403, 404, 409, 422),
 )
 def review_layout(ctx: RequestContext, project_id: str, layout_id: str) -> Reply:
@@ -302,12 +315,11 @@ def revise_layout(ctx: RequestContext, project_id: str, layout_id: str) -> Reply
     "GET",
     "/v1/projects/<project_id>/layouts/<layout_id>/decisions",
     summary="Every review decision on a layout: who, when, why",
-    response=None,
+    response=DecisionList,
     errors=(404,),
 )
-def decision_history(ctx: RequestContext, project_id: str, layout_id: str) -> Reply:
-    items = reviews.decision_history(get_runtime(), ctx.principal, project_id, layout_id)
-    return Reply(body={"items": [d.model_dump(mode="json") for d in items]})
+def decision_history(ctx: RequestContext, project_id: str, layout_id: str) -> DecisionList:
+    return DecisionList(items=reviews.decision_history(get_runtime(), ctx.principal, project_id, layout_id))
 
 
 @API.route(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import BaseModel
+
 from archbuilder.adapters.local.file_blobs import FolderBlobStore
 from archbuilder.api.common import new_api
 from archbuilder.domain.project import PageQuery, Project, ProjectCreate, ProjectList, ProjectUpdate
@@ -12,6 +16,10 @@ from archbuilder.runtime import get_runtime
 from archbuilder.services import projects, uploads
 
 API = new_api("api_projects")
+
+
+class UploadReceived(BaseModel):
+    status: Literal["received"]
 
 
 @API.route(
@@ -98,10 +106,10 @@ def create_upload(ctx: RequestContext, project_id: str) -> Reply:
     "/v1/uploads/<token>",
     summary="Local stand-in for a signed Cloud Storage upload URL (embedded default only)",
     auth=False,
-    status=200,
+    response=UploadReceived,
     errors=(400, 403, 404, 409, 413),
 )
-def put_upload(ctx: RequestContext, token: str) -> Reply:
+def put_upload(ctx: RequestContext, token: str) -> UploadReceived:
     runtime = get_runtime()
     bucket = runtime.uploads
     if not isinstance(bucket, FolderBlobStore):
@@ -109,7 +117,7 @@ def put_upload(ctx: RequestContext, token: str) -> Reply:
     # A chunked upload is read in full, never past the limit.
     data = read_body(ctx.request, runtime.settings.max_upload_bytes, too_large="UPLOAD_TOO_LARGE")
     bucket.accept_signed_upload(token, data, ctx.request.headers.get("Content-Type", ""))
-    return Reply(status=200, body={"status": "received"})
+    return UploadReceived(status="received")
 
 
 @API.route(

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from archbuilder.cad.dxf_reader import LayerNames, read_dxf
+from archbuilder.cad.notices import notice, set_notices
 from archbuilder.domain.building import BuildingModel
 from archbuilder.platform.errors import Unprocessable
 
@@ -55,12 +56,10 @@ def read_dwg(path: str | Path, *, layers: LayerNames | None = None) -> BuildingM
         raise
     except Exception as exc:  # noqa: BLE001 - the converter's own errors: one coded error, the text logged
         raise Unprocessable(code="CAD_PARSE_FAILED", format="DWG") from exc
+    notices = list(model.notices)
     if result.skipped_entities:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(result.skipped_by_type.items()))
-        model.warnings.append(f"DWG conversion skipped {result.skipped_entities} entities ({kinds})")
+        notices.append(notice("dwg_skipped", count=result.skipped_entities, kinds=kinds))
     if result.total_entities < 20 and not model.walls:
-        model.warnings.append(
-            "the DWG holds almost no plain geometry: AutoCAD Architecture walls, doors and windows are "
-            "custom objects that cannot be read; export IFC from the CAD tool instead"
-        )
-    return model
+        notices.append(notice("dwg_custom_objects"))
+    return set_notices(model, notices)

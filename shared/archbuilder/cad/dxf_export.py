@@ -1,15 +1,26 @@
-"""Layout payload to a DXF drawing (AutoCAD 2013, millimetres), on AIA-style layers.
+"""Layout payload to a DXF drawing (AutoCAD 2004) on AIA-style layers, in the project's units.
 
 Walls as closed outlines, doors with their swing, windows, room outlines with labels (name,
 number, area) and the overall width and depth of the outer envelope as linear dimensions on
 ``A-ANNO-DIMS``. The file passes ezdxf's audit and ``recover`` with no errors.
+
+Encoding: R2004 is the last DXF version whose text is in the code page that ``$DWGCODEPAGE``
+names (R2007 and later are UTF-8 whatever that header says, so a reader that trusts the header
+misreads them). The drawing takes the first of ``CODEPAGES`` in which all of its text can be
+written (Western European, then Turkish, ...); a character none of them has is written as
+``\\U+nnnn``, which AutoCAD and ezdxf decode. ``$EXTMIN``/``$EXTMAX`` and the initial view
+cover what is drawn. Metric drawings are in millimetres with areas in m²; imperial ones in
+inches with areas in ft² and dimensions in feet and inches.
 """
 
 from __future__ import annotations
 
 import io
 import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 
+from ezdxf import bbox, zoom
 from ezdxf.document import Drawing
 from ezdxf.filemanagement import new as new_drawing
 from ezdxf.layouts.layout import Modelspace
@@ -18,7 +29,9 @@ from shapely.geometry import LineString, Polygon
 from shapely.ops import unary_union
 
 from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall, Window
+from archbuilder.domain.project import Units
 from archbuilder.layout.door_geometry import door_geometry
+from archbuilder.layout.type_names import MM_PER_INCH, ft_in
 
 LAYERS: dict[str, int] = {  # name -> AutoCAD colour index
     "A-WALL": 7,  # white/black
@@ -28,17 +41,53 @@ LAYERS: dict[str, int] = {  # name -> AutoCAD colour index
     "A-AREA-IDEN": 2,  # yellow
     "A-ANNO-DIMS": 1,  # red
 }
+DXF_VERSION = "R2004"
+# ANSI code pages in the order tried; the first that can write every text of the drawing is used.
+CODEPAGES = ("cp1252", "cp1254", "cp1257", "cp1253", "cp1250", "cp1251")
 TEXT_HEIGHT_MM = 200.0
-INSUNITS_MM = 4
 DIMSTYLE = "ARCHBUILDER"
 DIM_OFFSET_MM = 1000.0  # dimension lines this far outside the envelope
+SQ_FT_PER_M2 = 1 / 0.09290304
 
 
-def layout_to_dxf(payload: LayoutPayload) -> bytes:
-    """The payload drawn in plan: walls, doors, windows, room outlines and labels."""
-    doc = new_drawing("R2013", setup=True)
-    doc.header["$INSUNITS"] = INSUNITS_MM
-    doc.header["$MEASUREMENT"] = 1  # metric
+@dataclass(frozen=True)
+class DrawingUnits:
+    """How a project's units are drawn: the header values and millimetres to drawing units."""
+
+    insunits: int  # $INSUNITS: 4 millimetres, 1 inches
+    measurement: int  # $MEASUREMENT: 1 metric, 0 imperial
+    lunits: int  # $LUNITS: 2 decimal, 4 architectural (feet and inches)
+    per_mm: float  # drawing units per millimetre
+
+    @property
+    def imperial(self) -> bool:
+        return self.measurement == 0
+
+    def area_label(self, area_m2: float) -> str:
+        if self.imperial:
+            return f"{area_m2 * SQ_FT_PER_M2:.0f} ft²"
+        return f"{area_m2:.1f} m²"
+
+
+DRAWING_UNITS = {
+    Units.metric: DrawingUnits(insunits=4, measurement=1, lunits=2, per_mm=1.0),
+    Units.imperial: DrawingUnits(insunits=1, measurement=0, lunits=4, per_mm=1 / MM_PER_INCH),
+}
+
+
+def layout_to_dxf(payload: LayoutPayload, *, units: Units = Units.metric) -> bytes:
+    """The payload drawn in plan: walls, doors, windows, room outlines and labels.
+
+    Everything is drawn in millimetres, then (imperial) scaled to inches as a whole; the
+    dimensions come last, in drawing units.
+    """
+    drawing_units = DRAWING_UNITS[units]
+    labels = {room.id: _label(room, drawing_units) for room in payload.rooms}
+    doc = new_drawing(DXF_VERSION, setup=True)
+    doc.encoding = _codepage(labels.values())  # also sets $DWGCODEPAGE
+    doc.header["$INSUNITS"] = drawing_units.insunits
+    doc.header["$MEASUREMENT"] = drawing_units.measurement
+    doc.header["$LUNITS"] = drawing_units.lunits
     for name, colour in LAYERS.items():
         doc.layers.add(name, color=colour)
     msp = doc.modelspace()
@@ -55,8 +104,12 @@ def layout_to_dxf(payload: LayoutPayload) -> bytes:
         if window.host_wall_id in walls:
             _window(msp, window, walls[window.host_wall_id])
     for room in payload.rooms:
-        _room(msp, room)
-    _envelope_dimensions(doc, msp, payload.walls)
+        _room(msp, room, labels[room.id])
+    if drawing_units.imperial:
+        for entity in msp:
+            entity.scale_uniform(drawing_units.per_mm)
+    _envelope_dimensions(doc, msp, payload.walls, drawing_units)
+    _set_extents(msp)
     return _to_bytes(doc)
 
 
@@ -76,36 +129,70 @@ def envelope(walls: list[Wall]) -> tuple[float, float, float, float] | None:
     return float(minx), float(miny), float(maxx), float(maxy)
 
 
-def _envelope_dimensions(doc: Drawing, msp: Modelspace, walls: list[Wall]) -> None:
-    """The overall width (below the plan) and depth (left of it) as linear dimensions."""
+def _envelope_dimensions(doc: Drawing, msp: Modelspace, walls: list[Wall], units: DrawingUnits) -> None:
+    """The overall width (below the plan) and depth (left of it) as linear dimensions: whole
+    millimetres, or feet and inches to the eighth (the text given, as ezdxf renders decimals only)."""
     box = envelope(walls)
     if box is None:
         return
-    minx, miny, maxx, maxy = box
+    minx, miny, maxx, maxy = (v * units.per_mm for v in box)
+    text_height = TEXT_HEIGHT_MM * units.per_mm
+    offset = DIM_OFFSET_MM * units.per_mm
     style = doc.dimstyles.duplicate_entry("EZDXF", DIMSTYLE)
-    style.dxf.dimtxt = TEXT_HEIGHT_MM * 1.25  # text height
-    style.dxf.dimasz = TEXT_HEIGHT_MM  # arrow size
-    style.dxf.dimexo = TEXT_HEIGHT_MM / 2  # extension lines start this far from the wall
-    style.dxf.dimexe = TEXT_HEIGHT_MM / 2  # … and run this far past the dimension line
-    style.dxf.dimgap = TEXT_HEIGHT_MM / 4
+    style.dxf.dimtxt = text_height * 1.25  # text height
+    style.dxf.dimasz = text_height  # arrow size
+    style.dxf.dimexo = text_height / 2  # extension lines start this far from the wall
+    style.dxf.dimexe = text_height / 2  # … and run this far past the dimension line
+    style.dxf.dimgap = text_height / 4
     style.dxf.dimlfac = 1.0  # the EZDXF style scales lengths by 100 (metres drawn, cm shown)
-    style.dxf.dimdec = 0  # whole millimetres
+    imperial = units.imperial
+    style.dxf.dimlunit = units.lunits  # for a CAD program that measures again
+    style.dxf.dimdec = 3 if imperial else 0  # to the eighth of an inch, whole millimetres
     style.dxf.dimtad = 1  # text above the line
+    width = ft_in(box[2] - box[0]) if imperial else "<>"  # "<>": the measurement
+    depth = ft_in(box[3] - box[1]) if imperial else "<>"
     attribs = {"layer": "A-ANNO-DIMS"}
     msp.add_linear_dim(
-        base=(minx, miny - DIM_OFFSET_MM), p1=(minx, miny), p2=(maxx, miny), angle=0,
-        dimstyle=DIMSTYLE, dxfattribs=attribs,
+        base=(minx, miny - offset), p1=(minx, miny), p2=(maxx, miny), angle=0,
+        text=width, dimstyle=DIMSTYLE, dxfattribs=attribs,
     ).render()  # fmt: skip
     msp.add_linear_dim(
-        base=(minx - DIM_OFFSET_MM, miny), p1=(minx, miny), p2=(minx, maxy), angle=90,
-        dimstyle=DIMSTYLE, dxfattribs=attribs,
+        base=(minx - offset, miny), p1=(minx, miny), p2=(minx, maxy), angle=90,
+        text=depth, dimstyle=DIMSTYLE, dxfattribs=attribs,
     ).render()  # fmt: skip
+
+
+def _set_extents(msp: Modelspace) -> None:
+    """``$EXTMIN``/``$EXTMAX`` (written from the modelspace's extents) and the initial view
+    around everything drawn, so "zoom extents" and opening the file show the plan."""
+    extents = bbox.extents(msp)
+    if extents.has_data:
+        msp.reset_extents(extents.extmin, extents.extmax)
+        zoom.extents(msp, factor=1.1)
+
+
+def _codepage(texts: Iterable[str]) -> str:
+    """The first of ``CODEPAGES`` in which every text can be written (else the first)."""
+    strings = list(texts)
+    for codepage in CODEPAGES:
+        if all(_encodes(text, codepage) for text in strings):
+            return codepage
+    return CODEPAGES[0]
+
+
+def _encodes(text: str, codepage: str) -> bool:
+    try:
+        text.encode(codepage)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _to_bytes(doc: Drawing) -> bytes:
+    """The drawing in its code page (``doc.encode`` writes what it lacks as ``\\U+nnnn``)."""
     stream = io.StringIO()
     doc.write(stream)
-    return stream.getvalue().encode("utf-8")
+    return doc.encode(stream.getvalue())
 
 
 def _axis(wall: Wall) -> tuple[Vec2, Vec2, Vec2, float]:
@@ -165,11 +252,15 @@ def _window(msp: Modelspace, window: Window, wall: Wall) -> None:
         msp.add_line(end - half, end + half, dxfattribs=attribs)
 
 
-def _room(msp: Modelspace, room: Room) -> None:
+def _label(room: Room, units: DrawingUnits) -> str:
+    """The MTEXT of a room's label: name, number and area on three lines."""
+    return f"{room.name}\\P{room.number}\\P{units.area_label(room.area_m2)}"
+
+
+def _room(msp: Modelspace, room: Room, label: str) -> None:
     points = [(p.x, p.y) for p in room.boundary]
     msp.add_lwpolyline(points, close=True, dxfattribs={"layer": "A-AREA"})
     polygon = Polygon(points)
     anchor = polygon.representative_point() if polygon.is_valid else polygon.centroid
-    label = f"{room.name}\\P{room.number}\\P{room.area_m2:.1f} m²"
     text = msp.add_mtext(label, dxfattribs={"layer": "A-AREA-IDEN", "char_height": TEXT_HEIGHT_MM})
     text.set_location((anchor.x, anchor.y), attachment_point=5)  # middle centre

@@ -18,7 +18,7 @@ walls, only lines and text. The reader:
 * takes doors from door blocks and from swing arcs on door layers, windows from window
   blocks and closed outlines on window layers.
 
-Everything skipped is counted in ``warnings``.
+Everything skipped is counted in the model's notices (``cad.notices``).
 """
 
 from __future__ import annotations
@@ -31,11 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archbuilder.cad.notices import notice, set_notices, three_digits
 from archbuilder.cad.reasons import OutOfRange, check_numbers, checked, invalid_geometry
 from archbuilder.domain.building import (
     BuildingModel,
     ModelDoor,
     ModelLevel,
+    ModelNotice,
     ModelPoint,
     ModelSpace,
     ModelWall,
@@ -143,7 +145,8 @@ class _Collected:
     line_blocks: dict[str, bool] = field(default_factory=dict)  # block name → holds only LINEs
     extent_points: list[tuple[float, float]] = field(default_factory=list)
     entity_count: int = 0
-    skipped: Counter[str] = field(default_factory=Counter)
+    # What was skipped: (notice code, entity type or "") → how many.
+    skipped: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 def read_dxf(
@@ -159,8 +162,8 @@ def read_dxf(
     (the DWG reader knows the DWG's own)."""
     names = layers or LayerNames()
     label = "DWG" if source_format == "dwg" else "DXF"
-    warnings: list[str] = []
-    doc = _open(str(path), warnings, label)
+    notices: list[ModelNotice] = []
+    doc = _open(str(path), notices, label)
     if _exploded_count(doc, max_entities) > max_entities:
         raise Unprocessable(code="TOO_MANY_ENTITIES", limit=max_entities)
 
@@ -174,22 +177,21 @@ def read_dxf(
     dxfversion = str(doc.dxfversion)
     # The document is done with: let its entities go before the model is built (peak memory).
     del doc
-    unit_name, scale = _units(insunits, collected.extent_points, warnings)
-    model = _model(collected, scale, warnings)
+    unit_name, scale = _units(insunits, collected.extent_points, notices)
+    model = _model(collected, scale, notices)
     check_numbers(model, label)
-    for kind, count in sorted(collected.skipped.items()):
-        warnings.append(f"skipped {count} {kind}")
+    for (code, kind), count in sorted(collected.skipped.items()):
+        notices.append(notice(code, count=count, kind=kind) if kind else notice(code, count=count))
     model.source = SourceInfo(
         format="dwg" if source_format == "dwg" else "dxf",
         schema_name=version or dxfversion,
         application=None,
         original_units=unit_name,
     )
-    model.warnings = warnings
-    return model
+    return set_notices(model, notices)
 
 
-def _open(path: str, warnings: list[str], label: str) -> Any:
+def _open(path: str, notices: list[ModelNotice], label: str) -> Any:
     """The document, read strictly (fast) or, when that fails, in ezdxf's recover mode.
 
     Recover mode repairs damaged files but reads every tag three times over (about 3× slower),
@@ -210,7 +212,7 @@ def _open(path: str, warnings: list[str], label: str) -> Any:
     except Exception as exc:  # noqa: BLE001 - a file neither reader can read: the library's text is logged
         raise Unprocessable(code="CAD_PARSE_FAILED", format=label) from exc
     errors = len(auditor.errors) if auditor.has_errors else 0
-    warnings.append(f"the file was damaged: read in recover mode, {errors} error(s) repaired or removed")
+    notices.append(notice("dxf_recovered", count=errors))
     return doc
 
 
@@ -267,7 +269,7 @@ def _collect(
                 _primitive(entity, kind, layer, names, out)
         except (DXFError, ValueError, TypeError, AttributeError, ArithmeticError):
             # One broken entity (a reference to a missing block, a bad attribute) is skipped.
-            out.skipped[f"broken {kind} entities"] += 1
+            out.skipped["skipped_broken_entities", kind] += 1
 
 
 def _insert(
@@ -288,7 +290,7 @@ def _insert(
             out.extent_points.append(at)
             return
     if depth >= MAX_BLOCK_DEPTH:
-        out.skipped["block references nested too deep"] += 1
+        out.skipped["skipped_nested_blocks", ""] += 1
         return
     references = entity.multi_insert() if entity.mcount > 1 else [entity]
     for reference in references:
@@ -402,7 +404,7 @@ def _primitive(entity: Any, kind: str, layer: str, names: LayerNames, out: _Coll
         return
     if kind in ("LWPOLYLINE", "POLYLINE"):
         if kind == "POLYLINE" and (entity.is_poly_face_mesh or entity.is_polygon_mesh):
-            out.skipped["polyface and mesh entities"] += 1
+            out.skipped["skipped_meshes", ""] += 1
             return
         points = _dedupe(_polyline_points(entity))
         out.extent_points.extend(points)
@@ -431,7 +433,7 @@ def _primitive(entity: Any, kind: str, layer: str, names: LayerNames, out: _Coll
                     outline = _dedupe([_xy(v) for v in vertices])
                     out.room_outlines.append((outline, entity.dxf.handle or ""))
                 else:
-                    out.skipped["hatch boundaries made of curves"] += 1
+                    out.skipped["skipped_curved_hatches", ""] += 1
         return
     if kind == "ARC":
         c, r = _xy(entity.dxf.center), checked(entity.dxf.radius)
@@ -443,7 +445,7 @@ def _primitive(entity: Any, kind: str, layer: str, names: LayerNames, out: _Coll
                     (c, r, _xy(entity.start_point), _xy(entity.end_point), entity.dxf.handle or "")
                 )
         elif layer_kind == "wall":
-            out.skipped["curved wall segments (arcs)"] += 1
+            out.skipped["skipped_wall_arcs", ""] += 1
         return
     if kind == "CIRCLE":
         c, r = _xy(entity.dxf.center), checked(entity.dxf.radius)
@@ -452,7 +454,7 @@ def _primitive(entity: Any, kind: str, layer: str, names: LayerNames, out: _Coll
     if kind in ("DIMENSION", "ARC_DIMENSION", "LARGE_RADIAL_DIMENSION", "LEADER", "MULTILEADER"):
         return  # annotation, never building geometry
     if kind in ("ACAD_PROXY_ENTITY",) or kind.startswith("AEC"):
-        out.skipped["proxy or AEC custom objects (export IFC from the CAD tool to keep them)"] += 1
+        out.skipped["skipped_custom_objects", ""] += 1
 
 
 def _dedupe(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -477,7 +479,9 @@ def _thin_rectangle(points: list[tuple[float, float]]) -> tuple[float, float] | 
 # --- units ---------------------------------------------------------------------------------
 
 
-def _units(insunits: Any, points: list[tuple[float, float]], warnings: list[str]) -> tuple[str | None, float]:
+def _units(
+    insunits: Any, points: list[tuple[float, float]], notices: list[ModelNotice]
+) -> tuple[str | None, float]:
     """The unit's name and millimetres per drawing unit, checked against the geometry."""
     code = int(insunits) if isinstance(insunits, int | float) and math.isfinite(insunits) else 0
     declared = INSUNITS.get(code)
@@ -494,19 +498,20 @@ def _units(insunits: Any, points: list[tuple[float, float]], warnings: list[str]
     guess = next((INSUNITS[c] for c in _GUESS_ORDER if plausible(INSUNITS[c][1])), None)
     if guess is None:
         fallback = declared or INSUNITS[4]
-        warnings.append(
-            f"drawing units: the plan measures {extent:.4g} units, implausible in any unit; "
-            f"using {fallback[0]}"
-        )
+        notices.append(notice("units_implausible", extent=three_digits(extent), unit=fallback[0]))
         return fallback
     if declared:
-        warnings.append(
-            f"drawing units: $INSUNITS says {declared[0]} but the plan would then be "
-            f"{extent * declared[1] / 1000:.3g} m across; "
-            f"read as {guess[0]} ({extent * guess[1] / 1000:.3g} m)"
+        notices.append(
+            notice(
+                "units_contradict",
+                declared=declared[0],
+                declared_m=three_digits(extent * declared[1] / 1000),
+                unit=guess[0],
+                unit_m=three_digits(extent * guess[1] / 1000),
+            )
         )
     else:
-        warnings.append(f"drawing units: $INSUNITS is not set; guessed {guess[0]} from the plan's size")
+        notices.append(notice("units_guessed", unit=guess[0]))
     return guess
 
 
@@ -524,7 +529,7 @@ def _robust_extent(points: list[tuple[float, float]]) -> float:
 LEVEL_ID = "L0"
 
 
-def _model(c: _Collected, scale: float, warnings: list[str]) -> BuildingModel:
+def _model(c: _Collected, scale: float, notices: list[ModelNotice]) -> BuildingModel:
     def mm(p: tuple[float, float]) -> tuple[float, float]:
         return (p[0] * scale, p[1] * scale)
 
@@ -543,9 +548,13 @@ def _model(c: _Collected, scale: float, warnings: list[str]) -> BuildingModel:
         ]
         if walls:
             segments = others
-            warnings.append(
-                f"no wall layer: {len(walls)} wall(s) guessed from pairs of parallel lines "
-                f"{GUESSED_WALL_THICKNESS_MM[0]:.0f}–{GUESSED_WALL_THICKNESS_MM[1]:.0f} mm apart"
+            notices.append(
+                notice(
+                    "walls_guessed",
+                    count=len(walls),
+                    min_mm=round(GUESSED_WALL_THICKNESS_MM[0]),
+                    max_mm=round(GUESSED_WALL_THICKNESS_MM[1]),
+                )
             )
     wall_models = [
         ModelWall(
@@ -561,7 +570,7 @@ def _model(c: _Collected, scale: float, warnings: list[str]) -> BuildingModel:
     for r in c.wall_rectangles:
         ring = [mm(p) for p in r]
         segments.extend(_Segment(p, q) for p, q in zip(ring, [*ring[1:], ring[0]], strict=True))
-    spaces = _spaces(c, mm, segments, warnings)
+    spaces = _spaces(c, mm, segments, notices)
     doors = [
         ModelDoor(
             id=f"D{i + 1}", level_id=LEVEL_ID, position=_pt(mm(at)), clear_width_mm=w * scale, source_ref=ref
@@ -602,9 +611,7 @@ def _model(c: _Collected, scale: float, warnings: list[str]) -> BuildingModel:
             )
         )
     if not wall_models:
-        warnings.append(
-            "no walls found: no lines or polylines on a wall layer (see docs/cad.md for the names)"
-        )
+        notices.append(notice("no_walls"))
     return BuildingModel(
         source=SourceInfo(format="dxf"),
         levels=[ModelLevel(id=LEVEL_ID, name="Plan", elevation_mm=0)],
@@ -780,7 +787,7 @@ MIN_ROOM_WIDTH_MM = 600.0
 _NUMBER_ONLY = re.compile(r"^[\s\d.,:;×x*/+\-=()m²2]*$")
 
 
-def _spaces(c: _Collected, mm: Any, segments: list[_Segment], warnings: list[str]) -> list[ModelSpace]:
+def _spaces(c: _Collected, mm: Any, segments: list[_Segment], notices: list[ModelNotice]) -> list[ModelSpace]:
     from shapely import STRtree
     from shapely.geometry import LineString, Point, Polygon
     from shapely.geometry.polygon import orient
@@ -794,7 +801,7 @@ def _spaces(c: _Collected, mm: Any, segments: list[_Segment], warnings: list[str
         if isinstance(polygon, Polygon) and polygon.area / 1e6 >= MIN_ROOM_M2:
             outlines.append((polygon, ref or None))
         else:
-            c.skipped["room outlines that are not simple polygons of at least 1 m²"] += 1
+            c.skipped["skipped_room_outlines", ""] += 1
     from_walls = False
     if not outlines and segments:
         # No room layer: the rooms are the faces that the wall lines enclose.
@@ -831,13 +838,11 @@ def _spaces(c: _Collected, mm: Any, segments: list[_Segment], warnings: list[str
             )
         )
     if from_walls and spaces:
-        warnings.append(f"{len(spaces)} space(s) found as faces enclosed by wall lines (no room layer)")
+        notices.append(notice("spaces_from_walls", count=len(spaces)))
     if unnamed:
-        warnings.append(f"{unnamed} space(s) without a text label inside")
+        notices.append(notice("spaces_unnamed", count=unnamed))
     if unlabelled_faces:
-        warnings.append(
-            f"{unlabelled_faces} face(s) enclosed by walls but without a label were not taken as rooms"
-        )
+        notices.append(notice("faces_unlabelled", count=unlabelled_faces))
     return spaces
 
 

@@ -8,6 +8,11 @@ IfcSpace extruded from its boundary, with Qto_SpaceBaseQuantities and space boun
 the doors that connect it. ``ifc_reader.read_ifc`` reads it back to the same rooms.
 The brief and the compliance summary, when given, go into the ``ArchBuilder_Layout``
 property set of the IfcBuilding (see ``layout_properties``).
+
+Geometry and quantities are SI (mm, m²) whatever the project's units; door and window names
+are their real sizes in the project's units (``layout.type_names``). The STEP header's
+FILE_NAME carries the file name, the organisation (author, organisation and authorization:
+there is no person to name), the time of export and "ArchBuilder Cloud <version>".
 """
 
 from __future__ import annotations
@@ -15,17 +20,22 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
 
+from archbuilder import __version__
 from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall
+from archbuilder.domain.project import Units
+from archbuilder.layout.type_names import opening_type_name
 
 _M = 0.001  # ifcopenshell.api takes geometry in metres
 OPENING_CLEARANCE_MM = 20.0  # the opening is this much thicker than its wall on each side
 # Our own property set. Not ``Pset_…``: that prefix is reserved for buildingSMART's standard
 # sets, and checkers (the IFC validation service's PSE001) flag unknown ``Pset_`` names.
 LAYOUT_PSET = "ArchBuilder_Layout"
+ORIGINATING_SYSTEM = f"ArchBuilder Cloud {__version__}"
 
 
 def layout_to_ifc(
@@ -38,13 +48,19 @@ def layout_to_ifc(
     checksum: str | None = None,
     planner: str | None = None,
     region: str | None = None,
+    units: Units = Units.metric,
+    file_name: str = "layout.ifc",
+    organisation: str = "",
+    timestamp: datetime | None = None,
 ) -> bytes:
     """The payload as IFC4 text (STEP), UTF-8 encoded.
 
     ``brief`` (a ``Brief`` or its JSON), ``compliance`` (a ``ComplianceReport``, its ``Summary``
     or the stored ``{region, rules_version, summary}``), the layout's ``version`` number, the
     payload ``checksum``, the ``planner`` and the code ``region`` are optional: what is given is
-    written to the ``ArchBuilder_Layout`` property set of the building.
+    written to the ``ArchBuilder_Layout`` property set of the building. ``units`` names doors and
+    windows; ``file_name``, ``organisation`` (the tenant's name) and ``timestamp`` (default now)
+    go into the header's FILE_NAME.
     """
     import ifcopenshell.api.aggregate
     import ifcopenshell.api.context
@@ -53,6 +69,12 @@ def layout_to_ifc(
     import ifcopenshell.api.unit
 
     model = ifcopenshell.api.project.create_file(version="IFC4")
+    header = model.header.file_name
+    header.name = file_name
+    header.time_stamp = (timestamp or datetime.now(UTC)).isoformat(timespec="seconds")
+    header.author = header.organization = (organisation,)
+    header.authorization = organisation
+    header.originating_system = ORIGINATING_SYSTEM
     project = ifcopenshell.api.root.create_entity(model, ifc_class="IfcProject", name=project_name)
     ifcopenshell.api.unit.assign_unit(model)  # millimetres, square and cubic metres
     model3d = ifcopenshell.api.context.add_context(model, context_type="Model")
@@ -94,10 +116,13 @@ def layout_to_ifc(
         r.id: writer.space(r, storeys[r.level_name], elevations[r.level_name], _level_height(payload, r))
         for r in payload.rooms
     }
+    imperial = units is Units.imperial
     for door in payload.doors:
         wall, host = walls[door.host_wall_id]
+        name = opening_type_name(door.width_mm, door.height_mm, imperial=imperial)
         element = writer.opening(
-            "IfcDoor", door.id, door.type_name, wall, host, storeys[wall.level_name],
+            "IfcDoor", door.id, f"{name} opening" if door.is_opening else name, wall, host,
+            storeys[wall.level_name],
             ratio=door.position_ratio, width=door.width_mm, height=door.height_mm,
             base=elevations[wall.level_name], sill=0.0, facing_flipped=door.flip_facing,
             filled=not door.is_opening,
@@ -111,7 +136,9 @@ def layout_to_ifc(
     for window in payload.windows:
         wall, host = walls[window.host_wall_id]
         element = writer.opening(
-            "IfcWindow", window.id, window.type_name, wall, host, storeys[wall.level_name],
+            "IfcWindow", window.id,
+            opening_type_name(window.width_mm, window.height_mm, imperial=imperial), wall, host,
+            storeys[wall.level_name],
             ratio=window.position_ratio, width=window.width_mm, height=window.height_mm,
             base=elevations[wall.level_name], sill=window.sill_height_mm,
         )  # fmt: skip

@@ -5,7 +5,7 @@ declared floor area from its quantity sets and a footprint from its geometry; If
 centreline from its Axis representation (or its footprint) with the material layer
 thickness; IfcDoor and IfcWindow their overall sizes, host wall (fills → voids) and the
 spaces they bound (IfcRelSpaceBoundary). Lengths are scaled from the project's units to
-mm. One broken element is skipped and reported in ``warnings``, never the whole file.
+mm. One broken element is skipped and reported in the model's notices, never the whole file.
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ from __future__ import annotations
 import math
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from archbuilder.cad.notices import notice, set_notices
 from archbuilder.cad.reasons import check_numbers
 from archbuilder.domain.building import (
     BuildingModel,
     ModelDoor,
     ModelLevel,
+    ModelNotice,
     ModelPoint,
     ModelSpace,
     ModelWall,
@@ -36,6 +38,7 @@ AREA_QUANTITIES = ("NetFloorArea", "GSA BIM Area", "GrossFloorArea", "Area")
 DEFAULT_LEVEL_ID = "L0"
 OPENING_MM = (200.0, 20_000.0)  # plausible door and window sizes
 MAX_WALL_THICKNESS_MM = 2000.0
+ELEVATION_DECIMALS = 1  # storey elevations in mm, rounded to 0.1 mm
 # How much of the file's end is searched for its last entity (``#123=``); a last entity longer
 # than this (a huge point list) leaves only the trailer checked.
 TAIL_BYTES = 256 * 1024
@@ -111,9 +114,10 @@ class _Reader:
         from archbuilder.cad.ifc_geometry import Placements
 
         self.ifc = ifc
-        self.warnings: list[str] = []
-        self.skipped: Counter[str] = Counter()
-        self.notes: Counter[str] = Counter()  # read, but with a correction or a fallback
+        self.notices: list[ModelNotice] = []
+        self.broken: Counter[tuple[str, str]] = Counter()  # (IFC class, exception class) → skipped
+        self.skipped: Counter[str] = Counter()  # notice code → how many were skipped
+        self.notes: Counter[str] = Counter()  # notice code → how many were read with a correction
         self.mm = ifcopenshell.util.unit.calculate_unit_scale(ifc) * 1000.0  # mm per file length unit
         self.area_scale = self._area_scale()
         self.settings: Any = ifcopenshell.geom.settings()  # type: ignore[no-untyped-call]
@@ -133,15 +137,16 @@ class _Reader:
         walls = self._each("IfcWall", self._wall)
         space_ids = {s.source_ref: s.id for s in spaces}
         wall_ids = {w.source_ref: w.id for w in walls}
-        doors = self._each("IfcDoor", lambda e, i: self._door(e, i, wall_ids, space_ids))
+        exterior_walls = {w.id for w in walls if w.is_exterior}
+        doors = self._each("IfcDoor", lambda e, i: self._door(e, i, wall_ids, space_ids, exterior_walls))
         windows = self._each("IfcWindow", lambda e, i: self._window(e, i, wall_ids, space_ids))
         if not spaces:
-            self.warnings.append("the file has no IfcSpace: no rooms to check")
-        for what, count in sorted(self.skipped.items()):
-            self.warnings.append(f"skipped {count} {what}")
-        for what, count in sorted(self.notes.items()):
-            self.warnings.append(f"{count} {what}")
-        return BuildingModel(
+            self.notices.append(notice("ifc_no_spaces"))
+        for (ifc_type, error), count in sorted(self.broken.items()):
+            self.notices.append(notice("ifc_skipped_elements", count=count, type=ifc_type, error=error))
+        for code, count in sorted((*self.skipped.items(), *self.notes.items())):
+            self.notices.append(notice(code, count=count))
+        model = BuildingModel(
             source=SourceInfo(
                 format="ifc",
                 schema_name=str(self.ifc.schema).upper(),
@@ -153,8 +158,8 @@ class _Reader:
             walls=walls,
             doors=doors,
             windows=windows,
-            warnings=self.warnings,
         )
+        return set_notices(model, self.notices)
 
     def _each(self, ifc_type: str, build: Any) -> list[Any]:
         results: list[Any] = []
@@ -162,7 +167,7 @@ class _Reader:
             try:
                 built = build(element, len(results) + 1)
             except Exception as exc:  # noqa: BLE001 - one broken element must not stop the file
-                self.skipped[f"{ifc_type} ({type(exc).__name__})"] += 1
+                self.broken[ifc_type, type(exc).__name__] += 1
                 continue
             if built is not None:
                 results.append(built)
@@ -192,7 +197,7 @@ class _Reader:
         )
         if declared:
             return float(ifcopenshell.util.unit.calculate_unit_scale(self.ifc, "AREAUNIT"))
-        self.warnings.append("the file declares no area unit: areas read in the length unit squared")
+        self.notices.append(notice("ifc_no_area_unit"))
         return (self.mm / 1000.0) ** 2
 
     # --- levels -----------------------------------------------------------------------
@@ -201,15 +206,16 @@ class _Reader:
         storeys = sorted(self.ifc.by_type("IfcBuildingStorey"), key=lambda s: float(s.Elevation or 0.0))
         levels: list[ModelLevel] = []
         for n, storey in enumerate(storeys):
-            elevation = float(storey.Elevation or 0.0) * self.mm
+            # To 0.1 mm: exporters write 3.100000000000378 m for 3.1 m.
+            elevation = round(float(storey.Elevation or 0.0) * self.mm, ELEVATION_DECIMALS)
             name = storey.Name or storey.LongName or f"Level {n}"
             level = ModelLevel(id=storey.GlobalId, name=str(name), elevation_mm=elevation)
             levels.append(level)
             self.elevation_mm[level.id] = elevation
         for below, above in zip(levels, levels[1:], strict=False):
-            below.height_mm = above.elevation_mm - below.elevation_mm or None
+            below.height_mm = round(above.elevation_mm - below.elevation_mm, ELEVATION_DECIMALS) or None
         if not levels:
-            self.warnings.append("the file has no IfcBuildingStorey: everything placed on one level")
+            self.notices.append(notice("ifc_no_storeys"))
             levels = [ModelLevel(id=DEFAULT_LEVEL_ID, name="Level 0", elevation_mm=0)]
             self.elevation_mm[DEFAULT_LEVEL_ID] = 0.0
         self.default_level = levels[0].id
@@ -317,7 +323,7 @@ class _Reader:
             polygon, height = footprint
             boundary = [ModelPoint(x=x, y=y) for x, y in list(orient(polygon, 1.0).exterior.coords)[:-1]]
         else:
-            self.skipped["space footprints (no body geometry)"] += 1
+            self.skipped["ifc_skipped_space_footprints"] += 1
         area = self._declared_area(space, footprint[0].area / 1e6 if footprint else None)
         return ModelSpace(
             id=f"S{n}",
@@ -340,7 +346,7 @@ class _Reader:
                     area = float(value) * self.area_scale
                     if geometric_m2 and area > 1000 * geometric_m2 and area / 1e6 < 10 * geometric_m2:
                         # Some exporters write mm² while declaring m² (or nothing).
-                        self.notes["area quantities corrected from mm² to m²"] += 1
+                        self.notes["ifc_areas_corrected"] += 1
                         area /= 1e6
                     return round(area, 4)
         return None
@@ -361,7 +367,7 @@ class _Reader:
             a, b, width = _long_axis(polygon)
             ends = ends or (a, b)
             if thickness is None and width > MAX_WALL_THICKNESS_MM:
-                self.notes["wall thicknesses unknown (body is not a straight slab)"] += 1
+                self.notes["ifc_wall_thickness_unknown"] += 1
             thickness = thickness or (width if width <= MAX_WALL_THICKNESS_MM else None)
         for values in quantities.values():
             if isinstance(values.get("Height"), int | float):
@@ -438,10 +444,10 @@ class _Reader:
         if element.ObjectPlacement is None:
             return host, None, None
         origin = self.placements.world(element.ObjectPlacement)[:3, 3] * self.mm
-        self.notes["doors/windows without buildable geometry, placed at their origin"] += 1
+        self.notes["ifc_openings_at_origin"] += 1
         return host, ModelPoint(x=float(origin[0]), y=float(origin[1])), None
 
-    def _size(self, value: Any, what: str) -> float | None:
+    def _size(self, value: Any, what: Literal["door", "window"]) -> float | None:
         """A door or window dimension in mm, or None when it is not plausible."""
         if not isinstance(value, int | float) or value <= 0:
             return None
@@ -450,9 +456,9 @@ class _Reader:
             return size
         if OPENING_MM[0] <= float(value) <= OPENING_MM[1]:
             # Some exporters (FreeCAD) write opening sizes in mm whatever the project unit.
-            self.notes[f"{what} sizes read as mm despite the project unit"] += 1
+            self.notes[f"ifc_{what}_sizes_mm"] += 1
             return float(value)
-        self.skipped[f"{what} sizes out of range"] += 1
+        self.skipped[f"ifc_{what}_sizes_out_of_range"] += 1
         return None
 
     def _bounded_spaces(self, element: Any, space_ids: dict[str | None, str]) -> list[str]:
@@ -465,9 +471,15 @@ class _Reader:
         return found[:2]
 
     def _door(
-        self, door: Any, n: int, wall_ids: dict[str | None, str], space_ids: dict[str | None, str]
+        self,
+        door: Any,
+        n: int,
+        wall_ids: dict[str | None, str],
+        space_ids: dict[str | None, str],
+        exterior_walls: set[str],
     ) -> ModelDoor:
         host, position, _ = self._opening(door, wall_ids)
+        spaces = self._bounded_spaces(door, space_ids)
         return ModelDoor(
             id=f"D{n}",
             level_id=self._level_id(door),
@@ -475,7 +487,8 @@ class _Reader:
             position=position,
             clear_width_mm=self._size(door.OverallWidth, "door"),
             height_mm=self._size(door.OverallHeight, "door"),
-            space_ids=self._bounded_spaces(door, space_ids),
+            space_ids=spaces,
+            is_entrance=_is_entrance(door, host in exterior_walls, spaces),
             source_ref=door.GlobalId,
         )
 
@@ -497,6 +510,26 @@ class _Reader:
             space_id=spaces[0] if spaces else None,
             source_ref=window.GlobalId,
         )
+
+
+def _is_entrance(door: Any, in_exterior_wall: bool, spaces: list[str]) -> bool:
+    """Whether a door is on the building's outside and leads into it.
+
+    Its own ``Pset_DoorCommon.IsExternal`` decides when the file gives it; otherwise a door
+    with one space behind it, in a wall marked external or bounding that space with an
+    ``EXTERNAL`` space boundary. A door between two spaces is inside, whatever it says.
+    """
+    from archbuilder.cad.ifc_properties import property_set
+
+    if len(spaces) > 1:
+        return False
+    external = property_set(door, "Pset_DoorCommon").get("IsExternal")
+    if isinstance(external, bool):
+        return external
+    if len(spaces) != 1:
+        return False
+    boundaries = getattr(door, "ProvidesBoundaries", None) or ()
+    return in_exterior_wall or any(b.InternalOrExternalBoundary == "EXTERNAL" for b in boundaries)
 
 
 def _long_axis(polygon: Any) -> tuple[tuple[float, float], tuple[float, float], float]:

@@ -14,6 +14,7 @@ from shapely.ops import polylabel
 
 from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall, Window
 from archbuilder.layout.door_geometry import door_geometry
+from archbuilder.platform.i18n import DEFAULT_LANGUAGE, number_text, phrase
 
 MARGIN_MM = 600.0
 LABEL_MM = 260.0  # room name text height
@@ -25,8 +26,9 @@ WET = {"bathroom", "wc", "laundry"}
 CIRCULATION = {"hall", "corridor"}
 
 
-def layout_to_svg(payload: LayoutPayload) -> str:
-    """The payload drawn in plan as an SVG document (UTF-8 text)."""
+def layout_to_svg(payload: LayoutPayload, language: str = DEFAULT_LANGUAGE) -> str:
+    """The payload drawn in plan as an SVG document (UTF-8 text), its title, north letter and
+    areas written in ``language`` (``platform/messages/exports.yaml``)."""
     xs = [p for w in payload.walls for p in (w.start.x, w.end.x)] + [
         p.x for r in payload.rooms for p in r.boundary
     ]
@@ -37,12 +39,12 @@ def layout_to_svg(payload: LayoutPayload) -> str:
         xs, ys = [0.0], [0.0]
     pad = MARGIN_MM + max((w.thickness_mm for w in payload.walls), default=0.0)
     x0, y0, x1, y1 = min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad
-    plan = _Plan(flip=y1 + y0)
+    plan = _Plan(flip=y1 + y0, language=language)
     walls = {w.id: w for w in payload.walls}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{x0:.0f} {y0:.0f} {x1 - x0:.0f} {y1 - y0:.0f}" '
         f'width="{(x1 - x0) / 20:.0f}" height="{(y1 - y0) / 20:.0f}" font-family="sans-serif">',
-        "<title>Floor plan</title>",
+        f"<title>{escape(phrase('exports', 'svg_title', language))}</title>",
         f'<rect x="{x0:.0f}" y="{y0:.0f}" width="{x1 - x0:.0f}" height="{y1 - y0:.0f}" fill="#ffffff"/>',
         '<g id="rooms">',
         *(plan.room(r) for r in payload.rooms),
@@ -66,8 +68,9 @@ def layout_to_svg(payload: LayoutPayload) -> str:
 
 
 class _Plan:
-    def __init__(self, flip: float) -> None:
+    def __init__(self, flip: float, language: str) -> None:
         self.flip = flip
+        self.language = language
 
     def pt(self, x: float, y: float) -> str:
         return f"{x:.1f},{self.flip - y:.1f}"
@@ -156,7 +159,7 @@ class _Plan:
         return (
             f'<text x="{x}" y="{y}" font-size="{LABEL_MM:.0f}">{escape(room.name)}</text>'
             f'<text x="{x}" y="{float(y) + LABEL_MM * 1.3:.1f}" font-size="{LABEL_MM * 0.8:.0f}" '
-            f'fill="#555555">{room.area_m2:.1f} m²</text>'
+            f'fill="#555555">{number_text(room.area_m2, self.language, 1)} m²</text>'
         )
 
     def north_arrow(self, x: float, y: float) -> str:
@@ -165,7 +168,8 @@ class _Plan:
         tx, ty = self.pt(x, y + size * 0.15).split(",")
         return (
             f'<g id="north"><polygon points="{tip} {left} {right}" fill="#222222"/>'
-            f'<text x="{tx}" y="{ty}" font-size="{size * 0.6:.0f}" text-anchor="middle">N</text></g>'
+            f'<text x="{tx}" y="{ty}" font-size="{size * 0.6:.0f}" text-anchor="middle">'
+            f"{escape(phrase('exports', 'north_letter', self.language))}</text></g>"
         )
 
 

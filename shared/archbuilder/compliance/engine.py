@@ -50,7 +50,7 @@ ADDIN_RULE_ID = "ADDIN-ROOM-AREA"
 ADDIN_CITATION = Citation(
     document="ArchBuilder Revit add-in payload contract (ARCHITECTURE.md §4)",
     short="Revit add-in",
-    article="rooms {:g}–{:g} m²".format(*Room.ADDIN_AREA_M2),
+    article="area_m2 {:g}–{:g} m²".format(*Room.ADDIN_AREA_M2),  # the contract's field: no words
     status="verified",
 )
 # Comparisons forgive float noise, not design error: half a millimetre, 5 cm², …
@@ -493,6 +493,7 @@ class _Evaluation:
                 short=rule.source.short,
                 edition=rule.source.edition,
                 status=rule.source.status,
+                note=rule.source.note,
             ),
             message="",
             message_key=rule.message_key,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from html import escape
 
-from archbuilder.compliance.messages import render, text, value_text
+from archbuilder.compliance.messages import article_text, render, text, value_text
 from archbuilder.compliance.report import ComplianceReport, Finding
+from archbuilder.platform.i18n import percent_text
 
 _STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem;color:#1b1f24}
@@ -32,7 +33,7 @@ _ORDER = {"fail": 0, "cannot_check": 1, "pass": 2, "not_applicable": 3}
 def _row(finding: Finding, language: str) -> str:
     citation = finding.citation
     cited = (
-        f"{escape(citation.document)}, {escape(citation.article)}"
+        f"{escape(citation.document)}, {escape(article_text(citation, language))}"
         f" <small>({escape(text('citation_' + citation.status, language))})</small>"
         if citation
         else "—"
@@ -43,8 +44,8 @@ def _row(finding: Finding, language: str) -> str:
         f"<td>{escape(text('severity_' + finding.severity, language))}</td>"
         f"<td><code>{escape(finding.rule_id)}</code></td>"
         f"<td>{escape(render(finding, language))}</td>"
-        f'<td class="num">{escape(value_text(finding.measured, finding.unit))}</td>'
-        f'<td class="num">{escape(value_text(finding.limit, finding.unit))}</td>'
+        f'<td class="num">{escape(value_text(finding.measured, finding.unit, language))}</td>'
+        f'<td class="num">{escape(value_text(finding.limit, finding.unit, language))}</td>'
         f"<td>{cited}</td></tr>"
     )
 
@@ -83,7 +84,7 @@ def render_report_html(report: ComplianceReport, language: str, *, after: str = 
     ``after`` is HTML its maker has escaped, placed after the findings and their disclaimer as
     a section of its own (the version's design review: advice, not code findings)."""
     s = report.summary
-    rate = "—" if s.pass_rate is None else f"{s.pass_rate * 100:.1f} %"
+    rate = "—" if s.pass_rate is None else percent_text(s.pass_rate * 100, language, 1)
     cards = "".join(
         f'<div class="card">{escape(text(key, language))}<b>{escape(str(value))}</b></div>'
         for key, value in (
@@ -107,7 +108,7 @@ def render_report_html(report: ComplianceReport, language: str, *, after: str = 
     body = (
         f'<p class="meta">{escape(text("html_region", language))}: {escape(report.region)} · '
         f"{escape(text('html_rules_version', language))}: <code>{escape(report.rules_version)}</code>"
-        f"{' · ' + escape(report.building_type) if report.building_type else ''}</p>"
+        f"{' · ' + escape(text('use_' + report.building_type, language)) if report.building_type else ''}</p>"
         f'<div class="cards">{cards}</div>'
         f"<h2>{escape(text('html_by_space', language))}</h2>{''.join(sections)}"
         f"<h2>{escape(text('html_building', language))}</h2>{_table(general, language)}"

@@ -16,6 +16,9 @@ class Citation(BaseModel):
     short: str
     edition: str | None = None
     status: Literal["verified", "unverified", "derived"]
+    # A code for what the source says about its article ("paragraph_unverified"), worded in
+    # the reader's language where the citation is shown.
+    note: str | None = None
 
 
 class Subject(BaseModel):

@@ -112,13 +112,35 @@ ContextVar = Literal[
 ]
 
 
+# What a citation says about its own article, in the reader's language
+# (``note_<key>`` in platform/messages/compliance.yaml): "m.28 (paragraph unverified)".
+ArticleNote = Literal[
+    "unverified",
+    "article_unverified",
+    "paragraph_unverified",
+    "clause_unverified",
+    "row_unverified",
+    "subsection_unverified",
+    "number_unverified",
+    "sum_of_minima",
+    "former",
+]
+
+
 class Source(_Strict):
     document: str = Field(min_length=3)
     short: str = Field(min_length=2)
-    article: str = Field(min_length=1)
+    article: str = ""  # as the source numbers it; empty only with a note (article_unverified)
+    note: ArticleNote | None = None
     edition: str | None = None
     url: str | None = None
     status: Literal["verified", "unverified", "derived"]
+
+    @model_validator(mode="after")
+    def _article_or_note(self) -> Source:
+        if not self.article.strip() and self.note is None:
+            raise ValueError("give the article, or a note saying why there is none")
+        return self
 
 
 class Condition(_Strict):

@@ -10,6 +10,8 @@ from __future__ import annotations
 from enum import StrEnum
 from fractions import Fraction
 
+from archbuilder.platform.i18n import number_text, with_percent
+
 
 class Quantity(StrEnum):
     length = "length"  # engine unit: mm
@@ -105,13 +107,16 @@ def feet_inches(mm: float) -> str:
     return f"{sign}{feet} ft {whole}{fraction} in"
 
 
-def formatted(engine_value: float, quantity: Quantity, unit: str) -> str:
-    """A value for a message: ``2.20 m``, ``7 ft 2½ in``, ``96.9 ft²``, ``0.125``, ``3``."""
+def formatted(engine_value: float, quantity: Quantity, unit: str, language: str) -> str:
+    """A value for a message as a reader of ``language`` writes it: ``2.20 m`` (``2,20 m`` in tr,
+    de, fr and es), ``7 ft 2½ in``, ``96.9 ft²``, ``0.125``, ``3``, ``12.5%`` (``%12,5`` in tr)."""
     if quantity is Quantity.length and unit in ("ft", "in"):
         return feet_inches(engine_value)
     shown = from_engine(engine_value, unit)
     decimals = _DECIMALS.get(unit, 2)
-    text = f"{shown:.{decimals}f}" if decimals else str(int(round(shown)))
+    text = number_text(shown, language, decimals) if decimals else str(int(round(shown)))
+    if unit == "percent":
+        return with_percent(text, language)
     symbol = _SYMBOLS.get(unit, unit)
     return f"{text} {symbol}" if symbol else text
 

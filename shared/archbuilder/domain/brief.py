@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import Field, field_validator, model_validator
 
-from archbuilder.domain.common import Language, RegionCode, StrictModel
+from archbuilder.domain.common import Language, RegionCode, StrictModel, invalid
 
 MAX_FOOTPRINT_SIDE_MM = 200_000
 MAX_POLYGON_POINTS = 200
@@ -70,10 +70,10 @@ class Footprint(StrictModel):
     def _one_shape(self) -> Footprint:
         has_rect = self.width_mm is not None or self.depth_mm is not None
         if has_rect and self.polygon is not None:
-            raise ValueError("give either width_mm and depth_mm or polygon, not both")
+            raise invalid("footprint_shape_both")
         if self.polygon is None:
             if self.width_mm is None or self.depth_mm is None:
-                raise ValueError("width_mm and depth_mm are both required")
+                raise invalid("footprint_size_incomplete")
             return self
         self.polygon = _checked_rectilinear(self.polygon)
         return self
@@ -103,26 +103,26 @@ def _checked_rectilinear(points: list[Point2D]) -> list[Point2D]:
             continue
         cleaned.append(p)
     if len(cleaned) < 4:
-        raise ValueError("polygon needs at least 4 distinct corners")
+        raise invalid("polygon_distinct_corners", corners=4)
     for i, a in enumerate(cleaned):
         b = cleaned[(i + 1) % len(cleaned)]
         if a.x != b.x and a.y != b.y:
-            raise ValueError(f"edge {i} is not horizontal or vertical: the footprint must be rectilinear")
+            raise invalid("polygon_not_rectilinear", edge=i)
     simplified = [
         p for i, p in enumerate(cleaned) if not _collinear(cleaned[i - 1], p, cleaned[(i + 1) % len(cleaned)])
     ]
     if len(simplified) < 4:
-        raise ValueError("polygon needs at least 4 corners")
+        raise invalid("polygon_corners", corners=4)
     from shapely.geometry import Polygon  # imported here: shapely costs ~90 ms of cold start
 
     shape = Polygon([(p.x, p.y) for p in simplified])
     if not shape.is_valid or shape.area <= 0:
-        raise ValueError("polygon is not closed and simple (edges cross or touch)")
+        raise invalid("polygon_not_simple")
     if not shape.exterior.is_ccw:
         simplified.reverse()
     minx, miny, maxx, maxy = shape.bounds
     if min(maxx - minx, maxy - miny) < 3000:
-        raise ValueError("footprint is narrower than 3000 mm")
+        raise invalid("footprint_too_narrow", min_mm=3000)
     return simplified
 
 
@@ -137,7 +137,7 @@ class Entrance(StrictModel):
     @model_validator(mode="after")
     def _one_of(self) -> Entrance:
         if (self.side is None) == (self.point is None):
-            raise ValueError("give exactly one of side or point")
+            raise invalid("entrance_side_or_point")
         return self
 
 
@@ -153,9 +153,9 @@ class RoomRequest(StrictModel):
     @model_validator(mode="after")
     def _min_below_target(self) -> RoomRequest:
         if self.en_suite and self.type not in (RoomType.bathroom, RoomType.wc):
-            raise ValueError("en_suite is for bathrooms and WCs")
+            raise invalid("en_suite_type")
         if self.target_area_m2 and self.min_area_m2 and self.min_area_m2 > self.target_area_m2:
-            raise ValueError("min_area_m2 is larger than target_area_m2")
+            raise invalid("min_area_above_target")
         return self
 
 
@@ -197,7 +197,7 @@ class Brief(StrictModel):
     @classmethod
     def _room_count(cls, rooms: list[RoomRequest]) -> list[RoomRequest]:
         if sum(r.count for r in rooms) > 60:
-            raise ValueError("at most 60 rooms in one brief")
+            raise invalid("too_many_rooms", limit=60)
         return rooms
 
     @field_validator("party_walls")
@@ -219,7 +219,7 @@ class Brief(StrictModel):
             if free:
                 self.entrance = Entrance(side=free[0])
                 return self
-        raise ValueError(f"the entrance cannot be on a party wall ({side.value})")
+        raise invalid("entrance_on_party_wall", side=side.value)
 
     @model_validator(mode="after")
     def _enough_to_plan(self) -> Brief:
@@ -227,9 +227,9 @@ class Brief(StrictModel):
         if self.prompt:
             return self
         if not self.rooms:
-            raise ValueError("a brief needs rooms (or a prompt that describes them)")
+            raise invalid("brief_needs_rooms")
         if self.footprint is None and self.total_area_m2 is None:
-            raise ValueError("a brief needs a footprint or a total_area_m2 (or a prompt that gives the area)")
+            raise invalid("brief_needs_area")
         return self
 
     def ready_to_plan(self) -> bool:

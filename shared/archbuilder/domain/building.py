@@ -108,6 +108,14 @@ class ModelStair(BaseModel):
     source_ref: str | None = None
 
 
+class ModelNotice(BaseModel):
+    """Something a reader skipped or doubted: a key of ``platform/messages/cad.yaml`` and the
+    values its sentence needs, worded in the reader's language when the model is read."""
+
+    code: str
+    params: dict[str, str | int | float] = Field(default_factory=dict)
+
+
 class BuildingModel(BaseModel):
     schema_version: Literal["1.0"] = "1.0"
     source: SourceInfo
@@ -118,4 +126,7 @@ class BuildingModel(BaseModel):
     doors: list[ModelDoor] = Field(default_factory=list)
     windows: list[ModelWindow] = Field(default_factory=list)
     stairs: list[ModelStair] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)  # what the reader skipped or doubted
+    # What the reader skipped or doubted: ``notices`` as codes, ``warnings`` the same in English
+    # (cad.notices.set_notices keeps the two together).
+    warnings: list[str] = Field(default_factory=list)
+    notices: list[ModelNotice] = Field(default_factory=list)

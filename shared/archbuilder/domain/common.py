@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from archbuilder.platform.i18n import phrase
 
 
 def utcnow() -> datetime:
@@ -53,3 +56,10 @@ RegionCode = Annotated[str, StringConstraints(pattern=REGION_PATTERN)]
 def country_of(region: str) -> CodeRegion:
     """``DE-BY`` → ``DE``."""
     return CodeRegion(region.split("-", 1)[0])
+
+
+def invalid(error_type: str, **context: Any) -> PydanticCustomError:
+    """The error a validator raises for a value it refuses: its ``type`` is a key of
+    ``platform/messages/validation.yaml`` (the HTTP edge words it in the caller's language),
+    its English message that entry's English text with ``context`` filled in."""
+    return PydanticCustomError(error_type, phrase("validation", error_type, "en"), context)

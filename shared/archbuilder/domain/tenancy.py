@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator
 
-from archbuilder.domain.common import DataRegion, Language, RegionCode, StrictModel
+from archbuilder.domain.common import DataRegion, Language, RegionCode, StrictModel, invalid
 from archbuilder.domain.timestamps import Timestamp
 
 
@@ -147,7 +147,7 @@ class ApiKeyCreate(StrictModel):
 
         unknown = [s for s in scopes if s not in ACTIONS]
         if unknown:
-            raise ValueError(f"unknown scopes {unknown}; known: {', '.join(ACTIONS)}")
+            raise invalid("unknown_scopes", unknown=", ".join(unknown), known=", ".join(ACTIONS))
         return sorted(set(scopes))
 
 

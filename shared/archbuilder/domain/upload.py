@@ -10,7 +10,8 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from archbuilder.domain.brief import BuildingType
-from archbuilder.domain.common import StrictModel
+from archbuilder.domain.building import ModelNotice
+from archbuilder.domain.common import StrictModel, invalid
 from archbuilder.domain.job import JobErrorPublic
 from archbuilder.domain.timestamps import Timestamp
 from archbuilder.platform.errors import Unprocessable
@@ -52,7 +53,7 @@ class UploadCreate(StrictModel):
     @classmethod
     def _known_extension(cls, value: str) -> str:
         if not value.lower().endswith(CAD_EXTENSIONS):
-            raise ValueError(f"the file must end with one of {', '.join(CAD_EXTENSIONS)}")
+            raise invalid("file_extension", extensions=", ".join(CAD_EXTENSIONS))
         return value
 
     @field_validator("sha256")
@@ -114,7 +115,8 @@ class ModelRecord(BaseModel):
     format: str | None = None
     schema_name: str | None = None
     stats: dict[str, Any] = Field(default_factory=dict)
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)  # in English; models before notices: only these
+    notices: list[ModelNotice] = Field(default_factory=list)  # the warnings as codes, worded when read
     compliance: dict[str, Any] | None = None
     error: dict[str, Any] | None = None  # {code, params}: translated when read
     created_at: Timestamp
@@ -143,7 +145,7 @@ class ModelPublic(BaseModel):
     doors: list[dict[str, Any]] = Field(default_factory=list)
     windows: list[dict[str, Any]] = Field(default_factory=list)
     stats: dict[str, Any] = Field(default_factory=dict)
-    warnings: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)  # in the reader's language
     compliance: dict[str, Any] | None = None
 
     model_config = {"populate_by_name": True}

@@ -14,7 +14,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -30,7 +30,7 @@ from archbuilder.platform.errors import (
     NotFound,
     ValidationFailed,
 )
-from archbuilder.platform.i18n import negotiate, translate
+from archbuilder.platform.i18n import negotiate, requested_language, translate, validation_problem
 from archbuilder.platform.logging import bound, get_logger, log_fields
 
 _log = get_logger("archbuilder.http")
@@ -64,6 +64,10 @@ Authenticator = Callable[[Request], Principal]
 RateLimiter = Callable[[Any], dict[str, str]]
 # Called once per request that an authenticated caller made: (context, route name, status).
 Auditor = Callable[["RequestContext", str, int], None]
+# The language of the resource a request is about (the project's, for a route under
+# /v1/projects/<project_id>), from the authenticated context and the path's parameters; None
+# when there is none or it cannot be read.
+ResourceLanguage = Callable[["RequestContext", Mapping[str, Any]], str | None]
 
 
 @dataclass
@@ -80,6 +84,8 @@ class Reply:
 class RequestContext:
     request: Request
     correlation_id: str
+    # The language of every text of the answer: what Accept-Language asks for, else the
+    # language of the project the request is about, else the tenant's, else the default.
     language: str
     principal: Any = None
     body: Any = None
@@ -92,6 +98,18 @@ class RequestContext:
     @property
     def idempotency_key(self) -> str | None:
         return self.request.headers.get("Idempotency-Key")
+
+    @property
+    def requested_language(self) -> str | None:
+        """The supported language the caller's Accept-Language asks for, if any: it wins over
+        a project's or the tenant's language."""
+        return requested_language(self.request.headers.get("Accept-Language"))
+
+    def language_for(self, resource_language: str | None) -> str:
+        """The language of an answer about a resource of ``resource_language`` (a project
+        named in the body rather than the path): the caller's requested language, else the
+        resource's, else ``language``."""
+        return self.requested_language or resource_language or self.language
 
 
 Handler = Callable[..., Any]
@@ -110,6 +128,9 @@ class Route:
     auth: bool = True
     errors: tuple[int, ...] = ()
     content_types: tuple[str, ...] = ("application/json",)
+    # Other success statuses the handler answers with the same body (a review that makes a
+    # new version is 201, else 200): the OpenAPI document lists them with ``status``.
+    other_statuses: tuple[int, ...] = ()
 
 
 class Api:
@@ -122,6 +143,7 @@ class Api:
         authenticate: Authenticator | None = None,
         rate_limit: RateLimiter | None = None,
         audit: Auditor | None = None,
+        resource_language: ResourceLanguage | None = None,
         default_language: Callable[[], str] = lambda: "en",
         max_body_bytes: Callable[[], int] = lambda: 1_000_000,
     ) -> None:
@@ -130,6 +152,7 @@ class Api:
         self._authenticate = authenticate
         self._rate_limit = rate_limit
         self._audit = audit
+        self._resource_language = resource_language
         self._default_language = default_language
         self._max_body_bytes = max_body_bytes
         self._map = Map(strict_slashes=False, merge_slashes=False)
@@ -147,10 +170,22 @@ class Api:
         auth: bool = True,
         errors: tuple[int, ...] = (),
         content_types: tuple[str, ...] = ("application/json",),
+        other_statuses: tuple[int, ...] = (),
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             route = Route(
-                method, path, handler, summary, body, query, response, status, auth, errors, content_types
+                method,
+                path,
+                handler,
+                summary,
+                body,
+                query,
+                response,
+                status,
+                auth,
+                errors,
+                content_types,
+                other_statuses,
             )
             self.routes.append(route)
             self._map.add(Rule(path, methods=[method], endpoint=len(self.routes) - 1))
@@ -175,6 +210,7 @@ class Api:
                 _log.exception("unhandled error", extra=log_fields(path=self._logged_path(ctx)))
                 response = self._error_response(ctx, ArchBuilderError())
             response.headers.update(ctx.response_headers)
+            response.headers.setdefault("Content-Language", ctx.language)
             response.headers["X-Correlation-ID"] = correlation_id
             self._record(ctx, response.status_code)
             for name, value in SECURITY_HEADERS.items():
@@ -232,14 +268,21 @@ class Api:
             if self._authenticate is None:
                 raise ArchBuilderError()
             ctx.principal = self._authenticate(request)
-            # The tenant's language applies when the caller did not ask for one.
+            # The tenant's language applies when the caller did not ask for one …
             ctx.language = negotiate(request.headers.get("Accept-Language"), ctx.principal.language)
             if self._rate_limit is not None:
                 ctx.response_headers.update(self._rate_limit(ctx.principal))
+            # … and over it the language of the project the request is about.
+            if ctx.requested_language is None and self._resource_language is not None:
+                ctx.language = self._resource_language(ctx, params) or ctx.language
         if route.query is not None:
-            ctx.query = _validated(route.query, dict(request.args.items()), location="query")
+            ctx.query = _validated(
+                route.query, dict(request.args.items()), location="query", language=ctx.language
+            )
         if route.body is not None:
-            ctx.body = _validated(route.body, self._json_body(request), location="body")
+            ctx.body = _validated(
+                route.body, self._json_body(request), location="body", language=ctx.language
+            )
         result = route.handler(ctx, **params)
         return _to_response(result, route.status)
 
@@ -322,17 +365,19 @@ def _check_shape(body: Any) -> None:
             stack.extend((child, depth + 1) for child in children)
 
 
-def _validated(model: type[BaseModel], data: Any, *, location: str) -> BaseModel:
+def _validated(model: type[BaseModel], data: Any, *, location: str, language: str) -> BaseModel:
+    """``data`` as ``model``, or ``VALIDATION_FAILED`` naming each field with what is wrong
+    with it in ``language`` (``problem``) and pydantic's error ``type``."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         errors = [
             {
                 "field": ".".join(str(p) for p in err["loc"]) or location,
-                "problem": err["msg"],
+                "problem": validation_problem(err["type"], err.get("ctx"), language, err["msg"]),
                 "type": err["type"],
             }
-            for err in exc.errors(include_url=False, include_input=False, include_context=False)
+            for err in exc.errors(include_url=False, include_input=False)
         ]
         raise ValidationFailed(
             count=len(errors), fields=[e["field"] for e in errors][:10], errors=errors, location=location

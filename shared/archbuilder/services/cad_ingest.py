@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from archbuilder.cad.notices import notice, set_notices
 from archbuilder.domain.brief import BuildingType
 from archbuilder.domain.building import BuildingModel
 from archbuilder.domain.job import Job, JobError, JobStatus
@@ -163,6 +164,7 @@ def _progress(runtime: Runtime, target: _Target, upload: Upload, progress: int, 
 def _build_model(
     runtime: Runtime, target: _Target, upload: Upload, obj: StorageObject, project: Project | None
 ) -> BuildingModel:
+    from archbuilder.cad.entrances import mark_outline_entrances
     from archbuilder.cad.sandbox import parse_in_sandbox
     from archbuilder.cad.sniff import sniff
     from archbuilder.compliance import classify_space
@@ -180,11 +182,13 @@ def _build_model(
         model = parse_in_sandbox(
             str(path), sniffed.format, timeout_s=settings.parse_timeout_s, memory_mb=settings.parse_memory_mb
         )
-    warnings = list(model.warnings)
+    # Doors on the outline lead in, when the file did not say which doors are external.
+    model = mark_outline_entrances(model)
+    notices = list(model.notices)
     use = upload.building_type
     if use is None:
         use = BuildingType.apartment
-        warnings.append("building use not given with the upload: checked as a residential apartment")
+        notices.append(notice("building_use_assumed"))
     spaces = [
         s if s.type is not None else s.model_copy(update={"type": classify_space(s.name)})
         for s in model.spaces
@@ -195,7 +199,7 @@ def _build_model(
             "use": use.value,
         }
     )
-    return model.model_copy(update={"spaces": spaces, "context": context, "warnings": warnings})
+    return set_notices(model.model_copy(update={"spaces": spaces, "context": context}), notices)
 
 
 def _store(
@@ -238,6 +242,7 @@ def _store(
             "schema_name": model.source.schema_name,
             "stats": stats,
             "warnings": model.warnings[:200],
+            "notices": [item.model_dump(mode="json") for item in model.notices[:200]],
             "compliance": compliance_summary(report),
             "generation": generation,
         },

@@ -9,13 +9,14 @@ of the compliance HTML report, as its own section: it is advice, never a buildin
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.design_review import DesignCheck, DesignReviewReport, VersionDesignReview
 from archbuilder.domain.layout import LayoutPayload, LayoutPublic, LayoutVersionPublic
 from archbuilder.layout.design_review import check_message, review_checks, summary_of
-from archbuilder.platform.i18n import DEFAULT_LANGUAGE, catalogue, decimal_text, negotiate
+from archbuilder.platform.i18n import DEFAULT_LANGUAGE, catalogue, decimal_text, number_text, with_percent
 from archbuilder.ports import BlobStore, DocumentStore
 from archbuilder.services.identity import Principal
 from archbuilder.services.layouts import layout_and_version
@@ -73,12 +74,6 @@ def rendered_version(record: LayoutVersionPublic, language: str) -> LayoutVersio
     return record.model_copy(update={"design_review": review, "variants": variants})
 
 
-def reader_language(accept_language: str | None, brief: Brief) -> str:
-    """``Accept-Language`` when it names a supported language, else the project's language
-    (the one the layout's brief was resolved to when it was submitted)."""
-    return negotiate(accept_language, brief.language.value if brief.language else DEFAULT_LANGUAGE)
-
-
 def read_version(
     store: DocumentStore,
     blobs: BlobStore,
@@ -88,11 +83,12 @@ def read_version(
     version: int,
     *,
     variant: int,
-    accept_language: str | None,
+    language: str,
 ) -> LayoutVersionPublic:
-    """``GET …/versions/{n}``: the version (variant) with its design reviews in the reader's language."""
-    layout, record = layout_and_version(store, blobs, principal, project_id, layout_id, version, variant)
-    return rendered_version(record, reader_language(accept_language, layout.brief))
+    """``GET …/versions/{n}``: the version (variant) with its design reviews in ``language``
+    (the reader's: Accept-Language, else the project's)."""
+    _, record = layout_and_version(store, blobs, principal, project_id, layout_id, version, variant)
+    return rendered_version(record, language)
 
 
 def version_design_review(
@@ -104,16 +100,16 @@ def version_design_review(
     version: int,
     *,
     variant: int,
-    accept_language: str | None = None,
+    language: str,
 ) -> DesignReviewReport:
-    """The design review of a version (variant) in the reader's language (``reader_language``),
-    with the same permission as reading the version (``layouts:read``).
+    """The design review of a version (variant) in ``language`` (the reader's: Accept-Language,
+    else the project's), with the same permission as reading the version (``layouts:read``).
 
     A version stored before versions kept their review is measured from its stored payload
     and the brief it was made from (``stored`` is then false); nothing is written.
     """
     layout, record = layout_and_version(store, blobs, principal, project_id, layout_id, version, variant)
-    return review_report(layout, record, variant, reader_language(accept_language, layout.brief))
+    return review_report(layout, record, variant, language)
 
 
 def review_report(
@@ -145,14 +141,35 @@ def review_report(
 _SUMMARY = ("good", "advice", "problem")
 
 
+# A percentage in a check's target: "90 %" of "≥ 90 %", "8–12 %".
+_PERCENT_TARGET = re.compile(r"(\d+(?:\.\d+)?)(?:–(\d+(?:\.\d+)?))? %")
+
+
 def _measured(check: DesignCheck, language: str) -> str:
+    """The measured value with its unit, and the target, as the reader writes them."""
     if check.value is None or check.unit is None:
         return "—"
-    unit = (
-        text(f"unit_{check.unit}", language) if f"unit_{check.unit}" in catalogue(CATALOGUE) else check.unit
-    )
-    measured = f"{decimal_text(check.value, language)} {unit}"
-    return f"{measured} ({check.target})" if check.target else measured
+    if check.unit == "%":
+        measured = with_percent(decimal_text(check.value, language), language)
+    else:
+        unit = (
+            text(f"unit_{check.unit}", language)
+            if f"unit_{check.unit}" in catalogue(CATALOGUE)
+            else check.unit
+        )
+        measured = f"{decimal_text(check.value, language)} {unit}"
+    return f"{measured} ({_target(check.target, language)})" if check.target else measured
+
+
+def _target(target: str, language: str) -> str:
+    """A check's target ("≥ 90 %", "8–12 %", "≤ 2 : 1") with its numbers and percent signs
+    as the reader writes them: "≥ %90" in Turkish."""
+
+    def percent(match: re.Match[str]) -> str:
+        numbers = [number_text(float(n), language) for n in match.groups() if n is not None]
+        return with_percent("–".join(numbers), language)
+
+    return _PERCENT_TARGET.sub(percent, target)
 
 
 def _table(checks: list[DesignCheck], language: str) -> str:

@@ -27,7 +27,7 @@ from archbuilder.domain.layout import (
     payload_checksum,
 )
 from archbuilder.domain.permissions import require
-from archbuilder.domain.project import Project
+from archbuilder.domain.project import Project, Units
 from archbuilder.domain.timestamps import format_timestamp, now
 from archbuilder.layout.programme import check_programme_fits
 from archbuilder.platform.errors import (
@@ -38,7 +38,7 @@ from archbuilder.platform.errors import (
     Unauthenticated,
     Unprocessable,
 )
-from archbuilder.platform.i18n import translate, translate_stage
+from archbuilder.platform.i18n import DEFAULT_LANGUAGE, translate, translate_stage
 from archbuilder.platform.logging import get_logger, log_fields
 from archbuilder.platform.paging import page
 from archbuilder.ports import BlobStore, DocumentStore, EventBus, Query, Transaction
@@ -335,11 +335,13 @@ def export_version(
     fmt: str,
     *,
     variant: int = 1,
+    language: str = DEFAULT_LANGUAGE,
 ) -> tuple[bytes, str, str, str]:
     """The version in ``fmt``: (content, content type, file name, payload checksum).
 
-    Rendered once, then kept. The checksum is the SHA-256 of the JSON payload, so the add-in
-    can tell which version it built whatever the format."""
+    Rendered once, then kept (the SVG, whose words are in ``language``, once per language).
+    The checksum is the SHA-256 of the JSON payload, so the add-in can tell which version it
+    built whatever the format."""
     if fmt not in EXPORT_FORMATS:
         raise Unprocessable(code="UNSUPPORTED_EXPORT_FORMAT", format=fmt[:20], supported=list(EXPORT_FORMATS))
     if fmt == "ifc":
@@ -356,11 +358,26 @@ def export_version(
         if variant == 1
         else f"{_version_folder(paths, project_id, layout_id, version)}/variants/{variant}.{fmt}"
     )
+    if fmt == "svg":
+        name = f"{name.removesuffix('.svg')}.{language}.svg"
+    project = load(store, paths.project(project_id), Project, resource="project", resource_id=project_id)
+    if fmt in ("dxf", "ifc") and project.units is Units.imperial:  # metric keeps the job's name
+        name = f"{name.removesuffix(f'.{fmt}')}.imperial.{fmt}"
     stored = blobs.get(name)
     if stored is None:
-        stored = render_artifact(record.payload, fmt, project_name=layout_id, record=record)
+        stored = render_artifact(
+            record.payload, fmt, project_name=layout_id, record=record, language=language,
+            units=project.units, file_name=filename, organisation=_organisation(store, principal.tenant_id),
+        )  # fmt: skip
         blobs.put(name, stored, content_type=CONTENT_TYPES[fmt])
     return stored, CONTENT_TYPES[fmt], filename, checksum
+
+
+def _organisation(store: DocumentStore, tenant_id: str) -> str:
+    """What an export names as its author: the tenant's name (its id if it has none)."""
+    snapshot = store.get(f"tenants/{tenant_id}")
+    name = snapshot.data.get("name") if snapshot is not None else None
+    return str(name) if name else tenant_id
 
 
 def render_artifact(
@@ -369,25 +386,37 @@ def render_artifact(
     *,
     project_name: str = "ArchBuilder layout",
     record: LayoutVersionPublic | None = None,
+    language: str = DEFAULT_LANGUAGE,
+    units: Units = Units.metric,
+    file_name: str = "layout.ifc",
+    organisation: str = "",
 ) -> bytes:
-    """Render an export file for a payload (with ``record``, IFC carries its version facts)."""
+    """Render an export file for a payload (with ``record``, IFC carries its version facts;
+    the SVG's words are in ``language``; DXF and IFC follow the project's ``units``; the IFC
+    header names ``file_name`` and the tenant as ``organisation``)."""
     if fmt == "dxf":
         from archbuilder.cad.dxf_export import layout_to_dxf
 
-        return layout_to_dxf(payload)
+        return layout_to_dxf(payload, units=units)
     if fmt == "svg":
         from archbuilder.cad.svg_export import layout_to_svg
 
-        return layout_to_svg(payload).encode("utf-8")
+        return layout_to_svg(payload, language).encode("utf-8")
     if fmt == "ifc":
         from archbuilder.cad.ifc_export import layout_to_ifc
 
         if record is None:
-            return layout_to_ifc(payload, project_name=project_name)
+            return layout_to_ifc(
+                payload, project_name=project_name, units=units, file_name=file_name,
+                organisation=organisation,
+            )  # fmt: skip
         brief = record.metadata.get("brief")
         return layout_to_ifc(
             payload,
             project_name=project_name,
+            units=units,
+            file_name=file_name,
+            organisation=organisation,
             brief=brief,
             compliance=record.compliance,
             version=record.version,

@@ -32,7 +32,7 @@ from archbuilder.ports import DocumentStore, Filter, Query, Transaction
 from archbuilder.repositories import TenantPaths, dump, load
 from archbuilder.runtime import Runtime
 from archbuilder.services.identity import Principal
-from archbuilder.services.layouts import LayoutRequest, publish_layout_request
+from archbuilder.services.layouts import LayoutRequest, _version_summaries, publish_layout_request
 from archbuilder.services.versions import build_version, has_error_findings
 from archbuilder.services.webhooks import EventType, emit
 
@@ -102,6 +102,14 @@ def _layout(runtime: Runtime, paths: TenantPaths, project_id: str, layout_id: st
         resource="layout",
         resource_id=layout_id,
     )
+
+
+def _layout_as_read(runtime: Runtime, paths: TenantPaths, project_id: str, layout_id: str) -> LayoutPublic:
+    """The layout as ``GET …/layouts/{id}`` answers it, its versions listed: what a review or a
+    revision answers with (the stored document keeps ``versions`` empty)."""
+    layout = _layout(runtime, paths, project_id, layout_id)
+    layout.versions = _version_summaries(runtime.store, paths.versions(project_id, layout_id))
+    return layout
 
 
 def _actor(principal: Principal) -> str:
@@ -270,7 +278,7 @@ def review_layout(
             "layout.requires_review",
             {"project_id": project_id, "layout_id": layout_id, "version": new_version},
         )
-    updated = _layout(runtime, paths, project_id, layout_id)
+    updated = _layout_as_read(runtime, paths, project_id, layout_id)
     return ReviewOutcome(layout=updated, decision=decision, new_version=new_version)
 
 
@@ -403,7 +411,7 @@ def revise_layout(
             feedback=request.feedback,
         ),
     )
-    updated = _layout(runtime, paths, project_id, layout_id)
+    updated = _layout_as_read(runtime, paths, project_id, layout_id)
     return ReviewOutcome(layout=updated, decision=decision, new_version=number, job_id=job.id)
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from archbuilder.billing.quotas import check_quota, consume_quota
 from archbuilder.billing.usage_ledger import new_usage_record
+from archbuilder.cad.notices import notice_text
 from archbuilder.domain.building import BuildingModel
 from archbuilder.domain.ids import new_id
 from archbuilder.domain.job import Job, JobErrorPublic
@@ -145,7 +146,9 @@ def get_model(
         format=record.format,
         schema=record.schema_name,
         stats=record.stats,
-        warnings=record.warnings,
+        warnings=[notice_text(item, language) for item in record.notices]
+        if record.notices
+        else record.warnings,
         compliance=record.compliance,
     )
     if record.status is not ModelStatus.ready:

@@ -32,7 +32,7 @@ from urllib.parse import SplitResult, quote, urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 
-from archbuilder.domain.common import StrictModel
+from archbuilder.domain.common import StrictModel, invalid
 from archbuilder.domain.ids import checked_id, new_id
 from archbuilder.domain.permissions import require
 from archbuilder.domain.timestamps import Timestamp, format_timestamp, now
@@ -74,14 +74,14 @@ class WebhookCreate(StrictModel):
     def _http_url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in ("https", "http") or not parts.hostname or parts.username or parts.password:
-            raise ValueError("give an http(s) URL without credentials")
+            raise invalid("url_without_credentials")
         if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
-            raise ValueError("give a URL without spaces or control characters")
+            raise invalid("url_characters")
         try:
             _ = parts.port  # ValueError when not a number or out of range
             _ascii_host(parts.hostname)
         except ValueError as exc:  # UnicodeError too
-            raise ValueError("give a URL with a valid host and port") from exc
+            raise invalid("url_host") from exc
         return value
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from shapely.geometry import Polygon
 
@@ -11,7 +13,7 @@ from archbuilder.compliance import ComplianceReport, check_model, layout_to_mode
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.building import BuildingModel
 from archbuilder.domain.common import CodeRegion, Language
-from archbuilder.domain.layout import LayoutPayload, payload_checksum
+from archbuilder.domain.layout import OPENING_FAMILY, LayoutPayload, payload_checksum
 from archbuilder.layout.planner import SpinePlanner
 
 ifcopenshell = pytest.importorskip("ifcopenshell", reason="ifcopenshell is not installed")
@@ -217,4 +219,57 @@ def test_common_property_sets_on_every_element(exported: str, payload: LayoutPay
     for wall in f.by_type("IfcWall"):
         assert ifcopenshell.util.element.get_pset(wall, "Pset_WallCommon")["IsExternal"] is (
             wall.Tag in exterior
+        )
+
+
+def test_header_names_the_file_the_tenant_and_archbuilder(payload: LayoutPayload) -> None:
+    """FILE_NAME: not ``'/dev/null'`` by ``'Nobody'``, but the file, the tenant and the time."""
+    from datetime import UTC, datetime
+
+    from archbuilder import __version__
+
+    data = layout_to_ifc(
+        payload, project_name="Demo Konut", file_name="lay_1-v3.ifc", organisation="Kadıköy Mimarlık",
+        timestamp=datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
+    )  # fmt: skip
+    header = ifcopenshell.file.from_string(data.decode("utf-8")).header.file_name
+    assert header.name == "lay_1-v3.ifc"
+    assert header.time_stamp == "2026-03-01T09:30:00+00:00"
+    assert tuple(header.author) == tuple(header.organization) == ("Kadıköy Mimarlık",)
+    assert header.authorization == "Kadıköy Mimarlık"
+    assert header.originating_system == f"ArchBuilder Cloud {__version__}"
+    default = ifcopenshell.file.from_string(
+        layout_to_ifc(payload, project_name="x").decode()
+    ).header.file_name
+    assert default.name == "layout.ifc" and default.authorization != "Nobody"
+    assert default.time_stamp.endswith("+00:00")
+
+
+@pytest.mark.parametrize("units", ["metric", "imperial"])
+def test_door_and_window_names_are_their_sizes(payload: LayoutPayload, units: str, tmp_path: Path) -> None:
+    from archbuilder.domain.project import Units
+    from archbuilder.layout.type_names import opening_type_name
+
+    imperial = units == "imperial"
+    # The second door as a cased opening: the IfcOpeningElement alone, named "… opening".
+    doors = [
+        d.model_copy(update={"family_name": OPENING_FAMILY}) if i == 1 else d
+        for i, d in enumerate(payload.doors)
+    ]
+    payload = payload.model_copy(update={"doors": doors})
+    path = tmp_path / "names.ifc"
+    path.write_bytes(layout_to_ifc(payload, project_name="Names", units=Units(units)))
+    f = ifcopenshell.open(str(path))
+    for element in f.by_type("IfcDoor") + f.by_type("IfcWindow"):
+        assert element.Name == opening_type_name(
+            element.OverallWidth, element.OverallHeight, imperial=imperial
+        )
+    assert ('"' in f.by_type("IfcDoor")[0].Name) == imperial
+    cased = [d for d in payload.doors if d.is_opening]
+    assert len(cased) == 1 and len(f.by_type("IfcDoor")) == len(payload.doors) - 1
+    openings = {o.Tag: o.Name for o in f.by_type("IfcOpeningElement") if o.Tag}
+    for door in cased:
+        assert (
+            openings[door.id]
+            == f"{opening_type_name(door.width_mm, door.height_mm, imperial=imperial)} opening"
         )

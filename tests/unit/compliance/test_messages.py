@@ -87,5 +87,5 @@ def test_html_report_escapes_names_and_needs_nothing_external() -> None:
     page = render_report_html(report, "de")
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "http://" not in page and "https://" not in page and "<link" not in page and "<img" not in page
-    assert "Prüfbericht" in page and "kleinste Seite 2.20 m" in page  # rendered again in German
+    assert "Prüfbericht" in page and "kleinste Seite 2,20 m" in page  # rendered again in German
     assert report.rules_version in page

@@ -43,14 +43,14 @@ def addin_findings(payload: LayoutPayload, region: str = "TR", fmt: str = "layou
 
 def test_a_room_under_one_square_metre_fails_and_one_at_it_does_not() -> None:
     assert addin_findings(with_store(0.8)) == [
-        "Store: net area 0.80 m² is below the minimum 1.00 m² (Revit add-in rooms 1–1000 m²)"
+        "Store: net area 0.80 m² is below the minimum 1.00 m² (Revit add-in area_m2 1–1000 m²)"
     ]
     assert addin_findings(with_store(1.0)) == []
 
 
 def test_imperial_regions_see_square_feet() -> None:
     assert addin_findings(with_store(0.5), region="US") == [
-        "Store: net area 5.4 ft² is below the minimum 10.8 ft² (Revit add-in rooms 1–1000 m²)"
+        "Store: net area 5.4 ft² is below the minimum 10.8 ft² (Revit add-in area_m2 1–1000 m²)"
     ]
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from shapely.geometry import Point as ShapelyPoint
 from shapely.geometry import Polygon
 
-from archbuilder.domain.brief import AdjacencyKind
+from archbuilder.domain.brief import AdjacencyKind, Brief
 from archbuilder.domain.layout import OPENING_FAMILY, Door, Wall
 from archbuilder.layout.door_geometry import DoorGeometry, door_geometry
 from archbuilder.layout.planner.circulation import (
@@ -35,15 +35,17 @@ from archbuilder.layout.planner.job import Job
 from archbuilder.layout.planner.room_types import THROUGH_COST
 from archbuilder.layout.planner.scoring import touching_run
 from archbuilder.layout.planner.windows import BuildFailed, wall_length, wall_offset
+from archbuilder.layout.type_names import imperial_region, opening_type_name
 
 DOOR_HEIGHT_MM = 2100.0
 DOOR_RETURN_MM = 120.0  # wall between the hinge and the corner of the room the leaf opens into
 OPENING_MAX_WIDTH_MM = 2000.0  # the add-in's widest door
 
 
-def door_type_name(width: float, height: float) -> str:
-    """The Revit type name of a door of this size (the name says what the door is)."""
-    return f"{width:.0f} x {height:.0f}mm"
+def door_type_name(width: float, height: float, *, imperial: bool = False) -> str:
+    """The Revit type name of a door of this size (the name says what the door is), in feet and
+    inches in an imperial region (``layout.type_names``)."""
+    return opening_type_name(width, height, imperial=imperial)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class DoorPlacer:
     """Doors for a built layout (mixed into ``build.Builder``)."""
 
     job: Job
+    brief: Brief
     doors: list[Door]
     walls: list[Wall]
     occupied: dict[str, list[tuple[float, float]]]
@@ -114,10 +117,13 @@ class DoorPlacer:
                 width_mm=width,
                 height_mm=DOOR_HEIGHT_MM,
                 family_name=OPENING_FAMILY,
-                type_name=f"{door_type_name(width, DOOR_HEIGHT_MM)} opening",
+                type_name=f"{self._type_name(width)} opening",
                 connects=connects,
             )
         )
+
+    def _type_name(self, width: float) -> str:
+        return door_type_name(width, DOOR_HEIGHT_MM, imperial=imperial_region(self.brief.region))
 
     def _options(self, run: Run, width: float, target: Rect) -> list[_Option]:
         """Near a corner of the room the door opens into first (hinge on that side), then the
@@ -179,7 +185,7 @@ class DoorPlacer:
             position_ratio=round(offset / length, 6),
             width_mm=width,
             height_mm=DOOR_HEIGHT_MM,
-            type_name=door_type_name(width, DOOR_HEIGHT_MM),
+            type_name=self._type_name(width),
             flip_hand=flip_hand,
             flip_facing=flip_facing,
             opens_into=into,

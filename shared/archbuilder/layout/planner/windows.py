@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from archbuilder.domain.brief import Brief
 from archbuilder.domain.layout import Window
 from archbuilder.layout.planner.circulation import facade_runs
 from archbuilder.layout.planner.geometry import EPS, Edge, Rect, net_size
@@ -15,6 +16,7 @@ from archbuilder.layout.planner.notes import note
 from archbuilder.layout.planner.room_types import LARGE_WINDOW
 from archbuilder.layout.programme import PlannedRoom
 from archbuilder.layout.room_groups import HABITABLE, WET
+from archbuilder.layout.type_names import imperial_region, opening_type_name
 
 WINDOW_MARGIN_MM = 150.0
 HABITABLE_WINDOW_H_MM = 1400.0
@@ -71,6 +73,7 @@ class WindowPlacer:
     """Windows for the rooms of a built layout (mixed into ``build.Builder``)."""
 
     job: Job
+    brief: Brief
     windows: list[Window]
     occupied: dict[str, list[tuple[float, float]]]
     room_area: dict[str, float]
@@ -150,7 +153,7 @@ class WindowPlacer:
                 width_mm=width,
                 height_mm=height,
                 sill_height_mm=sill,
-                type_name=f"{width:.0f} x {height:.0f}mm",
+                type_name=opening_type_name(width, height, imperial=imperial_region(self.brief.region)),
                 room_id=key,
             )
         )
