@@ -56,6 +56,15 @@ def entrance(payload: LayoutPayload) -> Door:
     return doors[0]
 
 
+def assert_off_the_hall(payload: LayoutPayload, kinds_off_the_hall: tuple[str, ...]) -> None:
+    """Every room of these kinds has a door to the hall."""
+    kinds = types(payload)
+    for room_id, kind in kinds.items():
+        if kind in kinds_off_the_hall:
+            neighbours = {c for d in payload.doors for c in d.connects if room_id in d.connects} - {room_id}
+            assert any(kinds[n] == "hall" for n in neighbours), (kind, room_id, neighbours)
+
+
 def outward_side(wall: Wall, payload: LayoutPayload) -> str:
     """north / east / south / west: the side of the footprint an exterior wall is on."""
     xs = [p.x for r in payload.rooms for p in r.boundary]
@@ -106,10 +115,7 @@ def test_bedrooms_and_bathrooms_open_off_the_hall_and_leaves_swing_into_them(reg
     payload = planned(brief(region))
     kinds, rooms = types(payload), shapes(payload)
     walls = {w.id: w for w in payload.walls}
-    for room_id, kind in kinds.items():
-        if kind in ("bedroom", "bathroom", "wc"):
-            neighbours = {c for d in payload.doors for c in d.connects if room_id in d.connects} - {room_id}
-            assert any(kinds[n] == "hall" for n in neighbours), (room_id, neighbours)
+    assert_off_the_hall(payload, ("bedroom", "bathroom", "wc"))
     for door in payload.doors:
         if len(door.connects) == 2 and "hall" in {kinds[c] for c in door.connects}:
             room = next(c for c in door.connects if kinds[c] != "hall")
@@ -346,9 +352,7 @@ def test_a_row_flat_lit_only_at_its_ends_puts_its_rooms_there_and_reaches_them_f
     for room_id, kind in kinds.items():
         if kind in ("living_room", "kitchen", "bedroom"):
             assert windows_of[room_id], f"{kind} has no window"
-        if kind in ("bedroom", "bathroom"):
-            neighbours = {c for d in payload.doors for c in d.connects if room_id in d.connects} - {room_id}
-            assert any(kinds[n] == "hall" for n in neighbours), (kind, neighbours)
+    assert_off_the_hall(payload, ("bedroom", "bathroom"))
 
 
 def _window_centre(window: Window, wall: Wall) -> ShapelyPoint:
@@ -418,7 +422,4 @@ def test_a_front_door_near_a_corner_of_the_end_facade_opens_into_an_l_hall() -> 
     payload = planned(flat)
     kinds = types(payload)
     assert kinds[entrance(payload).connects[0]] == "hall"
-    for room_id, kind in kinds.items():
-        if kind in ("bedroom", "bathroom"):
-            neighbours = {c for d in payload.doors for c in d.connects if room_id in d.connects} - {room_id}
-            assert any(kinds[n] == "hall" for n in neighbours), (kind, neighbours)
+    assert_off_the_hall(payload, ("bedroom", "bathroom"))
