@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -57,3 +59,19 @@ def dev_server(data_dir: Path, **extra_env: str) -> Iterator[tuple[str, dict[str
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def create_tenant(env: dict[str, str], name: str, *options: str) -> dict[str, Any]:
+    """``archbuilder admin create-tenant --name <name> <options> --json`` against the server of
+    ``env`` (as the README does it); its JSON answer (tenant, ``api_key``)."""
+    created = subprocess.run(
+        [str(BIN / "archbuilder"), "admin", "create-tenant", "--name", name, *options, "--json"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    answer: dict[str, Any] = json.loads(created.stdout)
+    return answer

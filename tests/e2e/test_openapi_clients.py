@@ -17,7 +17,6 @@ with the Redocly configuration below (``--redocly``).
 from __future__ import annotations
 
 import importlib
-import json
 import os
 import subprocess
 import sys
@@ -32,7 +31,7 @@ import requests
 from openapi_spec_validator import validate
 
 from tests.conftest import REPO_ROOT
-from tests.e2e.dev_server import dev_server
+from tests.e2e.dev_server import create_tenant, dev_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BIN = Path(sys.executable).parent
@@ -68,20 +67,12 @@ class Served:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     data_dir = tmp_path_factory.mktemp("openapi-clients-data")
     with dev_server(data_dir) as (base, env):
-        created = subprocess.run(
-            [str(BIN / "archbuilder"), "admin", "create-tenant", "--name", "Generated clients", "--json"],
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
+        created = create_tenant(env, "Generated clients")
         response = requests.get(f"{base}/v1/openapi.json", timeout=10)
         assert response.status_code == 200, response.text
         path = data_dir / "openapi.json"
         path.write_text(response.text, encoding="utf-8")
-        yield Served(base, json.loads(created.stdout)["api_key"], response.json(), path)
+        yield Served(base, created["api_key"], response.json(), path)
 
 
 def test_document_is_valid_and_every_answer_is_typed(served: Served) -> None:

@@ -30,7 +30,7 @@ import requests
 from ezdxf.recover import read as recover_dxf
 
 from tests.conftest import REPO_ROOT, SHARED_DATA
-from tests.e2e.dev_server import dev_server, free_port
+from tests.e2e.dev_server import create_tenant, dev_server, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BIN = Path(sys.executable).parent
@@ -61,6 +61,23 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield from _embedded(tmp_path_factory)
     else:
         yield from _emulated(tmp_path_factory)
+
+
+# The README's brief: seven rooms on a 12 × 9 m footprint.
+README_BRIEF: dict[str, Any] = {
+    "building_type": "apartment",
+    "footprint": {"width_mm": 12000, "depth_mm": 9000},
+    "rooms": [
+        {"type": "living_room", "name": "Salon", "target_area_m2": 25},
+        {"type": "kitchen"},
+        {"type": "bedroom", "count": 2},
+        {"type": "bathroom"},
+        {"type": "wc"},
+        {"type": "hall"},
+    ],
+    "entrance": {"side": "south"},
+    "level_height_mm": 2800,
+}
 
 
 def _embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
@@ -179,20 +196,7 @@ def test_walkthrough(server: Server) -> None:
     project_id = project.json()["id"]
 
     # 3. A brief: 202 with a job and a layout.
-    brief: dict[str, Any] = {
-        "building_type": "apartment",
-        "footprint": {"width_mm": 12000, "depth_mm": 9000},
-        "rooms": [
-            {"type": "living_room", "name": "Salon", "target_area_m2": 25},
-            {"type": "kitchen"},
-            {"type": "bedroom", "count": 2},
-            {"type": "bathroom"},
-            {"type": "wc"},
-            {"type": "hall"},
-        ],
-        "entrance": {"side": "south"},
-        "level_height_mm": 2800,
-    }
+    brief = README_BRIEF
     accepted = requests.post(
         f"{base}/v1/projects/{project_id}/layouts",
         json=brief,
@@ -260,16 +264,8 @@ def test_walkthrough(server: Server) -> None:
         == 401
     )
     assert requests.get(f"{base}/v1/projects/{project_id}").status_code == 401
-    other = subprocess.run(
-        [str(BIN / "archbuilder"), "admin", "create-tenant", "--name", "Other", "--json"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    other_key = {"X-API-Key": json.loads(other.stdout)["api_key"]}
+    other = create_tenant(env, "Other")
+    other_key = {"X-API-Key": other["api_key"]}
     assert requests.get(f"{base}/v1/projects/{project_id}", headers=other_key).status_code == 404
     # Still there, unchanged.
     assert (

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
-from archbuilder.platform.settings import Environment, Settings
+from archbuilder.platform.settings import Settings
 from archbuilder.runtime import Runtime
 from tests.conftest import TenantCredentials, drain
 from tests.functional.test_api_layouts import BRIEF, new_project, submit
@@ -19,16 +18,10 @@ from tests.functional.test_webhooks import Receiver, _serving
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """As in ``tests/conftest.py``, but private targets are refused, as in production."""
-    return Settings(
-        env=Environment.test,
-        data_dir=tmp_path / "data",
-        event_retry_base_s=0.01,
-        event_max_attempts=3,
-        webhooks_allow_private=False,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+def settings(settings: Settings) -> Settings:
+    """The suite's settings (``tests/conftest.py``), but private targets are refused, as in
+    production."""
+    return settings.model_copy(update={"webhooks_allow_private": False})
 
 
 @pytest.fixture

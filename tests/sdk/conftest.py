@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.e2e.dev_server import create_tenant as create_cli_tenant
 from tests.e2e.dev_server import dev_server
 
 BIN = Path(sys.executable).parent
@@ -37,17 +36,8 @@ class Api:
 
 def create_tenant(env: dict[str, str], name: str) -> str:
     """A professional tenant from the CLI, as the README does it; its API key."""
-    created = subprocess.run(
-        [str(BIN / "archbuilder"), "admin", "create-tenant", "--name", name, "--code-region", "TR"]
-        + ["--language", "en", "--plan", "professional", "--json"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return str(json.loads(created.stdout)["api_key"])
+    options = ("--code-region", "TR", "--language", "en", "--plan", "professional")
+    return str(create_cli_tenant(env, name, *options)["api_key"])
 
 
 @pytest.fixture(scope="module")

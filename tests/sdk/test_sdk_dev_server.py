@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from archbuilder_sdk import (
@@ -22,25 +21,12 @@ from archbuilder_sdk import (
 from ezdxf.filemanagement import readfile as read_dxf
 
 from tests.conftest import SHARED_DATA
+from tests.e2e.test_walkthrough import README_BRIEF
 from tests.sdk.conftest import Api
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-# The README's brief: seven rooms on a 12 × 9 m footprint.
-BRIEF: dict[str, Any] = {
-    "building_type": "apartment",
-    "footprint": {"width_mm": 12000, "depth_mm": 9000},
-    "rooms": [
-        {"type": "living_room", "name": "Salon", "target_area_m2": 25},
-        {"type": "kitchen"},
-        {"type": "bedroom", "count": 2},
-        {"type": "bathroom"},
-        {"type": "wc"},
-        {"type": "hall"},
-    ],
-    "entrance": {"side": "south"},
-    "level_height_mm": 2800,
-}
+BRIEF = README_BRIEF
 IFC = SHARED_DATA / "ifc" / "AC20-FZK-Haus_IFC4.ifc"
 EVENTS_ROUTE = "/v1/jobs/<job_id>/events"
 

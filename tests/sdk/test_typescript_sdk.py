@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO_ROOT, SHARED_DATA
-from tests.e2e.dev_server import dev_server
+from tests.e2e.dev_server import create_tenant, dev_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -71,17 +71,8 @@ def _install(npm: str) -> None:
 
 
 def _create_tenant(env: dict[str, str]) -> str:
-    created = subprocess.run(
-        [str(BIN / "archbuilder"), "admin", "create-tenant", "--name", "TypeScript SDK Mimarlık"]
-        + ["--code-region", "TR", "--language", "en", "--plan", "professional", "--json"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return str(json.loads(created.stdout)["api_key"])
+    options = ("--code-region", "TR", "--language", "en", "--plan", "professional")
+    return str(create_tenant(env, "TypeScript SDK Mimarlık", *options)["api_key"])
 
 
 def _summary(output: str) -> dict[str, int]:
