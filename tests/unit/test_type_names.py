@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from archbuilder.domain.brief import Brief
+from archbuilder.domain.common import builds_imperial
 from archbuilder.layout.planner import SpinePlanner
-from archbuilder.layout.type_names import ft_in, imperial_region, opening_type_name
+from archbuilder.layout.type_names import ft_in, opening_type_name
 
 
 @pytest.mark.parametrize(
@@ -32,8 +33,8 @@ def test_type_names() -> None:
     assert opening_type_name(1250, 1400) == "1250 x 1400mm"
     assert opening_type_name(914.4, 2133.6, imperial=True) == "3'0\" x 7'0\""
     assert opening_type_name(900, 2100, imperial=True) == "2'11 3/8\" x 6'10 5/8\""
-    assert imperial_region("US") and imperial_region("US-CA")
-    assert not imperial_region("TR") and not imperial_region(None)
+    assert builds_imperial("US") and builds_imperial("US-CA")
+    assert not builds_imperial("TR") and not builds_imperial(None)
 
 
 @pytest.mark.parametrize("region", ["TR", "US-CA"])

@@ -26,7 +26,6 @@ from archbuilder.compliance.report import (
 from archbuilder.compliance.schema import Condition, Metric, Rule, Scope
 from archbuilder.compliance.travel import DoorLink, travel_distances
 from archbuilder.compliance.units import (
-    IMPERIAL_COUNTRIES,
     Quantity,
     display_unit,
     from_engine,
@@ -41,7 +40,7 @@ from archbuilder.domain.building import (
     ModelStair,
     ModelWindow,
 )
-from archbuilder.domain.common import country_of
+from archbuilder.domain.common import builds_imperial
 from archbuilder.domain.layout import Room
 
 HABITABLE = frozenset({RoomType.living_room, RoomType.bedroom, RoomType.dining_room, RoomType.office})
@@ -454,7 +453,7 @@ class _Evaluation:
         self.rules = rules
         self.view = view
         self.language = language
-        self.imperial = country_of(rules.region).value in IMPERIAL_COUNTRIES
+        self.imperial = builds_imperial(rules.region)
 
     def finding(
         self,

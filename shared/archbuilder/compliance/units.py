@@ -37,7 +37,6 @@ UNITS: dict[str, tuple[Quantity, float]] = {
     "count": (Quantity.items, 1.0),
 }
 IMPERIAL_UNITS = frozenset({"in", "ft", "ft2", "ft3"})
-IMPERIAL_COUNTRIES = frozenset({"US"})
 
 
 def quantity_of(unit: str) -> Quantity:

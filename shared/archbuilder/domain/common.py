@@ -58,6 +58,14 @@ def country_of(region: str) -> CodeRegion:
     return CodeRegion(region.split("-", 1)[0])
 
 
+IMPERIAL_COUNTRIES = frozenset({CodeRegion.US})  # codes and drawings in feet and inches
+
+
+def builds_imperial(region: str | None) -> bool:
+    """Whether a code region (``US``, ``US-CA``) measures in feet and inches."""
+    return region is not None and country_of(region) in IMPERIAL_COUNTRIES
+
+
 def invalid(error_type: str, **context: Any) -> PydanticCustomError:
     """The error a validator raises for a value it refuses: its ``type`` is a key of
     ``platform/messages/validation.yaml`` (the HTTP edge words it in the caller's language),

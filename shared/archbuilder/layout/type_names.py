@@ -13,15 +13,6 @@ MM_PER_INCH = 25.4
 EIGHTHS_PER_INCH = 8
 
 
-def imperial_region(region: str | None) -> bool:
-    """Whether a code region (``US``, ``US-CA``) builds in feet and inches."""
-    # Imported here: the compliance package loads shapely, which the CAD sandbox's parent
-    # must not import (tests/unit/cad/test_sandbox.py).
-    from archbuilder.compliance.units import IMPERIAL_COUNTRIES
-
-    return region is not None and region.split("-", 1)[0] in IMPERIAL_COUNTRIES
-
-
 def ft_in(mm: float) -> str:
     """A length in feet and inches to the nearest 1/8", as type names and drawings write it:
     914.4 → ``3'0"``, 900 → ``2'11 3/8"`` (messages say ``7 ft 2½ in``: ``compliance.units``)."""

@@ -20,6 +20,7 @@ from shapely.geometry import Point as ShapelyPoint
 from shapely.geometry import Polygon
 
 from archbuilder.domain.brief import AdjacencyKind, Brief
+from archbuilder.domain.common import builds_imperial
 from archbuilder.domain.layout import OPENING_FAMILY, Door, Wall
 from archbuilder.layout.door_geometry import DoorGeometry, door_geometry
 from archbuilder.layout.planner.circulation import (
@@ -35,7 +36,7 @@ from archbuilder.layout.planner.job import Job
 from archbuilder.layout.planner.room_types import THROUGH_COST
 from archbuilder.layout.planner.scoring import touching_run
 from archbuilder.layout.planner.windows import BuildFailed, wall_length, wall_offset
-from archbuilder.layout.type_names import imperial_region, opening_type_name
+from archbuilder.layout.type_names import opening_type_name
 
 DOOR_HEIGHT_MM = 2100.0
 DOOR_RETURN_MM = 120.0  # wall between the hinge and the corner of the room the leaf opens into
@@ -123,7 +124,7 @@ class DoorPlacer:
         )
 
     def _type_name(self, width: float) -> str:
-        return door_type_name(width, DOOR_HEIGHT_MM, imperial=imperial_region(self.brief.region))
+        return door_type_name(width, DOOR_HEIGHT_MM, imperial=builds_imperial(self.brief.region))
 
     def _options(self, run: Run, width: float, target: Rect) -> list[_Option]:
         """Near a corner of the room the door opens into first (hinge on that side), then the

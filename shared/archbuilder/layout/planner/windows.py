@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 from archbuilder.domain.brief import Brief
+from archbuilder.domain.common import builds_imperial
 from archbuilder.domain.layout import Window
 from archbuilder.layout.planner.circulation import facade_runs
 from archbuilder.layout.planner.geometry import EPS, Edge, Rect, net_size
@@ -16,7 +17,7 @@ from archbuilder.layout.planner.notes import note
 from archbuilder.layout.planner.room_types import LARGE_WINDOW
 from archbuilder.layout.programme import PlannedRoom
 from archbuilder.layout.room_groups import HABITABLE, WET
-from archbuilder.layout.type_names import imperial_region, opening_type_name
+from archbuilder.layout.type_names import opening_type_name
 
 WINDOW_MARGIN_MM = 150.0
 HABITABLE_WINDOW_H_MM = 1400.0
@@ -153,7 +154,7 @@ class WindowPlacer:
                 width_mm=width,
                 height_mm=height,
                 sill_height_mm=sill,
-                type_name=opening_type_name(width, height, imperial=imperial_region(self.brief.region)),
+                type_name=opening_type_name(width, height, imperial=builds_imperial(self.brief.region)),
                 room_id=key,
             )
         )
