@@ -165,3 +165,30 @@ def test_no_wet_room_beside_another_is_said_as_none() -> None:
     assert measure(payload).wet_grouped == 0
     check = next(c for c in design_review(payload, "tr").checks if c.id == "wet_grouping")
     assert check.status == "advice" and check.message.startswith("Hiçbir ıslak hacim")
+
+
+def _galley_and_living(opening: bool) -> LayoutPayload:
+    """An 8 x 5 m flat: a 1.7 m deep kitchen along the north of a living room, joined by a
+    cased opening (an open kitchen) or by a door."""
+    kitchen = rect_room("R1", 250, 3050, 7750, 4750, RoomType.kitchen, "Küche")  # 7.5 x 1.7 m
+    living = rect_room("R2", 250, 250, 7750, 2950, RoomType.living_room, "Wohnen")  # 7.5 x 2.7 m
+    link = door("D2", "W5", 0.5, ["R1", "R2"], None if opening else "R1")
+    if opening:
+        link = link.model_copy(update={"family_name": "Opening", "type_name": "Opening 900 x 2100mm"})
+    payload = _two_rooms(RoomType.living_room, []).model_copy(
+        update={
+            "rooms": [kitchen, living],
+            "walls": [*flat_shell(), wall("W5", (250, 3000), (7750, 3000), False)],
+            "doors": [link],
+        }
+    )
+    return payload
+
+
+def test_an_open_kitchen_is_judged_with_the_living_room_it_opens_into() -> None:
+    """A galley along the living room is a kitchen wall of one space (7.5 x 4.5 m), not a 4.4 : 1
+    corridor; behind a door the same kitchen is a room of its own and too long."""
+    open_plan = measure(_galley_and_living(opening=True))
+    closed = measure(_galley_and_living(opening=False))
+    assert closed.aspects["R1"] > 4.0 and closed.worst_aspect > 2.5
+    assert open_plan.aspects["R1"] < 2.0 and open_plan.worst_aspect < 2.5

@@ -12,7 +12,7 @@ import pytest
 from shapely.geometry import Point as ShapelyPoint
 from shapely.geometry import Polygon
 
-from archbuilder.domain.brief import Brief
+from archbuilder.domain.brief import Brief, BriefOptions
 from archbuilder.domain.common import Language
 from archbuilder.domain.layout import Door, LayoutPayload, Wall, Window
 from archbuilder.layout.planner import SpinePlanner
@@ -230,9 +230,10 @@ def test_a_wc_and_a_store_are_planned_at_their_own_size() -> None:
     [("tr", "giriş kapısı"), ("de", "Wohnungstür"), ("fr", "porte d'entrée"), ("es", "puerta de entrada")],
 )
 def test_what_the_planner_assumes_is_said_in_the_briefs_language(language: str, words: str) -> None:
+    # 6 x 5 m leaves no room for a hall (a 7 x 5 m studio gets an entry corridor).
     studio = Brief.model_validate(
         {
-            "footprint": {"width_mm": 7000, "depth_mm": 5000},
+            "footprint": {"width_mm": 6000, "depth_mm": 5000},
             "rooms": [
                 {"type": "living_room", "target_area_m2": 15},
                 {"type": "kitchen", "target_area_m2": 4.5},
@@ -423,3 +424,41 @@ def test_a_front_door_near_a_corner_of_the_end_facade_opens_into_an_l_hall() -> 
     kinds = types(payload)
     assert kinds[entrance(payload).connects[0]] == "hall"
     assert_off_the_hall(payload, ("bedroom", "bathroom"))
+
+
+def test_a_small_flat_reaches_its_bedroom_and_bathroom_from_a_hall_by_the_front_door() -> None:
+    """9 x 5 m, the door on a long side: the hall stops at the bedroom across its end (a cap over
+    the hall and the bathroom), the living room and open kitchen take the other side whole."""
+    flat = brief(
+        region="FR-13",
+        footprint={"width_mm": 9000, "depth_mm": 5000},
+        open_kitchen=True,
+        rooms=[
+            {"type": "living_room", "target_area_m2": 14},
+            {"type": "kitchen", "target_area_m2": 5},
+            {"type": "bedroom", "target_area_m2": 9},
+            {"type": "bathroom", "target_area_m2": 4},
+            {"type": "hall", "target_area_m2": 2.5},
+        ],
+        entrance={"side": "south"},
+    )
+    payload = planned(flat)
+    assert types(payload)[entrance(payload).connects[0]] == "hall"
+    assert_off_the_hall(payload, ("bedroom", "bathroom", "living_room"))
+    assert max(habitable_aspects(payload).values()) <= 2.5 or any(d.is_opening for d in payload.doors)
+
+
+def test_no_variant_is_one_an_architect_rejects_when_a_clean_one_exists() -> None:
+    """The bench's L house that has one clean layout: the variants asked for beyond it are not
+    filled up with flawed ones (a room over 2.5 : 1, a room reached through another); the
+    warnings say how many were found."""
+    from bench.planner import BRIEFS, case_brief, suite_cases
+
+    case = next(c for c in suite_cases(BRIEFS / "houses.yaml") if c["name"] == "house 3 bed L DE")
+    house = case_brief(case).model_copy(update={"options": BriefOptions(variants=3, seed=31)})
+    results = SpinePlanner().plan_variants(house)
+    for result in results:
+        assert result.metadata["design"]["worst_aspect"] <= 2.5
+        assert result.metadata["design"]["through_room"] == []
+    if len(results) < 3:
+        assert any(f"{len(results)}" in w and "3" in w for w in results[0].metadata["warnings"])

@@ -106,6 +106,7 @@ def measure(
     _access(out, rooms, neighbours, entry_types)
     _doors(out, payload.doors, walls, rooms, shapes)
     out.aspects = {r.id: _aspect(shapes[r.id]) for r in payload.rooms if r.type in HABITABLE}
+    _open_spaces(out, payload, shapes)
     out.service_aspects = {
         r.id: _aspect(shapes[r.id]) for r in payload.rooms if r.type not in HABITABLE | CIRCULATION
     }
@@ -211,6 +212,27 @@ def _aspect(shape: Polygon) -> float:
 
 def _interior_thickness(payload: LayoutPayload) -> float:
     return max((w.thickness_mm for w in payload.walls if not w.is_exterior), default=100.0)
+
+
+def _open_spaces(out: Measures, payload: LayoutPayload, shapes: dict[str, Polygon]) -> None:
+    """An open kitchen and the room it opens into (a cased opening, no leaf) are lived in as one
+    space: a galley along the living room is a kitchen wall, not a corridor. Each of the two
+    is judged by the better of its own proportions and those of the space they make."""
+    reach = _interior_thickness(payload) / 2 + 15
+    for door in payload.doors:
+        if not door.is_opening or len(door.connects) != 2:
+            continue
+        a, b = door.connects
+        if a not in out.aspects or b not in out.aspects:
+            continue
+        space = unary_union(
+            [shapes[a].buffer(reach, join_style="mitre"), shapes[b].buffer(reach, join_style="mitre")]
+        )
+        if not isinstance(space, Polygon):
+            continue
+        together = _aspect(space)
+        for room in (a, b):
+            out.aspects[room] = min(out.aspects[room], together)
 
 
 def _share_wall(a: Polygon, b: Polygon, thickness: float) -> bool:

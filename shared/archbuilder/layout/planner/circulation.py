@@ -49,11 +49,17 @@ def door_capable(site: Site, run: Run, width: float, along_exterior: bool) -> bo
     return hi - lo >= width + 2 * DOOR_CLEAR_MARGIN_MM
 
 
-def exterior_runs(site: Site, rect: Rect) -> list[tuple[Edge, Run]]:
-    runs = []
-    for horizontal, coord, lo, hi, _ in rect.sides():
-        for edge, a, b in site.exterior_cover(horizontal, coord, lo, hi):
-            runs.append((edge, Run(horizontal, coord, a, b)))
+def exterior_runs(site: Site, rect: Rect) -> tuple[tuple[Edge, Run], ...]:
+    """The pieces of the rect's sides on the exterior centreline (cached per site: the search
+    asks for the same rects many times)."""
+    runs = site.runs_cache.get(rect)
+    if runs is None:
+        runs = tuple(
+            (edge, Run(horizontal, coord, a, b))
+            for horizontal, coord, lo, hi, _ in rect.sides()
+            for edge, a, b in site.exterior_cover(horizontal, coord, lo, hi)
+        )
+        site.runs_cache[rect] = runs
     return runs
 
 

@@ -3,10 +3,13 @@
 The polygon is decomposed into rectangles (zones); the largest is the main zone, the others are
 wings, each one slot cut into strips that all touch the zone it hangs from. In the main zone a
 circulation spine runs along one axis; the bands on either side of it, and optionally a cap
-across one end, are slots. When the spine runs along the entrance facade, a foyer stub crosses
-the band in front of it to the front door (a T or, at a band end, an L), splitting that band in
-two. Frames whose circulation cannot take the front door where the brief asks are dropped when
-any frame can. Without a spine the main zone is one row of rooms or two.
+across one end, are slots. In the wider search a cap may also cover only the spine and one band
+(the hall ends at the door of the room across its end) while the other band runs the whole
+length: a small flat's bedroom over its hall and bathroom beside a full-depth living room.
+When the spine runs along the entrance facade, a foyer stub crosses the band in front of it to
+the front door (a T or, at a band end, an L), splitting that band in two. Frames whose
+circulation cannot take the front door where the brief asks are dropped when any frame can.
+Without a spine the main zone is one row of rooms or two.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class _SpineCut:
     cap: str | None  # "lo" or "hi": the end of the main zone the cap takes, if any
     cap_depth: float
     min_len: float  # shortest spine that still reaches its minimum area
+    cap_side: str | None = None  # "lo"/"hi": the cap covers the spine and only that side's band
     stub_at: float | None = None  # where along u a foyer stub leaves the spine, if any
     stub_low: bool = True  # the stub crosses the band on the spine's low side (else the high one)
 
@@ -117,9 +121,36 @@ def _frames(job: Job, spine_net: float | None, spine_min_len: float, wider: bool
                 for wings in wing_cuts:
                     frames.append(spine_frame(cut, wings))
                     frames += [spine_frame(stub, wings) for stub in _stubs(job, cut)]
+            if wider:
+                for cut in _side_caps(job, main, u, v_lo, v_hi, spine_min_len):
+                    frames += [spine_frame(cut, wings) for wings in wing_cuts]
     # The front door opens into the circulation: keep the frames that allow it, when any does.
     entered = [f for f in frames if reaches_entrance(job, f.circulation)]
     return entered or frames
+
+
+def _side_caps(job: Job, main: Rect, u: str, v_lo: float, v_hi: float, min_len: float) -> list[_SpineCut]:
+    """Caps over the spine and one band, as deep as the widest room that may take them needs
+    (or the usual cap depths), at either end; the other band keeps the zone's whole length.
+    Only caps whose band on the capped side can hold a room, and whose spine still reaches
+    the front door, are kept."""
+    site, v = job.site, other(u)
+    walls = max(site.t_ext, site.t_int) / 2 + site.t_int / 2 + BAND_MARGIN_MM
+    depths = {snap(max(r.min_width_mm for r in job.others) + walls), *CAP_DEPTHS_MM}
+    out: list[_SpineCut] = []
+    for side, band in (("lo", v_lo - main.lo(v)), ("hi", main.hi(v) - v_hi)):
+        if band < MIN_BAND_MM or (main.hi(v) - v_hi if side == "lo" else v_lo - main.lo(v)) < MIN_BAND_MM:
+            continue
+        # As deep as asked, or as deep as the spine's minimum length leaves.
+        for depth in sorted({min(d, snap(main.size(u) - min_len)) for d in depths}):
+            if depth < MIN_BAND_MM:
+                continue
+            for end in ("hi", "lo"):
+                cut = _SpineCut(main, u, v_lo, v_hi, end, depth, min_len, cap_side=side)
+                spine = spine_frame(cut, ()).spine
+                if spine is not None and reaches_entrance(job, [spine]):
+                    out.append(cut)
+    return out
 
 
 def _stubs(job: Job, cut: _SpineCut) -> list[_SpineCut]:
@@ -158,20 +189,34 @@ def _stubs(job: Job, cut: _SpineCut) -> list[_SpineCut]:
 def spine_frame(cut: _SpineCut, wings: tuple[Slot, ...]) -> Frame:
     """Bands either side of the spine, then the cap, then the wings (the slot order is fixed)."""
     main, u = cut.main, cut.u
+    v = other(u)
     u_lo, u_hi = main.lo(u), main.hi(u)
-    cap: list[Slot] = []
+    cap: list[Rect] = []
     if cut.cap == "hi":
         u_hi -= cut.cap_depth
-        cap.append(Slot(main.with_span(u, u_hi, main.hi(u)), other(u)))
+        cap.append(main.with_span(u, u_hi, main.hi(u)))
     elif cut.cap == "lo":
         u_lo += cut.cap_depth
-        cap.append(Slot(main.with_span(u, main.lo(u), u_lo), other(u)))
-    spine = main.with_span(u, u_lo, u_hi).with_span(other(u), cut.v_lo, cut.v_hi)
+        cap.append(main.with_span(u, main.lo(u), u_lo))
+    spine = main.with_span(u, u_lo, u_hi).with_span(v, cut.v_lo, cut.v_hi)
     bands = _band_slots(main, spine, u)
+    if cut.cap_side is not None and cap:
+        # The cap covers the spine and the band on cap_side; the other band runs full length.
+        cap = [
+            cap[0].with_span(v, main.lo(v), cut.v_hi)
+            if cut.cap_side == "lo"
+            else cap[0].with_span(v, cut.v_lo, main.hi(v))
+        ]
+        far = (
+            main.with_span(v, cut.v_hi, main.hi(v))
+            if cut.cap_side == "lo"
+            else main.with_span(v, main.lo(v), cut.v_lo)
+        )
+        bands = [Slot(far, u) if abs(s.rect.lo(v) - far.lo(v)) < EPS else s for s in bands]
     stub = None
     if cut.stub_at is not None:
         bands, stub = _split_by_stub(main, spine, u, bands, cut)
-    return Frame(spine, (*bands, *cap, *wings), cut, stub)
+    return Frame(spine, (*bands, *(Slot(r, v) for r in cap), *wings), cut, stub)
 
 
 def _split_by_stub(

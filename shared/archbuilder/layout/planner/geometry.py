@@ -109,6 +109,7 @@ class Site:
     vertices: set[tuple[float, float]] = field(default_factory=set)
     inset_cache: dict[Rect, dict[Side, float]] = field(default_factory=dict)
     net_cache: dict[Rect, tuple[float, float]] = field(default_factory=dict)
+    runs_cache: dict[Rect, tuple[tuple[Edge, Run], ...]] = field(default_factory=dict)  # exterior runs
 
     @classmethod
     def build(cls, brief: Brief) -> Site:

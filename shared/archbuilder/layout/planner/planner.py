@@ -91,12 +91,13 @@ class SpinePlanner:
                 (flawed if _flawed(measures) else found).append(built)
         if not found and not flawed:
             raise _refusal(must_unmet, failures)
-        # The same measures as the design review rank the variants an architect would pick first;
-        # flawed layouts only fill up what clean ones cannot, the best scored first (the score
-        # holds the design penalty, so fewer and lighter flaws first).
+        # The same measures as the design review rank the variants an architect would pick first.
+        # Flawed layouts are returned only when there is no clean one, the best scored first
+        # (the score holds the design penalty, so fewer and lighter flaws first): a second
+        # variant no architect would draw is worse than one variant and a warning that says so.
         found.sort(key=lambda f: (f.cand.score, f.cand.order))
         flawed.sort(key=lambda f: (f.cand.score, f.cand.order))
-        found = (found + flawed)[:wanted]
+        found = (found or flawed)[:wanted]
         solve_ms = round((time.perf_counter() - started) * 1000, 1)
         results = []
         for rank, (cand, job, builder, payload, areas, notes, measures) in enumerate(found, start=1):

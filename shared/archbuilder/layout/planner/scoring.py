@@ -50,7 +50,10 @@ def _room_penalty(
         shape += 3.0 * (preferred - short) / preferred
     if room.type not in CIRCULATION and long_ / short > 2.0:
         shape += 0.5 * (long_ / short - 2.0)  # no bowling-alley bedrooms
-    if room.type in HABITABLE and long_ / short > MAX_ASPECT:
+    # An open kitchen is one space with the living room it must touch (design_review judges
+    # them together): a galley along the living room is no bowling alley.
+    open_kitchen = job.open_kitchen and room.type == RoomType.kitchen
+    if room.type in HABITABLE and not open_kitchen and long_ / short > MAX_ASPECT:
         shape += 4.0 * (long_ / short - MAX_ASPECT)  # an architect's limit for a room to live in
     elif room.type not in HABITABLE | CIRCULATION and long_ / short > MAX_SERVICE_ASPECT:
         shape += 3.0 * (long_ / short - MAX_SERVICE_ASPECT)  # a WC or store, not a corridor

@@ -222,8 +222,11 @@ def tuned_frame(job: Job, frame: Frame, groups: list[list[PlannedRoom]]) -> Fram
     v = other(u)
     bands = sum(1 for s in frame.slots if s.axis == u and inside(s.rect, main))
     fills = [_Fill.of(site, s, g) for s, g in zip(frame.slots[: bands + bool(cut.cap)], groups, strict=False)]
-    if cut.cap:
-        cap, band_fills = fills[bands], fills[:bands]
+    if cut.cap and len(fills) > bands:
+        cap = fills[bands]
+        # The bands the cap shortens (a cap over one band leaves the other its whole length).
+        shortened = [i for i, s in enumerate(frame.slots[:bands]) if s.rect.size(u) < main.size(u) - EPS]
+        band_fills = [fills[i] for i in shortened]
         # A band's usable length is b.length + (c0 - c) for cap depth c (c0: the untuned one).
         # Equal ratios: a * (c - cap.depth_inset) = (p - c * q) / total, linear in c.
         full = main.size(u)
@@ -234,7 +237,10 @@ def tuned_frame(job: Job, frame: Frame, groups: list[list[PlannedRoom]]) -> Fram
         depth = (p / total + a * cap.depth_inset) / (a + q / total)
         widest = max(r.min_width_mm for r in groups[bands])
         depth = min(max(snap(depth), MIN_BAND_MM, widest + site.t_ext), full - cut.min_len)
-        fills = [replace(f, length=f.length - (depth - cut.cap_depth)) for f in band_fills] + [cap]
+        fills = [
+            replace(f, length=f.length - (depth - cut.cap_depth)) if i in shortened else f
+            for i, f in enumerate(fills[:bands])
+        ] + [cap]
         cut = replace(cut, cap_depth=depth)
     if bands == 2:
         start = _spine_start(site, main, v, cut.v_hi - cut.v_lo, (fills[0], groups[0]), (fills[1], groups[1]))
