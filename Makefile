@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck audit bench bench-planner bench-gallery bench-compliance bench-cad eval-briefs clean
+.PHONY: run test chromium lint typecheck audit bench bench-planner bench-gallery bench-compliance bench-cad bench-analysis eval-briefs clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -30,8 +30,13 @@ $(VENV)/checkov/.installed: requirements-checkov.txt | $(BIN)/python
 run: $(VENV)/.installed-run  ## Every function on http://127.0.0.1:$${PORT:-8080}, embedded defaults
 	$(BIN)/archbuilder serve
 
-test: $(VENV)/.installed-dev emulators  ## The whole suite (unit, functional, contract on the emulators, e2e)
+test: $(VENV)/.installed-dev emulators chromium  ## The whole suite (unit, functional, contract on the emulators, e2e)
 	$(BIN)/python -m pytest -n 2 -q
+
+# The headless browser of tests/e2e/test_admin_page.py: Debian's package, driven by Playwright.
+chromium:  ## Debian's chromium at /usr/bin/chromium (apt-get, when missing)
+	@test -x /usr/bin/chromium || apt-get install -y --no-install-recommends chromium \
+		|| { apt-get update && apt-get install -y --no-install-recommends chromium; }
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check shared functions tests bench sdk/python
@@ -62,6 +67,9 @@ bench-compliance: $(VENV)/.installed-dev  ## Rules per second, time to check a 2
 bench-cad: $(VENV)/.installed-dev  ## CAD ingestion against the bare library parse; memory per file size
 	$(BIN)/python -m bench.cad
 
+bench-analysis: $(VENV)/.installed-dev  ## What the model analysis adds to the ingestion of the same file
+	$(BIN)/python -m bench.analysis
+
 eval-briefs: $(VENV)/.installed-dev  ## Field-level accuracy of brief parsing on the evaluation set
 	$(BIN)/python -m bench.eval_briefs
 
@@ -72,7 +80,7 @@ clean:
 NPM ?= npm
 NODE_DIR := tools/node
 
-.PHONY: emulators test-contract run-emulated bundles
+.PHONY: emulators test-contract chaos run-emulated bundles
 
 $(VENV)/.installed-gcp: $(VENV)/.installed-dev requirements-gcp.txt requirements-emulators.txt
 	$(PIP) install -r requirements-gcp.txt -r requirements-emulators.txt -c constraints.txt
@@ -88,8 +96,25 @@ emulators: $(VENV)/.installed-gcp $(NODE_DIR)/node_modules/.installed  ## Emulat
 test-contract: emulators  ## Only the port contract suites, on the embedded adapters and the emulators
 	$(BIN)/python -m pytest -q tests/contract
 
+# The fault-injection suite (docs/operations.md, "Fault tolerance"): also part of `make test`;
+# the case on the Firestore emulator is marked slow.
+chaos: emulators  ## Only the fault-injection suite: killed workers, duplicates, contention, outages
+	$(BIN)/python -m pytest -q tests/faults
+
 run-emulated: emulators  ## Every function on the emulators (Firestore, Pub/Sub, fake-gcs, Auth)
 	$(BIN)/python -m tools.run_emulated
 
 bundles: $(VENV)/.installed-gcp  ## Per-function Cloud Functions source bundles in build/functions/
 	$(BIN)/python -m tools.bundle
+
+# -- Load and capacity (issue 18): Locust on 127.0.0.1 only, bounded in users and seconds -----
+.PHONY: load load-emulated soak
+
+load: $(VENV)/.installed-dev  ## Locust against the embedded default: per-route table, targets (LOAD_ARGS="--users 20 …")
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
+
+load-emulated: emulators  ## The same against the emulator stack of `make run-emulated`
+	$(BIN)/python -m bench.load --emulated $(LOAD_ARGS)
+
+soak: $(VENV)/.installed-dev  ## 30 minutes at a steady rate: server RSS and open files flat (LOAD_ARGS="--duration 300")
+	$(BIN)/python -m bench.load --soak $(LOAD_ARGS)

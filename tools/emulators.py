@@ -151,7 +151,9 @@ def _wait_ready(emulator: Emulator, ready_url: str, timeout_s: float) -> None:
         time.sleep(0.2)
 
 
-def start_firestore() -> Emulator:
+def start_firestore(import_data: Path | None = None) -> Emulator:
+    """``import_data``: an export's ``.overall_export_metadata`` file (the emulator's own export,
+    ``archbuilder admin backup``), loaded at start: the emulator imports at no other time."""
     launcher = sdk_root() / "platform" / "cloud-firestore-emulator" / "cloud_firestore_emulator"
     if not launcher.exists():
         raise EmulatorMissing(
@@ -160,9 +162,10 @@ def start_firestore() -> Emulator:
         )
     port = free_port()
     host = f"127.0.0.1:{port}"
-    emulator = _spawn(
-        "firestore", [str(launcher), "--host=127.0.0.1", f"--port={port}"], host, f"http://{host}/"
-    )
+    argv = [str(launcher), "--host=127.0.0.1", f"--port={port}"]
+    if import_data is not None:
+        argv.append(f"--import-data={import_data}")
+    emulator = _spawn("firestore", argv, host, f"http://{host}/")
     emulator.env = {"FIRESTORE_EMULATOR_HOST": host}
     return emulator
 

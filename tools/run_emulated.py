@@ -91,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env-file", type=Path)
     parser.add_argument("--data-dir", type=Path)
     parser.add_argument("--no-auth", action="store_true")
+    parser.add_argument(
+        "--firestore-import",
+        type=Path,
+        help="start Firestore with this export (<backup>/firestore/firestore.overall_export_metadata)",
+    )
     args = parser.parse_args(argv)
 
     from archbuilder.manifest import PubSubTrigger, StorageTrigger, load_manifest
@@ -115,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         pubsub = emulators.start_pubsub(PROJECT)
         started.append(pubsub)
-        started.append(emulators.start_firestore())
+        started.append(emulators.start_firestore(args.firestore_import))
         os.environ.update(pubsub.env)
         from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 

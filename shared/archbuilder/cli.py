@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from archbuilder import business_cli, recovery_cli
 from archbuilder.domain.common import REGION_PATTERN, DataRegion, Language
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--json", action="store_true", help="print only {tenant_id, api_key} as JSON")
     report = admin_commands.add_parser("billing-report", help="MRR, active tenants, usage, churn signals")
     report.add_argument("--json", action="store_true")
+    business_cli.add_commands(admin_commands)  # report, operator keys
+    recovery_cli.add_commands(admin_commands)  # backup, restore, debug-bundle
     return parser
 
 
@@ -101,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "admin" and args.admin_command == "create-tenant":
         return _create_tenant(args)
+    handled = business_cli.run(args, _admin_runtime)
+    if handled is not None:
+        return handled
+    handled = recovery_cli.run(args, _admin_runtime)
+    if handled is not None:
+        return handled
     if args.command == "admin" and args.admin_command == "billing-report":
         from archbuilder.billing.report import billing_report, write_report
 

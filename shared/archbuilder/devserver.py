@@ -27,10 +27,12 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from archbuilder.cli import DEFAULT_PORT
 from archbuilder.manifest import Manifest, load_manifest
 from archbuilder.platform.http import Api
+from archbuilder.platform.logging import log_to_file
 from archbuilder.platform.settings import Settings, get_settings
 from archbuilder.ports import Query
 from archbuilder.runtime import Runtime, build_runtime, set_runtime
 
+LOG_FILE = "archbuilder.jsonl"  # under <data folder>/logs/, rotated to .1, .2, .3
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
@@ -75,6 +77,8 @@ def serve(host: str, port: int, settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     runtime = build_runtime(settings)
     set_runtime(runtime)
+    # A copy of the log lines in the data folder: `archbuilder admin debug-bundle` reads them.
+    log_to_file(settings.data_dir / "logs" / LOG_FILE)
     app = create_app()
     # Bound before anything is announced: a second server on a taken port fails here.
     server = make_server(host, port, app, threaded=True, request_handler=_RequestHandler)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from archbuilder.platform.credential_cache import CredentialCache
 from archbuilder.platform.logging import configure_logging
 from archbuilder.platform.settings import Settings, get_settings
 from archbuilder.ports import BlobStore, Claims, DocumentStore, EventBus, LayoutPlanner, Secrets
@@ -26,6 +27,9 @@ class Runtime:
     secrets: Secrets
     planner: LayoutPlanner
     claims: Claims  # people's sign-in and their tenant/role custom claims
+    # API key → (key, tenant) for a few seconds; forgotten when ``store`` writes either
+    # (``with_credential_cache``). A runtime assembled by hand keeps nothing.
+    credentials: CredentialCache = field(default_factory=CredentialCache)
 
 
 _runtime: Runtime | None = None
@@ -50,12 +54,19 @@ def set_runtime(runtime: Runtime | None) -> None:
 
 
 def build_runtime(settings: Settings) -> Runtime:
+    """The runtime for ``settings``, its store counted per request and event (``store_reads``,
+    ``store_writes`` on the access and event lines, ``platform/store_counts.py``)."""
+    from archbuilder.platform.store_counts import CountingDocumentStore
+
     configure_logging(settings.log_level, settings.gcp_project)
     if settings.uses_google_cloud:
         from archbuilder.adapters.gcp.runtime import build_gcp_runtime
 
-        return build_gcp_runtime(settings)
-    return build_local_runtime(settings)
+        runtime = with_credential_cache(build_gcp_runtime(settings))
+    else:
+        runtime = build_local_runtime(settings)
+    runtime.store = CountingDocumentStore(runtime.store)
+    return runtime
 
 
 def build_local_runtime(settings: Settings) -> Runtime:
@@ -70,7 +81,7 @@ def build_local_runtime(settings: Settings) -> Runtime:
     from archbuilder.platform.events import storage_finalized_event
 
     data_dir = settings.data_dir
-    store = SqliteDocumentStore(data_dir / "documents.sqlite3")
+    store = SqliteDocumentStore(data_dir / "documents.sqlite3", busy_timeout_s=settings.sqlite_busy_timeout_s)
     bus = InProcessEventBus(
         store, max_attempts=settings.event_max_attempts, retry_base_s=settings.event_retry_base_s
     )
@@ -89,7 +100,7 @@ def build_local_runtime(settings: Settings) -> Runtime:
         )
         bus.emit(storage_trigger_key(obj.bucket), event)
 
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         store=store,
         blobs=FolderBlobStore(data_dir / "buckets" / "artifacts", bucket="artifacts"),
@@ -104,6 +115,15 @@ def build_local_runtime(settings: Settings) -> Runtime:
         planner=SpinePlanner(),
         claims=_local_claims(settings, store),
     )
+    return with_credential_cache(runtime)
+
+
+def with_credential_cache(runtime: Runtime) -> Runtime:
+    """``runtime`` with a per-instance cache of API key lookups (``api_key_cache_ttl_s``) and its
+    store wrapped so that every write through it to a key or a tenant forgets their entries."""
+    runtime.credentials = CredentialCache(runtime.settings.api_key_cache_ttl_s)
+    runtime.store = runtime.credentials.watching(runtime.store)
+    return runtime
 
 
 def _local_claims(settings: Settings, store: DocumentStore) -> Claims:

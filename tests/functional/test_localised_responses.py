@@ -2,22 +2,27 @@
 
 A Turkish project (in a German tenant) and a German project (in a Turkish tenant) go through
 real HTTP: a brief becomes a layout, real CAD files are uploaded and ingested, the version's
-compliance report (JSON and HTML), design review, SVG export, its jobs, a 404 and 422s are read
-without Accept-Language. Every text a reader sees is scanned for English words, and numbers
-for the English decimal point; any hit fails the test with the response and the words.
+compliance report (JSON and HTML), design review, SVG export, the DXF export's room labels, its
+jobs, a 404 and 422s are read without Accept-Language; so are the jobs of two briefs the planner
+refuses (PROGRAMME_DOES_NOT_FIT) and two corrections that cannot be applied (CORRECTION_INVALID).
+Every text a reader sees is scanned for English words, and numbers for the English decimal
+point; any hit fails the test with the response and the words.
 
 What is not scanned, because it is no text in a language: ids and codes (``*_id``, ``code``,
 ``type``, ``status`` …), units, the Revit payload (ids, Revit family, type and level names), the
-brief as sent, proper names (rooms, levels, the sources' titles), the rules' edition notes (the
-rule files' bibliographic record) and the level name "Level 1" wherever the compliance report
-names the storey by it (the name the Revit add-in gives the level; the payload refers to it).
-Not translated yet, and so not scanned: the version's ``metadata.rules_applied`` (the planner's
-record of the room minimums it applied, citing ``layout/data/room_minimums.yaml`` in English).
+brief as sent, proper names (rooms, levels, the sources' titles), the rules' edition notes and
+citations (the rule files' bibliographic record; in ``metadata.rules_applied`` the citation of
+each room minimum the planner applied, with the researchers' annotations), the level name
+"Level 1" wherever the compliance report names the storey by it (the name the Revit add-in gives
+the level; the payload refers to it), and in an error's details the correction's ``op`` (as
+sent), the ``reason_code`` with its ``reason_params`` and ``reason``, the English words of the
+reason kept for clients that read them (the message carries the reason in the reader's language).
 """
 
 from __future__ import annotations
 
 import html
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -25,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ezdxf import recover
+from ezdxf.entities.mtext import MText
 from flask.testing import FlaskClient
 
 from archbuilder.platform.i18n import catalogue
@@ -64,15 +71,12 @@ CODE_KEYS = frozenset(
         "schema_version", "field", "fields", "location", "resource", "side", "source", "planner",
         "note", "detail", "rooms", "space_ids", "connects", "opens_into", "checksum", "upload_url",
         "headers", "method", "created_at", "updated_at", "expires_at", "source_ref", "correlation_id",
-        "rule_id", "edition", "type_name",
+        "rule_id", "edition", "type_name", "op", "reason", "reason_code", "citation",
     }
 )  # fmt: skip
 SKIPPED_TREES = frozenset(
     {
-        "payload", "brief", "score_parts", "levels", "walls", "doors", "windows",
-        # Not translated yet: the planner's record of the room minimums it applied, citing
-        # layout/data/room_minimums.yaml as researched (in English; issue 17, left open).
-        "rules_applied",
+        "payload", "brief", "score_parts", "levels", "walls", "doors", "windows", "reason_params",
     }
 )  # fmt: skip
 LEVEL_NAME = "Level 1"  # the planner's level: its name in the Revit model, an id in the payload
@@ -113,12 +117,21 @@ def svg_texts(svg: str) -> list[str]:
     return [html.unescape(t) for t in re.findall(r"<(?:title|text)[^>]*>([^<]*)</", svg)]
 
 
+def dxf_texts(data: bytes) -> list[str]:
+    """The room labels of a DXF drawing (name, number and area), read back with ezdxf."""
+    doc, _ = recover.read(io.BytesIO(data))
+    return [e.plain_text() for e in doc.modelspace() if isinstance(e, MText) and e.dxf.layer == "A-AREA-IDEN"]
+
+
 def read(client: FlaskClient, what: str, method: str, url: str, headers: dict[str, str], **kw: Any) -> Answer:
     response = client.open(url, method=method, headers=headers, **kw)
-    body = response.get_data(as_text=True)
     content_type = response.headers.get("Content-Type", "")
     fields: list[str] = []
     data = None
+    if "dxf" in content_type:  # in the drawing's code page, not UTF-8
+        texts = dxf_texts(response.get_data())
+        return Answer(what, response.status_code, response.headers.get("Content-Language"), texts)
+    body = response.get_data(as_text=True)
     if "json" in content_type:
         data = json.loads(body) if body else None
         texts = json_texts(data)
@@ -167,15 +180,60 @@ def project_answers(
         read(client, "design review json", "GET", f"{base}/versions/1/design-review", h),
         read(client, "design review html", "GET", f"{base}/versions/1/design-review?format=html", h),
         read(client, "svg export", "GET", f"{base}/versions/1/export?format=svg", h),
+        read(client, "dxf export", "GET", f"{base}/versions/1/export?format=dxf", h),
         read(client, "404 layout", "GET", f"/v1/projects/{project}/layouts/lay_x", h),
         read(client, "404 model", "GET", f"/v1/projects/{project}/models/mdl_x", h),
         read(client, "422 compliance format", "GET", f"{base}/versions/1/compliance?format=pdf", h),
     ]
     broken = BRIEF | {"footprint": {"width_mm": 12000}, "rooms": [{"type": "kitchen", "count": 0}]}
     answers.append(read(client, "422 brief", "POST", f"/v1/projects/{project}/layouts", h, json=broken))
+    answers += refusal_answers(client, runtime, tenant, project, base)
     for path in (IFC, DXF):
         answers += upload_answers(client, runtime, tenant, project, path)
     return answers, {"project": project, "base": base, "job": job}
+
+
+# Briefs that pass the checks at submission but that the planner refuses (PROGRAMME_DOES_NOT_FIT):
+# no split of a narrow footprint fits the rooms, and party walls on both long sides leave the
+# living room too little facade for its windows.
+TIGHT_BRIEF: dict[str, Any] = {
+    "building_type": "apartment",
+    "footprint": {"width_mm": 5000, "depth_mm": 9000},
+    "entrance": {"side": "east"},
+    "rooms": [{"type": "living_room"}, {"type": "kitchen"}, {"type": "bedroom"}, {"type": "bathroom"}],
+}
+PARTY_WALL_BRIEF: dict[str, Any] = {
+    "building_type": "apartment",
+    "footprint": {"width_mm": 7000, "depth_mm": 20000},
+    "party_walls": ["east", "west"],
+    "entrance": {"side": "south"},
+    "rooms": [
+        {"type": "living_room"}, {"type": "kitchen"}, {"type": "bedroom", "count": 3},
+        {"type": "bathroom"}, {"type": "hall"},
+    ],
+}  # fmt: skip
+
+
+def refusal_answers(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, project: str, base: str
+) -> list[Answer]:
+    """The failed jobs of briefs the planner refuses and the 422s of corrections that cannot be
+    applied (an exterior wall moved, a door made narrower than a door can be)."""
+    h = tenant.headers
+    answers = []
+    for what, brief in (("tight brief", TIGHT_BRIEF), ("party-wall brief", PARTY_WALL_BRIEF)):
+        accepted = client.post(f"/v1/projects/{project}/layouts", json=brief, headers=h)
+        assert accepted.status_code == 202, accepted.json
+        drain(runtime)
+        answers.append(read(client, f"refused {what}", "GET", f"/v1/jobs/{accepted.json['job_id']}", h))
+    door = client.get(f"{base}/versions/1", headers=h).json["payload"]["doors"][0]["id"]
+    for what, correction in (
+        ("exterior wall", {"op": "move_wall", "wall_id": "W1", "offset_mm": 500}),
+        ("door width", {"op": "resize_opening", "opening_id": door, "width_mm": 100}),
+    ):
+        body = {"corrections": [correction]}
+        answers.append(read(client, f"422 correction {what}", "POST", f"{base}/review", h, json=body))
+    return answers
 
 
 def upload_answers(
@@ -217,6 +275,14 @@ def test_a_project_answers_in_its_language_without_a_word_of_english(
     statuses = {a.what: a.status for a in answers}
     assert statuses["404 layout"] == statuses["404 model"] == 404
     assert statuses["422 brief"] == statuses["422 compliance format"] == 422
+    assert statuses["422 correction exterior wall"] == statuses["422 correction door width"] == 422
+    refused = {a.what: a.data["error"]["code"] for a in answers if a.what.startswith(("refused", "422 corr"))}
+    assert refused == {
+        "refused tight brief": "PROGRAMME_DOES_NOT_FIT",
+        "refused party-wall brief": "PROGRAMME_DOES_NOT_FIT",
+        "422 correction exterior wall": "CORRECTION_INVALID",
+        "422 correction door width": "CORRECTION_INVALID",
+    }
     assert all(s in (200, 201) for w, s in statuses.items() if not w.startswith(("404", "422"))), statuses
     texts = {a.what: " ".join(a.texts) for a in answers}
     expected = {
@@ -229,6 +295,10 @@ def test_a_project_answers_in_its_language_without_a_word_of_english(
             "ifc job before the file": "Dosyanın yüklenmesi bekleniyor",
             "ifc model": "yüklemede yapı kullanımı belirtilmedi",
             "dxf model": "$INSUNITS in diyor",
+            "refused tight brief": "taban alanının hiçbir bölünüşü her odaya",
+            "refused party-wall brief": "komşu duvarları (doğu, batı) dışında kalan cepheler",
+            "422 correction exterior wall": "dış duvarlar taban alanını izler ve taşınamaz",
+            "422 correction door width": "genişlik en az 600 mm olmalı",
         },
         "de": {
             "404 layout": "Grundriss 'lay_x' wurde nicht gefunden.",
@@ -239,11 +309,17 @@ def test_a_project_answers_in_its_language_without_a_word_of_english(
             "ifc job before the file": "Wartet auf das Hochladen der Datei",
             "ifc model": "Gebäudenutzung beim Hochladen nicht angegeben",
             "dxf model": "$INSUNITS nennt in",
+            "refused tight brief": "keine Aufteilung der Grundfläche gibt jedem Raum",
+            "refused party-wall brief": "neben den Brandwänden (Ost, West) bleibt",
+            "422 correction exterior wall": "Außenwände folgen der Grundfläche",
+            "422 correction door width": "die Breite muss mindestens 600 mm betragen",
         },
     }[language]
     assert {what: words for what, words in expected.items() if words not in texts[what]} == {}
     validation = catalogue("validation")
     assert validation["greater_than_equal"][language].replace("{ge}", "1") in texts["422 brief"]
+    labels = next(a.texts for a in answers if a.what == "dxf export")
+    assert labels and all(re.search(r"\n\d+,\d m²$", label) for label in labels), labels
     jobs = [a.data for a in answers if a.what.endswith(("job", "job before the file"))]
     stages = catalogue("stages")
     assert [(j["stage"], j["message"]) for j in jobs] == [

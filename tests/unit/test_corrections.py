@@ -85,6 +85,40 @@ def test_exterior_walls_cannot_move(payload: LayoutPayload) -> None:
     with pytest.raises(Unprocessable) as refused:
         fix(payload, {"op": "move_wall", "wall_id": exterior.id, "offset_mm": 100})
     assert refused.value.code == "CORRECTION_INVALID" and refused.value.params["index"] == 0
+    assert refused.value.params["reason_code"] == "exterior_wall_fixed"
+
+
+@pytest.mark.parametrize(
+    ("correction", "reason_code", "reason_params"),
+    [
+        ({"op": "merge_room", "room_id": "R99", "into": "R1"}, "no_room", {"room": "R99"}),
+        ({"op": "merge_room", "room_id": "R1", "into": "R1"}, "merge_into_itself", {}),
+        ({"op": "move_wall", "wall_id": "W99", "offset_mm": 100}, "no_wall", {"wall": "W99"}),
+        ({"op": "delete_opening", "opening_id": "N99"}, "no_opening", {"opening": "N99"}),
+        (
+            {"op": "resize_opening", "opening_id": "D1", "width_mm": 100},
+            "opening_width_under",
+            {"opening": "D1", "minimum_mm": 600},
+        ),
+        (
+            {"op": "resize_opening", "opening_id": "D1", "height_mm": 3000},
+            "opening_height_over",
+            {"opening": "D1", "maximum_mm": 2500},
+        ),
+    ],
+)
+def test_a_refused_correction_says_why_with_a_stable_reason_code(
+    payload: LayoutPayload, correction: dict[str, object], reason_code: str, reason_params: dict[str, object]
+) -> None:
+    with pytest.raises(Unprocessable) as refused:
+        fix(payload, {"op": "rename_room", "room_id": "R1", "name": "Salon"}, correction)
+    params = refused.value.params
+    assert (params["index"], params["reason_code"], params["reason_params"]) == (
+        1,
+        reason_code,
+        reason_params,
+    )
+    assert params["reason"]  # the English words, as before reasons had codes
 
 
 def test_merging_a_room_removes_it_and_keeps_the_layout_valid(payload: LayoutPayload) -> None:

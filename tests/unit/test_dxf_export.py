@@ -109,6 +109,17 @@ def test_labels_name_number_and_area(drawing: Drawing, payload: LayoutPayload) -
     assert any("Salon" in t for t in texts)
 
 
+def test_label_areas_are_written_as_the_projects_language_writes_numbers(payload: LayoutPayload) -> None:
+    for language, mark in (("tr", ","), ("de", ","), ("fr", ","), ("es", ","), ("en", ".")):
+        texts = [
+            e.plain_text()
+            for e in read_dxf(layout_to_dxf(payload, language=language)).modelspace()
+            if isinstance(e, MText) and e.dxf.layer == "A-AREA-IDEN"
+        ]
+        expected = {f"{room.area_m2:.1f} m²".replace(".", mark) for room in payload.rooms}
+        assert {t.split("\n")[-1] for t in texts} == expected, language
+
+
 def test_doors_and_windows_are_drawn(drawing: Drawing, payload: LayoutPayload) -> None:
     counts = per_layer(drawing)
     assert payload.doors and payload.windows

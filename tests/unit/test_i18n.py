@@ -12,6 +12,7 @@ from archbuilder.platform.i18n import (
     negotiate,
     number_text,
     percent_text,
+    reason_text,
     requested_language,
     translate,
     translate_stage,
@@ -22,7 +23,7 @@ SOURCE = Path(__file__).resolve().parents[2] / "shared" / "archbuilder"
 
 
 def test_every_message_exists_in_every_language() -> None:
-    for name in ("errors", "stages", "resources", "validation", "cad", "exports"):
+    for name in ("errors", "stages", "resources", "validation", "cad", "exports", "reasons"):
         for code, messages in catalogue(name).items():
             assert set(messages) == set(SUPPORTED_LANGUAGES), f"{name}.{code} lacks a language"
             placeholders = {lang: set(re.findall(r"{(\w+)}", text)) for lang, text in messages.items()}
@@ -54,6 +55,33 @@ def test_translate_fills_placeholders() -> None:
     assert translate("PROGRAMME_TOO_LARGE", "xx", {"required_m2": 1, "available_m2": 2}).startswith(
         "The room"
     )
+
+
+def test_every_reason_given_in_the_source_is_worded_and_every_wording_is_given() -> None:
+    code = _sources()
+    given = set(re.findall(r'(?:Reason|BuildFailed|_Refused)\(\s*"([a-z_]+)"', code))
+    # Corrections name the bound of an opening's size they break (corrections._size_refused).
+    given |= {f"opening_{what}_{side}" for what in ("width", "height") for side in ("under", "over")}
+    assert len(given) >= 30 and given == set(catalogue("reasons"))
+
+
+def test_an_error_with_a_reason_code_gives_its_reason_in_the_readers_language() -> None:
+    params = {
+        "reason": "Salon: the facades that are not party walls (east, west) leave it too little ...",
+        "reason_code": "glazing_party_walls",
+        "reason_params": {"room": "Salon", "sides": ["east", "west"]},
+    }
+    text = translate("PROGRAMME_DOES_NOT_FIT", "tr", params)
+    assert "(Salon: komşu duvarları (doğu, batı) dışında kalan cepheler" in text and "east" not in text
+    assert "(Ost, West)" in translate("PROGRAMME_DOES_NOT_FIT", "de", params)
+    area = {"room": "Yatak Odası", "area_m2": 8.45, "minimum_m2": 9.0}
+    assert reason_text("room_area_under", "de", area) == (
+        "Yatak Odası hat 8,45 m², weniger als die Mindestfläche von 9 m²"
+    )
+    # Stored before reasons had codes (or a code this version does not know): the words as given.
+    assert translate(
+        "CORRECTION_INVALID", "de", {"index": 0, "op": "merge_room", "reason": "no room R9"}
+    ) == ("Korrektur 0 (merge_room) kann nicht angewendet werden: no room R9.")
 
 
 def test_negotiate_follows_quality_and_falls_back() -> None:

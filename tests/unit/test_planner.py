@@ -303,6 +303,38 @@ def test_turkish_living_room_narrow_side_is_refused_precisely() -> None:
     assert refused.value.params["available_mm"] < 3000
 
 
+@pytest.mark.parametrize(
+    ("footprint", "fields", "reason_code", "reason_params"),
+    [
+        ({"width_mm": 5000, "depth_mm": 9000}, {"entrance": {"side": "east"}}, "no_split", {}),
+        (
+            {"width_mm": 7000, "depth_mm": 20000},
+            {"party_walls": ["east", "west"], "entrance": {"side": "south"}},
+            "glazing_party_walls",
+            {"room": "Salon", "sides": ["east", "west"]},
+        ),
+    ],
+)
+def test_a_refusal_after_planning_says_why_with_a_stable_reason_code(
+    footprint: dict[str, Any], fields: dict[str, Any], reason_code: str, reason_params: dict[str, Any]
+) -> None:
+    rooms: list[dict[str, Any]] = [
+        {"type": "living_room", "name": "Salon"},
+        {"type": "kitchen"},
+        {"type": "bedroom"},
+        {"type": "bathroom"},
+    ]
+    if "party_walls" in fields:
+        rooms[2]["count"] = 3
+        rooms.append({"type": "hall"})
+    with pytest.raises(Unprocessable) as refused:
+        plan(make_brief(footprint, rooms, **fields))
+    params = refused.value.params
+    assert refused.value.code == "PROGRAMME_DOES_NOT_FIT"
+    assert (params["reason_code"], params["reason_params"]) == (reason_code, reason_params)
+    assert params["reason"]  # the English words, as before reasons had codes
+
+
 def test_must_adjacency_is_met_with_a_door_and_unknown_rooms_are_refused() -> None:
     wishes = [
         {"a": "kitchen", "b": "Salon", "kind": "must"},

@@ -1,5 +1,6 @@
 # One Cloud Monitoring dashboard per region: traffic and errors, latency, jobs, layout
-# and compliance quality, AI latency/tokens/cost, rate limits, dead letters.
+# and compliance quality, AI latency/tokens/cost, rate limits, dead letters, and the business
+# charts (generation success, review outcomes, subscription movements, dunning, MRR change).
 # docs/operations.md explains each chart.
 
 locals {
@@ -57,6 +58,27 @@ locals {
       filter  = "metric.type=\"${local.user_metric}/${google_logging_metric.rate_limit_hits.name}\""
       aligner = "ALIGN_DELTA", reducer = "REDUCE_SUM", group_by = ["metric.labels.limit"], plot = "STACKED_BAR"
     },
+    # Business charts (docs/operations.md, "Business view"): the live counterpart of /admin.
+    {
+      title   = "Generation: layout jobs by outcome"
+      filter  = "metric.type=\"${local.user_metric}/${google_logging_metric.job_outcomes.name}\" AND metric.labels.kind=\"layout\""
+      aligner = "ALIGN_DELTA", reducer = "REDUCE_SUM", group_by = ["metric.labels.status"], plot = "STACKED_BAR"
+    },
+    {
+      title   = "Review outcomes (approved, corrected, rejected, revision requested)"
+      filter  = "metric.type=\"${local.user_metric}/${google_logging_metric.review_outcomes.name}\""
+      aligner = "ALIGN_DELTA", reducer = "REDUCE_SUM", group_by = ["metric.labels.outcome"], plot = "STACKED_BAR"
+    },
+    {
+      title   = "Subscription movements (new, expansion, contraction, churn)"
+      filter  = "metric.type=\"${local.user_metric}/${google_logging_metric.subscription_movements.name}\" AND metric.labels.movement!=\"none\""
+      aligner = "ALIGN_DELTA", reducer = "REDUCE_SUM", group_by = ["metric.labels.movement"], plot = "STACKED_BAR"
+    },
+    {
+      title   = "Payments failed and recovered, trials converted"
+      filter  = "metric.type=\"${local.user_metric}/${google_logging_metric.billing_signals.name}\""
+      aligner = "ALIGN_DELTA", reducer = "REDUCE_SUM", group_by = ["metric.labels.payment_failed", "metric.labels.payment_recovered", "metric.labels.trial_converted"], plot = "STACKED_BAR"
+    },
     {
       title   = "Dead letters waiting by subscription"
       filter  = "resource.type=\"pubsub_subscription\" AND resource.labels.subscription_id=monitoring.regex.full_match(\"${local.prefix}-.*-dead-letter\") AND metric.type=\"pubsub.googleapis.com/subscription/num_undelivered_messages\""
@@ -73,6 +95,14 @@ locals {
     {
       title = "AI cost per hour by provider (USD)"
       query = "sum by (provider) (increase(logging_googleapis_com:user_${google_logging_metric.ai_cost.name}_sum[1h]))"
+    },
+    {
+      title = "Net MRR change per day by currency (major units)"
+      query = "sum by (currency) (increase(logging_googleapis_com:user_${google_logging_metric.mrr_change.name}_sum[1d]))"
+    },
+    {
+      title = "AI cost per day by task (USD), beside the MRR change"
+      query = "sum by (task) (increase(logging_googleapis_com:user_${google_logging_metric.ai_cost.name}_sum[1d]))"
     },
   ]
 

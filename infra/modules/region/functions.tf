@@ -49,6 +49,10 @@ resource "google_cloudfunctions2_function" "fn" {
     timeout_seconds    = each.value.timeout_s
     max_instance_count = coalesce(each.value.max_instances, var.max_instances[each.value.trigger_type])
     min_instance_count = lookup(var.min_instances, each.key, 0)
+    # Requests served at once per instance (var.concurrency; docs/operations.md, "Load and
+    # capacity"). More than one needs a whole vCPU; one keeps the memory-derived CPU.
+    max_instance_request_concurrency = lookup(var.concurrency, each.key, 1)
+    available_cpu                    = lookup(var.concurrency, each.key, 1) > 1 ? "1" : null
 
     ingress_settings               = each.value.trigger_type == "http" ? "ALLOW_INTERNAL_AND_GCLB" : "ALLOW_INTERNAL_ONLY"
     all_traffic_on_latest_revision = true
@@ -56,6 +60,8 @@ resource "google_cloudfunctions2_function" "fn" {
 
     environment_variables = merge(local.common_env, {
       ARCHBUILDER_FUNCTION = each.key
+      # functions-framework's request threads (default 4 per CPU): one per concurrent request.
+      THREADS = tostring(max(lookup(var.concurrency, each.key, 1), 4))
     })
 
     # Secrets arrive as environment variables resolved at instance start ("latest"

@@ -74,6 +74,7 @@ locals {
     api_layouts          = { buckets = { artifacts = "read" }, publishes = ["layout-requests", "usage-events"], sign_urls = true }
     api_compliance       = { buckets = { artifacts = "read", uploads = "read" }, publishes = [], sign_urls = false }
     api_billing          = { buckets = {}, publishes = [], sign_urls = false }
+    api_admin            = { buckets = {}, publishes = [], sign_urls = false } # reads Firestore only
     stripe_webhook       = { buckets = {}, publishes = ["billing-events"], sign_urls = false }
     layout_worker        = { buckets = { artifacts = "write" }, publishes = ["usage-events", "webhook-deliveries"], sign_urls = false }
     cad_ingest           = { buckets = { uploads = "read", artifacts = "write" }, publishes = ["usage-events", "webhook-deliveries"], sign_urls = false }

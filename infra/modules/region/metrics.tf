@@ -340,3 +340,141 @@ resource "google_logging_metric" "rate_limit_hits" {
     limit = "EXTRACT(jsonPayload.limit)"
   }
 }
+
+# --- Business: review outcomes, subscription movements (services/reviews.py,
+# billing/subscription_changes.py). Generation success is job_outcomes with kind="layout"
+# (a failed layout job logs job_finished with status "failed").
+
+# metric="review_decided" with decision and outcome (approved, corrected, rejected,
+# revision_requested).
+resource "google_logging_metric" "review_outcomes" {
+  project = var.project_id
+  name    = "${local.metric_prefix}_review_outcomes"
+  filter  = "${local.log_base} AND jsonPayload.metric=\"review_decided\""
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "ArchBuilder ${var.region_key}: review outcomes"
+    labels {
+      key         = "outcome"
+      value_type  = "STRING"
+      description = "approved, corrected, rejected, revision_requested"
+    }
+  }
+
+  label_extractors = {
+    outcome = "EXTRACT(jsonPayload.outcome)"
+  }
+}
+
+# metric="subscription_changed": one line per change of a tenant's subscription the billing
+# worker stores, with movement (new, expansion, contraction, churn, none), plan, status,
+# currency, mrr_delta (major units), trial_converted, payment_failed, payment_recovered.
+locals {
+  subscription_labels = {
+    movement = "EXTRACT(jsonPayload.movement)"
+    plan     = "EXTRACT(jsonPayload.plan)"
+    currency = "EXTRACT(jsonPayload.currency)"
+  }
+}
+
+resource "google_logging_metric" "subscription_movements" {
+  project          = var.project_id
+  name             = "${local.metric_prefix}_subscription_movements"
+  filter           = "${local.log_base} AND jsonPayload.metric=\"subscription_changed\""
+  label_extractors = local.subscription_labels
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "ArchBuilder ${var.region_key}: subscription movements"
+    labels {
+      key         = "movement"
+      value_type  = "STRING"
+      description = "new, expansion, contraction, churn, none"
+    }
+    labels {
+      key        = "plan"
+      value_type = "STRING"
+    }
+    labels {
+      key        = "currency"
+      value_type = "STRING"
+    }
+  }
+}
+
+resource "google_logging_metric" "mrr_change" {
+  project          = var.project_id
+  name             = "${local.metric_prefix}_mrr_change"
+  filter           = "${local.log_base} AND jsonPayload.metric=\"subscription_changed\" AND jsonPayload.mrr_delta:*"
+  value_extractor  = "EXTRACT(jsonPayload.mrr_delta)"
+  label_extractors = local.subscription_labels
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "DISTRIBUTION"
+    unit         = "1"
+    display_name = "ArchBuilder ${var.region_key}: MRR change per subscription change (major units)"
+    labels {
+      key        = "movement"
+      value_type = "STRING"
+    }
+    labels {
+      key        = "plan"
+      value_type = "STRING"
+    }
+    labels {
+      key        = "currency"
+      value_type = "STRING"
+    }
+  }
+
+  # Negative for contraction and churn: linear buckets from -10,000 to +10,000.
+  bucket_options {
+    linear_buckets {
+      num_finite_buckets = 40
+      width              = 500
+      offset             = -10000
+    }
+  }
+}
+
+# Payments failed and recovered, trials converted: the same line, one flag each.
+resource "google_logging_metric" "billing_signals" {
+  project = var.project_id
+  name    = "${local.metric_prefix}_billing_signals"
+  filter = join(" AND ", [
+    local.log_base,
+    "jsonPayload.metric=\"subscription_changed\"",
+    "(jsonPayload.payment_failed=true OR jsonPayload.payment_recovered=true OR jsonPayload.trial_converted=true)",
+  ])
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "ArchBuilder ${var.region_key}: payments failed or recovered, trials converted"
+    labels {
+      key        = "payment_failed"
+      value_type = "STRING"
+    }
+    labels {
+      key        = "payment_recovered"
+      value_type = "STRING"
+    }
+    labels {
+      key        = "trial_converted"
+      value_type = "STRING"
+    }
+  }
+
+  label_extractors = {
+    payment_failed    = "EXTRACT(jsonPayload.payment_failed)"
+    payment_recovered = "EXTRACT(jsonPayload.payment_recovered)"
+    trial_converted   = "EXTRACT(jsonPayload.trial_converted)"
+  }
+}

@@ -17,6 +17,7 @@ locals {
     "run.googleapis.com",
     "secretmanager.googleapis.com",
     "storage.googleapis.com",
+    "storagetransfer.googleapis.com",
   ]
 }
 

@@ -75,6 +75,25 @@ variable "max_instances" {
   }
 }
 
+variable "concurrency" {
+  description = "Requests one instance serves at once, by function name; absent means 1 (docs/operations.md, Load and capacity)"
+  type        = map(number)
+  # The light APIs wait on Firestore most of a request: several per instance. The CPU-bound
+  # layout worker, CAD ingestion, maintenance and erasure: one, so a plan has the CPU alone.
+  default = {
+    api_identity         = 8
+    api_projects         = 8
+    api_layouts          = 8
+    api_billing          = 8
+    stripe_webhook       = 8
+    api_admin            = 4
+    api_compliance       = 2
+    billing_worker       = 4
+    billing_usage_worker = 8
+    webhook_dispatcher   = 8
+  }
+}
+
 variable "min_instances" {
   description = "Minimum (warm) instances by function name; absent means 0"
   type        = map(number)

@@ -93,17 +93,24 @@ class GeminiProvider:
             if _is_transport(exc):
                 raise ProviderUnavailable(provider=self.name, reason="connection") from exc
             raise
+        # From here on Vertex answered and billed the tokens, usable or not.
+        usage = _usage(response.usage_metadata)
+        model = response.model_version or request.model
+
+        def billed(exc: ProviderError) -> ProviderError:
+            return exc.answered(model=model, usage=usage, response_id=response.response_id)
+
         feedback = response.prompt_feedback
         if feedback is not None and feedback.block_reason is not None:
-            raise OutputRefused(provider=self.name, reason=str(feedback.block_reason))
+            raise billed(OutputRefused(provider=self.name, reason=str(feedback.block_reason)))
         candidate = response.candidates[0] if response.candidates else None
         if candidate is None:
-            raise OutputInvalid(provider=self.name, reason="no candidate")
+            raise billed(OutputInvalid(provider=self.name, reason="no candidate"))
         finish = candidate.finish_reason.value if candidate.finish_reason is not None else "STOP"
         if finish == "MAX_TOKENS":
-            raise OutputTruncated(provider=self.name, reason=finish)
+            raise billed(OutputTruncated(provider=self.name, reason=finish))
         if finish in _REFUSALS:
-            raise OutputRefused(provider=self.name, reason=finish)
+            raise billed(OutputRefused(provider=self.name, reason=finish))
         text = "".join(
             part.text
             for part in (candidate.content.parts if candidate.content else None) or []
@@ -112,11 +119,11 @@ class GeminiProvider:
         try:
             parsed = output.model_validate_json(text)
         except ValidationError as exc:
-            raise OutputInvalid(provider=self.name, reason="schema") from exc
+            raise billed(OutputInvalid(provider=self.name, reason="schema")) from exc
         return Completion(
             output=parsed,
-            model=response.model_version or request.model,
-            usage=_usage(response.usage_metadata),
+            model=model,
+            usage=usage,
             response_id=response.response_id,
         )
 

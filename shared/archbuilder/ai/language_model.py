@@ -84,6 +84,23 @@ class ProviderError(ArchBuilderError):
     def __init__(self, code: str | None = None, *, retry_after_s: float | None = None, **params: Any) -> None:
         super().__init__(code, **params)
         self.retry_after_s = retry_after_s
+        # What the provider charged for an answer we could not use (garbage, a refusal, a
+        # truncated answer): the router records it in the cost ledger like a good answer.
+        self.charged: Charged | None = None
+
+    def answered(self, *, model: str, usage: TokenUsage, response_id: str | None) -> ProviderError:
+        """This error, for an answer the provider sent and billed (``usage``)."""
+        self.charged = Charged(model=model, usage=usage, response_id=response_id)
+        return self
+
+
+@dataclass(frozen=True)
+class Charged:
+    """The billed part of an unusable answer."""
+
+    model: str
+    usage: TokenUsage
+    response_id: str | None
 
 
 class RateLimited(ProviderError):

@@ -85,25 +85,32 @@ class OpenAIProvider:
             # 4xx other than 429: our request or our key is wrong; trying again will not help.
             raise ProviderError(provider=self.name, status=exc.status_code) from exc
         body = _json(raw.text)
+        # From here on the provider answered and billed the tokens, usable or not.
+        usage = _usage_of(body.get("usage"))
+        model = str(body.get("model") or request.model)
+
+        def billed(exc: ProviderError) -> ProviderError:
+            return exc.answered(model=model, usage=usage, response_id=body.get("id"))
+
         status = body.get("status")
         if status == "incomplete":
             reason = (body.get("incomplete_details") or {}).get("reason")
             if reason == "content_filter":
-                raise OutputRefused(provider=self.name, reason="content_filter")
-            raise OutputTruncated(provider=self.name, reason=str(reason))
+                raise billed(OutputRefused(provider=self.name, reason="content_filter"))
+            raise billed(OutputTruncated(provider=self.name, reason=str(reason)))
         if status not in (None, "completed"):
             raise ProviderUnavailable(provider=self.name, reason=f"status {status}")
         for item in body.get("output") or []:
             for part in item.get("content") or []:
                 if part.get("type") == "refusal":
-                    raise OutputRefused(provider=self.name)
+                    raise billed(OutputRefused(provider=self.name))
         try:
             parsed = raw.parse()
         except (ValidationError, ValueError) as exc:
-            raise OutputInvalid(provider=self.name, reason="schema") from exc
+            raise billed(OutputInvalid(provider=self.name, reason="schema")) from exc
         result = parsed.output_parsed
         if not isinstance(result, output):
-            raise OutputInvalid(provider=self.name, reason="no structured output")
+            raise billed(OutputInvalid(provider=self.name, reason="no structured output"))
         return Completion(
             output=result,
             model=parsed.model or request.model,
@@ -120,6 +127,20 @@ def _json(text: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise OutputInvalid(provider="openai", reason="response is not an object")
     return data
+
+
+def _usage_of(usage: Any) -> TokenUsage:
+    """The usage block of the raw JSON body (the same fields as the SDK's ``ResponseUsage``)."""
+    if not isinstance(usage, dict):
+        return TokenUsage()
+    details = usage.get("input_tokens_details") or {}
+    out_details = usage.get("output_tokens_details") or {}
+    return TokenUsage(
+        input_tokens=int(usage.get("input_tokens") or 0),
+        output_tokens=int(usage.get("output_tokens") or 0),
+        cached_tokens=int(details.get("cached_tokens") or 0),
+        reasoning_tokens=int(out_details.get("reasoning_tokens") or 0),
+    )
 
 
 def _usage(usage: Any) -> TokenUsage:

@@ -255,13 +255,24 @@ class Router:
         policy = self.rules.retry
         breaker = self.breakers.get(name)
         for attempt in range(1, policy.max_attempts + 1):
+            answer: Completion[M] | None = None
             try:
-                completion = provider.complete(request, call.output)
+                answer = provider.complete(request, call.output)
                 if call.check is not None:
-                    call.check(completion.output)
+                    call.check(answer.output)
+                completion = answer
             except ProviderError as exc:
                 if breaker is not None and exc.counts_against_health:
                     breaker.record_failure()
+                if answer is not None and exc.charged is None:  # our own check refused it
+                    exc.answered(model=answer.model, usage=answer.usage, response_id=answer.response_id)
+                if exc.charged is not None and name != BUILTIN:
+                    # An unusable answer is still billed: the ledger (budgets, margins) has it.
+                    charged = exc.charged
+                    cost = self.prices.cost(charged.model, charged.usage)
+                    self._ledger_record(
+                        name, charged.model, charged.usage, charged.response_id, call, cost, 0
+                    )
                 wait = (
                     exc.retry_after_s
                     if exc.retry_after_s is not None
@@ -279,6 +290,9 @@ class Router:
                 # half-open breaker's trial ends here too).
                 if breaker is not None and exc.status < 500:
                     breaker.record_success()
+                if answer is not None and name != BUILTIN:  # answered, so billed
+                    cost = self.prices.cost(answer.model, answer.usage)
+                    self._ledger_record(name, answer.model, answer.usage, answer.response_id, call, cost, 0)
                 raise
             if breaker is not None:
                 breaker.record_success()
@@ -302,19 +316,33 @@ class Router:
     def _record(
         self, name: str, completion: Completion[Any], call: Call[Any], cost: Cost, latency_ms: int
     ) -> str | None:
+        return self._ledger_record(
+            name, completion.model, completion.usage, completion.response_id, call, cost, latency_ms
+        )
+
+    def _ledger_record(
+        self,
+        name: str,
+        model: str,
+        usage: TokenUsage,
+        response_id: str | None,
+        call: Call[Any],
+        cost: Cost,
+        latency_ms: int,
+    ) -> str | None:
         if self._ledger is None:
             return None
         record = LedgerRecord(
-            id=ledger_id(name, completion.response_id or uuid.uuid4().hex),
+            id=ledger_id(name, response_id or uuid.uuid4().hex),
             tenant_id=call.tenant_id,
             provider=name,
-            model=completion.model,
+            model=model,
             task=call.task,
             prompt_version=call.prompt.version,
-            input_tokens=completion.usage.input_tokens,
-            output_tokens=completion.usage.output_tokens,
-            cached_tokens=completion.usage.cached_tokens,
-            reasoning_tokens=completion.usage.reasoning_tokens,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cached_tokens=usage.cached_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
             cost_micro_usd=cost.micro_usd,
             price_version=cost.price_version,
             latency_ms=latency_ms,

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Request
 
+from archbuilder.domain.job import Job
 from archbuilder.platform.errors import ArchBuilderError, Unauthenticated
 from archbuilder.platform.http import Api, RequestContext
 from archbuilder.repositories import TenantPaths
@@ -39,7 +40,7 @@ def authenticate(request: Request) -> Principal:
             runtime.store, tenant_id=identity.tenant_id, role=identity.role, uid=identity.uid
         )
     else:
-        principal = authenticate_api_key(runtime.store, request.headers.get("X-API-Key"))
+        principal = authenticate_api_key(runtime.store, request.headers.get("X-API-Key"), runtime.credentials)
     if principal.read_only and request.method in _WRITES and not request.path.startswith(_ALWAYS_WRITABLE):
         raise ArchBuilderError(code="ACCOUNT_READ_ONLY", status=402)
     return principal
@@ -106,23 +107,24 @@ def project_language(principal: Principal, project_id: str) -> str | None:
 
 
 def resource_language(ctx: RequestContext, params: Mapping[str, Any]) -> str | None:
-    """The language of the project a request is about: the project in its path, or the
-    project of the job in its path. Everything about a project (its reports, reviews, exports,
-    job messages and errors about its resources) is in the project's language unless the
-    caller asks for another with Accept-Language."""
-    principal = ctx.principal
+    """The language of the project a request is about: the project in its path. Everything
+    about a project (its reports, reviews, exports, job messages and errors about its
+    resources) is in the project's language unless the caller asks for another with
+    Accept-Language. A route about a job (``/v1/jobs/<job_id>``) finds the language on the job
+    it reads anyway (``job_language``), so that polling a job reads one document."""
     project_id = params.get("project_id")
     if isinstance(project_id, str):
-        return project_language(principal, project_id)
-    job_id = params.get("job_id")
-    if isinstance(job_id, str):
-        try:
-            job = get_runtime().store.get(TenantPaths(principal.tenant_id).job(job_id))
-        except ArchBuilderError:
-            return None
-        job_project = job.data.get("project_id") if job is not None else None
-        return project_language(principal, job_project) if isinstance(job_project, str) else None
+        return project_language(ctx.principal, project_id)
     return None
+
+
+def job_language(principal: Principal, job: Job) -> str | None:
+    """The language of the project a job is about: kept on the job since it was created, else
+    (a job older than that) read from its project; None for a job about no project (``-``: a
+    privacy export), which speaks the tenant's language."""
+    if job.language or job.project_id == "-":
+        return job.language
+    return project_language(principal, job.project_id)
 
 
 def new_api(name: str) -> Api:

@@ -6,12 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from archbuilder.api.common import authenticate, new_api
+from archbuilder.api.common import authenticate, job_language, new_api
 from archbuilder.compliance import ComplianceReport
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import StrictModel
 from archbuilder.domain.design_review import DesignReviewReport
-from archbuilder.domain.job import JobPublic
+from archbuilder.domain.job import Job, JobPublic
 from archbuilder.domain.layout import LayoutPayload, LayoutPublic, LayoutVersionPublic
 from archbuilder.domain.layout_diff import LayoutDiff, diff_payloads
 from archbuilder.domain.project import PageQuery
@@ -233,7 +233,16 @@ def export_version(ctx: RequestContext, project_id: str, layout_id: str, version
 
 @API.route("GET", "/v1/jobs/<job_id>", summary="Progress of a job", response=JobPublic, errors=(403, 404))
 def get_job(ctx: RequestContext, job_id: str) -> JobPublic:
-    return layouts.get_job(get_runtime().store, ctx.principal, job_id, ctx.language)
+    job = layouts.read_job(get_runtime().store, ctx.principal, job_id)
+    _speak_the_jobs_language(ctx, job)
+    return layouts.job_public(job, ctx.language)
+
+
+def _speak_the_jobs_language(ctx: RequestContext, job: Job) -> None:
+    """Answer in the language of the job's project unless the caller asked for one: read from
+    the job itself (``common.resource_language`` leaves job routes to this)."""
+    if ctx.requested_language is None:
+        ctx.language = job_language(ctx.principal, job) or ctx.language
 
 
 @API.route(
@@ -249,7 +258,7 @@ def get_job(ctx: RequestContext, job_id: str) -> JobPublic:
 def job_events(ctx: RequestContext, job_id: str) -> Reply:
     runtime = get_runtime()
     # Read once now, so that an unknown job is a 404 before the stream starts.
-    layouts.get_job(runtime.store, ctx.principal, job_id, ctx.language)
+    _speak_the_jobs_language(ctx, layouts.read_job(runtime.store, ctx.principal, job_id))
     # The request object itself: Flask's ``request`` proxy is gone once the stream runs.
     request = getattr(ctx.request, "_get_current_object", lambda: ctx.request)()
     stream = layouts.job_event_stream(

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from archbuilder import __version__
+from archbuilder.api.code_samples import code_samples
 from archbuilder.platform.errors import NotFound
 from archbuilder.platform.http import Api, Route
 
@@ -51,6 +52,7 @@ _MEDIA_SCHEMAS: dict[str, dict[str, Any]] = {
     "application/dxf": _BINARY,
     "application/x-step": _BINARY,
     "application/octet-stream": _BINARY,
+    "application/zip": _BINARY,  # a BCF 2.1 file (a model analysis)
     "image/svg+xml": _BINARY,
     "image/png": _BINARY,
 }
@@ -130,7 +132,9 @@ def build_openapi() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for api, route in routes:
         path = _PATH_PARAM.sub(r"{\2}", route.path)
-        paths.setdefault(path, {})[route.method.lower()] = _operation(api, route, refs, schemas)
+        operation = _operation(api, route, refs, schemas)
+        operation["x-codeSamples"] = code_samples(route.method, path, operation)
+        paths.setdefault(path, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {

@@ -7,13 +7,15 @@ from typing import Literal
 from pydantic import BaseModel
 
 from archbuilder.adapters.local.file_blobs import FolderBlobStore
-from archbuilder.api.common import new_api
+from archbuilder.analysis.report import ModelAnalysis
+from archbuilder.api.common import new_api, project_language
+from archbuilder.domain.common import StrictModel
 from archbuilder.domain.project import PageQuery, Project, ProjectCreate, ProjectList, ProjectUpdate
 from archbuilder.domain.upload import ModelPublic, UploadCreate, UploadCreated
 from archbuilder.platform.errors import NotFound
 from archbuilder.platform.http import Reply, RequestContext, read_body
 from archbuilder.runtime import get_runtime
-from archbuilder.services import projects, uploads
+from archbuilder.services import model_analyses, projects, uploads
 
 API = new_api("api_projects")
 
@@ -130,3 +132,50 @@ def put_upload(ctx: RequestContext, token: str) -> UploadReceived:
 def get_model(ctx: RequestContext, project_id: str, model_id: str) -> ModelPublic:
     runtime = get_runtime()
     return uploads.get_model(runtime.store, runtime.blobs, ctx.principal, project_id, model_id, ctx.language)
+
+
+class AnalysisQuery(StrictModel):
+    format: Literal["json", "html", "bcf"] = "json"
+
+
+ANALYSIS_HTML_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+}
+
+
+@API.route(
+    "GET",
+    "/v1/projects/<project_id>/models/<model_id>/analysis",
+    summary="The analysis of an ingested model: health, performance, area schedule and what to fix first "
+    "(format=html for a report, format=bcf for BCF 2.1 issues to open in Revit, Solibri or BIMcollab)",
+    query=AnalysisQuery,
+    response=ModelAnalysis,
+    errors=(403, 404, 409),
+    content_types=("application/json", "text/html", "application/zip"),
+)
+def get_model_analysis(ctx: RequestContext, project_id: str, model_id: str) -> ModelAnalysis | Reply:
+    from archbuilder.analysis.wording import worded
+
+    language = ctx.language_for(project_language(ctx.principal, project_id))
+    ctx.language = language
+    runtime = get_runtime()
+    analysis, model = model_analyses.load_analysis(
+        runtime.store, runtime.blobs, ctx.principal, project_id, model_id
+    )
+    if ctx.query.format == "html":
+        from archbuilder.analysis.html_report import analysis_html
+
+        return Reply(
+            body=analysis_html(analysis, language, compliance_href=analysis.compliance_url),
+            content_type="text/html; charset=utf-8",
+            headers=ANALYSIS_HTML_HEADERS,
+        )
+    if ctx.query.format == "bcf":
+        from archbuilder.analysis.bcf_export import analysis_bcf
+
+        return Reply(
+            body=analysis_bcf(analysis, model, language, project_name=project_id),
+            content_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{model_id}-analysis.bcf"'},
+        )
+    return worded(analysis, language)

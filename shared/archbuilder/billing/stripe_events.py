@@ -13,6 +13,7 @@ from typing import Literal
 from archbuilder.billing.entitlement import effective_plan
 from archbuilder.billing.gateway import BillingGateway
 from archbuilder.billing.subscription import SubscriptionSnapshot, choose_subscription, snapshot_of
+from archbuilder.billing.subscription_changes import SubscriptionChange, log_change, record_change
 from archbuilder.billing.webhook import BillingEventMessage, event_path
 from archbuilder.domain.ids import checked_id
 from archbuilder.domain.timestamps import format_timestamp, now
@@ -100,13 +101,21 @@ def sync_tenant(
         grace_days=grace_days,
     )
 
+    changes: list[SubscriptionChange] = []
+
     def write(txn: Transaction) -> SyncOutcome:
+        changes.clear()  # a transaction run again starts over
         current = txn.get(tenant_path)
         if current is None:
             return "unknown_tenant"
-        stored = current.data.get("subscription")
-        if stored and SubscriptionSnapshot.model_validate(stored).fetched_at > fetched_at:
+        raw = current.data.get("subscription")
+        stored = SubscriptionSnapshot.model_validate(raw) if raw else None
+        if stored is not None and stored.fetched_at > fetched_at:
             return "stale"
+        # The history the business view reads (new, expanded, churned …), with the snapshot.
+        change = record_change(txn, tenant_id, stored, snapshot, at=fetched_at)
+        if change is not None:
+            changes.append(change)
         txn.update(
             tenant_path,
             {
@@ -117,7 +126,10 @@ def sync_tenant(
         )
         return "synced"
 
-    return store.transaction(write)
+    outcome = store.transaction(write)
+    for change in changes:
+        log_change(change)
+    return outcome
 
 
 def _mark_processed(store: DocumentStore, path: str, message: BillingEventMessage, outcome: str) -> None:

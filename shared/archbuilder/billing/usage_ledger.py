@@ -150,10 +150,13 @@ def write_record(txn: Transaction, record: UsageRecord) -> bool:
     path = ledger_path(record.tenant_id, record.id)
     if txn.get(path) is not None:
         return False
-    totals = read_totals(txn, record.tenant_id, record.period)
+    counters = txn.get(counters_path(record.tenant_id, record.period))
+    totals = UsageTotals.model_validate(counters.data) if counters else UsageTotals(period=record.period)
     totals.add(record)
     txn.create(path, dump(record))
-    txn.set(counters_path(record.tenant_id, record.period), totals.model_dump())
+    # The AI ledger (ai/ledger.py) keeps its spend in the same document: keep its fields.
+    kept = dict(counters.data) if counters else {}
+    txn.set(counters_path(record.tenant_id, record.period), kept | totals.model_dump())
     return True
 
 

@@ -10,7 +10,8 @@ misreads them). The drawing takes the first of ``CODEPAGES`` in which all of its
 written (Western European, then Turkish, ...); a character none of them has is written as
 ``\\U+nnnn``, which AutoCAD and ezdxf decode. ``$EXTMIN``/``$EXTMAX`` and the initial view
 cover what is drawn. Metric drawings are in millimetres with areas in m²; imperial ones in
-inches with areas in ft² and dimensions in feet and inches.
+inches with areas in ft² and dimensions in feet and inches. The areas are written as the
+project's language writes numbers (25,3 m² in tr, de, fr and es), as in the SVG.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall, Window
 from archbuilder.domain.project import Units
 from archbuilder.layout.door_geometry import door_geometry
 from archbuilder.layout.type_names import MM_PER_INCH, ft_in
+from archbuilder.platform.i18n import DEFAULT_LANGUAGE, number_text
 
 LAYERS: dict[str, int] = {  # name -> AutoCAD colour index
     "A-WALL": 7,  # white/black
@@ -63,10 +65,11 @@ class DrawingUnits:
     def imperial(self) -> bool:
         return self.measurement == 0
 
-    def area_label(self, area_m2: float) -> str:
+    def area_label(self, area_m2: float, language: str = DEFAULT_LANGUAGE) -> str:
+        """A room's area as ``language`` writes numbers: whole ft², or m² to one decimal."""
         if self.imperial:
-            return f"{area_m2 * SQ_FT_PER_M2:.0f} ft²"
-        return f"{area_m2:.1f} m²"
+            return f"{number_text(area_m2 * SQ_FT_PER_M2, language, 0)} ft²"
+        return f"{number_text(area_m2, language, 1)} m²"
 
 
 DRAWING_UNITS = {
@@ -75,14 +78,17 @@ DRAWING_UNITS = {
 }
 
 
-def layout_to_dxf(payload: LayoutPayload, *, units: Units = Units.metric) -> bytes:
-    """The payload drawn in plan: walls, doors, windows, room outlines and labels.
+def layout_to_dxf(
+    payload: LayoutPayload, *, units: Units = Units.metric, language: str = DEFAULT_LANGUAGE
+) -> bytes:
+    """The payload drawn in plan: walls, doors, windows, room outlines and labels (their areas
+    written as ``language`` writes numbers).
 
     Everything is drawn in millimetres, then (imperial) scaled to inches as a whole; the
     dimensions come last, in drawing units.
     """
     drawing_units = DRAWING_UNITS[units]
-    labels = {room.id: _label(room, drawing_units) for room in payload.rooms}
+    labels = {room.id: _label(room, drawing_units, language) for room in payload.rooms}
     doc = new_drawing(DXF_VERSION, setup=True)
     doc.encoding = _codepage(labels.values())  # also sets $DWGCODEPAGE
     doc.header["$INSUNITS"] = drawing_units.insunits
@@ -252,9 +258,9 @@ def _window(msp: Modelspace, window: Window, wall: Wall) -> None:
         msp.add_line(end - half, end + half, dxfattribs=attribs)
 
 
-def _label(room: Room, units: DrawingUnits) -> str:
+def _label(room: Room, units: DrawingUnits, language: str) -> str:
     """The MTEXT of a room's label: name, number and area on three lines."""
-    return f"{room.name}\\P{room.number}\\P{units.area_label(room.area_m2)}"
+    return f"{room.name}\\P{room.number}\\P{units.area_label(room.area_m2, language)}"
 
 
 def _room(msp: Modelspace, room: Room, label: str) -> None:

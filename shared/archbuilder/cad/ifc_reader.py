@@ -46,11 +46,15 @@ TAIL_BYTES = 256 * 1024
 
 def read_ifc(path: str | Path, *, max_elements: int = MAX_ELEMENTS) -> BuildingModel:
     """The building model of one IFC or IFC-ZIP file."""
+    from archbuilder.analysis.ifc_facts import ifc_facts
+
     ifc = _open(str(path))
     reader = _Reader(ifc)
     model = reader.read(max_elements)
     check_numbers(model, "IFC")
-    return model
+    # The analysis's facts from the same open file (one parse; see analysis.ifc_facts).
+    facts = ifc_facts(ifc, reader.mm, Path(path).stat().st_size)
+    return model.model_copy(update={"facts": facts})
 
 
 def _open(path: str) -> Any:

@@ -48,6 +48,7 @@ _PRELOAD = [
     "archbuilder.cad.dwg_reader",
     "archbuilder.cad.ifc_reader",
     "archbuilder.cad.ifc_geometry",
+    "archbuilder.analysis.ifc_facts",
     "ezdxf",
     "ezdxf.recover",
     "ezdwg",

@@ -21,6 +21,18 @@ class Citation(BaseModel):
     note: str | None = None
 
 
+class PassageRef(BaseModel):
+    """The passage of a regulation library (the tenant's or the global one) that a citation names."""
+
+    document_id: str
+    document: str  # the document's title
+    edition: str | None = None
+    article: str | None  # the passage's citation as the document writes it ("Madde 29 (1)")
+    page: int | None = None
+    snippet: str
+    link: str  # GET it with the caller's credential: the passage and its whole text
+
+
 class Subject(BaseModel):
     """What a finding is about: a space, a door, a stair, a dwelling, a storey, the building."""
 
@@ -47,6 +59,8 @@ class Finding(BaseModel):
     limit: float | list[float] | None = None
     unit: str | None = None
     citation: Citation | None = None
+    # The cited article's text in a library the reader sees (added when the report is read).
+    passage: PassageRef | None = None
     message: str
     message_key: str
     subject: Subject

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from archbuilder.domain.brief import RoomType
+from archbuilder.domain.model_facts import ModelFacts
 
 
 class ModelPoint(BaseModel):
@@ -130,3 +131,6 @@ class BuildingModel(BaseModel):
     # (cad.notices.set_notices keeps the two together).
     warnings: list[str] = Field(default_factory=list)
     notices: list[ModelNotice] = Field(default_factory=list)
+    # What the reader saw of the file beyond this model, for the model analysis; taken off the
+    # model when it is stored (cad_ingest), never part of the model the API serves.
+    facts: ModelFacts | None = None

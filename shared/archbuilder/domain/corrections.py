@@ -8,7 +8,7 @@ version it came from stays as it was.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 from shapely.geometry import LineString, Polygon, box
@@ -18,7 +18,7 @@ from shapely.ops import unary_union
 from archbuilder.domain.brief import RoomType
 from archbuilder.domain.common import StrictModel
 from archbuilder.domain.layout import Door, LayoutPayload, Point, Point3, Room, Wall, Window
-from archbuilder.platform.errors import Unprocessable
+from archbuilder.platform.errors import Reason, Unprocessable
 
 _TOL = 0.5  # mm
 
@@ -79,7 +79,8 @@ Correction = Annotated[
 def apply_corrections(payload: LayoutPayload, corrections: list[Correction]) -> LayoutPayload:
     """A new payload with every correction applied in order.
 
-    ``CORRECTION_INVALID`` names the first correction that cannot be applied.
+    ``CORRECTION_INVALID`` names the first correction that cannot be applied and why (a
+    ``Reason`` from ``messages/reasons.yaml``).
     """
     current = payload.model_copy(deep=True)
     for index, correction in enumerate(corrections):
@@ -87,13 +88,18 @@ def apply_corrections(payload: LayoutPayload, corrections: list[Correction]) -> 
             current = _apply(current, correction)
         except _Refused as refused:
             raise Unprocessable(
-                code="CORRECTION_INVALID", index=index, op=correction.op, reason=str(refused)
+                code="CORRECTION_INVALID", index=index, op=correction.op, **refused.reason.as_params()
             ) from None
     return current
 
 
 class _Refused(Exception):
-    pass
+    """Why a correction cannot be applied: ``code`` in ``messages/reasons.yaml``, ``text`` the
+    English words of the error's details."""
+
+    def __init__(self, code: str, text: str, **params: Any) -> None:
+        super().__init__(text)
+        self.reason = Reason(code, text, params)
 
 
 def _apply(payload: LayoutPayload, correction: Correction) -> LayoutPayload:
@@ -113,14 +119,14 @@ def _room(payload: LayoutPayload, room_id: str) -> Room:
     for room in payload.rooms:
         if room.id == room_id:
             return room
-    raise _Refused(f"no room {room_id}")
+    raise _Refused("no_room", f"no room {room_id}", room=room_id)
 
 
 def _wall(payload: LayoutPayload, wall_id: str) -> Wall:
     for wall in payload.walls:
         if wall.id == wall_id:
             return wall
-    raise _Refused(f"no wall {wall_id}")
+    raise _Refused("no_wall", f"no wall {wall_id}", wall=wall_id)
 
 
 def _edit_opening(
@@ -129,7 +135,9 @@ def _edit_opening(
     openings: list[Door | Window] = [*payload.doors, *payload.windows]
     opening = next((o for o in openings if o.id == correction.opening_id), None)
     if opening is None:
-        raise _Refused(f"no door or window {correction.opening_id}")
+        raise _Refused(
+            "no_opening", f"no door or window {correction.opening_id}", opening=correction.opening_id
+        )
     if isinstance(correction, DeleteOpening):
         payload.doors = [d for d in payload.doors if d.id != opening.id]
         payload.windows = [w for w in payload.windows if w.id != opening.id]
@@ -145,8 +153,27 @@ def _edit_opening(
     try:
         type(opening).model_validate(opening.model_dump())
     except ValidationError as exc:
-        raise _Refused(f"{opening.id}: {exc.errors(include_url=False)[0]['msg']}") from None
+        raise _size_refused(opening.id, exc) from None
     return payload
+
+
+_SIZE_LIMITS = {
+    "greater_than_equal": ("under", "ge", "minimum_mm"),
+    "less_than_equal": ("over", "le", "maximum_mm"),
+}
+
+
+def _size_refused(opening_id: str, exc: ValidationError) -> _Refused:
+    """A size the add-in does not accept: the width or height under or over its bound."""
+    error = exc.errors(include_url=False)[0]
+    text = f"{opening_id}: {error['msg']}"
+    field = str(error["loc"][0]) if error["loc"] else ""
+    limit = _SIZE_LIMITS.get(error["type"])
+    if limit is None or field not in ("width_mm", "height_mm") or limit[1] not in error.get("ctx", {}):
+        return _Refused("opening_size_invalid", text, opening=opening_id)
+    side, bound, param = limit
+    code = f"opening_{field.removesuffix('_mm')}_{side}"
+    return _Refused(code, text, opening=opening_id, **{param: error["ctx"][bound]})
 
 
 # -- moving a wall --------------------------------------------------------------
@@ -157,13 +184,13 @@ def _axis(wall: Wall) -> Literal["h", "v"]:
         return "h"
     if abs(wall.start.x - wall.end.x) <= _TOL:
         return "v"
-    raise _Refused(f"wall {wall.id} is not horizontal or vertical")
+    raise _Refused("wall_not_straight", f"wall {wall.id} is not horizontal or vertical", wall=wall.id)
 
 
 def _move_wall(payload: LayoutPayload, wall_id: str, offset: float) -> LayoutPayload:
     wall = _wall(payload, wall_id)
     if wall.is_exterior:
-        raise _Refused("exterior walls follow the footprint and cannot be moved")
+        raise _Refused("exterior_wall_fixed", "exterior walls follow the footprint and cannot be moved")
     axis = _axis(wall)
     line = wall.start.y if axis == "h" else wall.start.x
     lo, hi = sorted((wall.start.x, wall.end.x) if axis == "h" else (wall.start.y, wall.end.y))
@@ -222,7 +249,12 @@ def _follow_corner(payload: LayoutPayload, wall: Wall, corner: Point3, shift: tu
         if abs(centre - corner_at) - opening.width_mm / 2 < _CORNER_ANCHOR_MM:
             ratio = (centre + moved) / length
             if not 0 <= ratio <= 1:
-                raise _Refused(f"{opening.id} would fall outside wall {wall.id}")
+                raise _Refused(
+                    "opening_off_wall",
+                    f"{opening.id} would fall outside wall {wall.id}",
+                    opening=opening.id,
+                    wall=wall.id,
+                )
             opening.position_ratio = round(ratio, 6)
 
 
@@ -252,6 +284,7 @@ def _stretch_end(
 
 
 _CORNER_ANCHOR_MM = 400.0  # an opening this close to a moving wall end stays by its corner
+MIN_WALL_MM = 100  # a wall shorter than this is no wall; rooms share a wall over at least this
 
 
 def _keep_openings_in_place(payload: LayoutPayload, wall: Wall, old_start: Point3, old_end: Point3) -> None:
@@ -259,8 +292,13 @@ def _keep_openings_in_place(payload: LayoutPayload, wall: Wall, old_start: Point
     opening hinged by the corner that moved (a door near the end) moves with that corner."""
     old_len = ((old_end.x - old_start.x) ** 2 + (old_end.y - old_start.y) ** 2) ** 0.5
     new_len = wall.length_mm()
-    if new_len < 100:
-        raise _Refused(f"wall {wall.id} would become shorter than 100 mm")
+    if new_len < MIN_WALL_MM:
+        raise _Refused(
+            "wall_too_short",
+            f"wall {wall.id} would become shorter than {MIN_WALL_MM} mm",
+            wall=wall.id,
+            minimum_mm=MIN_WALL_MM,
+        )
     openings: list[Door | Window] = [*payload.doors, *payload.windows]
     for opening in openings:
         if opening.host_wall_id != wall.id:
@@ -276,7 +314,12 @@ def _keep_openings_in_place(payload: LayoutPayload, wall: Wall, old_start: Point
         )
         ratio = along / (new_len**2) if old_len else 0.5
         if not 0 <= ratio <= 1:
-            raise _Refused(f"{opening.id} would fall outside wall {wall.id}")
+            raise _Refused(
+                "opening_off_wall",
+                f"{opening.id} would fall outside wall {wall.id}",
+                opening=opening.id,
+                wall=wall.id,
+            )
         opening.position_ratio = round(ratio, 6)
 
 
@@ -285,13 +328,15 @@ def _keep_openings_in_place(payload: LayoutPayload, wall: Wall, old_start: Point
 
 def _merge_room(payload: LayoutPayload, room_id: str, into: str) -> LayoutPayload:
     if room_id == into:
-        raise _Refused("a room cannot merge into itself")
+        raise _Refused("merge_into_itself", "a room cannot merge into itself")
     gone, kept = _room(payload, room_id), _room(payload, into)
     gone_shape = Polygon([(p.x, p.y) for p in gone.boundary])
     kept_shape = Polygon([(p.x, p.y) for p in kept.boundary])
     between = [w for w in payload.walls if not w.is_exterior and _separates(w, gone_shape, kept_shape)]
     if not between:
-        raise _Refused(f"{room_id} and {into} do not share a wall")
+        raise _Refused(
+            "rooms_not_adjacent", f"{room_id} and {into} do not share a wall", room=room_id, into=into
+        )
     strips = []
     survivors: list[Wall] = []
     for wall in payload.walls:
@@ -303,7 +348,7 @@ def _merge_room(payload: LayoutPayload, room_id: str, into: str) -> LayoutPayloa
         survivors.extend(remaining)
     merged = unary_union([gone_shape, kept_shape, *strips]).buffer(0)
     if not isinstance(merged, Polygon):
-        raise _Refused(f"{room_id} and {into} do not make one room")
+        raise _Refused("rooms_not_one", f"{room_id} and {into} do not make one room", room=room_id, into=into)
     simplified = merged.simplify(_TOL)
     assert isinstance(simplified, Polygon)
     merged = orient(simplified, sign=1.0)
@@ -397,8 +442,13 @@ def _split_wall(wall: Wall, a: Polygon, b: Polygon) -> tuple[Polygon, list[Wall]
     a_run = _run(wall, a, k)
     b_run = _run(wall, b, k)
     run_lo, run_hi = max(a_run[0], b_run[0]), min(a_run[1], b_run[1])
-    if run_hi - run_lo <= 100:
-        raise _Refused(f"wall {wall.id} is shared over less than 100 mm")
+    if run_hi - run_lo <= MIN_WALL_MM:
+        raise _Refused(
+            "wall_shared_too_little",
+            f"wall {wall.id} is shared over less than {MIN_WALL_MM} mm",
+            wall=wall.id,
+            minimum_mm=MIN_WALL_MM,
+        )
     half = wall.thickness_mm / 2
     if axis == "h":
         strip = box(run_lo, wall.start.y - half, run_hi, wall.start.y + half)

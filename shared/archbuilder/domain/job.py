@@ -38,6 +38,9 @@ class Job(BaseModel):
     project_id: str
     layout_id: str | None = None
     version: int | None = None
+    # The language of its project when the job was made: what GET /v1/jobs/{id} answers in
+    # (unless Accept-Language asks for another) without reading the project. None on older jobs.
+    language: str | None = None
     result: dict[str, Any] | None = None
     error: JobError | None = None
     attempts: int = 0

@@ -15,6 +15,7 @@ from archbuilder.domain.brief import BuildingType, RoomType
 from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall, Window
 from archbuilder.layout.door_geometry import DoorGeometry, door_geometry
 from archbuilder.layout.room_minimums import room_minimums
+from archbuilder.platform.errors import Reason
 
 # What the add-in accepts (ARCHITECTURE.md §4).
 MIN_WALL_LENGTH_MM = 100.0
@@ -196,6 +197,12 @@ def validate_rules(payload: LayoutPayload, region: str, building_type: BuildingT
     Measured here from the payload alone: the narrow side is the side of the largest square
     that fits in the room's outline (a rectangle's shorter side).
     """
+    return [problem.text for problem in rule_problems(payload, region, building_type)]
+
+
+def rule_problems(payload: LayoutPayload, region: str, building_type: BuildingType) -> list[Reason]:
+    """What ``validate_rules`` finds, each as a ``Reason`` (``messages/reasons.yaml``) that
+    names the room by its name: its English text is the line ``validate_rules`` returns."""
     rules = room_minimums(region, building_type)
     walls = {w.id: w for w in payload.walls}
     glazing: dict[str, float] = defaultdict(float)
@@ -210,27 +217,54 @@ def validate_rules(payload: LayoutPayload, region: str, building_type: BuildingT
             continue
         polygon = Polygon([(p.x, p.y) for p in room.boundary])
         area = polygon.area / 1e6
+        named = f"room {room.id} ({room.type.value})"
         if rule.area_m2 is not None and area < rule.area_m2 - 1e-6:
-            problems.append(f"room {room.id} ({room.type.value}): {area:.2f} m² under {rule.area_m2:g} m²")
+            problems.append(
+                Reason(
+                    "room_area_under",
+                    f"{named}: {area:.2f} m² under {rule.area_m2:g} m²",
+                    {"room": room.name, "area_m2": round(area, 2), "minimum_m2": rule.area_m2},
+                )
+            )
         if rule.narrow_side_mm is not None:
             narrow = narrow_side_mm(polygon)
             if narrow < rule.narrow_side_mm - LENGTH_TOLERANCE_MM:
                 problems.append(
-                    f"room {room.id} ({room.type.value}): narrow side {narrow:.0f} mm"
-                    f" under {rule.narrow_side_mm:g} mm"
+                    Reason(
+                        "room_narrow_side_under",
+                        f"{named}: narrow side {narrow:.0f} mm under {rule.narrow_side_mm:g} mm",
+                        {
+                            "room": room.name,
+                            "narrow_mm": round(narrow),
+                            "minimum_mm": round(rule.narrow_side_mm),
+                        },
+                    )
                 )
         if rule.needs_window and glazing[room.id] <= 0:
-            problems.append(f"room {room.id} ({room.type.value}) has no window on an exterior wall")
+            problems.append(
+                Reason("room_no_window", f"{named} has no window on an exterior wall", {"room": room.name})
+            )
         if rule.glazing_ratio is not None and rule.needs_window and area > 0:
             ratio = glazing[room.id] / area
             if ratio < rule.glazing_ratio:
                 problems.append(
-                    f"room {room.id} ({room.type.value}): glazing ratio {ratio:.3f}"
-                    f" under {rule.glazing_ratio:g}"
+                    Reason(
+                        "room_glazing_under",
+                        f"{named}: glazing ratio {ratio:.3f} under {rule.glazing_ratio:g}",
+                        {
+                            "room": room.name,
+                            "glazing_pct": round(ratio * 100, 1),
+                            "minimum_pct": round(rule.glazing_ratio * 100, 1),
+                        },
+                    )
                 )
         wet = room.type in (RoomType.bathroom, RoomType.wc, RoomType.laundry)
         if wet and not rule.interior_allowed and glazing[room.id] <= 0:
-            problems.append(f"room {room.id} ({room.type.value}) must have an exterior window here")
+            problems.append(
+                Reason(
+                    "wet_room_needs_window", f"{named} must have an exterior window here", {"room": room.name}
+                )
+            )
     return problems
 
 

@@ -7,6 +7,8 @@ are returned to the client as ``details``, so they must never hold secrets.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -23,6 +25,23 @@ class ArchBuilderError(Exception):
         # Extra response headers for this error (Retry-After on a 429, for instance).
         self.headers: dict[str, str] = {}
         super().__init__(f"{self.code} {params}" if params else self.code)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why something cannot be done, for the ``{reason}`` of an error's message: a stable
+    ``code`` whose words in each language are in ``messages/reasons.yaml``, the ``params`` they
+    name, and ``text``, the English words the error's ``details.reason`` keeps. Two reasons are
+    the same when their code and text are (the params follow from them)."""
+
+    code: str
+    text: str
+    params: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def as_params(self) -> dict[str, Any]:
+        """The error params that carry this reason: ``reason`` (the English text, as before
+        reasons had codes), ``reason_code`` and ``reason_params``."""
+        return {"reason": self.text, "reason_code": self.code, "reason_params": dict(self.params)}
 
 
 class BadRequest(ArchBuilderError):
@@ -73,6 +92,20 @@ class Unprocessable(ArchBuilderError):
 
     code = "UNPROCESSABLE"
     status = 422
+
+
+class StoreUnavailable(ArchBuilderError):
+    """The document store cannot be reached or stays locked: try again later (503, Retry-After).
+
+    The operation that met it wrote nothing. Event handlers raise it too, so the event is redelivered.
+    """
+
+    code = "STORE_UNAVAILABLE"
+    status = 503
+
+    def __init__(self, *, retry_after_s: int = 5, **params: Any) -> None:
+        super().__init__(**params)
+        self.headers["Retry-After"] = str(retry_after_s)
 
 
 class InternalError(ArchBuilderError):

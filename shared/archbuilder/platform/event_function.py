@@ -10,7 +10,9 @@ retried and, in the end, dead-lettered.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -21,6 +23,7 @@ from archbuilder.manifest import load_manifest
 from archbuilder.platform.errors import BadRequest
 from archbuilder.platform.events import StorageObject, unwrap_pubsub, unwrap_storage
 from archbuilder.platform.logging import bound, get_logger, log_fields
+from archbuilder.platform.store_counts import counting
 
 P = TypeVar("P", bound=BaseModel)
 _log = get_logger("archbuilder.events")
@@ -69,7 +72,8 @@ def handle_pubsub_event(
             # Too old to act on; the owner of the work is told instead of left waiting.
             _log.warning("event too old", extra=log_fields(age_s=round(age), max_age_s=max_age))
             return on_expired(payload) if on_expired else None
-        return handler(payload)
+        with _event_line():
+            return handler(payload)
 
 
 def handle_storage_event(event: CloudEvent, handler: Callable[[StorageObject], Any], *, function: str) -> Any:
@@ -79,5 +83,26 @@ def handle_storage_event(event: CloudEvent, handler: Callable[[StorageObject], A
     except BadRequest as exc:
         _log.error("malformed storage event dropped", extra=log_fields(event_id=event["id"], code=exc.code))
         return None
-    with bound(function=function, event_id=obj.event_id, correlation_id=obj.event_id):
+    with bound(function=function, event_id=obj.event_id, correlation_id=obj.event_id), _event_line():
         return handler(obj)
+
+
+@contextmanager
+def _event_line() -> Iterator[None]:
+    """One ``event handled`` line per delivery, as the access line is per request: how long
+    the handler took, whether it raised (the event is then retried), and its store operations."""
+    started = time.perf_counter()
+    outcome = "error"
+    with counting() as store_ops:
+        try:
+            yield
+            outcome = "ok"
+        finally:
+            _log.info(
+                "event handled",
+                extra=log_fields(
+                    outcome=outcome,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                    **store_ops.fields(),
+                ),
+            )

@@ -32,6 +32,7 @@ from archbuilder.platform.errors import (
 )
 from archbuilder.platform.i18n import negotiate, requested_language, translate, validation_problem
 from archbuilder.platform.logging import bound, get_logger, log_fields
+from archbuilder.platform.store_counts import counting
 
 _log = get_logger("archbuilder.http")
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -200,7 +201,10 @@ class Api:
         correlation_id = _correlation_id(request)
         trace_id = _trace_id(request)
         language = negotiate(request.headers.get("Accept-Language"), self._default_language())
-        with bound(correlation_id=correlation_id, trace_id=trace_id, function=self.name):
+        with (
+            bound(correlation_id=correlation_id, trace_id=trace_id, function=self.name),
+            counting() as store_ops,
+        ):
             ctx = RequestContext(request=request, correlation_id=correlation_id, language=language)
             try:
                 response = self._dispatch(ctx)
@@ -227,6 +231,8 @@ class Api:
                         "userAgent": request.headers.get("User-Agent", "")[:200],
                     },
                     route=ctx.route_template or "unmatched",
+                    # Where the time goes: the document-store operations this request made.
+                    **store_ops.fields(),
                 ),
             )
             return response

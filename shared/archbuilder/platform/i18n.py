@@ -54,7 +54,9 @@ def translate(code: str, language: str, params: Mapping[str, Any] | None = None,
     """The message for ``code`` in ``language`` (English if the language is unknown).
 
     A ``resource`` parameter (``layout``, ``project`` …) is named in ``language`` too
-    (``messages/resources.yaml``); numbers are written as the reader writes them."""
+    (``messages/resources.yaml``), and so is the ``reason`` of an error that has a
+    ``reason_code`` (``messages/reasons.yaml``, see ``errors.Reason``); numbers are written as
+    the reader writes them."""
     messages = catalogue()
     entry = messages.get(code) or messages.get(_STATUS_FALLBACK.get(status, "INTERNAL"), {})
     template = entry.get(language) or entry.get(DEFAULT_LANGUAGE) or code
@@ -62,7 +64,20 @@ def translate(code: str, language: str, params: Mapping[str, Any] | None = None,
     resource = (params or {}).get("resource")
     if isinstance(resource, str) and resource in catalogue("resources"):
         filled["resource"] = phrase("resources", resource, language)
+    reason = (params or {}).get("reason_code")
+    if isinstance(reason, str) and reason in catalogue("reasons"):
+        filled["reason"] = reason_text(reason, language, (params or {}).get("reason_params"))
     return template.format_map(_Blank(filled))
+
+
+def reason_text(code: str, language: str, params: Mapping[str, Any] | None = None) -> str:
+    """Why something cannot be done (the entry ``code`` of ``messages/reasons.yaml``) in
+    ``language``; a ``sides`` parameter (``["east", "west"]``) names the sides in ``language``."""
+    filled = dict(params or {})
+    sides = filled.get("sides")
+    if isinstance(sides, list | tuple):
+        filled["sides"] = [phrase("planner", f"side_{side}", language) for side in sides]
+    return phrase("reasons", code, language, filled)
 
 
 def translate_stage(stage: str, language: str) -> str:

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 _context: ContextVar[dict[str, str]] = ContextVar("archbuilder_log_context", default={})  # noqa: B039
@@ -133,3 +134,20 @@ def get_logger(name: str) -> logging.Logger:
 def log_fields(**fields: Any) -> dict[str, Any]:
     """``logger.info("...", extra=log_fields(k=v))`` adds structured fields to a line."""
     return {"fields": fields}
+
+
+def log_to_file(path: Path, *, max_bytes: int = 20_000_000, backups: int = 3) -> None:
+    """Also write every ``archbuilder`` line to ``path`` (the dev server's own log, which
+    ``archbuilder admin debug-bundle`` reads), rotated at ``max_bytes``. Safe to call twice."""
+    from logging.handlers import RotatingFileHandler
+
+    root = logging.getLogger("archbuilder")
+    for handler in list(root.handlers):
+        if getattr(handler, "_archbuilder_file", False):
+            root.removeHandler(handler)
+            handler.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
+    handler.setFormatter(CloudLoggingFormatter())
+    handler._archbuilder_file = True  # type: ignore[attr-defined]
+    root.addHandler(handler)

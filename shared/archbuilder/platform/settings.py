@@ -33,8 +33,14 @@ class Settings(BaseSettings):
     event_retry_base_s: float = Field(default=0.2, ge=0, le=60)
     # Jobs stuck in `running` for longer than this are taken over by a redelivery.
     job_lease_s: float = Field(default=300, gt=0)
+    # The embedded store waits this long for another writer's lock, then answers 503.
+    sqlite_busy_timeout_s: float = Field(default=10, gt=0, le=120)
     job_max_attempts: int = Field(default=3, ge=1, le=20)
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
+    # How long an instance keeps what an API key resolved to (key, tenant). Changes made through
+    # this instance apply at once; another instance's (or a console edit) within this bound.
+    # 0 reads both on every request.
+    api_key_cache_ttl_s: float = Field(default=30, ge=0, le=300)
     # Signs local upload/download URLs. Must be set outside local/test.
     url_signing_key: str | None = None
     max_body_bytes: int = Field(default=1_000_000, gt=0)

@@ -205,12 +205,18 @@ def _build_model(
 def _store(
     runtime: Runtime, target: _Target, upload: Upload, model: BuildingModel, generation: int, language: str
 ) -> None:
+    from archbuilder.analysis.analyse import analyse
     from archbuilder.compliance import check_model
+    from archbuilder.domain.model_facts import ModelFacts
 
     _progress(runtime, target, upload, 70, "checking_compliance")
+    # What the reader saw beyond the model goes into the analysis, not into the stored model.
+    facts = model.facts or ModelFacts(file_bytes=upload.size_bytes)
+    model = model.model_copy(update={"facts": None})
     report = check_model(model, region=model.context.region or "TR", language=language)
     report_json = report.model_dump(mode="json")
-    model_json = model.model_dump(mode="json")
+    analysis = analyse(model, facts, upload.model_id)
+    model_json = model.model_dump(mode="json", exclude={"facts"})
     for space in model_json["spaces"]:
         space["area_m2"] = _area_m2(space["boundary"]) or space.get("declared_area_m2")
     blobs = runtime.blobs
@@ -222,6 +228,11 @@ def _store(
     blobs.put(
         model_artifact(target.paths, target.project_id, upload.model_id, "compliance"),
         _json_bytes(report_json),
+        content_type="application/json",
+    )
+    blobs.put(
+        model_artifact(target.paths, target.project_id, upload.model_id, "analysis"),
+        _json_bytes(analysis.model_dump(mode="json")),
         content_type="application/json",
     )
     stats = {

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, NamedTuple
 
 from archbuilder.billing.entitlement import is_read_only
 from archbuilder.domain.common import DataRegion, Language
@@ -28,6 +30,7 @@ from archbuilder.domain.tenancy import (
     Tenant,
 )
 from archbuilder.domain.timestamps import format_timestamp, now
+from archbuilder.platform.credential_cache import CredentialCache
 from archbuilder.platform.errors import Conflict, NotFound, PermissionDenied, Unauthenticated
 from archbuilder.platform.logging import bind
 from archbuilder.ports import DocumentStore, Filter, Query, Transaction
@@ -143,26 +146,36 @@ def _created(key: ApiKey, raw_key: str) -> ApiKeyCreated:
     return ApiKeyCreated(**_public(key).model_dump(), api_key=raw_key)
 
 
-def authenticate_api_key(store: DocumentStore, raw_key: str | None) -> Principal:
-    """The principal for an API key; ``Unauthenticated`` for a missing, unknown, revoked or expired key."""
+def authenticate_api_key(
+    store: DocumentStore, raw_key: str | None, cache: CredentialCache | None = None
+) -> Principal:
+    """The principal for an API key; ``Unauthenticated`` for a missing, unknown, revoked or expired key.
+
+    With ``cache``, what the key resolved to (its record and its tenant's) is kept for the
+    cache's TTL and forgotten when either is written through this instance (revocation,
+    rotation, suspension, a plan or role change, erasure). Expiry, revocation and the tenant's
+    status are checked on every request, against the kept records too; failures are never kept.
+    """
     if not raw_key or not raw_key.startswith(KEY_PREFIX) or len(raw_key) > 200:
         raise Unauthenticated()
     path = f"api_keys/{hash_key(raw_key)}"
-    snapshot = store.get(path)
-    if snapshot is None:
-        raise Unauthenticated()
-    key = ApiKey.model_validate(snapshot.data)
     moment = now()
-    if not key.is_active(moment):
-        raise Unauthenticated()
-    tenant_doc = store.get(f"tenants/{key.tenant_id}")
-    if tenant_doc is None:
-        raise Unauthenticated()
-    tenant = Tenant.model_validate(tenant_doc.data)
-    if tenant.status != "active":
+    since = cache.generation() if cache is not None else 0
+    resolved: _Resolved | None = cache.get(path) if cache is not None else None
+    keep = resolved is None
+    if resolved is None:
+        resolved = _resolve(store, path)
+    key, tenant, tenant_data = resolved
+    # Checked on every request, a kept entry too: the key may have expired since it was read.
+    if not key.is_active(moment) or tenant.status != "active" or tenant.id != key.tenant_id:
         raise Unauthenticated()
     if key.last_used_at is None or moment - key.last_used_at > _LAST_USED_SAMPLE:
         store.update(path, {"last_used_at": format_timestamp(moment)})
+        resolved = resolved._replace(key=key.model_copy(update={"last_used_at": moment}))
+        keep = True
+    if cache is not None and keep:
+        # Not kept if a key or tenant was written since ``since``: it may have been this one.
+        cache.put(path, resolved, depends_on=(path, f"tenants/{tenant.id}"), since=since)
     bind(tenant_id=tenant.id)
     return Principal(
         tenant_id=tenant.id,
@@ -173,8 +186,30 @@ def authenticate_api_key(store: DocumentStore, raw_key: str | None) -> Principal
         api_key_id=key.key_id,
         scopes=tuple(key.scopes),
         plan=tenant.plan,
-        read_only=is_read_only(tenant_doc.data),
+        read_only=is_read_only(tenant_data),
     )
+
+
+class _Resolved(NamedTuple):
+    """What an API key resolved to: its record, its tenant and the tenant's stored document."""
+
+    key: ApiKey
+    tenant: Tenant
+    tenant_data: Mapping[str, Any]
+
+
+def _resolve(store: DocumentStore, path: str) -> _Resolved:
+    """The key at ``path`` and its tenant, read from the store; ``Unauthenticated`` when either is missing."""
+    snapshot = store.get(path)
+    if snapshot is None:
+        raise Unauthenticated()
+    key = ApiKey.model_validate(snapshot.data)
+    if not key.is_active(now()):
+        raise Unauthenticated()  # the tenant is not read for a dead key
+    tenant_doc = store.get(f"tenants/{key.tenant_id}")
+    if tenant_doc is None:
+        raise Unauthenticated()
+    return _Resolved(key, Tenant.model_validate(tenant_doc.data), tenant_doc.data)
 
 
 def me(store: DocumentStore, principal: Principal) -> Me:

@@ -319,7 +319,11 @@ def _succeed(runtime: Runtime, paths: TenantPaths, job: Job, request: LayoutRequ
 
 def _fail(runtime: Runtime, paths: TenantPaths, job: Job, error: JobError) -> None:
     moment = format_timestamp(now())
-    _log.warning("layout job failed", extra=log_fields(code=error.code))
+    # Counted with the successes by the job_outcomes log-based metric (generation success rate).
+    _log.warning(
+        "layout job failed",
+        extra=log_fields(metric="job_finished", kind="layout", status="failed", code=error.code),
+    )
 
     def fail(txn: Transaction) -> None:
         layout_path = paths.layout(job.project_id, job.layout_id or "")

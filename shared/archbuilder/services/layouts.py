@@ -7,7 +7,8 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -41,7 +42,7 @@ from archbuilder.platform.errors import (
 from archbuilder.platform.i18n import DEFAULT_LANGUAGE, translate, translate_stage
 from archbuilder.platform.logging import get_logger, log_fields
 from archbuilder.platform.paging import page
-from archbuilder.ports import BlobStore, DocumentStore, EventBus, Query, Transaction
+from archbuilder.ports import BlobStore, DocumentStore, EventBus, Query, Snapshot, Transaction
 from archbuilder.repositories import TenantPaths, dump, load
 from archbuilder.runtime import get_runtime
 from archbuilder.services.identity import Principal
@@ -97,10 +98,19 @@ def submit_layout(
 
     The brief is resolved against the project (region, language, footprint) and checked
     for fit before anything is written. With an ``Idempotency-Key`` the same request
-    answers the same ids; the same key with another body is a conflict.
+    answers the same ids; the same key with another body is a conflict. The key is looked up
+    first, against the request as sent (``request_hash``): a replay answers the stored 202
+    without reading the prompt again, so a model that would read it differently on the retry
+    (or an AI response cache that has expired) changes nothing and costs nothing.
     """
     require(principal, "layouts:write")
     paths = TenantPaths(principal.tenant_id)
+    idempotency = None
+    if idempotency_key is not None:
+        idempotency = _Idempotency.of(principal.tenant_id, project_id, idempotency_key, brief)
+        replay = idempotency.replay(store.get(idempotency.path))
+        if replay is not None:
+            return _replayed(store, bus, principal, project_id, replay)
     project = load(store, paths.project(project_id), Project, resource="project", resource_id=project_id)
     assumptions: list[str] = []
     if brief.prompt:
@@ -121,16 +131,6 @@ def submit_layout(
     quota = check_quota(store, principal.tenant_id, "layouts")
     check_programme_fits(resolved)
 
-    idem_path, request_hash = None, ""
-    if idempotency_key is not None:
-        if not _IDEMPOTENCY_KEY.match(idempotency_key):
-            raise BadRequest(code="INVALID_IDEMPOTENCY_KEY")
-        scope = f"{principal.tenant_id}:POST:/v1/projects/{project_id}/layouts:{idempotency_key}"
-        idem_path = f"idempotency/{hashlib.sha256(scope.encode()).hexdigest()}"
-        request_hash = hashlib.sha256(
-            json.dumps(brief.model_dump(mode="json"), sort_keys=True).encode()
-        ).hexdigest()
-
     moment = now()
     job = Job(
         id=new_id("job"),
@@ -138,6 +138,7 @@ def submit_layout(
         project_id=project.id,
         layout_id=new_id("lay"),
         version=1,
+        language=project.language.value,
         stage="queued",
         created_at=moment,
         updated_at=moment,
@@ -162,45 +163,108 @@ def submit_layout(
     )
 
     def write(txn: Transaction) -> tuple[LayoutAccepted, bool]:
-        if idem_path is not None:
-            previous = txn.get(idem_path)
+        if idempotency is not None:
+            # Checked again: a concurrent request with the same key may have won meanwhile.
+            previous = idempotency.replay(txn.get(idempotency.path), parsed=brief)
             if previous is not None:
-                if previous.data["request_hash"] != request_hash:
-                    raise Conflict(code="IDEMPOTENCY_KEY_REUSED")
-                return LayoutAccepted.model_validate(previous.data["response"]), True
-            txn.create(
-                idem_path,
-                {
-                    "tenant_id": principal.tenant_id,
-                    "request_hash": request_hash,
-                    "response": accepted.model_dump(mode="json"),
-                    "expires_at": format_timestamp(moment + timedelta(days=1)),
-                },
-            )
+                return previous, True
+            txn.create(idempotency.path, idempotency.record(accepted, moment))
         txn.create(paths.job(job.id), dump(job))
         txn.create(paths.layout(project.id, layout.id), dump(layout.model_copy(update={"versions": []})))
         return accepted, False
 
     result, replayed = store.transaction(write)
     if replayed:
-        # A replay: publish again only if its job never started (the worker is idempotent).
-        replayed_job = store.get(paths.job(result.job_id))
-        if replayed_job is None or replayed_job.data.get("status") != JobStatus.queued.value:
-            return result
-    else:
-        # Counted once per accepted job (the record id is derived from the job id).
-        consume_quota(store, new_usage_record(principal.tenant_id, "layout", 1, source=job.id), bus=bus)
+        return _replayed(store, bus, principal, project.id, result)
+    # Counted once per accepted job (the record id is derived from the job id).
+    consume_quota(store, new_usage_record(principal.tenant_id, "layout", 1, source=job.id), bus=bus)
+    _publish_first_version(bus, principal, project.id, result)
+    return result
+
+
+@dataclass(frozen=True)
+class _Idempotency:
+    """One ``Idempotency-Key`` of one tenant on ``POST /v1/projects/{p}/layouts``: where its
+    record lives and the hash of the request as sent (canonical JSON of the body's fields the
+    client set), never of what the server made of it."""
+
+    path: str
+    request_hash: str
+
+    @classmethod
+    def of(cls, tenant_id: str, project_id: str, key: str, brief: Brief) -> _Idempotency:
+        if not _IDEMPOTENCY_KEY.match(key):
+            raise BadRequest(code="INVALID_IDEMPOTENCY_KEY")
+        scope = f"{tenant_id}:POST:/v1/projects/{project_id}/layouts:{key}"
+        return cls(
+            path=f"idempotency/{hashlib.sha256(scope.encode()).hexdigest()}",
+            request_hash=_canonical_hash(brief.model_dump(mode="json", exclude_unset=True)),
+        )
+
+    def replay(self, stored: Snapshot | None, *, parsed: Brief | None = None) -> LayoutAccepted | None:
+        """The stored answer when ``stored`` is this request's record; None when there is no
+        record; 409 ``IDEMPOTENCY_KEY_REUSED`` when the key was used with another body. A
+        record written before requests were hashed as sent (no ``hash_of``) holds the hash of
+        the parsed brief: it can only be compared once the brief is parsed (``parsed``)."""
+        if stored is None:
+            return None
+        if stored.data.get("hash_of") == _HASH_OF_BODY:
+            same = stored.data["request_hash"] == self.request_hash
+        elif parsed is None:
+            return None
+        else:
+            same = stored.data["request_hash"] == _legacy_hash(parsed)
+        if not same:
+            raise Conflict(code="IDEMPOTENCY_KEY_REUSED")
+        return LayoutAccepted.model_validate(stored.data["response"])
+
+    def record(self, accepted: LayoutAccepted, moment: datetime) -> dict[str, Any]:
+        return {
+            "request_hash": self.request_hash,
+            "hash_of": _HASH_OF_BODY,
+            "response": accepted.model_dump(mode="json"),
+            "expires_at": format_timestamp(moment + timedelta(days=1)),
+        }
+
+
+_HASH_OF_BODY = "body"
+
+
+def _canonical_hash(data: Any) -> str:
+    """SHA-256 of canonical JSON: sorted keys, no spaces, UTF-8."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _legacy_hash(parsed: Brief) -> str:
+    """The hash records written before requests were hashed as sent hold: of the parsed brief."""
+    return hashlib.sha256(json.dumps(parsed.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+def _replayed(
+    store: DocumentStore, bus: EventBus, principal: Principal, project_id: str, accepted: LayoutAccepted
+) -> LayoutAccepted:
+    """The answer to a replayed request; its job is published again only if it never started
+    (the worker is idempotent)."""
+    job = store.get(TenantPaths(principal.tenant_id).job(accepted.job_id))
+    if job is not None and job.data.get("status") == JobStatus.queued.value:
+        _publish_first_version(bus, principal, project_id, accepted)
+    return accepted
+
+
+def _publish_first_version(
+    bus: EventBus, principal: Principal, project_id: str, accepted: LayoutAccepted
+) -> None:
     publish_layout_request(
         bus,
         LayoutRequest(
             tenant_id=principal.tenant_id,
-            project_id=project.id,
-            layout_id=result.layout_id,
-            job_id=result.job_id,
+            project_id=project_id,
+            layout_id=accepted.layout_id,
+            job_id=accepted.job_id,
             version=1,
         ),
     )
-    return result
 
 
 def publish_layout_request(bus: EventBus, message: LayoutRequest) -> None:
@@ -339,7 +403,9 @@ def export_version(
 ) -> tuple[bytes, str, str, str]:
     """The version in ``fmt``: (content, content type, file name, payload checksum).
 
-    Rendered once, then kept (the SVG, whose words are in ``language``, once per language).
+    Rendered once, then kept (the SVG, whose words are in ``language``, once per language; the
+    DXF, whose areas are written as ``language`` writes numbers, once per language other than
+    English, which the layout job renders ahead).
     The checksum is the SHA-256 of the JSON payload, so the add-in can tell which version it
     built whatever the format."""
     if fmt not in EXPORT_FORMATS:
@@ -358,8 +424,8 @@ def export_version(
         if variant == 1
         else f"{_version_folder(paths, project_id, layout_id, version)}/variants/{variant}.{fmt}"
     )
-    if fmt == "svg":
-        name = f"{name.removesuffix('.svg')}.{language}.svg"
+    if fmt == "svg" or (fmt == "dxf" and language != DEFAULT_LANGUAGE):
+        name = f"{name.removesuffix(f'.{fmt}')}.{language}.{fmt}"
     project = load(store, paths.project(project_id), Project, resource="project", resource_id=project_id)
     if fmt in ("dxf", "ifc") and project.units is Units.imperial:  # metric keeps the job's name
         name = f"{name.removesuffix(f'.{fmt}')}.imperial.{fmt}"
@@ -392,12 +458,12 @@ def render_artifact(
     organisation: str = "",
 ) -> bytes:
     """Render an export file for a payload (with ``record``, IFC carries its version facts;
-    the SVG's words are in ``language``; DXF and IFC follow the project's ``units``; the IFC
-    header names ``file_name`` and the tenant as ``organisation``)."""
+    the SVG's words and the DXF's numbers are in ``language``; DXF and IFC follow the project's
+    ``units``; the IFC header names ``file_name`` and the tenant as ``organisation``)."""
     if fmt == "dxf":
         from archbuilder.cad.dxf_export import layout_to_dxf
 
-        return layout_to_dxf(payload, units=units)
+        return layout_to_dxf(payload, units=units, language=language)
     if fmt == "svg":
         from archbuilder.cad.svg_export import layout_to_svg
 
@@ -474,12 +540,17 @@ def compliance_summary(report: BaseModel) -> dict[str, Any]:
 
 
 def get_job(store: DocumentStore, principal: Principal, job_id: str, language: str) -> JobPublic:
+    return job_public(read_job(store, principal, job_id), language)
+
+
+def read_job(store: DocumentStore, principal: Principal, job_id: str) -> Job:
+    """One job of the caller's tenant, as stored (``jobs:read``)."""
     require(principal, "jobs:read")
     job = load(store, TenantPaths(principal.tenant_id).job(job_id), Job, resource="job", resource_id=job_id)
     if job.kind == "privacy_export":
         # Its result is a link to everything the tenant holds: as much as asking for it.
         require(principal, "privacy:export")
-    return job_public(job, language)
+    return job
 
 
 def job_public(job: Job, language: str) -> JobPublic:

@@ -44,6 +44,7 @@ TENANT_TREE: dict[str, Any] = {
     "webhook_deliveries": {},
     "usage": {},
     "usage_ledger": {},
+    "subscription_changes": {},
     "members": {},
     "invitations": {},
 }

@@ -26,8 +26,10 @@ from archbuilder.domain.ids import checked_id, new_id, time_ordered_id
 from archbuilder.domain.job import Job
 from archbuilder.domain.layout import LayoutPublic, LayoutStatus, LayoutVersionPublic, PlanResult
 from archbuilder.domain.permissions import require
+from archbuilder.domain.review_outcomes import review_outcome
 from archbuilder.domain.timestamps import Timestamp, format_timestamp, now
 from archbuilder.platform.errors import Conflict, NotFound
+from archbuilder.platform.logging import get_logger, log_fields
 from archbuilder.ports import DocumentStore, Filter, Query, Transaction
 from archbuilder.repositories import TenantPaths, dump, load
 from archbuilder.runtime import Runtime
@@ -35,6 +37,8 @@ from archbuilder.services.identity import Principal
 from archbuilder.services.layouts import LayoutRequest, _version_summaries, publish_layout_request
 from archbuilder.services.versions import build_version, has_error_findings
 from archbuilder.services.webhooks import EventType, emit
+
+_log = get_logger("archbuilder.reviews")
 
 MAX_ACTIVE_REVIEWS_PER_REVIEWER = 5
 DEADLINES = {"high": timedelta(hours=24), "normal": timedelta(hours=72), "low": timedelta(days=7)}
@@ -264,6 +268,14 @@ def review_layout(
             )
 
     runtime.store.transaction(write)
+    _log.info(
+        "layout reviewed",
+        extra=log_fields(
+            metric="review_decided",
+            decision=decision_name,
+            outcome=review_outcome(decision_name, new_version),
+        ),
+    )
     if status is LayoutStatus.approved:
         emit(
             runtime,
@@ -352,12 +364,14 @@ def revise_layout(
     check_quota(runtime.store, principal.tenant_id, "layouts")  # the early 402; charged below
     number = (layout.latest_version or 0) + 1
     moment = now()
+    project = runtime.store.get(paths.project(project_id))
     job = Job(
         id=new_id("job"),
         kind="layout",
         project_id=project_id,
         layout_id=layout_id,
         version=number,
+        language=project.data.get("language") if project is not None else None,  # polls in it
         created_at=moment,
         updated_at=moment,
     )

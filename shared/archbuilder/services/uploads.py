@@ -57,7 +57,7 @@ def create_upload(
             code="UPLOAD_TOO_LARGE", status=413, size_bytes=request.size_bytes, limit_bytes=max_upload_bytes
         )
     paths = TenantPaths(principal.tenant_id)
-    load(store, paths.project(project_id), Project, resource="project", resource_id=project_id)
+    project = load(store, paths.project(project_id), Project, resource="project", resource_id=project_id)
     size_mb = max(1, math.ceil(request.size_bytes / (1024 * 1024)))
     check_quota(store, principal.tenant_id, "cad_file_mb", size_mb)
     check_quota(store, principal.tenant_id, "cad_uploads")
@@ -97,6 +97,7 @@ def create_upload(
         id=job_id,
         kind="cad_ingest",
         project_id=project_id,
+        language=project.language.value,
         stage="awaiting_upload",
         result={"model_id": model_id},
         created_at=moment,

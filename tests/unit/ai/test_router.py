@@ -199,7 +199,9 @@ def test_each_injected_failure_falls_back_and_is_never_passed_on(
     outcome = router.run(brief_call())
     assert outcome.provider == "openai"
     assert {r.type.value: r.count for r in outcome.output.rooms}["bedroom"] == 3
-    assert [r["provider"] for r in ledger_rows(store)] == ["openai"]  # a failed call is not billed
+    # A call that got no answer is not billed; an unusable answer is, by Gemini, so it is recorded.
+    billed = ["openai"] if kind == "slow" else ["gemini", "openai"]
+    assert sorted(str(r["provider"]) for r in ledger_rows(store)) == billed
 
 
 def test_every_provider_down_still_answers_with_the_builtin(

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from archbuilder.platform.errors import AlreadyExists, BadRequest, Contention, NotFound
+from archbuilder.platform.errors import AlreadyExists, BadRequest, Contention, NotFound, StoreUnavailable
 from archbuilder.ports import Filter, Query, Snapshot
 
 T = TypeVar("T")
@@ -75,8 +75,9 @@ def _apply_update(data: dict[str, Any], fields: Mapping[str, Any]) -> dict[str, 
 class SqliteDocumentStore:
     """A thread-safe document store in one SQLite file (one connection per thread)."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout_s: float = 10.0) -> None:
         self._path = str(path)
+        self._busy_timeout_s = busy_timeout_s
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -89,8 +90,8 @@ class SqliteDocumentStore:
     def _connection(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self._path, timeout=10, isolation_level=None)
-            conn.execute("PRAGMA busy_timeout=10000")
+            conn = sqlite3.connect(self._path, timeout=self._busy_timeout_s, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout={round(self._busy_timeout_s * 1000)}")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
         return conn
@@ -127,7 +128,7 @@ class SqliteDocumentStore:
     def delete(self, path: str, *, recursive: bool = False) -> None:
         collection, doc_id = split_path(path)
         conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
+        _begin(conn)
         try:
             conn.execute("DELETE FROM documents WHERE collection=? AND id=?", (collection, doc_id))
             if recursive:
@@ -205,7 +206,7 @@ class SqliteDocumentStore:
 
     def _commit(self, txn: SqliteTransaction) -> None:
         conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
+        _begin(conn)
         try:
             for path, seen_version in txn.reads.items():
                 current = self._read(path)
@@ -235,6 +236,16 @@ class SqliteDocumentStore:
             "INSERT OR REPLACE INTO documents (collection, id, data, version) VALUES (?, ?, ?, ?)",
             (collection, doc_id, json.dumps(dict(data), separators=(",", ":")), version),
         )
+
+
+def _begin(conn: sqlite3.Connection) -> None:
+    """Take the write lock; another writer holding it past the busy timeout is an outage."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise StoreUnavailable(reason="locked") from exc
+        raise
 
 
 def _after_clause(order: Sequence[tuple[str, str]], values: list[Any]) -> tuple[str, list[Any]]:

@@ -162,7 +162,9 @@ class Builder(DoorPlacer, WindowPlacer):
             shape = unary_union([box(*r) for r in rects])
             outline = _net_outline(shape, inner, walls)
             if outline is None:
-                raise BuildFailed(f"room {planned.key} has no single outline")
+                raise BuildFailed(
+                    "room_no_single_outline", f"room {planned.key} has no single outline", room=planned.name
+                )
             area = round(outline.area / 1e6, 2)
             self.room_area[planned.key] = area
             self.outlines[planned.key] = outline

@@ -79,7 +79,7 @@ class DoorPlacer:
                 and run.hi <= wall_run.hi + EPS
             ):
                 return wall_id, wall_run
-        raise BuildFailed("a door has no wall to sit in")
+        raise BuildFailed("door_no_wall", "a door has no wall to sit in")
 
     def add_doors(self, plan: Circulation, cells: dict[str, Rect]) -> None:
         self._swings: list[DoorGeometry] = []
@@ -157,12 +157,20 @@ class DoorPlacer:
                 chosen = (door, geometry)
                 break
         if chosen is None:
-            raise BuildFailed(f"no room for a door between {' and '.join(connects)}")
+            raise self._no_space(connects)
         door, geometry = chosen
         offset = door.position_ratio * wall.length_mm()
         self.occupied[wall_id].append((offset - width / 2, offset + width / 2))
         self.doors.append(door)
         self._swings.append(geometry)
+
+    def _no_space(self, connects: list[str]) -> BuildFailed:
+        """No option of a door fits: between two rooms, or the front door into one."""
+        text = f"no room for a door between {' and '.join(connects)}"
+        names = [self.job.rooms[key].name if key in self.job.rooms else key for key in connects]
+        if len(names) == 2:
+            return BuildFailed("door_no_space", text, room_a=names[0], room_b=names[1])
+        return BuildFailed("entrance_no_space", text, room=names[0])
 
     def _door(
         self, wall: Wall, option: _Option, width: float, connects: list[str], into: str, outline: Polygon

@@ -21,7 +21,7 @@ from archbuilder.layout.planner.circulation import reaches_entrance
 from archbuilder.layout.planner.geometry import EPS, Rect, Site, decompose, other, shared_run, snap
 from archbuilder.layout.planner.job import Job
 from archbuilder.layout.programme import MIN_ROOM_AREA_M2, PlannedRoom
-from archbuilder.platform.errors import Unprocessable
+from archbuilder.platform.errors import Reason, Unprocessable
 
 SPINE_NET_MM = {BuildingType.apartment: 1200.0, BuildingType.house: 1200.0, BuildingType.office: 1500.0}
 MIN_BAND_MM = 1800.0  # thinnest band (centreline) worth cutting into rooms
@@ -83,7 +83,10 @@ def _wing_slots(zones: list[Rect], main: Rect) -> list[Slot]:
                 break
         else:  # a zone touching nothing: the decomposition is broken
             raise Unprocessable(
-                code="PROGRAMME_DOES_NOT_FIT", reason="the footprint could not be split into zones"
+                code="PROGRAMME_DOES_NOT_FIT",
+                **Reason(
+                    "footprint_not_split_into_zones", "the footprint could not be split into zones"
+                ).as_params(),
             )
     return slots
 

@@ -14,7 +14,7 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.polygon import orient
 
 from archbuilder.domain.brief import Brief, Side
-from archbuilder.platform.errors import Unprocessable
+from archbuilder.platform.errors import Reason, Unprocessable
 
 EPS = 0.5  # mm: coordinates closer than this are the same
 GRID_MM = 10.0  # cut positions snap to this grid
@@ -118,7 +118,10 @@ class Site:
         shrunk = footprint.buffer(-brief.exterior_wall_mm / 2, join_style="mitre")
         if not isinstance(shrunk, Polygon) or shrunk.is_empty:
             raise Unprocessable(
-                code="PROGRAMME_DOES_NOT_FIT", reason="the footprint is too narrow for its walls"
+                code="PROGRAMME_DOES_NOT_FIT",
+                **Reason(
+                    "footprint_too_narrow_for_walls", "the footprint is too narrow for its walls"
+                ).as_params(),
             )
         centre = orient(Polygon(clean_ring(list(shrunk.exterior.coords))), 1.0)
         edges = _edges(centre)

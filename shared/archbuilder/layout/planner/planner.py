@@ -19,8 +19,8 @@ from archbuilder.layout.planner.search import Candidate, candidates
 from archbuilder.layout.planner.windows import BuildFailed
 from archbuilder.layout.programme import check_programme_fits
 from archbuilder.layout.room_groups import CIRCULATION
-from archbuilder.layout.validation import validate_layout, validate_rules
-from archbuilder.platform.errors import Unprocessable
+from archbuilder.layout.validation import rule_problems, validate_layout
+from archbuilder.platform.errors import Reason, Unprocessable
 
 
 class SpinePlanner:
@@ -41,7 +41,7 @@ class SpinePlanner:
         check_programme_fits(brief)
         assert brief.footprint is not None and brief.region is not None
         footprint = brief.footprint.points()
-        failures: dict[str, int] = defaultdict(int)
+        failures: dict[Reason, int] = defaultdict(int)
         found: list[_Found] = []
         flawed: list[_Found] = []  # valid, but with what an architect rejects (see _flawed)
         seen: set[frozenset[tuple[str, tuple[Rect, ...]]]] = set()
@@ -74,12 +74,11 @@ class SpinePlanner:
                 try:
                     payload, areas = builder.build()
                 except BuildFailed as exc:
-                    failures[str(exc)] += 1
+                    failures[exc.reason] += 1
                     continue
-                problems = validate_layout(payload, footprint)
-                problems += validate_rules(payload, brief.region, brief.building_type)
-                if problems:
-                    failures[problems[0]] += 1
+                problem = _first_problem(payload, footprint, brief)
+                if problem is not None:
+                    failures[problem] += 1
                     continue
                 seen.add(key)
                 notes = list(assumptions) + builder.assumptions
@@ -194,16 +193,32 @@ def _design_summary(m: Measures) -> dict[str, Any]:
     }
 
 
-def _refusal(must_unmet: dict[Wish, int], failures: dict[str, int]) -> Unprocessable:
-    """The most telling reason no candidate survived."""
+def _first_problem(
+    payload: LayoutPayload, footprint: list[tuple[float, float]], brief: Brief
+) -> Reason | None:
+    """Why a built candidate is not valid, or None: a fault of the payload itself (the planner's
+    own, so its reader is told only that the checks failed), else the first region minimum
+    it misses."""
+    faults = validate_layout(payload, footprint)
+    if faults:
+        return Reason("layout_checks", faults[0])
+    assert brief.region is not None
+    problems = rule_problems(payload, brief.region, brief.building_type)
+    return problems[0] if problems else None
+
+
+def _refusal(must_unmet: dict[Wish, int], failures: dict[Reason, int]) -> Unprocessable:
+    """The most telling reason no candidate survived (``messages/reasons.yaml``)."""
     if must_unmet and not failures:
         wish = max(must_unmet, key=lambda w: must_unmet[w])
         return Unprocessable(code="ADJACENCY_IMPOSSIBLE", a=wish.a, b=wish.b)
     if failures:
         reason = max(failures, key=lambda r: failures[r])
     else:
-        reason = "no split of the footprint gives every room its minimum area and narrow side"
-    return Unprocessable(code="PROGRAMME_DOES_NOT_FIT", reason=reason)
+        reason = Reason(
+            "no_split", "no split of the footprint gives every room its minimum area and narrow side"
+        )
+    return Unprocessable(code="PROGRAMME_DOES_NOT_FIT", **reason.as_params())
 
 
 def _mean_error(areas: list[dict[str, Any]], job: Job) -> float:

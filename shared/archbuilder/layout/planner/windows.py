@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import builds_imperial
@@ -18,6 +19,7 @@ from archbuilder.layout.planner.room_types import LARGE_WINDOW
 from archbuilder.layout.programme import PlannedRoom
 from archbuilder.layout.room_groups import HABITABLE, WET
 from archbuilder.layout.type_names import opening_type_name
+from archbuilder.platform.errors import Reason
 
 WINDOW_MARGIN_MM = 150.0
 HABITABLE_WINDOW_H_MM = 1400.0
@@ -27,7 +29,12 @@ WET_WINDOW_MM2 = 600.0 * 600.0
 
 class BuildFailed(Exception):
     """A candidate's payload could not be built (raised by build, doors and windows); the
-    planner counts the reason and moves on to the next candidate."""
+    planner counts the ``reason`` (``code`` in ``messages/reasons.yaml``, ``text`` in English)
+    and moves on to the next candidate."""
+
+    def __init__(self, code: str, text: str, **params: Any) -> None:
+        super().__init__(text)
+        self.reason = Reason(code, text, params)
 
 
 def window_required(job: Job, room: PlannedRoom) -> bool:
@@ -97,12 +104,19 @@ class WindowPlacer:
                 continue
             if window_required(self.job, room):
                 if self.job.party_walls:
-                    sides = ", ".join(sorted(side.value for side in self.job.party_walls))
+                    sides = sorted(side.value for side in self.job.party_walls)
                     raise BuildFailed(
-                        f"{room.name}: the facades that are not party walls ({sides}) leave it too "
-                        "little exterior wall for its windows"
+                        "glazing_party_walls",
+                        f"{room.name}: the facades that are not party walls ({', '.join(sides)}) leave"
+                        " it too little exterior wall for its windows",
+                        room=room.name,
+                        sides=sides,
                     )
-                raise BuildFailed(f"{room.name}: exterior walls too short for its glazing")
+                raise BuildFailed(
+                    "glazing_walls_too_short",
+                    f"{room.name}: exterior walls too short for its glazing",
+                    room=room.name,
+                )
             if room.type in WET and placed == 0:
                 self.assumptions.append(note("interior_wet_room", self.job.language, room=room.name))
             elif placed == 0:

@@ -1,0 +1,320 @@
+"""Model health and performance findings, from the building model and the reader's facts.
+
+Each check returns findings with the elements concerned (their source ids: IFC GlobalIds,
+DXF handles) and never invents an element or a number: every value in a finding is
+measured here. Thresholds are constants with the reason beside them (docs/analysis.md).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+
+import shapely
+from shapely import STRtree
+from shapely.geometry import LineString, Polygon
+from shapely.ops import polygonize, unary_union
+
+from archbuilder.analysis.report import ElementRef, Finding, Location, Severity
+from archbuilder.domain.building import BuildingModel, ModelSpace
+from archbuilder.domain.model_facts import ElementFact, ModelFacts, RefList
+
+MAX_ELEMENTS_PER_FINDING = 50  # element references listed (the count says how many in all)
+OVERLAP_M2 = 0.5  # two spaces sharing more floor than this overlap (less is drawing tolerance)
+UNCOVERED_M2 = 2.0  # a wall-enclosed area without a space, smaller ones are shafts and ducts
+COINCIDENT_MM = 5.0  # elements this close at both ends are drawn twice
+ZERO_WALL_MM = 10.0  # a wall shorter than this is no wall
+ZERO_SPACE_M2 = 0.05
+HEAVY_VERTICES = 5_000  # one element with more points than this slows Revit and viewers
+PROXY_SHARE_PCT = 10.0  # more proxies than this and classification-based checks go blind
+TYPES_USED_ONCE = 10  # more one-off types than this smells of in-place families
+BYTES_PER_ELEMENT = 50_000  # an IFC heavier than this per element carries unneeded geometry
+_GENERIC_NAME = re.compile(r"^\s*(space|room|raum|oda|pièce|espacio|local|s|r)?\s*[\d.\-_/]*\s*$", re.I)
+
+
+def health_findings(model: BuildingModel, facts: ModelFacts) -> list[Finding]:
+    out: list[Finding] = []
+    ifc = model.source.format == "ifc"
+    out += _space_findings(model)
+    out += _overlaps(model)
+    out += _uncovered(model)
+    out += _walls(model)
+    out += _duplicates(model)
+    if not ifc:
+        doors = [d for d in model.doors if d.wall_id is None]
+        out += _finding("door_without_wall", "warning", [_ref(d.source_ref, "door", None) for d in doors])
+    out += _from_refs("space_outside_storeys", "warning", facts.spaces_outside_storeys)
+    out += _from_refs("opening_without_host", "warning", facts.openings_without_host)
+    out += _from_refs("opening_in_no_wall", "warning", facts.openings_in_no_wall)
+    out += _from_refs("door_window_fills_no_opening", "warning", facts.unfilled_doors_windows)
+    out += _from_refs("wall_without_type", "info", facts.walls_without_type)
+    for name, refs in sorted(facts.missing_properties.items()):
+        out += _from_refs("missing_property", "warning", refs, {"property": name})
+    out += _storey_noise(facts)
+    if ifc and not facts.has_length_unit:
+        out += [Finding(id="", category="health", code="missing_units", severity="error")]
+    if ifc and facts.has_map_conversion is False:
+        code = (
+            "missing_georeference_ifc2x3" if model.source.schema_name == "IFC2X3" else "missing_georeference"
+        )
+        out += [Finding(id="", category="health", code=code, severity="info")]
+    return out
+
+
+def performance_findings(facts: ModelFacts) -> list[Finding]:
+    out: list[Finding] = []
+    heavy = [h for h in facts.heaviest if h.vertices > HEAVY_VERTICES]
+    if heavy:
+        out.append(
+            Finding(
+                id="",
+                category="performance",
+                code="heavy_elements",
+                severity="warning",
+                count=len(heavy),
+                params={"limit": HEAVY_VERTICES, "most": heavy[0].vertices},
+                elements=[_fact_ref(h) for h in heavy],
+            )
+        )
+    share = proxy_share_pct(facts)
+    if share is not None and share > PROXY_SHARE_PCT:
+        out += _from_refs(
+            "proxy_share",
+            "warning",
+            facts.proxies,
+            {"share_pct": round(share, 1), "limit_pct": PROXY_SHARE_PCT},
+        )
+    if facts.types_used_once.count > TYPES_USED_ONCE:
+        out += _from_refs("types_used_once", "info", facts.types_used_once, {"limit": TYPES_USED_ONCE})
+    per_element = bytes_per_element(facts)
+    if per_element is not None and per_element > BYTES_PER_ELEMENT:
+        out.append(
+            Finding(
+                id="",
+                category="performance",
+                code="bytes_per_element",
+                severity="info",
+                count=facts.products,
+                params={"bytes": round(per_element), "limit": BYTES_PER_ELEMENT},
+            )
+        )
+    return out
+
+
+def proxy_share_pct(facts: ModelFacts) -> float | None:
+    return 100.0 * facts.proxies.count / facts.products if facts.products else None
+
+
+def bytes_per_element(facts: ModelFacts) -> float | None:
+    return facts.file_bytes / facts.products if facts.products else None
+
+
+# -- spaces ----------------------------------------------------------------------------------
+
+
+def _space_findings(model: BuildingModel) -> list[Finding]:
+    no_boundary = [s for s in model.spaces if len(s.boundary) < 3]
+    tiny = [s for s in model.spaces if len(s.boundary) >= 3 and _polygon(s).area / 1e6 < ZERO_SPACE_M2]
+    unnamed = [s for s in model.spaces if _GENERIC_NAME.match(s.name or "")]
+    unclassified = [s for s in model.spaces if s.type is None and s not in unnamed]
+    return [
+        *_finding("space_without_boundary", "warning", [_space_ref(s) for s in no_boundary]),
+        *_finding("zero_size_space", "error", [_space_ref(s) for s in tiny]),
+        *_finding("space_unnamed", "info", [_space_ref(s) for s in unnamed]),
+        *_finding("space_unclassified", "warning", [_space_ref(s) for s in unclassified]),
+    ]
+
+
+def _overlaps(model: BuildingModel) -> list[Finding]:
+    out: list[Finding] = []
+    by_level: dict[str, list[tuple[ModelSpace, Polygon]]] = defaultdict(list)
+    for space in model.spaces:
+        if len(space.boundary) >= 3:
+            shape = _polygon(space)
+            if shape.is_valid and shape.area > 0:
+                by_level[space.level_id].append((space, shape))
+    for spaces in by_level.values():
+        # Candidate pairs from a spatial index: each space against the few whose boxes touch it.
+        tree = STRtree([shape for _, shape in spaces])
+        for i, j in zip(*tree.query([shape for _, shape in spaces], predicate="intersects"), strict=True):
+            if i >= j:
+                continue
+            (a, shape_a), (b, shape_b) = spaces[i], spaces[j]
+            common = shape_a.intersection(shape_b)
+            shared = common.area / 1e6
+            if shared > OVERLAP_M2:
+                point = common.representative_point()
+                out.append(
+                    Finding(
+                        id="",
+                        category="health",
+                        code="spaces_overlap",
+                        severity="error",
+                        params={"a": a.name, "b": b.name, "area_m2": round(shared, 2)},
+                        elements=[_space_ref(a), _space_ref(b)],
+                        location=Location(x=point.x, y=point.y, z=_elevation(model, a.level_id)),
+                    )
+                )
+    return out
+
+
+def _uncovered(model: BuildingModel) -> list[Finding]:
+    """Areas enclosed by walls that no space covers (a room that was never drawn as a space)."""
+    out: list[Finding] = []
+    if not model.spaces:
+        return out  # a drawing without spaces says so in its notices; every cell would be "uncovered"
+    levels = {s.level_id for s in model.spaces}
+    for level in sorted(levels):
+        lines = [
+            LineString([(w.start.x, w.start.y), (w.end.x, w.end.y)])
+            for w in model.walls
+            if w.level_id == level and (w.start.x, w.start.y) != (w.end.x, w.end.y)
+        ]
+        if len(lines) < 3:
+            continue
+        cells = list(polygonize(unary_union(lines)))
+        shapes = [_polygon(s) for s in model.spaces if s.level_id == level and len(s.boundary) >= 3]
+        shapes = [shape.buffer(200, join_style="mitre") for shape in shapes if shape.is_valid]
+        tree = STRtree(shapes)
+        for cell in cells:
+            near = [shapes[k] for k in tree.query(cell, predicate="intersects")]
+            # Cheap bound first: a cell its spaces nearly fill needs no exact difference.
+            if cell.area - float(shapely.area(shapely.intersection(cell, near)).sum()) <= UNCOVERED_M2 * 1e6:
+                continue
+            left = cell.difference(unary_union(near)) if near else cell
+            # Wall centrelines enclose the wall's half thickness too: only real floor counts.
+            area = left.buffer(-150).area / 1e6 if not left.is_empty else 0.0
+            if area > UNCOVERED_M2:
+                point = left.representative_point()
+                out.append(
+                    Finding(
+                        id="",
+                        category="health",
+                        code="floor_not_covered",
+                        severity="warning",
+                        params={"area_m2": round(area, 1), "level": _level_name(model, level)},
+                        location=Location(x=point.x, y=point.y, z=_elevation(model, level)),
+                    )
+                )
+    return out
+
+
+# -- walls, doubles, storeys -------------------------------------------------------------------
+
+
+def _walls(model: BuildingModel) -> list[Finding]:
+    thin = [w for w in model.walls if not w.thickness_mm]
+    short = [w for w in model.walls if math.dist((w.start.x, w.start.y), (w.end.x, w.end.y)) < ZERO_WALL_MM]
+    return [
+        *_finding("wall_without_thickness", "warning", [_ref(w.source_ref, "wall", None) for w in thin]),
+        *_finding("zero_size_wall", "error", [_ref(w.source_ref, "wall", None) for w in short]),
+    ]
+
+
+def _duplicates(model: BuildingModel) -> list[Finding]:
+    """Walls drawn twice (both ends within COINCIDENT_MM, either way round), doors and windows
+    placed twice at one point."""
+    places: dict[tuple[object, ...], list[ElementRef]] = defaultdict(list)
+    for wall in model.walls:
+        a = (round(wall.start.x / COINCIDENT_MM), round(wall.start.y / COINCIDENT_MM))
+        b = (round(wall.end.x / COINCIDENT_MM), round(wall.end.y / COINCIDENT_MM))
+        places["wall", wall.level_id, *min(a, b), *max(a, b)].append(_ref(wall.source_ref, "wall", None))
+    for kind, openings in (("door", model.doors), ("window", model.windows)):
+        for opening in openings:
+            if opening.position is not None:
+                x, y = round(opening.position.x / COINCIDENT_MM), round(opening.position.y / COINCIDENT_MM)
+                places[kind, opening.level_id, x, y].append(_ref(opening.source_ref, kind, None))
+    # Every element of a place held twice or more: the viewer selects the pair.
+    doubles = [ref for refs in places.values() if len(refs) > 1 for ref in refs]
+    return _finding("duplicate_elements", "warning", doubles)
+
+
+def _storey_noise(facts: ModelFacts) -> list[Finding]:
+    """Storey elevations with binary float noise (3100.000000000378 mm for 3.1 m)."""
+    noisy = []
+    for storey in facts.storeys:
+        # Noise is in the digits the file wrote: 3.1000000000000378 (m) differs from 3.1 in the
+        # 14th decimal; an intended value has at most a few decimals in any unit.
+        raw = storey.elevation_raw
+        if 0 < abs(raw - round(raw, 6)) < 1e-6:
+            noisy.append(ElementRef(ref=storey.ref, type="IfcBuildingStorey", name=storey.name))
+    return (
+        [
+            Finding(
+                id="",
+                category="health",
+                code="storey_elevation_noise",
+                severity="info",
+                count=len(noisy),
+                params={"storeys": ", ".join(r.name or r.ref for r in noisy)},
+                elements=noisy,
+            )
+        ]
+        if noisy
+        else []
+    )
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _finding(
+    code: str, severity: Severity, refs: list[ElementRef], params: dict[str, str | int | float] | None = None
+) -> list[Finding]:
+    if not refs:
+        return []
+    return [
+        Finding(
+            id="",
+            category="health",
+            code=code,
+            severity=severity,
+            count=len(refs),
+            params=params or {},
+            elements=refs[:MAX_ELEMENTS_PER_FINDING],
+        )
+    ]
+
+
+def _from_refs(
+    code: str, severity: Severity, refs: RefList, params: dict[str, str | int | float] | None = None
+) -> list[Finding]:
+    if not refs.count:
+        return []
+    category = "performance" if code in ("proxy_share", "types_used_once") else "health"
+    return [
+        Finding(
+            id="",
+            category=category,
+            code=code,
+            severity=severity,
+            count=refs.count,
+            params=params or {},
+            elements=[_fact_ref(f) for f in refs.items[:MAX_ELEMENTS_PER_FINDING]],
+        )
+    ]
+
+
+def _fact_ref(fact: ElementFact) -> ElementRef:
+    return ElementRef(ref=fact.ref, type=fact.ifc_type, name=fact.name)
+
+
+def _ref(source_ref: str | None, kind: str, name: str | None) -> ElementRef:
+    return ElementRef(ref=source_ref or "?", type=kind, name=name)
+
+
+def _space_ref(space: ModelSpace) -> ElementRef:
+    return ElementRef(ref=space.source_ref or space.id, type="space", name=space.name or None)
+
+
+def _polygon(space: ModelSpace) -> Polygon:
+    return Polygon([(p.x, p.y) for p in space.boundary])
+
+
+def _elevation(model: BuildingModel, level_id: str) -> float:
+    return next((lv.elevation_mm for lv in model.levels if lv.id == level_id), 0.0)
+
+
+def _level_name(model: BuildingModel, level_id: str) -> str:
+    return next((lv.name for lv in model.levels if lv.id == level_id), level_id)
