@@ -433,6 +433,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects/{project_id}/models/{model_id}/analysis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The analysis of an ingested model: health, performance, area schedule and what to fix first (format=html for a report, format=bcf for BCF 2.1 issues to open in Revit, Solibri or BIMcollab) */
+        get: operations["get_model_analysis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/projects/{project_id}/layouts": {
         parameters: {
             query?: never;
@@ -944,6 +961,52 @@ export interface components {
             /** Exempt If */
             exempt_if?: components["schemas"]["Condition"][];
         };
+        /**
+         * AreaRow
+         * @description One storey, or one space type of one storey.
+         */
+        AreaRow: {
+            /** Level */
+            level: string;
+            /**
+             * Space Type
+             * @default null
+             */
+            space_type?: string | null;
+            /**
+             * Spaces
+             * @default 0
+             */
+            spaces?: number;
+            /**
+             * Net M2
+             * @default 0
+             */
+            net_m2?: number;
+            /**
+             * Gross M2
+             * @default null
+             */
+            gross_m2?: number | null;
+            /**
+             * Efficiency Pct
+             * @default null
+             */
+            efficiency_pct?: number | null;
+            /**
+             * Usual Pct
+             * @default null
+             */
+            usual_pct?: [
+                number,
+                number
+            ] | null;
+            /**
+             * Within Usual
+             * @default null
+             */
+            within_usual?: boolean | null;
+        };
         /** AssignRequest */
         AssignRequest: {
             /**
@@ -1198,7 +1261,7 @@ export interface components {
             building_type?: string | null;
             summary: components["schemas"]["Summary"];
             /** Findings */
-            findings: components["schemas"]["Finding"][];
+            findings: components["schemas"]["archbuilder__compliance__report__Finding"][];
             /** By Space */
             by_space?: {
                 [key: string]: number[];
@@ -1466,6 +1529,24 @@ export interface components {
              */
             area_delta_m2?: number | null;
         };
+        /**
+         * ElementRef
+         * @description An element of the source file: IFC GlobalId or DXF handle, and what it is.
+         */
+        ElementRef: {
+            /** Ref */
+            ref: string;
+            /**
+             * Type
+             * @default null
+             */
+            type?: string | null;
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
+        };
         /** Entrance */
         Entrance: {
             /** @default null */
@@ -1522,64 +1603,6 @@ export interface components {
             /** Regions */
             regions?: components["schemas"]["CodeRegion"][];
         };
-        /** Finding */
-        Finding: {
-            /** Rule Id */
-            rule_id: string;
-            /**
-             * Status
-             * @enum {string}
-             */
-            status: "pass" | "fail" | "not_applicable" | "cannot_check";
-            /**
-             * Severity
-             * @enum {string}
-             */
-            severity: "error" | "warning" | "info";
-            /**
-             * Space Id
-             * @default null
-             */
-            space_id?: string | null;
-            /**
-             * Element Id
-             * @default null
-             */
-            element_id?: string | null;
-            /** Metric */
-            metric: string;
-            /**
-             * Measured
-             * @default null
-             */
-            measured?: number | null;
-            /**
-             * Limit
-             * @default null
-             */
-            limit?: number | number[] | null;
-            /**
-             * Unit
-             * @default null
-             */
-            unit?: string | null;
-            /** @default null */
-            citation?: components["schemas"]["Citation"] | null;
-            /** Message */
-            message: string;
-            /** Message Key */
-            message_key: string;
-            subject: components["schemas"]["Subject"];
-            /** @default null */
-            reason?: components["schemas"]["Reason"] | null;
-            /**
-             * Satisfied By
-             * @default null
-             */
-            satisfied_by?: string | null;
-            /** Rooms */
-            rooms?: string[];
-        };
         /**
          * Footprint
          * @description Either ``width_mm`` × ``depth_mm`` (from the origin) or a rectilinear ``polygon``.
@@ -1609,6 +1632,20 @@ export interface components {
             version: string;
             /** Environment */
             environment: string;
+        };
+        /** HeavyElement */
+        HeavyElement: {
+            /** Ref */
+            ref: string;
+            /** Type */
+            type: string;
+            /**
+             * Name
+             * @default null
+             */
+            name?: string | null;
+            /** Vertices */
+            vertices: number;
         };
         /** HostedPage */
         HostedPage: {
@@ -1906,6 +1943,21 @@ export interface components {
             /** Height Mm */
             height_mm: number;
         };
+        /**
+         * Location
+         * @description A point of the model to look at (mm, the model's plan coordinates; z the storey's).
+         */
+        Location: {
+            /** X */
+            x: number;
+            /** Y */
+            y: number;
+            /**
+             * Z
+             * @default 0
+             */
+            z?: number;
+        };
         /** Me */
         Me: {
             /** Tenant Id */
@@ -2035,6 +2087,57 @@ export interface components {
          * @enum {string}
          */
         Metric: "net_area" | "narrow_side" | "clear_width" | "clear_height" | "volume" | "window_count" | "glazing_ratio" | "window_sill" | "largest_window_area" | "rescue_window_count" | "opens_onto" | "door_clear_width" | "door_height" | "stair_width" | "riser" | "tread" | "step_formula" | "headroom" | "room_count" | "dwelling_area" | "largest_room_area" | "largest_room_volume" | "travel_distance" | "floor_height" | "exit_count" | "exit_width" | "widest_exit" | "exit_travel_distance" | "lift_present";
+        /** ModelAnalysis */
+        ModelAnalysis: {
+            /**
+             * Schema Version
+             * @default 1.0
+             * @constant
+             */
+            schema_version?: "1.0";
+            /** Model Id */
+            model_id: string;
+            /** Source Format */
+            source_format: string;
+            /**
+             * Schema Name
+             * @default null
+             */
+            schema_name?: string | null;
+            /**
+             * Region
+             * @default null
+             */
+            region?: string | null;
+            /**
+             * Use
+             * @default null
+             */
+            use?: string | null;
+            /** Counts */
+            counts?: {
+                [key: string]: number;
+            };
+            /** Findings */
+            findings?: components["schemas"]["archbuilder__analysis__report__Finding"][];
+            performance: components["schemas"]["Performance"];
+            /** Areas */
+            areas?: components["schemas"]["AreaRow"][];
+            /** Recommendations */
+            recommendations?: components["schemas"]["Recommendation"][];
+            /**
+             * Compliance Url
+             * @default null
+             */
+            compliance_url?: string | null;
+            /**
+             * Language
+             * @default null
+             */
+            language?: string | null;
+            /** Not Checked */
+            not_checked?: string[];
+        };
         /** ModelPublic */
         ModelPublic: {
             /** Id */
@@ -2180,6 +2283,63 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * PassageRef
+         * @description The passage of a regulation library (the tenant's or the global one) that a citation names.
+         */
+        PassageRef: {
+            /** Document Id */
+            document_id: string;
+            /** Document */
+            document: string;
+            /**
+             * Edition
+             * @default null
+             */
+            edition?: string | null;
+            /** Article */
+            article: string | null;
+            /**
+             * Page
+             * @default null
+             */
+            page?: number | null;
+            /** Snippet */
+            snippet: string;
+            /** Link */
+            link: string;
+        };
+        /** Performance */
+        Performance: {
+            /** File Bytes */
+            file_bytes: number;
+            /** Elements */
+            elements: number;
+            /**
+             * Bytes Per Element
+             * @default null
+             */
+            bytes_per_element?: number | null;
+            /**
+             * Total Vertices
+             * @default 0
+             */
+            total_vertices?: number;
+            /**
+             * Proxy Share Pct
+             * @default null
+             */
+            proxy_share_pct?: number | null;
+            /**
+             * Types Used Once
+             * @default 0
+             */
+            types_used_once?: number;
+            /** Heaviest */
+            heaviest?: components["schemas"]["HeavyElement"][];
+            /** Per Storey */
+            per_storey?: components["schemas"]["StoreyCount"][];
+        };
         /** Point */
         Point: {
             /** X */
@@ -2320,6 +2480,24 @@ export interface components {
              * @default
              */
             detail?: string;
+        };
+        /** Recommendation */
+        Recommendation: {
+            /** Rank */
+            rank: number;
+            /** Code */
+            code: string;
+            /** Params */
+            params?: {
+                [key: string]: string | number;
+            };
+            /** Finding Ids */
+            finding_ids: string[];
+            /**
+             * Text
+             * @default null
+             */
+            text?: string | null;
         };
         /** RenameRoom */
         RenameRoom: {
@@ -2648,6 +2826,15 @@ export interface components {
             up_to?: number | null;
             /** Value */
             value: number;
+        };
+        /** StoreyCount */
+        StoreyCount: {
+            /** Ref */
+            ref: string;
+            /** Name */
+            name: string;
+            /** Elements */
+            elements: number;
         };
         /**
          * Subject
@@ -2995,6 +3182,101 @@ export interface components {
             type_name: string;
             /** Room Id */
             room_id: string;
+        };
+        /** archbuilderanalysisreportFinding */
+        archbuilder__analysis__report__Finding: {
+            /** Id */
+            id: string;
+            /**
+             * Category
+             * @enum {string}
+             */
+            category: "health" | "performance" | "areas";
+            /** Code */
+            code: string;
+            /**
+             * Severity
+             * @enum {string}
+             */
+            severity: "error" | "warning" | "info";
+            /**
+             * Count
+             * @default 1
+             */
+            count?: number;
+            /** Params */
+            params?: {
+                [key: string]: string | number;
+            };
+            /** Elements */
+            elements?: components["schemas"]["ElementRef"][];
+            /** @default null */
+            location?: components["schemas"]["Location"] | null;
+            /**
+             * Message
+             * @default null
+             */
+            message?: string | null;
+        };
+        /** archbuildercompliancereportFinding */
+        archbuilder__compliance__report__Finding: {
+            /** Rule Id */
+            rule_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pass" | "fail" | "not_applicable" | "cannot_check";
+            /**
+             * Severity
+             * @enum {string}
+             */
+            severity: "error" | "warning" | "info";
+            /**
+             * Space Id
+             * @default null
+             */
+            space_id?: string | null;
+            /**
+             * Element Id
+             * @default null
+             */
+            element_id?: string | null;
+            /** Metric */
+            metric: string;
+            /**
+             * Measured
+             * @default null
+             */
+            measured?: number | null;
+            /**
+             * Limit
+             * @default null
+             */
+            limit?: number | number[] | null;
+            /**
+             * Unit
+             * @default null
+             */
+            unit?: string | null;
+            /** @default null */
+            citation?: components["schemas"]["Citation"] | null;
+            /** @default null */
+            passage?: components["schemas"]["PassageRef"] | null;
+            /** Message */
+            message: string;
+            /** Message Key */
+            message_key: string;
+            subject: components["schemas"]["Subject"];
+            /** @default null */
+            reason?: components["schemas"]["Reason"] | null;
+            /**
+             * Satisfied By
+             * @default null
+             */
+            satisfied_by?: string | null;
+            /** Rooms */
+            rooms?: string[];
         };
     };
     responses: never;
@@ -5280,6 +5562,100 @@ export interface operations {
             };
             /** @description Not found in the caller's tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit reached (see Retry-After) */
+            429: {
+                headers: {
+                    /** @description Seconds until a request may succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_model_analysis: {
+        parameters: {
+            query?: {
+                format?: "json" | "html" | "bcf";
+            };
+            header?: {
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                project_id: string;
+                model_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The analysis of an ingested model: health, performance, area schedule and what to fix first (format=html for a report, format=bcf for BCF 2.1 issues to open in Revit, Solibri or BIMcollab) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelAnalysis"];
+                    "text/html": string;
+                    "application/zip": string;
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid or unprocessable request */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
