@@ -85,6 +85,7 @@ ROUTE_ACTIONS: dict[tuple[str, str], str] = {
     ("DELETE", "/v1/projects/{project_id}"): "projects:delete",
     ("POST", "/v1/projects/{project_id}/uploads"): "models:write",
     ("GET", "/v1/projects/{project_id}/models/{model_id}"): "models:read",
+    ("GET", "/v1/projects/{project_id}/models/{model_id}/analysis"): "models:read",
     ("POST", "/v1/projects/{project_id}/layouts"): "layouts:write",
     ("GET", "/v1/projects/{project_id}/layouts"): "layouts:read",
     ("GET", "/v1/projects/{project_id}/layouts/{layout_id}"): "layouts:read",
