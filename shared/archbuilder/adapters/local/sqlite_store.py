@@ -273,7 +273,9 @@ class SqliteTransaction:
         if self.writes:
             raise BadRequest(code="READ_AFTER_WRITE")
         found = self._store._read(path)
-        self.reads[path] = found[1] if found else 0
+        # The first read's version is the one the transaction decided on: a second read of a
+        # document another writer changed meanwhile must not hide that change from the commit.
+        self.reads.setdefault(path, found[1] if found else 0)
         if found is None:
             return None
         return Snapshot(id=split_path(path)[1], path=path, data=found[0])
