@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from archbuilder import business_cli, recovery_cli
+from archbuilder import business_cli, recovery_cli, regulations_cli
 from archbuilder.domain.common import REGION_PATTERN, DataRegion, Language
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--json", action="store_true")
     business_cli.add_commands(admin_commands)  # report, operator keys
     recovery_cli.add_commands(admin_commands)  # backup, restore, debug-bundle
+    regulations_cli.add_commands(admin_commands)  # the global regulation library
     return parser
 
 
@@ -108,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     if handled is not None:
         return handled
     handled = recovery_cli.run(args, _admin_runtime)
+    if handled is not None:
+        return handled
+    handled = regulations_cli.run(args, _admin_runtime)
     if handled is not None:
         return handled
     if args.command == "admin" and args.admin_command == "billing-report":

@@ -102,7 +102,14 @@ def test_the_readme_tour_runs_as_written(tmp_path: Path) -> None:
 
     # What the tour wrote, and that git ignores all of it.
     written = {p.name: p for p in set(clone.iterdir()) - before}
-    assert set(written) == {"layout.dxf", "report.html", "plan.svg", "plan.ifc", "analysis.html", "analysis.bcf"}
+    assert set(written) == {
+        "layout.dxf",
+        "report.html",
+        "plan.svg",
+        "plan.ifc",
+        "analysis.html",
+        "analysis.bcf",
+    }
     assert "<html" in written["analysis.html"].read_text()[:200].lower()
     assert written["analysis.bcf"].read_bytes()[:2] == b"PK"  # a zip: BCF 2.1
     assert "SECTION" in written["layout.dxf"].read_text(errors="replace")[:200]

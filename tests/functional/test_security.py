@@ -42,8 +42,19 @@ SAMPLE_BODIES: dict[str, Any] = {
     "set_review_policy": {"auto_approve": False},
     "privacy_erase": {"confirm": "not the tenant's name"},
     "create_checkout": {"plan": "professional"},
+    "add_document": {
+        "filename": "rules.txt",
+        "content_base64": "TUFEREUgMSDigJMgKDEpIE9kYSBlbiBheiA5IG0yLgo=",  # "MADDE 1 – (1) Oda en az 9 m2."
+        "region": "TR",
+        "language": "tr",
+        "title": "x",
+    },
+    "ask_regulations": {"question": "oda"},
 }
-SAMPLE_QUERIES: dict[str, dict[str, str]] = {"list_rules": {"region": "TR"}}
+SAMPLE_QUERIES: dict[str, dict[str, str]] = {
+    "list_rules": {"region": "TR"},
+    "search_regulations": {"q": "oda"},
+}
 
 # Routes that answer without credentials, with what stands in for them. A route added with
 # auth=False fails test_every_route_checks_its_permission until it is listed here.
@@ -110,6 +121,13 @@ ROUTE_ACTIONS: dict[tuple[str, str], str] = {
     ("POST", "/v1/billing/checkout"): "billing:manage",
     ("POST", "/v1/billing/portal"): "billing:manage",
     ("GET", "/v1/usage"): "usage:read",
+    ("POST", "/v1/regulations/documents"): "regulations:write",
+    ("GET", "/v1/regulations/documents"): "regulations:read",
+    ("GET", "/v1/regulations/documents/{document_id}"): "regulations:read",
+    ("DELETE", "/v1/regulations/documents/{document_id}"): "regulations:write",
+    ("GET", "/v1/regulations/documents/{document_id}/passages/{passage_id}"): "regulations:read",
+    ("GET", "/v1/regulations/search"): "regulations:read",
+    ("POST", "/v1/regulations:ask"): "regulations:read",
 }
 
 
@@ -295,6 +313,9 @@ def _resources_of(client: FlaskClient, runtime: Runtime, tenant: TenantCredentia
     ).json
     key = client.post("/v1/api-keys", json={"name": "k"}, headers=tenant.headers).json
     uid = _member_of(client, runtime, tenant)
+    regulation = client.post(
+        "/v1/regulations/documents", json=SAMPLE_BODIES["add_document"], headers=tenant.headers
+    ).json
     drain(runtime)
     deliveries = client.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=tenant.headers).json["items"]
     return {
@@ -308,6 +329,8 @@ def _resources_of(client: FlaskClient, runtime: Runtime, tenant: TenantCredentia
         "model_id": upload["model_id"],
         "key_id": key["id"],
         "uid": uid,
+        "document_id": regulation["id"],
+        "passage_id": "p1",
     }
 
 

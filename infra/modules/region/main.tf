@@ -73,6 +73,7 @@ locals {
     api_projects         = { buckets = { uploads = "write", artifacts = "read" }, publishes = [], sign_urls = true }
     api_layouts          = { buckets = { artifacts = "read" }, publishes = ["layout-requests", "usage-events"], sign_urls = true }
     api_compliance       = { buckets = { artifacts = "read", uploads = "read" }, publishes = [], sign_urls = false }
+    api_regulations      = { buckets = {}, publishes = [], sign_urls = false } # its library: SQLite embedded; no cloud adapter yet
     api_billing          = { buckets = {}, publishes = [], sign_urls = false }
     api_admin            = { buckets = {}, publishes = [], sign_urls = false } # reads Firestore only
     stripe_webhook       = { buckets = {}, publishes = ["billing-events"], sign_urls = false }

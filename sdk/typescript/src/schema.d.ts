@@ -758,6 +758,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/regulations/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The documents of the tenant's library and the global one */
+        get: operations["list_documents"];
+        put?: never;
+        /** Add a document to the tenant's regulation library (the file base64 in the body) */
+        post: operations["add_document"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/regulations/documents/{document_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A regulation document */
+        get: operations["get_document"];
+        put?: never;
+        post?: never;
+        /** Remove a document of the tenant's own library */
+        delete: operations["delete_document"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/regulations/documents/{document_id}/passages/{passage_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A passage of a regulation document: its citation, page and text */
+        get: operations["get_passage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/regulations/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search the tenant's and the global library (stemmed full text, BM25) */
+        get: operations["search_regulations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/regulations:ask": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer a question from the library only: its passages with their citations */
+        post: operations["ask_regulations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/billing/subscription": {
         parameters: {
             query?: never;
@@ -861,6 +948,31 @@ export interface components {
          * @enum {string}
          */
         AdjacencyKind: "must" | "prefer" | "avoid" | "en_suite";
+        /**
+         * Answer
+         * @description An answer from the library only: the passages that answer the question, with their
+         *     citations. The built-in provider writes no prose (``answer`` is null).
+         */
+        Answer: {
+            /** Question */
+            question: string;
+            /** Found */
+            found: boolean;
+            /**
+             * Message
+             * @description "Not found in your library." when nothing relevant was retrieved
+             */
+            message: string;
+            /**
+             * Answer
+             * @default null
+             */
+            answer?: string | null;
+            /** Provider */
+            provider: string;
+            /** Passages */
+            passages: components["schemas"]["SearchResult"][];
+        };
         /** ApiKeyCreate */
         ApiKeyCreate: {
             /** Name */
@@ -1006,6 +1118,18 @@ export interface components {
              * @default null
              */
             within_usual?: boolean | null;
+        };
+        /** AskRequest */
+        AskRequest: {
+            /** Question */
+            question: string;
+            /**
+             * Region
+             * @default null
+             */
+            region?: string | null;
+            /** @default null */
+            language?: components["schemas"]["Language"] | null;
         };
         /** AssignRequest */
         AssignRequest: {
@@ -1472,6 +1596,47 @@ export interface components {
              * @default true
              */
             stored?: boolean;
+        };
+        /** DocumentCreate */
+        DocumentCreate: {
+            /**
+             * Filename
+             * @description .txt, .html, .docx or .pdf (with a text layer)
+             */
+            filename: string;
+            /**
+             * Content Base64
+             * @description the file, base64
+             */
+            content_base64: string;
+            /** Region */
+            region: string;
+            language: components["schemas"]["Language"];
+            /** Title */
+            title: string;
+            /**
+             * Short
+             * @description what rules cite it as: "PAİY", "MBO"
+             * @default null
+             */
+            short?: string | null;
+            /**
+             * Edition
+             * @default null
+             */
+            edition?: string | null;
+        };
+        /**
+         * DocumentFormat
+         * @enum {string}
+         */
+        DocumentFormat: "text" | "html" | "docx" | "pdf";
+        /** DocumentList */
+        DocumentList: {
+            /** Count */
+            count: number;
+            /** Items */
+            items: components["schemas"]["RegulationDocument"][];
         };
         /** Door */
         Door: {
@@ -2284,6 +2449,48 @@ export interface components {
             [key: string]: unknown;
         };
         /**
+         * PassagePublic
+         * @description A passage as a reader gets it: its text, where it is, and what it belongs to.
+         */
+        PassagePublic: {
+            /** Document Id */
+            document_id: string;
+            /** Document */
+            document: string;
+            /**
+             * Edition
+             * @default null
+             */
+            edition?: string | null;
+            /** Scope */
+            scope: string;
+            /** Id */
+            id: string;
+            /** Citation */
+            citation: string | null;
+            /**
+             * Title
+             * @default null
+             */
+            title?: string | null;
+            /**
+             * Part
+             * @default null
+             */
+            part?: string | null;
+            /** Language */
+            language: string;
+            /**
+             * Page
+             * @default null
+             */
+            page?: number | null;
+            /** Text */
+            text: string;
+            /** Link */
+            link: string;
+        };
+        /**
          * PassageRef
          * @description The passage of a regulation library (the tenant's or the global one) that a citation names.
          */
@@ -2498,6 +2705,48 @@ export interface components {
              * @default null
              */
             text?: string | null;
+        };
+        /**
+         * RegulationDocument
+         * @description One document of a library: a tenant's own (``scope`` "tenant") or the global one.
+         */
+        RegulationDocument: {
+            /** Id */
+            id: string;
+            /**
+             * Scope
+             * @description "global" (the operator's library) or "tenant" (the caller's own)
+             */
+            scope: string;
+            /** Region */
+            region: string;
+            /** Language */
+            language: string;
+            /** Title */
+            title: string;
+            /**
+             * Short
+             * @description what rules cite it as ("PAİY", "MBO"), if given
+             * @default null
+             */
+            short?: string | null;
+            /**
+             * Edition
+             * @default null
+             */
+            edition?: string | null;
+            /** Filename */
+            filename: string;
+            format: components["schemas"]["DocumentFormat"];
+            /** Pages */
+            pages: number;
+            /** Passages */
+            passages: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
         };
         /** RenameRoom */
         RenameRoom: {
@@ -2779,6 +3028,68 @@ export interface components {
             count: number;
             /** Rules */
             rules: components["schemas"]["Rule"][];
+            /**
+             * In Library
+             * @default {}
+             */
+            in_library?: {
+                [key: string]: components["schemas"]["PassageRef"];
+            };
+        };
+        /** SearchResult */
+        SearchResult: {
+            /** Document Id */
+            document_id: string;
+            /** Document */
+            document: string;
+            /**
+             * Edition
+             * @default null
+             */
+            edition?: string | null;
+            /** Scope */
+            scope: string;
+            /** Region */
+            region: string;
+            /** Passage Id */
+            passage_id: string;
+            /** Citation */
+            citation: string | null;
+            /** Language */
+            language: string;
+            /**
+             * Page
+             * @default null
+             */
+            page?: number | null;
+            /** Snippet */
+            snippet: string;
+            /**
+             * Highlights
+             * @description [start, end) of each matched word in snippet
+             */
+            highlights: [
+                number,
+                number
+            ][];
+            /**
+             * Snippet Html
+             * @description the snippet, HTML-escaped, matched words in <mark>
+             */
+            snippet_html: string;
+            /** Score */
+            score: number;
+            /** Link */
+            link: string;
+        };
+        /** SearchResults */
+        SearchResults: {
+            /** Query */
+            query: string;
+            /** Count */
+            count: number;
+            /** Results */
+            results: components["schemas"]["SearchResult"][];
         };
         /**
          * Side
@@ -7347,6 +7658,525 @@ export interface operations {
             };
             /** @description Not allowed for this role */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid or unprocessable request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit reached (see Retry-After) */
+            429: {
+                headers: {
+                    /** @description Seconds until a request may succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_documents: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The documents of the tenant's library and the global one */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentList"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit reached (see Retry-After) */
+            429: {
+                headers: {
+                    /** @description Seconds until a request may succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    add_document: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DocumentCreate"];
+            };
+        };
+        responses: {
+            /** @description Add a document to the tenant's regulation library (the file base64 in the body) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegulationDocument"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A plan limit is reached, or the account may only read */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid or unprocessable request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit reached (see Retry-After) */
+            429: {
+                headers: {
+                    /** @description Seconds until a request may succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_document: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A regulation document */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegulationDocument"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit reached (see Retry-After) */
+            429: {
+                headers: {
+                    /** @description Seconds until a request may succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    delete_document: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Remove a document of the tenant's own library */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A plan limit is reached, or the account may only read */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit reached (see Retry-After) */
+            429: {
+                headers: {
+                    /** @description Seconds until a request may succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_passage: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-ID"?: string;
+            };
+            path: {
+                document_id: string;
+                passage_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A passage of a regulation document: its citation, page and text */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PassagePublic"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not found in the caller's tenant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit reached (see Retry-After) */
+            429: {
+                headers: {
+                    /** @description Seconds until a request may succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    search_regulations: {
+        parameters: {
+            query: {
+                q: string;
+                region?: string | null;
+                language?: components["schemas"]["Language"] | null;
+                limit?: number;
+            };
+            header?: {
+                "X-Correlation-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Search the tenant's and the global library (stemmed full text, BM25) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid or unprocessable request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit reached (see Retry-After) */
+            429: {
+                headers: {
+                    /** @description Seconds until a request may succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    ask_regulations: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AskRequest"];
+            };
+        };
+        responses: {
+            /** @description Answer a question from the library only: its passages with their citations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A plan limit is reached, or the account may only read */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -293,6 +293,24 @@ SDK_CALLS: dict[str, SdkCall] = {
         python='report = client.check_model_compliance(project_id, model_id, region="TR")',
     ),
     "list_rules": SdkCall(query={"region": "TR"}),
+    # the regulation library (api_regulations)
+    "add_document": SdkCall(
+        body={
+            "filename": "imar.pdf",
+            "content_base64": "JVBERi0xLjcK…",
+            "region": "TR",
+            "language": "tr",
+            "title": "Planlı Alanlar İmar Yönetmeliği",
+            "short": "PAİY",
+            "edition": "2025",
+        }
+    ),
+    "list_documents": GENERIC,
+    "get_document": GENERIC,
+    "delete_document": GENERIC,
+    "get_passage": GENERIC,
+    "search_regulations": SdkCall(query={"q": "yatak odaları", "region": "TR"}),
+    "ask_regulations": SdkCall(body={"question": "Yatak odasının asgari alanı nedir?", "region": "TR"}),
     "get_subscription": GENERIC,
     "create_checkout": SdkCall(body={"plan": "professional", "interval": "month"}),
     "create_portal": GENERIC,

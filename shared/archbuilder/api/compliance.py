@@ -17,6 +17,7 @@ from archbuilder.compliance import (
     render_report_html,
     rules_for,
 )
+from archbuilder.compliance.report import PassageRef
 from archbuilder.compliance.schema import Rule
 from archbuilder.domain.brief import Brief, BuildingType, RoomRequest, RoomType
 from archbuilder.domain.building import BuildingModel
@@ -24,9 +25,11 @@ from archbuilder.domain.common import Language, RegionCode, StrictModel, invalid
 from archbuilder.domain.layout import LayoutPayload
 from archbuilder.domain.permissions import require
 from archbuilder.platform.http import Reply, RequestContext
+from archbuilder.regulations.library import optional_library
 from archbuilder.runtime import get_runtime
 from archbuilder.services import layouts, uploads
 from archbuilder.services.identity import Principal
+from archbuilder.services.regulations import link_report, rule_passages
 
 API = new_api("api_compliance")
 CHECK_PERMISSION = "compliance:run"
@@ -86,6 +89,9 @@ class RuleList(BaseModel):
     rules_version: str
     count: int
     rules: list[Rule]
+    # Rule id → the passage of its article, for the rules whose text is in a regulation
+    # library the caller sees (the tenant's or the global one).
+    in_library: dict[str, PassageRef] = {}
 
 
 @API.route(
@@ -110,7 +116,7 @@ def check(ctx: RequestContext) -> ComplianceReport | Reply:
     runtime = get_runtime()
     require_feature(runtime.store, principal.tenant_id, "regions", region)
     check_quota(runtime.store, principal.tenant_id, "compliance_checks")
-    report = _report(body, principal, region, language)
+    report = _linked(_report(body, principal, region, language), principal)
     consume_quota(
         runtime.store,
         new_usage_record(principal.tenant_id, "compliance_check", 1, source=ctx.correlation_id),
@@ -123,6 +129,12 @@ def check(ctx: RequestContext) -> ComplianceReport | Reply:
             headers=HTML_HEADERS,
         )
     return report
+
+
+def _linked(report: ComplianceReport, principal: Principal) -> ComplianceReport:
+    """The report with each finding's passage from a regulation library the tenant sees."""
+    library = optional_library(get_runtime())
+    return report if library is None else link_report(library, principal.tenant_id, report)
 
 
 def _reader_language(ctx: RequestContext, body: CheckRequest) -> str:
@@ -189,6 +201,16 @@ def list_rules(ctx: RequestContext) -> RuleList:
     """The rules a check applies, for whoever may run one (``compliance:run``)."""
     require(ctx.principal, CHECK_PERMISSION)
     rules = rules_for(ctx.query.region)
+    library = optional_library(get_runtime())
+    in_library = (
+        rule_passages(library, ctx.principal.tenant_id, rules.region, rules.rules)
+        if library is not None
+        else {}
+    )
     return RuleList(
-        region=rules.region, rules_version=rules.version, count=len(rules.rules), rules=list(rules.rules)
+        region=rules.region,
+        rules_version=rules.version,
+        count=len(rules.rules),
+        rules=list(rules.rules),
+        in_library=in_library,
     )

@@ -16,9 +16,11 @@ from archbuilder.domain.layout import LayoutPayload, LayoutPublic, LayoutVersion
 from archbuilder.domain.layout_diff import LayoutDiff, diff_payloads
 from archbuilder.domain.project import PageQuery
 from archbuilder.platform.http import Reply, RequestContext
+from archbuilder.regulations.library import optional_library
 from archbuilder.runtime import get_runtime
 from archbuilder.services import design_reviews, layouts, reviews
 from archbuilder.services.layouts import LayoutAccepted, LayoutList
+from archbuilder.services.regulations import link_report
 
 API = new_api("api_layouts")
 
@@ -151,6 +153,9 @@ def get_compliance(ctx: RequestContext, project_id: str, layout_id: str, version
         language=ctx.language,
         loaded=loaded,
     )
+    library = optional_library(runtime)  # each finding with its article's passage, if in a library
+    if library is not None:
+        report = link_report(library, ctx.principal.tenant_id, report)
     if ctx.query.format == "html":
         from archbuilder.compliance import render_report_html
 

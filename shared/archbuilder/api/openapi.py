@@ -104,9 +104,17 @@ class ErrorResponse(BaseModel):
 
 
 def all_apis() -> list[Api]:
-    from archbuilder.api import billing, compliance, identity, layouts, projects
+    from archbuilder.api import billing, compliance, identity, layouts, projects, regulations
 
-    return [identity.API, projects.API, layouts.API, compliance.API, billing.API, billing.WEBHOOK_API]
+    return [
+        identity.API,
+        projects.API,
+        layouts.API,
+        compliance.API,
+        regulations.API,
+        billing.API,
+        billing.WEBHOOK_API,
+    ]
 
 
 @lru_cache(maxsize=1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from archbuilder.compliance.messages import article_text, render, text, value_text
-from archbuilder.compliance.report import ComplianceReport, Finding
+from archbuilder.compliance.report import ComplianceReport, Finding, PassageRef
 from archbuilder.platform.i18n import percent_text
 
 _STYLE = """
@@ -24,6 +24,7 @@ th,td{border:1px solid #dde;padding:.3rem .45rem;text-align:left;vertical-align:
 th{background:#f3f4f8}.fail{background:#fde8e8}.pass{background:#eaf7ee}
 .not_applicable{color:#667}.cannot_check{background:#fff6df}.num{text-align:right;white-space:nowrap}
 .good{background:#eaf7ee}.advice{background:#fff6df}.problem{background:#fde8e8}
+blockquote.passage{margin:.35rem 0 0;padding:.25rem .5rem;border-left:3px solid #99a;color:#333}
 section.design-review{margin-top:2.5rem;border-top:3px double #99a;padding-top:.25rem}
 @media print{body{margin:1cm}h2{break-after:avoid}tr{break-inside:avoid}}
 """
@@ -38,6 +39,8 @@ def _row(finding: Finding, language: str) -> str:
         if citation
         else "—"
     )
+    if finding.passage is not None:
+        cited += _passage(finding.passage)
     return (
         f'<tr class="{escape(finding.status)}">'
         f"<td>{escape(text('status_' + finding.status, language))}</td>"
@@ -47,6 +50,19 @@ def _row(finding: Finding, language: str) -> str:
         f'<td class="num">{escape(value_text(finding.measured, finding.unit, language))}</td>'
         f'<td class="num">{escape(value_text(finding.limit, finding.unit, language))}</td>'
         f"<td>{cited}</td></tr>"
+    )
+
+
+def _passage(passage: PassageRef) -> str:
+    """The cited article's text from the reader's regulation library, quoted under the citation."""
+    where = ", ".join(
+        escape(part)
+        for part in (passage.document, passage.article, f"p. {passage.page}" if passage.page else None)
+        if part
+    )
+    return (
+        f'<blockquote class="passage">{escape(passage.snippet)}'
+        f'<br><small><a href="{escape(passage.link)}">{where}</a></small></blockquote>'
     )
 
 

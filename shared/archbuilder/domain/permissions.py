@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "models:read": _READERS,
     "models:write": _WRITERS,
     "compliance:run": _READERS,
+    "regulations:read": _READERS,
+    "regulations:write": _WRITERS,
     "jobs:read": _READERS,
 }
 ACTIONS = tuple(PERMISSIONS)

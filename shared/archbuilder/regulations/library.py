@@ -1,0 +1,98 @@
+"""The port of the regulation library: documents, their passages, and a search over them.
+
+Every call names the tenant it reads for: a tenant sees its own documents and the global
+library (tenant ``GLOBAL``), never another tenant's. The embedded adapter is SQLite with
+FTS5 (``adapters/local/sqlite_regulations.py``); the cloud one (Firestore plus embeddings,
+hybrid search) is planned, not built (docs/regulations.md).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from archbuilder.platform.errors import ArchBuilderError
+from archbuilder.regulations.model import Passage, RegulationDocument
+
+if TYPE_CHECKING:
+    from archbuilder.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    tenant_id: str
+    region: str | None = (
+        None  # a country (TR) matches its subdivisions (DE matches DE-BY), a subdivision its country
+    )
+    language: str | None = None
+    limit: int = 10
+
+
+@dataclass(frozen=True)
+class Hit:
+    passage: Passage
+    document: RegulationDocument
+    score: float  # higher is better
+
+
+class RegulationLibrary(Protocol):
+    def add(self, tenant_id: str, document: RegulationDocument, passages: Sequence[Passage]) -> None:
+        """Store a document and index its passages (``tenant_id`` GLOBAL: the global library)."""
+        ...
+
+    def documents(self, tenant_id: str, *, include_global: bool = True) -> list[RegulationDocument]:
+        """The documents the tenant sees, newest first."""
+        ...
+
+    def document(self, tenant_id: str, document_id: str) -> tuple[RegulationDocument, str] | None:
+        """A document the tenant sees and the tenant it belongs to (GLOBAL or its own)."""
+        ...
+
+    def passage(self, tenant_id: str, document_id: str, passage_id: str) -> Passage | None: ...
+
+    def remove(self, tenant_id: str, document_id: str) -> bool:
+        """Delete a document of ``tenant_id``'s own library (GLOBAL: of the global one)."""
+        ...
+
+    def search(self, terms: Sequence[str], where: SearchFilter) -> list[Hit]:
+        """Passages with any of the stemmed ``terms``, best first (BM25 embedded)."""
+        ...
+
+    def article(
+        self, tenant_id: str, country: str, names: Sequence[str], article: str, paragraph: str | None
+    ) -> tuple[Passage, RegulationDocument] | None:
+        """The passage of ``article`` (and ``paragraph``, else the article's first passage) in a
+        document of ``country`` the tenant sees whose short name or title is one of ``names``."""
+        ...
+
+
+_libraries: dict[Path, RegulationLibrary] = {}
+_lock = threading.Lock()
+
+
+def library_for(runtime: Runtime) -> RegulationLibrary:
+    """The library of this runtime: the embedded SQLite index under the data folder. On Google
+    Cloud there is no adapter yet (501 REGULATION_LIBRARY_NOT_CONFIGURED): an index in a
+    function's memory or /tmp would differ per instance."""
+    settings = runtime.settings
+    if settings.uses_google_cloud:
+        raise ArchBuilderError(code="REGULATION_LIBRARY_NOT_CONFIGURED", status=501)
+    path = (settings.data_dir / "regulations.sqlite3").resolve()
+    with _lock:
+        if path not in _libraries:
+            from archbuilder.adapters.local.sqlite_regulations import SqliteRegulationLibrary
+
+            _libraries[path] = SqliteRegulationLibrary(path)
+        return _libraries[path]
+
+
+def optional_library(runtime: Runtime) -> RegulationLibrary | None:
+    """The library where one is configured, else None: what reads it on the side (findings
+    linked to their passages) works without it."""
+    try:
+        return library_for(runtime)
+    except ArchBuilderError:
+        return None
