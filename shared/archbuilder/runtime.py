@@ -75,10 +75,8 @@ def build_local_runtime(settings: Settings) -> Runtime:
     from archbuilder.adapters.local.file_blobs import FinalizedObject, FolderBlobStore
     from archbuilder.adapters.local.inprocess_bus import InProcessEventBus
     from archbuilder.adapters.local.sqlite_store import SqliteDocumentStore
-    from archbuilder.domain.timestamps import now
     from archbuilder.layout.planner import SpinePlanner
     from archbuilder.manifest import load_manifest, storage_trigger_key
-    from archbuilder.platform.events import storage_finalized_event
 
     data_dir = settings.data_dir
     store = SqliteDocumentStore(data_dir / "documents.sqlite3", busy_timeout_s=settings.sqlite_busy_timeout_s)
@@ -89,16 +87,7 @@ def build_local_runtime(settings: Settings) -> Runtime:
         bus.subscribe(key, _lazy(spec), name=f"{spec.name}-push")
 
     def notify(obj: FinalizedObject) -> None:
-        event = storage_finalized_event(
-            bucket=obj.bucket,
-            name=obj.name,
-            generation=obj.generation,
-            size=obj.size,
-            content_type=obj.content_type,
-            md5_base64=obj.md5_base64,
-            created_at=now(),
-        )
-        bus.emit(storage_trigger_key(obj.bucket), event)
+        bus.emit(storage_trigger_key(obj.bucket), obj.cloud_event())
 
     runtime = Runtime(
         settings=settings,

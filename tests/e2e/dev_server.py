@@ -61,17 +61,26 @@ def dev_server(data_dir: Path, **extra_env: str) -> Iterator[tuple[str, dict[str
             process.wait(timeout=10)
 
 
-def create_tenant(env: dict[str, str], name: str, *options: str) -> dict[str, Any]:
-    """``archbuilder admin create-tenant --name <name> <options> --json`` against the server of
-    ``env`` (as the README does it); its JSON answer (tenant, ``api_key``)."""
-    created = subprocess.run(
-        [str(BIN / "archbuilder"), "admin", "create-tenant", "--name", name, *options, "--json"],
+def admin_cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """``archbuilder admin <args>`` against the server of ``env``; with ``check`` it must succeed
+    (the assertion shows its output)."""
+    done = subprocess.run(
+        [str(BIN / "archbuilder"), "admin", *args],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
         text=True,
-        check=True,
-        timeout=60,
+        timeout=300,
     )
-    answer: dict[str, Any] = json.loads(created.stdout)
+    if check:
+        assert done.returncode == 0, f"{args}: {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def create_tenant(env: dict[str, str], name: str, *options: str) -> dict[str, Any]:
+    """``archbuilder admin create-tenant --name <name> <options> --json`` against the server of
+    ``env`` (as the README does it); its JSON answer (tenant, ``api_key``)."""
+    answer: dict[str, Any] = json.loads(
+        admin_cli(env, "create-tenant", "--name", name, *options, "--json").stdout
+    )
     return answer

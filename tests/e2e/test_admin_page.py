@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,8 +21,7 @@ from flask.testing import FlaskClient
 from archbuilder.billing.fake_stripe import FakeStripe
 from archbuilder.runtime import Runtime
 from tests.business_month import WEBHOOK_SECRET, seed_month
-from tests.conftest import REPO_ROOT
-from tests.e2e.dev_server import BIN, dev_server
+from tests.e2e.dev_server import admin_cli, dev_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -49,19 +47,6 @@ def fake() -> Iterator[FakeStripe]:
         yield server
 
 
-def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [str(BIN / "archbuilder"), "admin", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return done.stdout
-
-
 def test_the_operator_page_shows_the_month(
     runtime: Runtime, client: FlaskClient, fake: FakeStripe, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -74,7 +59,9 @@ def test_the_operator_page_shows_the_month(
     ivy = month.tenants["I"].tenant_id
 
     with dev_server(runtime.settings.data_dir, STRIPE_API_BASE=fake.url) as (base, env):
-        key = json.loads(_cli(env, "create-operator-key", "--name", "E2E operator", "--json"))["api_key"]
+        key = json.loads(admin_cli(env, "create-operator-key", "--name", "E2E operator", "--json").stdout)[
+            "api_key"
+        ]
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
@@ -134,6 +121,6 @@ def test_the_operator_page_shows_the_month(
                 browser.close()
 
         # The CLI prints the same month; billing-report is still there.
-        report = json.loads(_cli(env, "report", "--json"))
+        report = json.loads(admin_cli(env, "report", "--json").stdout)
         assert report["trials"]["conversion_rate"] == 0.5 and report["generation"]["success_rate"] == 0.75
-        assert "MRR by plan and currency" in _cli(env, "billing-report")
+        assert "MRR by plan and currency" in admin_cli(env, "billing-report").stdout

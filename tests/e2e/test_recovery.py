@@ -32,39 +32,12 @@ import pytest
 import requests
 
 from tests.conftest import REPO_ROOT, SHARED_DATA
-from tests.e2e.dev_server import create_tenant, dev_server, free_port
+from tests.e2e.dev_server import admin_cli, create_tenant, dev_server, free_port
+from tests.e2e.test_walkthrough import README_BRIEF
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BIN = Path(sys.executable).parent
 DXF = SHARED_DATA / "dxf" / "barcelona_plan_R2013.dxf"
-BRIEF: dict[str, Any] = {
-    "building_type": "apartment",
-    "footprint": {"width_mm": 12000, "depth_mm": 9000},
-    "rooms": [
-        {"type": "living_room", "name": "Salon", "target_area_m2": 25},
-        {"type": "kitchen"},
-        {"type": "bedroom", "count": 2},
-        {"type": "bathroom"},
-        {"type": "wc"},
-        {"type": "hall"},
-    ],
-    "entrance": {"side": "south"},
-    "level_height_mm": 2800,
-}
-
-
-def _cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [str(BIN / "archbuilder"), "admin", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if check:
-        assert done.returncode == 0, f"{args}: {done.returncode}\n{done.stdout}\n{done.stderr}"
-    return done
 
 
 def _wait(url: str, key: dict[str, str], done: tuple[str, ...], timeout: float = 120) -> dict[str, Any]:
@@ -92,7 +65,7 @@ def _write_through_the_api(base: str, env: dict[str, str]) -> dict[str, Any]:
     project_id = project.json()["id"]
     accepted = requests.post(
         f"{base}/v1/projects/{project_id}/layouts",
-        json=BRIEF,
+        json=README_BRIEF,
         headers=key | {"Idempotency-Key": "backup-1"},
         timeout=30,
     )
@@ -186,14 +159,14 @@ def test_embedded_backup_restores_a_wiped_data_folder(tmp_path: Path) -> None:
         written = _write_through_the_api(base, env)
         documents = _settled(lambda: _sqlite_documents(data_dir))
         objects = _folder_objects(data_dir)
-        made = json.loads(_cli(env, "backup", "--to", str(backup_dir), "--json").stdout)
+        made = json.loads(admin_cli(env, "backup", "--to", str(backup_dir), "--json").stdout)
         assert made["kind"] == "embedded" and made["documents"]["count"] == len(documents)
         assert made["objects"]["uploads"] == 1 and made["objects"]["artifacts"] >= 2
         # The server still serves and nothing changed while the copy was made.
         assert _sqlite_documents(data_dir) == documents
         before = _read_back(base, written)
         # A restore into a folder a server is using is refused.
-        refused = _cli(env, "restore", "--from", str(backup_dir), check=False)
+        refused = admin_cli(env, "restore", "--from", str(backup_dir), check=False)
         assert refused.returncode == 2 and "stop it before restoring" in refused.stderr
     assert {"projects", "layouts", "versions", "jobs", "uploads", "models", "api_keys"} <= set(
         made["documents"]["by_collection"]
@@ -202,7 +175,7 @@ def test_embedded_backup_restores_a_wiped_data_folder(tmp_path: Path) -> None:
     # The disaster: the data folder is gone.
     shutil.rmtree(data_dir)
     data_dir.mkdir()
-    restored = json.loads(_cli(env, "restore", "--from", str(backup_dir), "--json").stdout)
+    restored = json.loads(admin_cli(env, "restore", "--from", str(backup_dir), "--json").stdout)
     assert restored["documents"] == "identical" and restored["objects"] == "identical", restored
     sys.stderr.write(
         f"backup {made['duration_s']} s, restore {restored['duration_s']} s: {made['documents']['count']} documents, {made['objects']}\n"
@@ -273,7 +246,7 @@ def test_emulated_backup_restores_into_new_emulators(tmp_path_factory: pytest.Te
         old_host = env["FIRESTORE_EMULATOR_HOST"]
         database = "archbuilder-eu"  # ARCHBUILDER_FIRESTORE_DATABASE's default, in data region eu
         documents = _settled(lambda: _firestore_documents(old_host, project, database))
-        made = json.loads(_cli(env, "backup", "--to", str(backup_dir), "--json").stdout)
+        made = json.loads(admin_cli(env, "backup", "--to", str(backup_dir), "--json").stdout)
         assert made["database"] == database
         assert _firestore_documents(old_host, project, database) == documents
         before = _read_back(server.base, written)
@@ -303,7 +276,7 @@ def test_emulated_backup_restores_into_new_emulators(tmp_path_factory: pytest.Te
         finally:
             os.environ.pop("STORAGE_EMULATOR_HOST", None)
 
-        restored = json.loads(_cli(new_env, "restore", "--from", str(backup_dir), "--json").stdout)
+        restored = json.loads(admin_cli(new_env, "restore", "--from", str(backup_dir), "--json").stdout)
         assert restored["documents"] == "identical" and restored["objects"] == "identical", restored
         sys.stderr.write(
             f"backup {made['duration_s']} s, restore {restored['duration_s']} s: {made['documents']['count']} documents, {made['objects']}\n"
@@ -338,7 +311,7 @@ def test_emulated_restore_says_how_to_import(tmp_path: Path) -> None:
         env |= firestore.env | gcs.env | {"ARCHBUILDER_GCP_PROJECT": "demo-restore", "NO_GCE_CHECK": "True"}
         env |= {"ARCHBUILDER_SECRETS_BACKEND": "env", "PUBSUB_EMULATOR_HOST": "127.0.0.1:9"}
         env |= {"ARCHBUILDER_DATA_DIR": str(tmp_path / "d")}
-        refused = _cli(env, "restore", "--from", str(backup), check=False)
+        refused = admin_cli(env, "restore", "--from", str(backup), check=False)
         assert refused.returncode == 2, refused.stderr
         assert f"--import-data={backup / 'f/f.m'}" in refused.stderr
     finally:
@@ -376,7 +349,9 @@ def test_debug_bundle_holds_the_job_and_nothing_secret(tmp_path: Path) -> None:
         )
         assert project.status_code == 201, project.text
         project = project.json()
-        brief = dict(BRIEF, rooms=[dict(BRIEF["rooms"][0], name=api_key), *BRIEF["rooms"][1:]])
+        brief = dict(
+            README_BRIEF, rooms=[dict(README_BRIEF["rooms"][0], name=api_key), *README_BRIEF["rooms"][1:]]
+        )
         brief["rooms"][1] = {"type": "kitchen", "name": secret[:60]}
         accepted = requests.post(
             f"{base}/v1/projects/{project['id']}/layouts",
@@ -393,9 +368,13 @@ def test_debug_bundle_holds_the_job_and_nothing_secret(tmp_path: Path) -> None:
             {"subscription": {"customer_id": stripe_customer, "status": "active", "billing_email": email}},
         )
         out = tmp_path / "bundle.zip"
-        done = _cli(env, "debug-bundle", "--tenant", tenant["tenant_id"], "--job", job_id, "--out", str(out))
+        done = admin_cli(
+            env, "debug-bundle", "--tenant", tenant["tenant_id"], "--job", job_id, "--out", str(out)
+        )
         assert "versions [1]" in done.stdout, done.stdout
-        missing = _cli(env, "debug-bundle", "--tenant", tenant["tenant_id"], "--job", "job_nope", check=False)
+        missing = admin_cli(
+            env, "debug-bundle", "--tenant", tenant["tenant_id"], "--job", "job_nope", check=False
+        )
         assert missing.returncode == 1 and "no job job_nope" in missing.stderr
 
     with zipfile.ZipFile(out) as archive:

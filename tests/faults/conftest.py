@@ -31,9 +31,8 @@ from flask.testing import FlaskClient
 from functions_framework import create_app
 
 from archbuilder.adapters.local.file_blobs import FinalizedObject, FolderBlobStore
-from archbuilder.domain.timestamps import now
 from archbuilder.manifest import load_manifest, storage_trigger_key
-from archbuilder.platform.events import pubsub_event, storage_finalized_event
+from archbuilder.platform.events import pubsub_event
 from archbuilder.platform.settings import Environment, Settings
 from archbuilder.runtime import Runtime, set_runtime
 from tests.conftest import REPO_ROOT
@@ -110,15 +109,7 @@ class CapturingBus:
         return message_id
 
     def finalized(self, obj: FinalizedObject) -> None:
-        event = storage_finalized_event(
-            bucket=obj.bucket,
-            name=obj.name,
-            generation=obj.generation,
-            size=obj.size,
-            content_type=obj.content_type,
-            md5_base64=obj.md5_base64,
-            created_at=now(),
-        )
+        event = obj.cloud_event()
         for function in self._routes.get(storage_trigger_key(obj.bucket), []):
             with self._lock:
                 self._events.append(Captured(function, event))

@@ -117,7 +117,9 @@ def test_the_html_page_is_self_contained_and_in_the_readers_language(
     _, _, base = _planned(client, runtime, tenant)
     page = _get(client, f"{base}/design-review", tenant.headers | DE, format="html")
     assert page.content_type.startswith("text/html")
-    assert page.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
+    assert page.headers["Content-Security-Policy"] == (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    )
     text = page.get_data(as_text=True)
     messages = catalogue("design_review")
     assert "<script" not in text.lower() and 'lang="de"' in text

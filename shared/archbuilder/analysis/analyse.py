@@ -18,6 +18,7 @@ from archbuilder.analysis.checks import (
     performance_findings,
     proxy_share_pct,
 )
+from archbuilder.analysis.plan import Plan
 from archbuilder.analysis.report import (
     SEVERITY_RANK,
     Finding,
@@ -63,7 +64,8 @@ _ADVICE_OF = {
 
 def analyse(model: BuildingModel, facts: ModelFacts | None, model_id: str) -> ModelAnalysis:
     facts = facts or ModelFacts()
-    findings = health_findings(model, facts) + performance_findings(facts)
+    plan = Plan(model)
+    findings = health_findings(plan, facts) + performance_findings(facts)
     findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.category != "health", f.code))
     for n, finding in enumerate(findings, start=1):
         finding.id = f"F{n}"
@@ -77,8 +79,8 @@ def analyse(model: BuildingModel, facts: ModelFacts | None, model_id: str) -> Mo
         use=model.context.use,
         counts={s: counts.get(s, 0) for s in ("error", "warning", "info")},
         findings=findings,
-        performance=_performance(model, facts),
-        areas=area_schedule(model),
+        performance=_performance(facts),
+        areas=area_schedule(plan),
         recommendations=recommendations(findings),
         not_checked=not_checked,
     )
@@ -108,7 +110,7 @@ def recommendations(findings: list[Finding]) -> list[Recommendation]:
     ]
 
 
-def _performance(model: BuildingModel, facts: ModelFacts) -> Performance:
+def _performance(facts: ModelFacts) -> Performance:
     share = proxy_share_pct(facts)
     per_element = bytes_per_element(facts)
     return Performance(

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from shapely.geometry import LineString, Polygon
+from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import polygonize, unary_union
+from shapely.ops import unary_union
 
+from archbuilder.analysis.plan import Plan
 from archbuilder.analysis.report import AreaRow
-from archbuilder.domain.building import BuildingModel, ModelSpace
+from archbuilder.domain.building import ModelSpace
 
 # Net/gross floor area of a storey, usual range per use (rules of thumb for residential and
 # office floors; circulation cores and thick walls push a plan below the range, a plan
@@ -30,7 +31,8 @@ HALF_EXTERIOR_MM = 150.0
 HALF_INTERIOR_MM = 50.0
 
 
-def area_schedule(model: BuildingModel) -> list[AreaRow]:
+def area_schedule(plan: Plan) -> list[AreaRow]:
+    model = plan.model
     use = model.context.use or "apartment"
     usual = EFFICIENCY_PCT.get(use)
     names = {lv.id: lv.name for lv in model.levels}
@@ -42,8 +44,8 @@ def area_schedule(model: BuildingModel) -> list[AreaRow]:
         set(by_level) - {lv.id for lv in model.levels}
     ):
         spaces = by_level[level]
-        net = sum(_net_m2(s) for s in spaces)
-        gross = _gross_m2(model, level, spaces)
+        net = sum(_net_m2(plan, s) for s in spaces)
+        gross = _gross_m2(plan, level, spaces)
         efficiency = 100.0 * net / gross if gross else None
         rows.append(
             AreaRow(
@@ -67,31 +69,25 @@ def area_schedule(model: BuildingModel) -> list[AreaRow]:
                     level=names.get(level, level),
                     space_type=kind,
                     spaces=len(kinds[kind]),
-                    net_m2=round(sum(_net_m2(s) for s in kinds[kind]), 1),
+                    net_m2=round(sum(_net_m2(plan, s) for s in kinds[kind]), 1),
                 )
             )
     return rows
 
 
-def _net_m2(space: ModelSpace) -> float:
-    if len(space.boundary) >= 3:
-        shape = Polygon([(p.x, p.y) for p in space.boundary])
-        if shape.is_valid and shape.area > 0:
-            return float(shape.area) / 1e6
+def _net_m2(plan: Plan, space: ModelSpace) -> float:
+    shape = plan.shape(space)
+    if shape is not None and shape.is_valid and shape.area > 0:
+        return float(shape.area) / 1e6
     return space.declared_area_m2 or 0.0
 
 
-def _gross_m2(model: BuildingModel, level: str, spaces: list[ModelSpace]) -> float | None:
-    lines = [
-        LineString([(w.start.x, w.start.y), (w.end.x, w.end.y)])
-        for w in model.walls
-        if w.level_id == level and (w.start.x, w.start.y) != (w.end.x, w.end.y)
-    ]
-    cells = list(polygonize(unary_union(lines))) if len(lines) >= 3 else []
-    shapes = [Polygon([(p.x, p.y) for p in s.boundary]) for s in spaces if len(s.boundary) >= 3]
-    shapes = [s for s in shapes if s.is_valid and s.area > 0]
+def _gross_m2(plan: Plan, level: str, spaces: list[ModelSpace]) -> float | None:
+    cells = plan.wall_cells(level)
+    outlines = [plan.shape(s) for s in spaces]
+    shapes = [s for s in outlines if s is not None and s.is_valid and s.area > 0]
     exterior = [
-        w.thickness_mm for w in model.walls if w.level_id == level and w.is_exterior and w.thickness_mm
+        w.thickness_mm for w in plan.model.walls if w.level_id == level and w.is_exterior and w.thickness_mm
     ]
     half = max(exterior) / 2 if exterior else HALF_EXTERIOR_MM
     outline: BaseGeometry

@@ -13,9 +13,10 @@ from collections import defaultdict
 
 import shapely
 from shapely import STRtree
-from shapely.geometry import LineString, Polygon
-from shapely.ops import polygonize, unary_union
+from shapely.geometry import Polygon
+from shapely.ops import unary_union
 
+from archbuilder.analysis.plan import Plan
 from archbuilder.analysis.report import ElementRef, Finding, Location, Severity
 from archbuilder.domain.building import BuildingModel, ModelSpace
 from archbuilder.domain.model_facts import ElementFact, ModelFacts, RefList
@@ -33,12 +34,13 @@ BYTES_PER_ELEMENT = 50_000  # an IFC heavier than this per element carries unnee
 _GENERIC_NAME = re.compile(r"^\s*(space|room|raum|oda|pièce|espacio|local|s|r)?\s*[\d.\-_/]*\s*$", re.I)
 
 
-def health_findings(model: BuildingModel, facts: ModelFacts) -> list[Finding]:
+def health_findings(plan: Plan, facts: ModelFacts) -> list[Finding]:
+    model = plan.model
     out: list[Finding] = []
     ifc = model.source.format == "ifc"
-    out += _space_findings(model)
-    out += _overlaps(model)
-    out += _uncovered(model)
+    out += _space_findings(plan)
+    out += _overlaps(plan)
+    out += _uncovered(plan)
     out += _walls(model)
     out += _duplicates(model)
     if not ifc:
@@ -113,9 +115,12 @@ def bytes_per_element(facts: ModelFacts) -> float | None:
 # -- spaces ----------------------------------------------------------------------------------
 
 
-def _space_findings(model: BuildingModel) -> list[Finding]:
-    no_boundary = [s for s in model.spaces if len(s.boundary) < 3]
-    tiny = [s for s in model.spaces if len(s.boundary) >= 3 and _polygon(s).area / 1e6 < ZERO_SPACE_M2]
+def _space_findings(plan: Plan) -> list[Finding]:
+    model = plan.model
+    no_boundary = [s for s in model.spaces if plan.shape(s) is None]
+    tiny = [
+        s for s in model.spaces if (shape := plan.shape(s)) is not None and shape.area / 1e6 < ZERO_SPACE_M2
+    ]
     unnamed = [s for s in model.spaces if _GENERIC_NAME.match(s.name or "")]
     unclassified = [s for s in model.spaces if s.type is None and s not in unnamed]
     return [
@@ -126,14 +131,13 @@ def _space_findings(model: BuildingModel) -> list[Finding]:
     ]
 
 
-def _overlaps(model: BuildingModel) -> list[Finding]:
+def _overlaps(plan: Plan) -> list[Finding]:
     out: list[Finding] = []
     by_level: dict[str, list[tuple[ModelSpace, Polygon]]] = defaultdict(list)
-    for space in model.spaces:
-        if len(space.boundary) >= 3:
-            shape = _polygon(space)
-            if shape.is_valid and shape.area > 0:
-                by_level[space.level_id].append((space, shape))
+    for space in plan.model.spaces:
+        shape = plan.shape(space)
+        if shape is not None and shape.is_valid and shape.area > 0:
+            by_level[space.level_id].append((space, shape))
     for spaces in by_level.values():
         # Candidate pairs from a spatial index: each space against the few whose boxes touch it.
         tree = STRtree([shape for _, shape in spaces])
@@ -153,29 +157,26 @@ def _overlaps(model: BuildingModel) -> list[Finding]:
                         severity="error",
                         params={"a": a.name, "b": b.name, "area_m2": round(shared, 2)},
                         elements=[_space_ref(a), _space_ref(b)],
-                        location=Location(x=point.x, y=point.y, z=_elevation(model, a.level_id)),
+                        location=Location(x=point.x, y=point.y, z=plan.elevation(a.level_id)),
                     )
                 )
     return out
 
 
-def _uncovered(model: BuildingModel) -> list[Finding]:
+def _uncovered(plan: Plan) -> list[Finding]:
     """Areas enclosed by walls that no space covers (a room that was never drawn as a space)."""
     out: list[Finding] = []
-    if not model.spaces:
+    spaces = plan.model.spaces
+    if not spaces:
         return out  # a drawing without spaces says so in its notices; every cell would be "uncovered"
-    levels = {s.level_id for s in model.spaces}
-    for level in sorted(levels):
-        lines = [
-            LineString([(w.start.x, w.start.y), (w.end.x, w.end.y)])
-            for w in model.walls
-            if w.level_id == level and (w.start.x, w.start.y) != (w.end.x, w.end.y)
+    for level in sorted({s.level_id for s in spaces}):
+        cells = plan.wall_cells(level)
+        outlines = [plan.shape(s) for s in spaces if s.level_id == level]
+        shapes = [
+            shape.buffer(200, join_style="mitre")
+            for shape in outlines
+            if shape is not None and shape.is_valid
         ]
-        if len(lines) < 3:
-            continue
-        cells = list(polygonize(unary_union(lines)))
-        shapes = [_polygon(s) for s in model.spaces if s.level_id == level and len(s.boundary) >= 3]
-        shapes = [shape.buffer(200, join_style="mitre") for shape in shapes if shape.is_valid]
         tree = STRtree(shapes)
         for cell in cells:
             near = [shapes[k] for k in tree.query(cell, predicate="intersects")]
@@ -193,8 +194,8 @@ def _uncovered(model: BuildingModel) -> list[Finding]:
                         category="health",
                         code="floor_not_covered",
                         severity="warning",
-                        params={"area_m2": round(area, 1), "level": _level_name(model, level)},
-                        location=Location(x=point.x, y=point.y, z=_elevation(model, level)),
+                        params={"area_m2": round(area, 1), "level": plan.level_name(level)},
+                        location=Location(x=point.x, y=point.y, z=plan.elevation(level)),
                     )
                 )
     return out
@@ -306,15 +307,3 @@ def _ref(source_ref: str | None, kind: str, name: str | None) -> ElementRef:
 
 def _space_ref(space: ModelSpace) -> ElementRef:
     return ElementRef(ref=space.source_ref or space.id, type="space", name=space.name or None)
-
-
-def _polygon(space: ModelSpace) -> Polygon:
-    return Polygon([(p.x, p.y) for p in space.boundary])
-
-
-def _elevation(model: BuildingModel, level_id: str) -> float:
-    return next((lv.elevation_mm for lv in model.levels if lv.id == level_id), 0.0)
-
-
-def _level_name(model: BuildingModel, level_id: str) -> str:
-    return next((lv.name for lv in model.levels if lv.id == level_id), level_id)

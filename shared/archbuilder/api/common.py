@@ -18,6 +18,11 @@ from archbuilder.services import audit, rate_limits
 from archbuilder.services.identity import Principal, authenticate_api_key, principal_for_member
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Our self-contained HTML reports (compliance, design review, model analysis): inline styles
+# only, nothing else may load, and no page may frame them.
+REPORT_HTML_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+}
 # A tenant restricted to reading (unpaid past the grace period) may still pay, and take its data.
 _ALWAYS_WRITABLE = ("/v1/billing/", "/v1/privacy/export")
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from archbuilder.api.common import new_api, project_language
+from archbuilder.api.common import REPORT_HTML_HEADERS, new_api, project_language
 from archbuilder.billing.quotas import check_quota, consume_quota, require_feature
 from archbuilder.billing.usage_ledger import new_usage_record
 from archbuilder.compliance import (
@@ -33,9 +33,6 @@ from archbuilder.services.regulations import link_report, rule_passages
 
 API = new_api("api_compliance")
 CHECK_PERMISSION = "compliance:run"
-HTML_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
-}
 
 
 class LayoutRef(StrictModel):
@@ -126,7 +123,7 @@ def check(ctx: RequestContext) -> ComplianceReport | Reply:
         return Reply(
             body=render_report_html(report, language),
             content_type="text/html; charset=utf-8",
-            headers=HTML_HEADERS,
+            headers=dict(REPORT_HTML_HEADERS),
         )
     return report
 

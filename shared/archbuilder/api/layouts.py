@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from archbuilder.api.common import authenticate, job_language, new_api
+from archbuilder.api.common import REPORT_HTML_HEADERS, authenticate, job_language, new_api
 from archbuilder.compliance import ComplianceReport
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import StrictModel
@@ -46,10 +46,6 @@ class ComplianceQuery(StrictModel):
 class DesignReviewQuery(StrictModel):
     format: Literal["json", "html"] = "json"
     variant: int = Field(default=1, ge=1, le=5)
-
-
-# The HTML pages: inline styles only, nothing else may load.
-_HTML_POLICY = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
 
 
 @API.route(
@@ -164,7 +160,7 @@ def get_compliance(ctx: RequestContext, project_id: str, layout_id: str, version
         return Reply(
             body=render_report_html(report, ctx.language, after=design_reviews.design_review_section(review)),
             content_type="text/html; charset=utf-8",
-            headers=dict(_HTML_POLICY),
+            headers=dict(REPORT_HTML_HEADERS),
         )
     return Reply(body=report)
 
@@ -197,7 +193,7 @@ def get_design_review(ctx: RequestContext, project_id: str, layout_id: str, vers
         return Reply(
             body=design_reviews.design_review_html(review),
             content_type="text/html; charset=utf-8",
-            headers=_HTML_POLICY | {"Content-Language": review.language},
+            headers=REPORT_HTML_HEADERS | {"Content-Language": review.language},
         )
     return Reply(body=review, headers={"Content-Language": review.language})
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from archbuilder.adapters.local.file_blobs import FolderBlobStore
 from archbuilder.analysis.report import ModelAnalysis
-from archbuilder.api.common import new_api, project_language
+from archbuilder.api.common import REPORT_HTML_HEADERS, new_api, project_language
 from archbuilder.domain.common import StrictModel
 from archbuilder.domain.project import PageQuery, Project, ProjectCreate, ProjectList, ProjectUpdate
 from archbuilder.domain.upload import ModelPublic, UploadCreate, UploadCreated
@@ -138,11 +138,6 @@ class AnalysisQuery(StrictModel):
     format: Literal["json", "html", "bcf"] = "json"
 
 
-ANALYSIS_HTML_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
-}
-
-
 @API.route(
     "GET",
     "/v1/projects/<project_id>/models/<model_id>/analysis",
@@ -159,20 +154,19 @@ def get_model_analysis(ctx: RequestContext, project_id: str, model_id: str) -> M
     language = ctx.language_for(project_language(ctx.principal, project_id))
     ctx.language = language
     runtime = get_runtime()
-    analysis, model = model_analyses.load_analysis(
-        runtime.store, runtime.blobs, ctx.principal, project_id, model_id
-    )
+    analysis = model_analyses.load_analysis(runtime.store, runtime.blobs, ctx.principal, project_id, model_id)
     if ctx.query.format == "html":
         from archbuilder.analysis.html_report import analysis_html
 
         return Reply(
             body=analysis_html(analysis, language, compliance_href=analysis.compliance_url),
             content_type="text/html; charset=utf-8",
-            headers=ANALYSIS_HTML_HEADERS,
+            headers=dict(REPORT_HTML_HEADERS),
         )
     if ctx.query.format == "bcf":
         from archbuilder.analysis.bcf_export import analysis_bcf
 
+        model = uploads.load_building_model(runtime.store, runtime.blobs, ctx.principal, project_id, model_id)
         return Reply(
             body=analysis_bcf(analysis, model, language, project_name=project_id),
             content_type="application/zip",

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-from archbuilder.analysis.analyse import analyse
 from archbuilder.analysis.report import ModelAnalysis
-from archbuilder.domain.building import BuildingModel
 from archbuilder.ports import BlobStore, DocumentStore
 from archbuilder.repositories import TenantPaths
 from archbuilder.services.identity import Principal
-from archbuilder.services.uploads import load_building_model, model_artifact
+from archbuilder.services.uploads import load_building_model, model_artifact, require_ready_model
 
 
 def load_analysis(
     store: DocumentStore, blobs: BlobStore, principal: Principal, project_id: str, model_id: str
-) -> tuple[ModelAnalysis, BuildingModel]:
-    """The stored analysis of a ready model and the model itself, read as the caller
-    (tenant-scoped, ``models:read``; MODEL_NOT_READY while it is being ingested). A model
-    ingested before analyses existed is analysed now from its stored model, without the
-    file's own facts (its IFC-only checks are then missing)."""
-    model = load_building_model(store, blobs, principal, project_id, model_id)
+) -> ModelAnalysis:
+    """The stored analysis of a ready model, read as the caller (tenant-scoped, ``models:read``;
+    MODEL_NOT_READY while it is being ingested). A model ingested before analyses existed is
+    analysed now from its stored model, without the file's own facts (its IFC-only checks are
+    then missing)."""
+    require_ready_model(store, principal, project_id, model_id)
     raw = blobs.get(model_artifact(TenantPaths(principal.tenant_id), project_id, model_id, "analysis"))
-    analysis = analyse(model, None, model_id) if raw is None else ModelAnalysis.model_validate_json(raw)
+    if raw is None:
+        from archbuilder.analysis.analyse import analyse  # shapely: only for models this old
+
+        model = load_building_model(store, blobs, principal, project_id, model_id)
+        analysis = analyse(model, None, model_id)
+    else:
+        analysis = ModelAnalysis.model_validate_json(raw)
     analysis.compliance_url = f"/v1/projects/{project_id}/models/{model_id}"
-    return analysis, model
+    return analysis

@@ -181,14 +181,18 @@ def load_building_model(
     store: DocumentStore, blobs: BlobStore, principal: Principal, project_id: str, model_id: str
 ) -> BuildingModel:
     """The stored building model of a ready upload, read as the caller (tenant-scoped)."""
-    require(principal, "models:read")
-    paths = TenantPaths(principal.tenant_id)
-    record = load(
-        store, paths.model(project_id, model_id), ModelRecord, resource="model", resource_id=model_id
-    )
-    if record.status is not ModelStatus.ready:
-        raise Conflict(code="MODEL_NOT_READY", status_now=record.status.value)
-    raw = blobs.get(model_artifact(paths, project_id, model_id, "model"))
+    require_ready_model(store, principal, project_id, model_id)
+    raw = blobs.get(model_artifact(TenantPaths(principal.tenant_id), project_id, model_id, "model"))
     if raw is None:
         raise NotFound(resource="model", id=model_id)
     return BuildingModel.model_validate_json(raw)
+
+
+def require_ready_model(store: DocumentStore, principal: Principal, project_id: str, model_id: str) -> None:
+    """``models:read`` on a model of the caller's tenant that has been ingested (404 for another
+    tenant's or a missing one, MODEL_NOT_READY while it is being ingested)."""
+    require(principal, "models:read")
+    path = TenantPaths(principal.tenant_id).model(project_id, model_id)
+    record = load(store, path, ModelRecord, resource="model", resource_id=model_id)
+    if record.status is not ModelStatus.ready:
+        raise Conflict(code="MODEL_NOT_READY", status_now=record.status.value)

@@ -15,7 +15,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cloudevents.http import CloudEvent
+
 from archbuilder.platform.errors import BadRequest, Conflict, NotFound, PermissionDenied
+from archbuilder.platform.events import storage_finalized_event
 from archbuilder.ports import SignedUrl
 
 
@@ -29,6 +32,18 @@ class FinalizedObject:
     size: int
     content_type: str
     md5_base64: str
+
+    def cloud_event(self) -> CloudEvent:
+        """The ``object.finalized`` CloudEvent Eventarc would deliver for this write, now."""
+        return storage_finalized_event(
+            bucket=self.bucket,
+            name=self.name,
+            generation=self.generation,
+            size=self.size,
+            content_type=self.content_type,
+            md5_base64=self.md5_base64,
+            created_at=datetime.now(UTC),
+        )
 
 
 class FolderBlobStore:
