@@ -12,7 +12,7 @@ What is not scanned, because it is no text in a language: ids and codes (``*_id`
 ``type``, ``status`` …), units, the Revit payload (ids, Revit family, type and level names), the
 brief as sent, proper names (rooms, levels, the sources' titles), the rules' edition notes and
 citations (the rule files' bibliographic record; in ``metadata.rules_applied`` the citation of
-each room minimum the planner applied, with the researchers' annotations), the level name
+each room minimum the planner applied: a reference only, which the last test here checks), the level name
 "Level 1" wherever the compliance report names the storey by it (the name the Revit add-in gives
 the level; the payload refers to it), and in an error's details the correction's ``op`` (as
 sent), the ``reason_code`` with its ``reason_params`` and ``reason``, the English words of the
@@ -30,10 +30,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from ezdxf import recover
 from ezdxf.entities.mtext import MText
 from flask.testing import FlaskClient
 
+from archbuilder.layout.room_minimums import DATA_FILE as ROOM_MINIMUMS
 from archbuilder.platform.i18n import catalogue
 from archbuilder.runtime import Runtime
 from tests.conftest import SHARED_DATA, TenantCredentials, drain
@@ -352,3 +354,18 @@ def test_accept_language_wins_over_the_projects_language(
     # A project the caller cannot see says nothing about its language: the tenant's (tr) applies.
     missing = client.get("/v1/projects/prj_missing", headers=h).json
     assert missing["error"]["message"] == "Proje 'prj_missing' bulunamadı."
+
+
+def test_the_room_minimums_cite_references_without_english_remarks() -> None:
+    """``metadata.rules_applied`` shows each applied minimum's citation to every reader: outside
+    the US codes (written in English) it is a document and an article, never a researcher's
+    English remark ("no size", "unverified", "e.g. …"), which stays in the data file's comments."""
+    data = yaml.safe_load(ROOM_MINIMUMS.read_text(encoding="utf-8"))
+    remarks = {
+        rule["id"]: rule["citation"]
+        for region, rules in data.items()
+        if not region.startswith("US")
+        for rule in rules
+        if ENGLISH_WORDS.search(rule["citation"])
+    }
+    assert remarks == {}

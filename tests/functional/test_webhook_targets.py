@@ -127,3 +127,19 @@ def test_a_name_that_rebinds_to_ipv4_compatible_loopback_is_refused_at_delivery(
         assert delivery["status"] == "retrying" and delivery["attempts"] == 1, (name, delivery)
         assert delivery["last_error"] == "target refused: the host is not a public address", (name, delivery)
     assert app.received == []
+
+
+def test_a_refused_target_is_explained_in_the_callers_language(
+    client: FlaskClient, tenant: TenantCredentials, dns: dict[str, list[str]]
+) -> None:
+    dns["hook.test"] = ["10.0.0.7"]
+    for language, words in (("tr", "herkese açık bir adrese"), ("de", "keine öffentliche Adresse")):
+        refused = client.post(
+            "/v1/webhooks",
+            json={"url": "http://hook.test/hooks", "events": ["job.succeeded"]},
+            headers={**tenant.headers, "Accept-Language": language},
+        )
+        error = refused.json["error"]
+        assert refused.status_code == 400 and error["code"] == "WEBHOOK_TARGET_REFUSED"
+        assert words in error["message"] and "public" not in error["message"], error["message"]
+        assert error["details"]["reason_code"] == "host_not_public"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
 
-from archbuilder.platform.errors import BadRequest, Unprocessable
+from archbuilder.platform.errors import BadRequest, Reason, Unprocessable
 
 CadFormat = Literal["dwg", "dxf", "ifc", "ifczip"]
 
@@ -156,38 +156,54 @@ def _binary_dxf_version(head: bytes) -> str | None:
 
 
 def _ifc_zip(data: bytes, name: str, limits: ArchiveLimits) -> SniffResult:
-    def reject(reason: str) -> Unprocessable:
-        return Unprocessable(code="ARCHIVE_REJECTED", filename=name, reason=reason)
+    def reject(code: str, text: str, **params: object) -> Unprocessable:
+        return Unprocessable(code="ARCHIVE_REJECTED", filename=name, **Reason(code, text, params).as_params())
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise reject("not a readable zip archive") from exc
+        raise reject("archive_unreadable", "not a readable zip archive") from exc
     if len(members) > limits.max_members:
-        raise reject(f"{len(members)} members, at most {limits.max_members} allowed")
+        raise reject(
+            "archive_too_many_members",
+            f"{len(members)} members, at most {limits.max_members} allowed",
+            count=len(members),
+            limit=limits.max_members,
+        )
     total = sum(m.file_size for m in members)
     if total > limits.max_total_bytes:
-        raise reject(f"{total} bytes uncompressed, at most {limits.max_total_bytes} allowed")
+        raise reject(
+            "archive_too_large",
+            f"{total} bytes uncompressed, at most {limits.max_total_bytes} allowed",
+            size_mb=_mb(total),
+            limit_mb=_mb(limits.max_total_bytes),
+        )
     for member in members:
         ratio = member.file_size / max(member.compress_size, 1)
         if ratio > limits.max_ratio:
             raise reject(
-                f"compression ratio {ratio:.0f} of {member.filename}, at most {limits.max_ratio:.0f}"
+                "archive_ratio",
+                f"compression ratio {ratio:.0f} of {member.filename}, at most {limits.max_ratio:.0f}",
+                ratio=round(ratio),
+                member=member.filename,
+                limit=round(limits.max_ratio),
             )
         if member.flag_bits & 0x1:
-            raise reject("encrypted members")
+            raise reject("archive_encrypted", "encrypted members")
     ifcs = [m for m in members if not m.is_dir() and m.filename.lower().endswith(".ifc")]
     if len(ifcs) != 1:
-        raise reject(f"{len(ifcs)} .ifc files inside, exactly one expected")
+        raise reject(
+            "archive_ifc_count", f"{len(ifcs)} .ifc files inside, exactly one expected", count=len(ifcs)
+        )
     member = ifcs[0]
     try:
         with archive.open(member) as fh:
             head = fh.read(HEAD_BYTES)
     except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, NotImplementedError) as exc:
-        raise reject("the .ifc member cannot be read") from exc
+        raise reject("archive_member_unreadable", "the .ifc member cannot be read") from exc
     if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(_STEP_MAGIC):
-        raise reject("the .ifc member is not an IFC STEP file")
+        raise reject("archive_member_not_ifc", "the .ifc member is not an IFC STEP file")
     schema = _ifc_schema(head, name)
     return SniffResult("ifczip", schema, member=member.filename, uncompressed_bytes=member.file_size)
 
@@ -197,15 +213,22 @@ def read_ifc_zip_member(path: str, *, max_bytes: int) -> bytes:
     with zipfile.ZipFile(path) as archive:
         ifcs = [m for m in archive.infolist() if m.filename.lower().endswith(".ifc")]
         if len(ifcs) != 1:
+            reason = Reason("archive_ifc_count", "exactly one .ifc expected", {"count": len(ifcs)})
             raise Unprocessable(
-                code="ARCHIVE_REJECTED", filename=PurePosixPath(path).name, reason="exactly one .ifc expected"
+                code="ARCHIVE_REJECTED", filename=PurePosixPath(path).name, **reason.as_params()
             )
         with archive.open(ifcs[0]) as fh:
             data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise Unprocessable(
-            code="ARCHIVE_REJECTED",
-            filename=PurePosixPath(path).name,
-            reason=f"the .ifc is larger than {max_bytes} bytes",
+        reason = Reason(
+            "archive_ifc_too_large",
+            f"the .ifc is larger than {max_bytes} bytes",
+            {"limit_mb": _mb(max_bytes)},
         )
+        raise Unprocessable(code="ARCHIVE_REJECTED", filename=PurePosixPath(path).name, **reason.as_params())
     return data
+
+
+def _mb(size_bytes: int) -> float:
+    """A size in MiB to one decimal, for a reader."""
+    return round(size_bytes / (1024 * 1024), 1)

@@ -36,7 +36,7 @@ from archbuilder.domain.common import StrictModel, invalid
 from archbuilder.domain.ids import checked_id, new_id
 from archbuilder.domain.permissions import require
 from archbuilder.domain.timestamps import Timestamp, format_timestamp, now
-from archbuilder.platform.errors import BadRequest, NotFound
+from archbuilder.platform.errors import BadRequest, NotFound, Reason
 from archbuilder.platform.logging import get_logger, log_fields
 from archbuilder.ports import Filter, Query, Transaction
 from archbuilder.repositories import TenantPaths, dump
@@ -63,6 +63,9 @@ MAX_ADDRESSES = 3  # of one DNS answer, tried in its order
 # Kept as they are when the URL's path and query are percent-encoded for the request line.
 _URL_SAFE = "/?=&%:@!$'()*+,;~-._"
 _log = get_logger("archbuilder.webhooks")
+# Why a webhook target is refused (the words of each language: messages/reasons.yaml).
+_DOES_NOT_RESOLVE = Reason("host_does_not_resolve", "the host does not resolve")
+_NOT_PUBLIC = Reason("host_not_public", "the host is not a public address")
 
 
 class WebhookCreate(StrictModel):
@@ -190,16 +193,16 @@ def check_target(url: str, *, allow_private: bool) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError) as exc:
-        raise BadRequest(code="WEBHOOK_TARGET_REFUSED", reason="the host does not resolve") from exc
+        raise BadRequest(code="WEBHOOK_TARGET_REFUSED", **_DOES_NOT_RESOLVE.as_params()) from exc
     addresses: list[str] = []
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if not allow_private and not is_public_address(address):
-            raise BadRequest(code="WEBHOOK_TARGET_REFUSED", reason="the host is not a public address")
+            raise BadRequest(code="WEBHOOK_TARGET_REFUSED", **_NOT_PUBLIC.as_params())
         if str(info[4][0]) not in addresses:
             addresses.append(str(info[4][0]))
     if not addresses:
-        raise BadRequest(code="WEBHOOK_TARGET_REFUSED", reason="the host does not resolve")
+        raise BadRequest(code="WEBHOOK_TARGET_REFUSED", **_DOES_NOT_RESOLVE.as_params())
     return addresses
 
 

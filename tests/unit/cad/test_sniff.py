@@ -11,6 +11,7 @@ from ezdxf.filemanagement import new as new_drawing
 
 from archbuilder.cad.sniff import ArchiveLimits, sniff
 from archbuilder.platform.errors import ArchBuilderError
+from archbuilder.platform.i18n import translate
 from tests.unit.cad.conftest import DWG, DXF, IFC
 
 
@@ -129,3 +130,16 @@ def test_zip_bomb_by_size_and_members() -> None:
     assert code_of(zipped({"a.ifc": ifc, "b.ifc": ifc}), "a.ifczip") == "ARCHIVE_REJECTED"
     assert code_of(zipped({"a.ifc": b"not step"}), "a.ifczip") == "ARCHIVE_REJECTED"
     assert code_of(b"PK\x03\x04" + b"garbage" * 10, "a.ifczip") == "ARCHIVE_REJECTED"
+
+
+def test_a_rejected_archive_says_why_in_the_readers_language() -> None:
+    ifc = (IFC / "IfcOpenHouse_IFC4.ifc").read_bytes()
+    with pytest.raises(ArchBuilderError) as caught:
+        sniff(zipped({"a.ifc": ifc, "b.ifc": ifc}), "a.ifczip")
+    error = caught.value
+    assert (error.params["reason_code"], error.params["reason_params"]) == ("archive_ifc_count", {"count": 2})
+    assert translate(error.code, "de", error.params) == (
+        "Das Archiv a.ifczip wurde abgelehnt (2 .ifc-Dateien darin, genau eine erwartet); "
+        "laden Sie die .ifc-Datei selbst hoch."
+    )
+    assert "exactly one" not in translate(error.code, "tr", error.params)
