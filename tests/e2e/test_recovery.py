@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -50,8 +51,9 @@ def _wait(url: str, key: dict[str, str], done: tuple[str, ...], timeout: float =
         time.sleep(0.2)
 
 
-def _write_through_the_api(base: str, env: dict[str, str]) -> dict[str, Any]:
-    """Two tenants, a project, a planned layout, a CAD upload; returns what to read back."""
+def _write_through_the_api(base: str, env: dict[str, str], *, regulations: bool = False) -> dict[str, Any]:
+    """Two tenants, a project, a planned layout, a CAD upload (and, with ``regulations``, a
+    document in the tenant's regulation library); returns what to read back."""
     owner = create_tenant(env, "Yedek Mimarlık", "--plan", "professional", "--code-region", "TR")
     create_tenant(env, "Second tenant")
     key = {"X-API-Key": owner["api_key"]}
@@ -92,9 +94,31 @@ def _write_through_the_api(base: str, env: dict[str, str]) -> dict[str, Any]:
     model_url = f"{base}/v1/projects/{project_id}/models/{upload['model_id']}"
     _wait(model_url, key, ("ready", "failed"))
     _wait(f"{base}/v1/jobs/{upload['job_id']}", key, ("succeeded", "failed"))
+    library_urls = []
+    if regulations:
+        text = (REPO_ROOT / "tests" / "fixtures" / "regulations" / "tr_imar.txt").read_bytes()
+        added = requests.post(
+            f"{base}/v1/regulations/documents",
+            json={
+                "filename": "imar.txt",
+                "content_base64": base64.b64encode(text).decode(),
+                "region": "TR",
+                "language": "tr",
+                "title": "Ofis imar notları",
+                "short": "PAİY",
+            },
+            headers=key,
+            timeout=60,
+        )
+        assert added.status_code == 201, added.text
+        library_urls = [
+            f"/v1/regulations/documents/{added.json()['id']}",
+            "/v1/regulations/search?q=yatak+odaları&region=TR",
+        ]
     return {
         "key": key,
         "urls": [
+            *library_urls,
             f"/v1/projects/{project_id}",
             f"/v1/projects/{project_id}/layouts",
             f"/v1/projects/{project_id}/layouts/{layout_id}",
@@ -156,12 +180,13 @@ def test_embedded_backup_restores_a_wiped_data_folder(tmp_path: Path) -> None:
     data_dir, backup_dir = tmp_path / "data", tmp_path / "backup"
     data_dir.mkdir()
     with dev_server(data_dir) as (base, env):
-        written = _write_through_the_api(base, env)
+        written = _write_through_the_api(base, env, regulations=True)
         documents = _settled(lambda: _sqlite_documents(data_dir))
         objects = _folder_objects(data_dir)
         made = json.loads(admin_cli(env, "backup", "--to", str(backup_dir), "--json").stdout)
         assert made["kind"] == "embedded" and made["documents"]["count"] == len(documents)
         assert made["objects"]["uploads"] == 1 and made["objects"]["artifacts"] >= 2
+        assert made["regulations"]["documents"] == 1 and made["regulations"]["passages"] > 3
         # The server still serves and nothing changed while the copy was made.
         assert _sqlite_documents(data_dir) == documents
         before = _read_back(base, written)
@@ -252,6 +277,7 @@ def test_emulated_backup_restores_into_new_emulators(tmp_path_factory: pytest.Te
         before = _read_back(server.base, written)
         assert made["kind"] == "firestore-emulator" and made["documents"]["count"] == len(documents)
         assert made["objects"]["uploads"] == 1 and made["objects"]["artifacts"] >= 2
+        assert made["regulations"]["documents"] == 1 and made["regulations"]["passages"] > 3
     # run_emulated has stopped: its emulators (in memory) and everything in them are gone.
 
     export = backup_dir / made["firestore_export"]

@@ -131,3 +131,34 @@ def test_the_export_is_read_only_with_the_export_permission_and_holds_no_credent
     assert not any(token_hash in n for n in archive.namelist())
     assert token_hash.encode() not in everything
     assert any(n.startswith("documents/invitations/inv_") for n in archive.namelist())
+
+
+def test_the_tenants_regulation_documents_are_exported_and_erased_the_global_library_kept(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials, other_tenant: TenantCredentials
+) -> None:
+    from archbuilder.regulations.library import library_for
+    from tests.functional.test_regulations import FIXTURES, _add_global_turkish, _upload
+
+    _add_global_turkish(runtime)
+    text = (FIXTURES / "tr_imar.txt").read_bytes()
+    own = _upload(client, tenant, text, title="Ofis kuralları").json
+    others = _upload(client, other_tenant, text, title="Başka ofis").json
+    assert own["passages"] > 3 and others["id"] != own["id"]
+
+    started = client.post("/v1/privacy/export", headers=tenant.headers)
+    drain(runtime)
+    job = client.get(f"/v1/jobs/{started.json['job_id']}", headers=tenant.headers).json
+    archive = _archive(client, job)
+    names = [n for n in archive.namelist() if n.startswith("documents/regulation_documents/")]
+    assert names == [f"documents/regulation_documents/{own['id']}.json"]  # not the global one, not others'
+    exported = json.loads(archive.read(names[0]))
+    assert exported["document"]["title"] == "Ofis kuralları"
+    assert len(exported["passages"]) == own["passages"]
+    assert any(p["citation"] == "Madde 29 (1)" for p in exported["passages"])
+
+    erased = client.post("/v1/privacy/erase", json={"confirm": "Demo Mimarlık"}, headers=tenant.headers)
+    assert erased.status_code == 200
+    library = library_for(runtime)
+    assert library.document(tenant.tenant_id, own["id"]) is None
+    assert [d.scope for d in library.documents(tenant.tenant_id)] == ["global"]
+    assert library.document(other_tenant.tenant_id, others["id"]) is not None

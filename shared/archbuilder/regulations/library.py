@@ -53,6 +53,11 @@ class RegulationLibrary(Protocol):
 
     def passage(self, tenant_id: str, document_id: str, passage_id: str) -> Passage | None: ...
 
+    def passages(self, tenant_id: str, document_id: str) -> list[Passage]:
+        """Every passage of a document the tenant sees, in the document's order (a tenant's
+        export of its data)."""
+        ...
+
     def remove(self, tenant_id: str, document_id: str) -> bool:
         """Delete a document of ``tenant_id``'s own library (GLOBAL: of the global one)."""
         ...
@@ -69,6 +74,7 @@ class RegulationLibrary(Protocol):
         ...
 
 
+EMBEDDED_FILE = "regulations.sqlite3"  # the embedded index, in the data folder (backed up with it)
 _libraries: dict[Path, RegulationLibrary] = {}
 _lock = threading.Lock()
 
@@ -80,7 +86,7 @@ def library_for(runtime: Runtime) -> RegulationLibrary:
     settings = runtime.settings
     if settings.uses_google_cloud:
         raise ArchBuilderError(code="REGULATION_LIBRARY_NOT_CONFIGURED", status=501)
-    path = (settings.data_dir / "regulations.sqlite3").resolve()
+    path = (settings.data_dir / EMBEDDED_FILE).resolve()
     with _lock:
         if path not in _libraries:
             from archbuilder.adapters.local.sqlite_regulations import SqliteRegulationLibrary

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from archbuilder.domain.timestamps import format_timestamp, now
+from archbuilder.regulations.library import EMBEDDED_FILE
 
 if TYPE_CHECKING:
     from archbuilder.runtime import Runtime
@@ -252,6 +253,7 @@ def backup(runtime: Runtime, destination: str) -> BackupReport:
     folder.mkdir(parents=True, exist_ok=True)
     if kind == "embedded":
         documents = _copy_sqlite(runtime.settings.data_dir / SQLITE_FILE, folder / SQLITE_FILE)
+        manifest["regulations"] = _copy_regulations(runtime.settings.data_dir / EMBEDDED_FILE, folder)
     else:
         database = _database(runtime)
         _emulator_export(runtime, database, folder)
@@ -287,6 +289,23 @@ def _copy_sqlite(source: Path, target: Path) -> Inventory:
         writer.close()
         reader.close()
     return Inventory({path: content_hash(data) for path, data in sqlite_documents(target)})
+
+
+def _copy_regulations(source: Path, folder: Path) -> dict[str, int]:
+    """The embedded regulation index beside the documents (the online backup API, as for the
+    store), and how many documents and passages it holds; nothing when there is no index."""
+    if not source.exists():
+        return {"documents": 0, "passages": 0}
+    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    writer = sqlite3.connect(folder / EMBEDDED_FILE)
+    try:
+        reader.backup(writer)
+        documents = writer.execute("SELECT count(*) FROM documents").fetchone()[0]
+        passages = writer.execute("SELECT count(*) FROM passages").fetchone()[0]
+    finally:
+        writer.close()
+        reader.close()
+    return {"documents": int(documents), "passages": int(passages)}
 
 
 def _download_objects(runtime: Runtime, folder: Path) -> Inventory:
@@ -478,14 +497,17 @@ def _restore_embedded(runtime: Runtime, source: Path, objects: Inventory) -> int
             shutil.rmtree(retired)
         else:
             staging.rename(live)
-    # Then the documents: SQLite's backup API writes the copy's pages into the live file.
-    reader = sqlite3.connect(f"file:{backed_up}?mode=ro", uri=True)
-    writer = sqlite3.connect(data_dir / SQLITE_FILE, timeout=30)
-    try:
-        reader.backup(writer)
-    finally:
-        writer.close()
-        reader.close()
+    # Then the documents (and the regulation index, when the backup has one): SQLite's backup
+    # API writes the copy's pages into the live file.
+    files = [SQLITE_FILE] + ([EMBEDDED_FILE] if (source / EMBEDDED_FILE).exists() else [])
+    for name in files:
+        reader = sqlite3.connect(f"file:{source / name}?mode=ro", uri=True)
+        writer = sqlite3.connect(data_dir / name, timeout=30)
+        try:
+            reader.backup(writer)
+        finally:
+            writer.close()
+            reader.close()
     return len(objects.hashes)
 
 

@@ -24,6 +24,7 @@ from archbuilder.domain.timestamps import format_timestamp, now
 from archbuilder.platform.errors import BadRequest, PermissionDenied
 from archbuilder.platform.logging import get_logger, log_fields
 from archbuilder.ports import Filter, Query, Snapshot
+from archbuilder.regulations.library import optional_library
 from archbuilder.repositories import TenantPaths, dump
 from archbuilder.runtime import Runtime
 from archbuilder.services.identity import Principal
@@ -138,6 +139,12 @@ def run_export(runtime: Runtime, request: PrivacyRequest) -> None:
                 json.dumps(_exported(snapshot.data), ensure_ascii=False, indent=1),
             )
             documents += 1
+        for document_id, record in _regulation_documents(runtime, request.tenant_id):
+            archive.writestr(
+                f"documents/regulation_documents/{document_id}.json",
+                json.dumps(record, ensure_ascii=False, indent=1),
+            )
+            documents += 1
         for bucket_name, bucket in (("artifacts", runtime.blobs), ("uploads", runtime.uploads)):
             for name in bucket.list(paths.root + "/"):
                 if name.startswith(f"{paths.root}/exports/"):
@@ -167,6 +174,22 @@ def run_export(runtime: Runtime, request: PrivacyRequest) -> None:
     _log.info("privacy export written", extra=log_fields(documents=documents, files=files))
 
 
+def _regulation_documents(runtime: Runtime, tenant_id: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The tenant's own regulation documents (not the global library), each with its passages."""
+    library = optional_library(runtime)
+    if library is None:
+        return
+    for document in library.documents(tenant_id, include_global=False):
+        passages = library.passages(tenant_id, document.id)
+        yield (
+            document.id,
+            {
+                "document": document.model_dump(mode="json"),
+                "passages": [p.model_dump(mode="json") for p in passages],
+            },
+        )
+
+
 def erase_tenant(runtime: Runtime, principal: Principal, request: EraseRequest) -> dict[str, int]:
     """Delete every document and object of the tenant; only an audit tombstone remains."""
     require(principal, "privacy:erase")
@@ -184,6 +207,11 @@ def erase_tenant(runtime: Runtime, principal: Principal, request: EraseRequest) 
     for snapshot in list(walk(runtime, paths.root)):
         runtime.store.delete(snapshot.path)
         counts["documents"] += 1
+    library = optional_library(runtime)
+    if library is not None:
+        for document in library.documents(principal.tenant_id, include_global=False):
+            if library.remove(principal.tenant_id, document.id):
+                counts["documents"] += 1
     for key in runtime.store.query(Query("api_keys", where=[Filter("tenant_id", "==", principal.tenant_id)])):
         runtime.store.delete(key.path)
         counts["api_keys"] += 1

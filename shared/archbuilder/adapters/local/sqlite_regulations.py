@@ -128,6 +128,15 @@ class SqliteRegulationLibrary:
             ).fetchone()
         return Passage.model_validate_json(row[0]) if row else None
 
+    def passages(self, tenant_id: str, document_id: str) -> list[Passage]:
+        with self._connection() as db:
+            rows = db.execute(
+                "SELECT data FROM passages WHERE document_id = ? AND tenant_id IN (?, ?)"
+                " ORDER BY ordinal, seq",
+                (document_id, tenant_id, GLOBAL),
+            ).fetchall()
+        return [Passage.model_validate_json(row[0]) for row in rows]
+
     def remove(self, tenant_id: str, document_id: str) -> bool:
         with self._connection() as db:
             db.execute("BEGIN IMMEDIATE")
