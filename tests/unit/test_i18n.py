@@ -59,7 +59,7 @@ def test_translate_fills_placeholders() -> None:
 
 def test_every_reason_given_in_the_source_is_worded_and_every_wording_is_given() -> None:
     code = _sources()
-    given = set(re.findall(r'(?:Reason|BuildFailed|_Refused)\(\s*"([a-z_]+)"', code))
+    given = set(re.findall(r'(?:Reason|BuildFailed|_Refused|reject)\(\s*"([a-z_]+)"', code))
     # Corrections name the bound of an opening's size they break (corrections._size_refused).
     given |= {f"opening_{what}_{side}" for what in ("width", "height") for side in ("under", "over")}
     assert len(given) >= 30 and given == set(catalogue("reasons"))
