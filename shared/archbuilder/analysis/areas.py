@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import shapely
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
@@ -90,13 +91,17 @@ def _gross_m2(plan: Plan, level: str, spaces: list[ModelSpace]) -> float | None:
         w.thickness_mm for w in plan.model.walls if w.level_id == level and w.is_exterior and w.thickness_mm
     ]
     half = max(exterior) / 2 if exterior else HALF_EXTERIOR_MM
+    grown = list(shapely.buffer(shapes, HALF_INTERIOR_MM, quad_segs=16, join_style="mitre"))  # as .buffer()
     outline: BaseGeometry
     if cells:
-        outline = unary_union(cells).buffer(half, join_style="mitre")
-        # Spaces outside every wall cell (a terrace, a drawing with open walls) count too.
-        outline = unary_union([outline, *[s.buffer(HALF_INTERIOR_MM, join_style="mitre") for s in shapes]])
+        walled = unary_union(cells).buffer(half, join_style="mitre")
+        # Spaces outside every wall cell (a terrace, a drawing with open walls) count too; a
+        # space inside the walls' outline adds nothing to it and is left out of the union.
+        shapely.prepare(walled)
+        outside = [g for g, inside in zip(grown, shapely.covers(walled, grown), strict=True) if not inside]
+        outline = unary_union([walled, *outside])
     elif shapes:
-        outline = unary_union([s.buffer(HALF_INTERIOR_MM, join_style="mitre") for s in shapes])
+        outline = unary_union(grown)
     else:
         return None
     filled = unary_union([Polygon(g.exterior) for g in getattr(outline, "geoms", [outline])])

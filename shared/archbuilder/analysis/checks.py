@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import shapely
 from shapely import STRtree
@@ -18,7 +20,7 @@ from shapely.ops import unary_union
 
 from archbuilder.analysis.plan import Plan
 from archbuilder.analysis.report import ElementRef, Finding, Location, Severity
-from archbuilder.domain.building import BuildingModel, ModelSpace
+from archbuilder.domain.building import BuildingModel, ModelSpace, ModelWall
 from archbuilder.domain.model_facts import ElementFact, ModelFacts, RefList
 
 MAX_ELEMENTS_PER_FINDING = 50  # element references listed (the count says how many in all)
@@ -31,6 +33,7 @@ HEAVY_VERTICES = 5_000  # one element with more points than this slows Revit and
 PROXY_SHARE_PCT = 10.0  # more proxies than this and classification-based checks go blind
 TYPES_USED_ONCE = 10  # more one-off types than this smells of in-place families
 BYTES_PER_ELEMENT = 50_000  # an IFC heavier than this per element carries unneeded geometry
+_T = TypeVar("_T")
 _GENERIC_NAME = re.compile(r"^\s*(space|room|raum|oda|pièce|espacio|local|s|r)?\s*[\d.\-_/]*\s*$", re.I)
 
 
@@ -45,7 +48,7 @@ def health_findings(plan: Plan, facts: ModelFacts) -> list[Finding]:
     out += _duplicates(model)
     if not ifc:
         doors = [d for d in model.doors if d.wall_id is None]
-        out += _finding("door_without_wall", "warning", [_ref(d.source_ref, "door", None) for d in doors])
+        out += _finding("door_without_wall", "warning", doors, lambda d: _ref(d.source_ref, "door", None))
     out += _from_refs("space_outside_storeys", "warning", facts.spaces_outside_storeys)
     out += _from_refs("opening_without_host", "warning", facts.openings_without_host)
     out += _from_refs("opening_in_no_wall", "warning", facts.openings_in_no_wall)
@@ -121,13 +124,15 @@ def _space_findings(plan: Plan) -> list[Finding]:
     tiny = [
         s for s in model.spaces if (shape := plan.shape(s)) is not None and shape.area / 1e6 < ZERO_SPACE_M2
     ]
-    unnamed = [s for s in model.spaces if _GENERIC_NAME.match(s.name or "")]
-    unclassified = [s for s in model.spaces if s.type is None and s not in unnamed]
+    generic = [bool(_GENERIC_NAME.match(s.name or "")) for s in model.spaces]
+    unnamed = [s for s, g in zip(model.spaces, generic, strict=True) if g]
+    # Not unnamed: a space equal to an unnamed one has its name, so is unnamed too.
+    unclassified = [s for s, g in zip(model.spaces, generic, strict=True) if s.type is None and not g]
     return [
-        *_finding("space_without_boundary", "warning", [_space_ref(s) for s in no_boundary]),
-        *_finding("zero_size_space", "error", [_space_ref(s) for s in tiny]),
-        *_finding("space_unnamed", "info", [_space_ref(s) for s in unnamed]),
-        *_finding("space_unclassified", "warning", [_space_ref(s) for s in unclassified]),
+        *_finding("space_without_boundary", "warning", no_boundary, _space_ref),
+        *_finding("zero_size_space", "error", tiny, _space_ref),
+        *_finding("space_unnamed", "info", unnamed, _space_ref),
+        *_finding("space_unclassified", "warning", unclassified, _space_ref),
     ]
 
 
@@ -172,13 +177,14 @@ def _uncovered(plan: Plan) -> list[Finding]:
     for level in sorted({s.level_id for s in spaces}):
         cells = plan.wall_cells(level)
         outlines = [plan.shape(s) for s in spaces if s.level_id == level]
-        shapes = [
-            shape.buffer(200, join_style="mitre")
-            for shape in outlines
-            if shape is not None and shape.is_valid
-        ]
+        valid = [shape for shape in outlines if shape is not None and shape.is_valid]
+        shapes = list(shapely.buffer(valid, 200, quad_segs=16, join_style="mitre"))  # each as .buffer()
         tree = STRtree(shapes)
-        for cell in cells:
+        # A cell inside one space (the usual room) leaves nothing uncovered: no overlay for it.
+        covered = set(tree.query(cells, predicate="covered_by")[0].tolist()) if cells else set()
+        for n, cell in enumerate(cells):
+            if n in covered:
+                continue
             near = [shapes[k] for k in tree.query(cell, predicate="intersects")]
             # Cheap bound first: a cell its spaces nearly fill needs no exact difference.
             if cell.area - float(shapely.area(shapely.intersection(cell, near)).sum()) <= UNCOVERED_M2 * 1e6:
@@ -208,27 +214,27 @@ def _walls(model: BuildingModel) -> list[Finding]:
     thin = [w for w in model.walls if not w.thickness_mm]
     short = [w for w in model.walls if math.dist((w.start.x, w.start.y), (w.end.x, w.end.y)) < ZERO_WALL_MM]
     return [
-        *_finding("wall_without_thickness", "warning", [_ref(w.source_ref, "wall", None) for w in thin]),
-        *_finding("zero_size_wall", "error", [_ref(w.source_ref, "wall", None) for w in short]),
+        *_finding("wall_without_thickness", "warning", thin, _wall_ref),
+        *_finding("zero_size_wall", "error", short, _wall_ref),
     ]
 
 
 def _duplicates(model: BuildingModel) -> list[Finding]:
     """Walls drawn twice (both ends within COINCIDENT_MM, either way round), doors and windows
     placed twice at one point."""
-    places: dict[tuple[object, ...], list[ElementRef]] = defaultdict(list)
+    places: dict[tuple[object, ...], list[tuple[str | None, str]]] = defaultdict(list)
     for wall in model.walls:
         a = (round(wall.start.x / COINCIDENT_MM), round(wall.start.y / COINCIDENT_MM))
         b = (round(wall.end.x / COINCIDENT_MM), round(wall.end.y / COINCIDENT_MM))
-        places["wall", wall.level_id, *min(a, b), *max(a, b)].append(_ref(wall.source_ref, "wall", None))
+        places["wall", wall.level_id, *min(a, b), *max(a, b)].append((wall.source_ref, "wall"))
     for kind, openings in (("door", model.doors), ("window", model.windows)):
         for opening in openings:
             if opening.position is not None:
                 x, y = round(opening.position.x / COINCIDENT_MM), round(opening.position.y / COINCIDENT_MM)
-                places[kind, opening.level_id, x, y].append(_ref(opening.source_ref, kind, None))
+                places[kind, opening.level_id, x, y].append((opening.source_ref, kind))
     # Every element of a place held twice or more: the viewer selects the pair.
-    doubles = [ref for refs in places.values() if len(refs) > 1 for ref in refs]
-    return _finding("duplicate_elements", "warning", doubles)
+    doubles = [held for items in places.values() if len(items) > 1 for held in items]
+    return _finding("duplicate_elements", "warning", doubles, lambda held: _ref(held[0], held[1], None))
 
 
 def _storey_noise(facts: ModelFacts) -> list[Finding]:
@@ -261,9 +267,15 @@ def _storey_noise(facts: ModelFacts) -> list[Finding]:
 
 
 def _finding(
-    code: str, severity: Severity, refs: list[ElementRef], params: dict[str, str | int | float] | None = None
+    code: str,
+    severity: Severity,
+    items: Sequence[_T],
+    ref: Callable[[_T], ElementRef],
+    params: dict[str, str | int | float] | None = None,
 ) -> list[Finding]:
-    if not refs:
+    """One finding about ``items``, the first MAX_ELEMENTS_PER_FINDING of them referenced
+    (``ref``: the element reference of one item, made for those only)."""
+    if not items:
         return []
     return [
         Finding(
@@ -271,9 +283,9 @@ def _finding(
             category="health",
             code=code,
             severity=severity,
-            count=len(refs),
+            count=len(items),
             params=params or {},
-            elements=refs[:MAX_ELEMENTS_PER_FINDING],
+            elements=[ref(item) for item in items[:MAX_ELEMENTS_PER_FINDING]],
         )
     ]
 
@@ -303,6 +315,10 @@ def _fact_ref(fact: ElementFact) -> ElementRef:
 
 def _ref(source_ref: str | None, kind: str, name: str | None) -> ElementRef:
     return ElementRef(ref=source_ref or "?", type=kind, name=name)
+
+
+def _wall_ref(wall: ModelWall) -> ElementRef:
+    return _ref(wall.source_ref, "wall", None)
 
 
 def _space_ref(space: ModelSpace) -> ElementRef:

@@ -3,8 +3,9 @@ schedule: each space's outline as a polygon, each storey's wall-enclosed cells."
 
 from __future__ import annotations
 
-from shapely.geometry import LineString, Polygon
-from shapely.ops import polygonize, unary_union
+import shapely
+from shapely.geometry import Polygon
+from shapely.ops import unary_union
 
 from archbuilder.domain.building import BuildingModel, ModelSpace
 
@@ -25,12 +26,17 @@ class Plan:
     def wall_cells(self, level_id: str) -> list[Polygon]:
         """The areas the storey's wall centrelines enclose (none with fewer than three walls)."""
         if level_id not in self._cells:
-            lines = [
-                LineString([(w.start.x, w.start.y), (w.end.x, w.end.y)])
+            ends = [
+                ((w.start.x, w.start.y), (w.end.x, w.end.y))
                 for w in self.model.walls
                 if w.level_id == level_id and (w.start.x, w.start.y) != (w.end.x, w.end.y)
             ]
-            self._cells[level_id] = list(polygonize(unary_union(lines))) if len(lines) >= 3 else []
+            cells: list[Polygon] = []
+            if len(ends) >= 3:
+                # As shapely.ops.polygonize(unary_union(lines)), with the lines made in one call.
+                noded = unary_union(shapely.linestrings(ends))
+                cells = list(shapely.get_parts(shapely.polygonize(shapely.get_parts(noded))))
+            self._cells[level_id] = cells
         return self._cells[level_id]
 
     def elevation(self, level_id: str) -> float:

@@ -42,26 +42,51 @@ ELEVATION_DECIMALS = 1  # storey elevations in mm, rounded to 0.1 mm
 # How much of the file's end is searched for its last entity (``#123=``); a last entity longer
 # than this (a huge point list) leaves only the trailer checked.
 TAIL_BYTES = 256 * 1024
+# Up to this size the analysis's facts count faceted geometry from the file's text, read again
+# (``analysis.ifc_facts._StepTopology``); above it the text and its index would weigh on the
+# sandbox's memory limit and the facts traverse the parsed file instead (the same counts, slower).
+STEP_TEXT_MAX_BYTES = 32 * 1024 * 1024
 
 
 def read_ifc(path: str | Path, *, max_elements: int = MAX_ELEMENTS) -> BuildingModel:
     """The building model of one IFC or IFC-ZIP file."""
     from archbuilder.analysis.ifc_facts import ifc_facts
 
-    ifc = _open(str(path))
+    ifc, member = _open(str(path))
     reader = _Reader(ifc)
     model = reader.read(max_elements)
     check_numbers(model, "IFC")
-    # The analysis's facts from the same open file (one parse; see analysis.ifc_facts).
-    facts = ifc_facts(ifc, reader.mm, Path(path).stat().st_size)
+    # The analysis's facts from the same open file (one parse; see analysis.ifc_facts), with
+    # what the reader found on the way.
+    size = Path(path).stat().st_size
+    facts = ifc_facts(
+        ifc,
+        reader.mm,
+        size,
+        parents=reader.parents,
+        known_properties=reader.properties,
+        step_text=lambda: _step_text(path, member),
+    )
     return model.model_copy(update={"facts": facts})
 
 
-def _open(path: str) -> Any:
+def _step_text(path: str | Path, member: bytes | None) -> bytes | None:
+    """The STEP text the file was parsed from (an IFC-ZIP's member as read), or None when it
+    is larger than STEP_TEXT_MAX_BYTES."""
+    if member is not None:
+        return member or None
+    if Path(path).stat().st_size > STEP_TEXT_MAX_BYTES:
+        return None
+    return Path(path).read_bytes()
+
+
+def _open(path: str) -> tuple[Any, bytes | None]:
+    """The open file, and the IFC-ZIP's member when it was one."""
     import zipfile
 
     import ifcopenshell
 
+    data: bytes | None = None
     try:
         if zipfile.is_zipfile(path):
             from archbuilder.cad.sniff import read_ifc_zip_member
@@ -84,7 +109,8 @@ def _open(path: str) -> Any:
     schema = str(ifc.schema).upper()
     if not schema.startswith(SUPPORTED_SCHEMAS):
         raise Unprocessable(code="IFC_SCHEMA_UNSUPPORTED", schema=schema)
-    return ifc
+    # The member is kept for the facts only when small enough (b"": not kept).
+    return ifc, (data if data is None or len(data) <= STEP_TEXT_MAX_BYTES else b"")
 
 
 def _last_id(tail: bytes, path: str) -> int | None:
@@ -129,6 +155,8 @@ class _Reader:
         self.placements = Placements()
         self.parents = self._parents()
         self.elevation_mm: dict[str, float] = {}
+        # (entity id, property set name) -> its single values, as read: the analysis's facts reuse them.
+        self.properties: dict[tuple[int, str], dict[str, Any]] = {}
 
     # --- whole file -------------------------------------------------------------------
 
@@ -378,6 +406,7 @@ class _Reader:
                 height = float(values["Height"]) * self.mm
                 break
         common = property_set(wall, "Pset_WallCommon", sets)
+        self.properties[wall.id(), "Pset_WallCommon"] = common
         external = common.get("IsExternal")
         return ModelWall(
             id=f"W{n}",
