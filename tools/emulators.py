@@ -151,20 +151,27 @@ def _wait_ready(emulator: Emulator, ready_url: str, timeout_s: float) -> None:
         time.sleep(0.2)
 
 
-def start_firestore(import_data: Path | None = None) -> Emulator:
+def start_firestore(
+    import_data: Path | None = None, *, port: int | None = None, export_on_exit: Path | None = None
+) -> Emulator:
     """``import_data``: an export's ``.overall_export_metadata`` file (the emulator's own export,
-    ``archbuilder admin backup``), loaded at start: the emulator imports at no other time."""
+    ``archbuilder admin backup``), loaded at start: the emulator imports at no other time.
+    ``port``: a given one (to start it again where its clients look); ``export_on_exit``: a
+    folder the emulator exports everything to when it is stopped (SIGTERM), for an outage test
+    that starts it again with what it held."""
     launcher = sdk_root() / "platform" / "cloud-firestore-emulator" / "cloud_firestore_emulator"
     if not launcher.exists():
         raise EmulatorMissing(
             f"Firestore emulator not found at {launcher}: install the gcloud component "
             "'cloud-firestore-emulator' (apt: google-cloud-cli-firestore-emulator)"
         )
-    port = free_port()
+    port = port or free_port()
     host = f"127.0.0.1:{port}"
     argv = [str(launcher), "--host=127.0.0.1", f"--port={port}"]
     if import_data is not None:
         argv.append(f"--import-data={import_data}")
+    if export_on_exit is not None:
+        argv.append(f"--export-on-exit={export_on_exit}")
     emulator = _spawn("firestore", argv, host, f"http://{host}/")
     emulator.env = {"FIRESTORE_EMULATOR_HOST": host}
     return emulator

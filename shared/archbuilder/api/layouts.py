@@ -317,7 +317,9 @@ def review_layout(ctx: RequestContext, project_id: str, layout_id: str) -> Reply
     errors=(403, 404, 409, 422),
 )
 def revise_layout(ctx: RequestContext, project_id: str, layout_id: str) -> Reply:
-    outcome = reviews.revise_layout(get_runtime(), ctx.principal, project_id, layout_id, ctx.body)
+    outcome = reviews.revise_layout(
+        get_runtime(), ctx.principal, project_id, layout_id, ctx.body, idempotency_key=ctx.idempotency_key
+    )
     return Reply(body=outcome, status=202)
 
 

@@ -57,7 +57,7 @@ _MEDIA_SCHEMAS: dict[str, dict[str, Any]] = {
     "image/png": _BINARY,
 }
 # The operations that honour an Idempotency-Key header (same key and body: same answer).
-_IDEMPOTENT = frozenset({"submit_layout", "create_checkout"})
+_IDEMPOTENT = frozenset({"submit_layout", "revise_layout", "create_checkout"})
 _STATUS_TEXT = {
     400: "Malformed request",
     401: "Missing or invalid credentials",

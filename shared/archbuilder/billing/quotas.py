@@ -17,7 +17,9 @@ from archbuilder.billing.usage_ledger import (
     period_of,
     publish_usage,
     read_totals,
+    release_record,
     storage_path,
+    usage_record_id,
     write_record,
 )
 from archbuilder.domain.plans import Plan, next_plan, plan, plan_catalogue
@@ -178,23 +180,50 @@ def consume_quota(
     queued for Stripe.
     """
 
-    def gate(txn: Transaction) -> tuple[list[QuotaCheck], bool]:
-        tenant = _tenant(txn, record.tenant_id)
-        totals = read_totals(txn, record.tenant_id, record.period)
-        if txn.get(f"tenants/{record.tenant_id}/usage_ledger/{record.id}") is not None:
-            return [], False
-        checks = [
-            _decide(
-                tenant, quota, _used(txn, record.tenant_id, quota, totals, seats=0), _amount(record, quota)
-            )
-            for quota in _RECORD_QUOTAS[record.kind]
-        ]
-        return checks, write_record(txn, record)
-
-    checks, created = store.transaction(gate)
+    checks, created = store.transaction(lambda txn: consume_in(txn, record))
     if created and bus is not None:
         publish_usage(bus, record.tenant_id)
     return checks
+
+
+def consume_in(txn: Transaction, record: UsageRecord) -> tuple[list[QuotaCheck], bool]:
+    """The gate of ``consume_quota`` inside the caller's transaction, so that the work the
+    record pays for is written in the same commit as its ledger record (or not at all).
+
+    Raises 402 ``PLAN_LIMIT_REACHED`` (the transaction writes nothing); returns the checks and
+    whether the record is new (False: already in the ledger, nothing counted). It reads, then
+    writes: call it after the transaction's other reads and before its other writes. When the
+    record is new, the caller publishes ``publish_usage`` after the commit (billing meter).
+    """
+    tenant = _tenant(txn, record.tenant_id)
+    totals = read_totals(txn, record.tenant_id, record.period)
+    if txn.get(f"tenants/{record.tenant_id}/usage_ledger/{record.id}") is not None:
+        return [], False
+    checks = [
+        _decide(tenant, quota, _used(txn, record.tenant_id, quota, totals, seats=0), _amount(record, quota))
+        for quota in _RECORD_QUOTAS[record.kind]
+    ]
+    return checks, write_record(txn, record)
+
+
+def release_in(txn: Transaction, tenant_id: str, kind: UsageKind | str, *, source: str, reason: str) -> bool:
+    """Give back, inside the caller's transaction, what ``consume_in`` counted for ``source``
+    (the same deterministic record id): for work that was paid for and never done, such as an
+    upload whose file never came. Once only: True when units were given back now, False when
+    there was no record or it was released before. Reads, then writes (as ``consume_in``).
+    """
+    released = release_record(txn, tenant_id, usage_record_id(tenant_id, kind, source), reason=reason)
+    if released is None:
+        return False
+    if released.meter_status != "pending":
+        # Sent (or being sent) to Stripe already: the quota is back, the meter event stays.
+        _log.warning(
+            "usage released after it was metered",
+            extra=log_fields(
+                record_id=released.id, kind=released.kind.value, meter_status=released.meter_status
+            ),
+        )
+    return True
 
 
 def _amount(record: UsageRecord, quota: str) -> int:

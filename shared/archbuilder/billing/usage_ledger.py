@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from archbuilder.domain.timestamps import Timestamp, now
+from archbuilder.domain.timestamps import Timestamp, format_timestamp, now
 from archbuilder.ports import DocumentStore, EventBus, Filter, Query, Transaction
 from archbuilder.repositories import dump
 
@@ -56,6 +56,9 @@ class UsageRecord(BaseModel):
     meter_status: MeterStatus = "pending"
     meter_lease_until: Timestamp | None = None
     sent_at: Timestamp | None = None
+    # Set when the work it paid for never happened (``release_record``): no longer counted.
+    released_at: Timestamp | None = None
+    release_reason: str | None = None
 
     @model_validator(mode="after")
     def _unit_matches_kind(self) -> UsageRecord:
@@ -88,6 +91,20 @@ class UsageTotals(BaseModel):
         else:
             self.ai_tokens += record.quantity
             self.ai_cost_usd = round(self.ai_cost_usd + (record.cost or 0.0), 6)
+
+    def remove(self, record: UsageRecord) -> None:
+        """Take back what ``add`` counted for ``record`` (never below zero)."""
+        self.records = max(0, self.records - 1)
+        if record.kind is UsageKind.layout:
+            self.layouts = max(0, self.layouts - record.quantity)
+        elif record.kind is UsageKind.compliance_check:
+            self.compliance_checks = max(0, self.compliance_checks - record.quantity)
+        elif record.kind is UsageKind.cad_upload:
+            self.cad_uploads = max(0, self.cad_uploads - 1)
+            self.cad_megabytes = max(0, self.cad_megabytes - record.quantity)
+        else:
+            self.ai_tokens = max(0, self.ai_tokens - record.quantity)
+            self.ai_cost_usd = max(0.0, round(self.ai_cost_usd - (record.cost or 0.0), 6))
 
 
 def period_of(moment: datetime) -> str:
@@ -160,6 +177,33 @@ def write_record(txn: Transaction, record: UsageRecord) -> bool:
     return True
 
 
+def release_record(txn: Transaction, tenant_id: str, record_id: str, *, reason: str) -> UsageRecord | None:
+    """Give back what the record ``record_id`` counted, inside ``txn``: the record stays in the
+    ledger marked ``released_at`` (its id keeps a retried charge from counting again) and its
+    units leave its month's counters. Returns the record, or None (nothing written) when there
+    is no such record or it was released already: a second release gives nothing back twice.
+
+    A record not yet sent to Stripe is marked ``skipped`` and never is; one already sent stays
+    billed (logged by the caller). Reads, then writes: call it before the transaction's writes.
+    """
+    path = ledger_path(tenant_id, record_id)
+    found = txn.get(path)
+    if found is None or found.data.get("released_at"):
+        return None
+    record = UsageRecord.model_validate(found.data)
+    counters = txn.get(counters_path(tenant_id, record.period))
+    kept = dict(counters.data) if counters else {}
+    totals = UsageTotals.model_validate(kept) if counters else UsageTotals(period=record.period)
+    totals.remove(record)
+    moment = now()
+    fields: dict[str, Any] = {"released_at": format_timestamp(moment), "release_reason": reason}
+    if record.meter_status == "pending":
+        fields |= {"meter_status": "skipped", "meter_skip_reason": "released"}
+    txn.update(path, fields)
+    txn.set(counters_path(tenant_id, record.period), kept | totals.model_dump())
+    return record.model_copy(update={"released_at": moment, "release_reason": reason})
+
+
 def record_usage(store: DocumentStore, record: UsageRecord, *, bus: EventBus | None = None) -> bool:
     """Write ``record`` once (True if it is new) and, with a bus, ask for it to be metered."""
     created = store.transaction(lambda txn: write_record(txn, record))
@@ -183,7 +227,8 @@ def aggregate_usage(store: DocumentStore, tenant_id: str, period: str) -> UsageT
     """The period's usage summed from the ledger itself (the counters are a cache of this)."""
     totals = UsageTotals(period=period)
     for record in ledger_records(store, tenant_id, period=period):
-        totals.add(record)
+        if record.released_at is None:
+            totals.add(record)
     return totals
 
 

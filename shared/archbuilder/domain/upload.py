@@ -75,6 +75,7 @@ class UploadCreated(BaseModel):
 class UploadStatus(StrEnum):
     awaiting_upload = "awaiting_upload"
     received = "received"
+    expired = "expired"  # the signed URL ran out without the file: a late file is refused
 
 
 class Upload(BaseModel):

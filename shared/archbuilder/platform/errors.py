@@ -108,6 +108,21 @@ class StoreUnavailable(ArchBuilderError):
         self.headers["Retry-After"] = str(retry_after_s)
 
 
+class BusUnavailable(ArchBuilderError):
+    """The event bus did not take a message in time: try again later (503, Retry-After).
+
+    Event handlers raise it too, so the event is redelivered. A request whose work is already
+    stored (a queued layout job) does not answer it: maintenance publishes that job again.
+    """
+
+    code = "BUS_UNAVAILABLE"
+    status = 503
+
+    def __init__(self, *, retry_after_s: int = 5, **params: Any) -> None:
+        super().__init__(**params)
+        self.headers["Retry-After"] = str(retry_after_s)
+
+
 class InternalError(ArchBuilderError):
     code = "INTERNAL"
     status = 500

@@ -28,6 +28,7 @@ from archbuilder.platform.errors import (
     ArchBuilderError,
     BadRequest,
     NotFound,
+    StoreUnavailable,
     ValidationFailed,
 )
 from archbuilder.platform.i18n import negotiate, requested_language, translate, validation_problem
@@ -206,17 +207,20 @@ class Api:
             counting() as store_ops,
         ):
             ctx = RequestContext(request=request, correlation_id=correlation_id, language=language)
+            store_down = False
             try:
                 response = self._dispatch(ctx)
             except ArchBuilderError as exc:
                 response = self._error_response(ctx, exc)
+                store_down = isinstance(exc, StoreUnavailable)
             except Exception:
                 _log.exception("unhandled error", extra=log_fields(path=self._logged_path(ctx)))
                 response = self._error_response(ctx, ArchBuilderError())
             response.headers.update(ctx.response_headers)
             response.headers.setdefault("Content-Language", ctx.language)
             response.headers["X-Correlation-ID"] = correlation_id
-            self._record(ctx, response.status_code)
+            if not store_down:  # its audit entry could not be written either: no second wait
+                self._record(ctx, response.status_code)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             response.headers.setdefault("Cache-Control", "no-store")

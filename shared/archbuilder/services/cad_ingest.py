@@ -90,6 +90,8 @@ def _claim(runtime: Runtime, target: _Target, obj: StorageObject) -> tuple[Uploa
         if upload_doc is None:
             return "unknown upload"
         upload = Upload.model_validate(upload_doc.data)
+        if upload.status is UploadStatus.expired:
+            return "upload expired"  # its job failed and its quota went back: a late file is not read
         model_path = target.paths.model(target.project_id, upload.model_id)
         job_path = target.paths.job(upload.job_id)
         model_doc, job_doc = txn.get(model_path), txn.get(job_path)
@@ -132,6 +134,13 @@ def _claim(runtime: Runtime, target: _Target, obj: StorageObject) -> tuple[Uploa
         return upload, record
 
     outcome = runtime.store.transaction(claim)
+    if outcome == "upload expired":
+        _log.warning(
+            "file arrived after its upload expired: refused and deleted",
+            extra=log_fields(reason=outcome, upload_id=target.upload_id, generation=obj.generation),
+        )
+        runtime.uploads.delete(obj.name)
+        return None
     if isinstance(outcome, str):
         _log.info("ingest skipped", extra=log_fields(reason=outcome, generation=obj.generation))
         if outcome == "attempts exhausted":

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from archbuilder.billing.quotas import check_quota, consume_quota, require_feature
-from archbuilder.billing.usage_ledger import new_usage_record
+from archbuilder.billing.quotas import check_quota, consume_in, require_feature
+from archbuilder.billing.usage_ledger import new_usage_record, publish_usage
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import Language
 from archbuilder.domain.ids import new_id
@@ -34,6 +34,7 @@ from archbuilder.layout.programme import check_programme_fits
 from archbuilder.platform.errors import (
     ArchBuilderError,
     BadRequest,
+    BusUnavailable,
     Conflict,
     NotFound,
     Unauthenticated,
@@ -128,7 +129,7 @@ def submit_layout(
     resolved = brief.resolved(project.code_region, Language(project.language))
     assert resolved.region is not None
     require_feature(store, principal.tenant_id, "regions", resolved.region)
-    quota = check_quota(store, principal.tenant_id, "layouts")
+    check_quota(store, principal.tenant_id, "layouts")  # the early 402; charged below
     check_programme_fits(resolved)
 
     moment = now()
@@ -154,31 +155,48 @@ def submit_layout(
         created_at=moment,
         updated_at=moment,
     )
-    accepted = LayoutAccepted(
-        job_id=job.id,
-        layout_id=layout.id,
-        status=job.status.value,
-        assumptions=assumptions,
-        quota_warnings=list(quota.headers().values()),
-    )
+    # Counted once per accepted job (the record id is derived from the job id).
+    usage = new_usage_record(principal.tenant_id, "layout", 1, source=job.id)
 
-    def write(txn: Transaction) -> tuple[LayoutAccepted, bool]:
+    def write(txn: Transaction) -> tuple[LayoutAccepted, bool, bool]:
+        """The job, its layout and its ledger record in one commit: a brief that lost the race
+        for the last unit (402 here) leaves nothing behind, and an accepted one is counted."""
         if idempotency is not None:
             # Checked again: a concurrent request with the same key may have won meanwhile.
             previous = idempotency.replay(txn.get(idempotency.path), parsed=brief)
             if previous is not None:
-                return previous, True
+                return previous, True, False
+        checks, counted = consume_in(txn, usage)  # reads, then writes: before the other writes
+        accepted = LayoutAccepted(
+            job_id=job.id,
+            layout_id=layout.id,
+            status=job.status.value,
+            assumptions=assumptions,
+            quota_warnings=[w for check in checks for w in check.headers().values()],
+        )
+        if idempotency is not None:
             txn.create(idempotency.path, idempotency.record(accepted, moment))
         txn.create(paths.job(job.id), dump(job))
         txn.create(paths.layout(project.id, layout.id), dump(layout.model_copy(update={"versions": []})))
-        return accepted, False
+        return accepted, False, counted
 
-    result, replayed = store.transaction(write)
+    result, replayed, counted = store.transaction(write)
     if replayed:
         return _replayed(store, bus, principal, project.id, result)
-    # Counted once per accepted job (the record id is derived from the job id).
-    consume_quota(store, new_usage_record(principal.tenant_id, "layout", 1, source=job.id), bus=bus)
-    _publish_first_version(bus, principal, project.id, result)
+    # The job and its record are committed whatever the bus does now: a publish that fails
+    # (BusUnavailable) is logged and the brief still answers 202. The job stays queued and
+    # maintenance publishes it again (``STALE_AFTER``); the record stays ``pending`` and goes to
+    # Stripe with the tenant's next usage event. Answering 503 instead would make a client
+    # without an Idempotency-Key send the brief again and pay for it twice.
+    try:
+        _publish_first_version(bus, principal, project.id, result)
+        if counted:
+            publish_usage(bus, principal.tenant_id)
+    except BusUnavailable:
+        _log.warning(
+            "layout job not published: the bus is unavailable; maintenance will requeue it",
+            extra=log_fields(job_id=job.id, layout_id=layout.id),
+        )
     return result
 
 

@@ -10,31 +10,39 @@ counts against the ``layouts`` quota like a new layout.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from archbuilder.billing.errors import PlanLimitReached
-from archbuilder.billing.quotas import check_quota, consume_quota, plan_has, require_feature
-from archbuilder.billing.usage_ledger import new_usage_record
+from archbuilder.billing.quotas import check_quota, consume_in, plan_has, require_feature
+from archbuilder.billing.usage_ledger import new_usage_record, publish_usage
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import StrictModel
 from archbuilder.domain.corrections import Correction, apply_corrections
 from archbuilder.domain.ids import checked_id, new_id, time_ordered_id
-from archbuilder.domain.job import Job
+from archbuilder.domain.job import Job, JobStatus
 from archbuilder.domain.layout import LayoutPublic, LayoutStatus, LayoutVersionPublic, PlanResult
 from archbuilder.domain.permissions import require
 from archbuilder.domain.review_outcomes import review_outcome
 from archbuilder.domain.timestamps import Timestamp, format_timestamp, now
-from archbuilder.platform.errors import Conflict, NotFound
+from archbuilder.platform.errors import BadRequest, BusUnavailable, Conflict, NotFound
 from archbuilder.platform.logging import get_logger, log_fields
-from archbuilder.ports import DocumentStore, Filter, Query, Transaction
+from archbuilder.ports import DocumentStore, Filter, Query, Snapshot, Transaction
 from archbuilder.repositories import TenantPaths, dump, load
 from archbuilder.runtime import Runtime
 from archbuilder.services.identity import Principal
-from archbuilder.services.layouts import LayoutRequest, _version_summaries, publish_layout_request
+from archbuilder.services.layouts import (
+    _IDEMPOTENCY_KEY,
+    LayoutRequest,
+    _canonical_hash,
+    _version_summaries,
+    publish_layout_request,
+)
 from archbuilder.services.versions import build_version, has_error_findings
 from archbuilder.services.webhooks import EventType, emit
 
@@ -335,15 +343,32 @@ def _corrected_version(
 
 
 def revise_layout(
-    runtime: Runtime, principal: Principal, project_id: str, layout_id: str, request: ReviseRequest
+    runtime: Runtime,
+    principal: Principal,
+    project_id: str,
+    layout_id: str,
+    request: ReviseRequest,
+    *,
+    idempotency_key: str | None = None,
 ) -> ReviewOutcome:
     """Start a job that plans the layout again with the architect's feedback, as the next version.
 
     It counts against the ``layouts`` quota like a new layout (402 ``PLAN_LIMIT_REACHED``), and
-    waits for a revision already under way (409 ``LAYOUT_GENERATING``).
+    waits for a revision already under way (409 ``LAYOUT_GENERATING``). The job, its decision,
+    the layout's new state and the ledger record are one commit, as for a brief
+    (``services/layouts.submit_layout``): a revision refused here leaves nothing behind. With an
+    ``Idempotency-Key`` the same request answers the same job and is counted once.
     """
     require(principal, "layouts:write")
     paths = TenantPaths(principal.tenant_id)
+    idempotency = None
+    if idempotency_key is not None:
+        idempotency = _ReviseIdempotency.of(
+            principal.tenant_id, project_id, layout_id, idempotency_key, request
+        )
+        replay = idempotency.replay(runtime.store.get(idempotency.path))
+        if replay is not None:
+            return _revision_replayed(runtime, principal, project_id, layout_id, replay)
     layout = _layout(runtime, paths, project_id, layout_id)
     parent = request.version or layout.latest_version
     if parent is None:
@@ -359,9 +384,17 @@ def revise_layout(
         job = reader.get(paths.job(current.data["job_id"])) if current.data.get("job_id") else None
         return job is not None and not Job.model_validate(job.data).status.finished
 
-    if still_generating(runtime.store):
-        raise Conflict(code="LAYOUT_GENERATING")
-    check_quota(runtime.store, principal.tenant_id, "layouts")  # the early 402; charged below
+    try:
+        if still_generating(runtime.store):
+            raise Conflict(code="LAYOUT_GENERATING")
+        check_quota(runtime.store, principal.tenant_id, "layouts")  # the early 402; charged below
+    except (Conflict, PlanLimitReached):
+        # A twin of this request (same key, sent at the same time) may have just committed the
+        # revision these checks now see: answer it rather than refuse.
+        replay = idempotency.replay(runtime.store.get(idempotency.path)) if idempotency else None
+        if replay is None:
+            raise
+        return _revision_replayed(runtime, principal, project_id, layout_id, replay)
     number = (layout.latest_version or 0) + 1
     moment = now()
     project = runtime.store.get(paths.project(project_id))
@@ -384,12 +417,24 @@ def revise_layout(
         time=moment,
         new_version=number,
     )
+    accepted = _RevisionAccepted(job_id=job.id, new_version=number, decision=decision)
+    # Counted once per accepted revision (the record id is derived from the job id).
+    usage = new_usage_record(principal.tenant_id, "layout", 1, source=job.id)
 
-    def write(txn: Transaction) -> dict[str, Any]:
+    def write(txn: Transaction) -> tuple[_RevisionAccepted, bool, bool]:
+        """(the answer, replayed, counted). Reads first (the key, the layout, then the quota's),
+        then writes: a revision that lost the race for the last unit (402 in ``consume_in``) or
+        for the layout (409) writes nothing."""
+        if idempotency is not None:
+            # Checked again: a concurrent request with the same key may have won meanwhile.
+            previous = idempotency.replay(txn.get(idempotency.path))
+            if previous is not None:
+                return previous, True, False
         if still_generating(txn):
             raise Conflict(code="LAYOUT_GENERATING")
-        current = txn.get(layout_path)
-        assert current is not None  # still_generating read it
+        _, counted = consume_in(txn, usage)
+        if idempotency is not None:
+            txn.create(idempotency.path, idempotency.record(accepted, moment))
         txn.create(paths.job(job.id), dump(job))
         txn.create(f"{layout_path}/decisions/{decision.id}", dump(decision))
         txn.update(
@@ -400,53 +445,107 @@ def revise_layout(
                 "updated_at": format_timestamp(moment),
             },
         )
-        return {"status": current.data.get("status"), "job_id": current.data.get("job_id")}
+        return accepted, False, counted
 
-    previous = runtime.store.transaction(write)
-    # Charged once the job is written, so a revision refused above costs nothing; the record
-    # id comes from the job id, so a retry is not counted twice. When a concurrent call took
-    # the last unit since the check, the revision is taken back before anything runs it.
+    result, replayed, counted = runtime.store.transaction(write)
+    if replayed:
+        return _revision_replayed(runtime, principal, project_id, layout_id, result)
+    # Committed whatever the bus does now: a publish that fails is logged and the revision still
+    # answers 202; the job stays queued and maintenance publishes it again (with its feedback).
     try:
-        consume_quota(
-            runtime.store, new_usage_record(principal.tenant_id, "layout", 1, source=job.id), bus=runtime.bus
+        _publish_revision(runtime, principal, project_id, layout_id, result)
+        if counted:
+            publish_usage(runtime.bus, principal.tenant_id)
+    except BusUnavailable:
+        _log.warning(
+            "revision job not published: the bus is unavailable; maintenance will requeue it",
+            extra=log_fields(job_id=job.id, layout_id=layout_id),
         )
-    except PlanLimitReached:
-        _withdraw_revision(runtime, paths, layout_path, job.id, decision.id, previous)
-        raise
+    updated = _layout_as_read(runtime, paths, project_id, layout_id)
+    return ReviewOutcome(layout=updated, decision=decision, new_version=number, job_id=job.id)
+
+
+class _RevisionAccepted(BaseModel):
+    """What an accepted revision answers besides the layout (which is read at answer time)."""
+
+    job_id: str
+    new_version: int
+    decision: DecisionRecord
+
+
+@dataclass(frozen=True)
+class _ReviseIdempotency:
+    """One ``Idempotency-Key`` of one tenant on ``POST …/layouts/{l}/revise``: where its record
+    lives and the hash of the body as sent (see ``services/layouts._Idempotency``)."""
+
+    path: str
+    request_hash: str
+
+    @classmethod
+    def of(
+        cls, tenant_id: str, project_id: str, layout_id: str, key: str, request: ReviseRequest
+    ) -> _ReviseIdempotency:
+        if not _IDEMPOTENCY_KEY.match(key):
+            raise BadRequest(code="INVALID_IDEMPOTENCY_KEY")
+        scope = f"{tenant_id}:POST:/v1/projects/{project_id}/layouts/{layout_id}/revise:{key}"
+        return cls(
+            path=f"idempotency/{hashlib.sha256(scope.encode()).hexdigest()}",
+            request_hash=_canonical_hash(request.model_dump(mode="json", exclude_unset=True)),
+        )
+
+    def replay(self, stored: Snapshot | None) -> _RevisionAccepted | None:
+        """The stored answer of this request, None without a record, 409
+        ``IDEMPOTENCY_KEY_REUSED`` when the key was used with another body."""
+        if stored is None:
+            return None
+        if stored.data.get("request_hash") != self.request_hash:
+            raise Conflict(code="IDEMPOTENCY_KEY_REUSED")
+        return _RevisionAccepted.model_validate(stored.data["response"])
+
+    def record(self, accepted: _RevisionAccepted, moment: datetime) -> dict[str, Any]:
+        return {
+            "request_hash": self.request_hash,
+            "hash_of": "body",
+            "response": accepted.model_dump(mode="json"),
+            "expires_at": format_timestamp(moment + timedelta(days=1)),
+        }
+
+
+def _revision_replayed(
+    runtime: Runtime, principal: Principal, project_id: str, layout_id: str, accepted: _RevisionAccepted
+) -> ReviewOutcome:
+    """The answer to a replayed revision: nothing is written or counted; its job is published
+    again only if it never started (the worker is idempotent)."""
+    paths = TenantPaths(principal.tenant_id)
+    job = runtime.store.get(paths.job(accepted.job_id))
+    if job is not None and job.data.get("status") == JobStatus.queued.value:
+        try:
+            _publish_revision(runtime, principal, project_id, layout_id, accepted)
+        except BusUnavailable:
+            _log.warning("replayed revision not published again", extra=log_fields(job_id=accepted.job_id))
+    return ReviewOutcome(
+        layout=_layout_as_read(runtime, paths, project_id, layout_id),
+        decision=accepted.decision,
+        new_version=accepted.new_version,
+        job_id=accepted.job_id,
+    )
+
+
+def _publish_revision(
+    runtime: Runtime, principal: Principal, project_id: str, layout_id: str, accepted: _RevisionAccepted
+) -> None:
     publish_layout_request(
         runtime.bus,
         LayoutRequest(
             tenant_id=principal.tenant_id,
             project_id=project_id,
             layout_id=layout_id,
-            job_id=job.id,
-            version=number,
-            parent_version=parent,
-            feedback=request.feedback,
+            job_id=accepted.job_id,
+            version=accepted.new_version,
+            parent_version=accepted.decision.version,
+            feedback=accepted.decision.comments,
         ),
     )
-    updated = _layout_as_read(runtime, paths, project_id, layout_id)
-    return ReviewOutcome(layout=updated, decision=decision, new_version=number, job_id=job.id)
-
-
-def _withdraw_revision(
-    runtime: Runtime,
-    paths: TenantPaths,
-    layout_path: str,
-    job_id: str,
-    decision_id: str,
-    previous: dict[str, Any],
-) -> None:
-    """Undo a revision's writes (its job was never published): the layout is as it was."""
-
-    def undo(txn: Transaction) -> None:
-        layout = txn.get(layout_path)
-        if layout is not None and layout.data.get("job_id") == job_id:
-            txn.update(layout_path, {**previous, "updated_at": format_timestamp(now())})
-        txn.delete(paths.job(job_id))
-        txn.delete(f"{layout_path}/decisions/{decision_id}")
-
-    runtime.store.transaction(undo)
 
 
 def review_queue(runtime: Runtime, principal: Principal, *, status: str, assignee: str | None) -> ReviewQueue:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from archbuilder.billing.quotas import check_quota, consume_quota
-from archbuilder.billing.usage_ledger import new_usage_record
+from archbuilder.billing.quotas import check_quota, consume_in, release_in
+from archbuilder.billing.usage_ledger import UsageKind, new_usage_record
 from archbuilder.cad.notices import notice_text
 from archbuilder.domain.building import BuildingModel
 from archbuilder.domain.ids import new_id
-from archbuilder.domain.job import Job, JobErrorPublic
+from archbuilder.domain.job import Job, JobError, JobErrorPublic, JobStatus
 from archbuilder.domain.permissions import require
 from archbuilder.domain.project import Project
-from archbuilder.domain.timestamps import now
+from archbuilder.domain.timestamps import format_timestamp, now
 from archbuilder.domain.upload import (
     ModelPublic,
     ModelRecord,
@@ -23,13 +23,24 @@ from archbuilder.domain.upload import (
     Upload,
     UploadCreate,
     UploadCreated,
+    UploadStatus,
     safe_file_name,
 )
 from archbuilder.platform.errors import ArchBuilderError, Conflict, NotFound
 from archbuilder.platform.i18n import translate
+from archbuilder.platform.logging import get_logger, log_fields
 from archbuilder.ports import BlobStore, DocumentStore, Transaction
 from archbuilder.repositories import TenantPaths, dump, load
+from archbuilder.runtime import Runtime
 from archbuilder.services.identity import Principal
+from archbuilder.services.webhooks import emit
+
+# How long after its signed URL expires an upload still waits for its file: a PUT that started
+# in time may finish later (GCS checks the signature when the request starts). Then the
+# maintenance tick expires it (``expire_upload``).
+UPLOAD_GRACE = timedelta(hours=1)
+UPLOAD_EXPIRED = "UPLOAD_EXPIRED"
+_log = get_logger("archbuilder.uploads")
 
 
 def object_name(paths: TenantPaths, project_id: str, upload_id: str, filename: str) -> str:
@@ -104,13 +115,19 @@ def create_upload(
         updated_at=moment,
     )
 
+    # Counted once per upload (the record id is derived from the upload id); given back by
+    # ``expire_upload`` if the file never comes.
+    usage = new_usage_record(principal.tenant_id, "cad_upload", size_mb, source=upload_id)
+
     def write(txn: Transaction) -> None:
+        """The upload, its model and job, and its ledger record in one commit: an upload that
+        lost the race for the last unit (402 here) leaves nothing behind."""
+        consume_in(txn, usage)  # reads, then writes: before the other writes
         txn.create(paths.upload(project_id, upload_id), dump(upload))
         txn.create(paths.model(project_id, model_id), dump(model))
         txn.create(paths.job(job_id), dump(job))
 
     store.transaction(write)
-    consume_quota(store, new_usage_record(principal.tenant_id, "cad_upload", size_mb, source=upload_id))
     return UploadCreated(
         upload_id=upload_id,
         upload_url=signed.url,
@@ -119,6 +136,72 @@ def create_upload(
         model_id=model_id,
         job_id=job_id,
     )
+
+
+def expire_upload(runtime: Runtime, tenant_id: str, job: Job, moment: datetime) -> bool:
+    """Expire the upload of ``job`` (a ``cad_ingest`` job still waiting for its file) once its
+    signed URL and ``UPLOAD_GRACE`` have passed: the job and the model fail with
+    ``UPLOAD_EXPIRED``, the upload is ``expired`` (``cad_ingest`` refuses a file that comes
+    later) and its quota units are given back, all in one commit. True when it expired now.
+
+    An upload whose file is in the bucket (its finalize event not handled yet) is left alone.
+    Run again (a second tick, a retry), it finds the upload expired and does nothing.
+    """
+    paths = TenantPaths(tenant_id)
+    model_id = (job.result or {}).get("model_id")
+    if not isinstance(model_id, str):
+        return False
+    model_doc = runtime.store.get(paths.model(job.project_id, model_id))
+    if model_doc is None:
+        return False
+    upload_path = paths.upload(job.project_id, str(model_doc.data["upload_id"]))
+    upload_doc = runtime.store.get(upload_path)
+    upload = Upload.model_validate(upload_doc.data) if upload_doc is not None else None
+    if upload is None or not _due(upload, moment):
+        return False
+    if runtime.uploads.list(upload.object_name.rsplit("/", 1)[0] + "/"):
+        _log.info("upload past its URL has its file: left to cad_ingest", extra=log_fields(job_id=job.id))
+        return False
+    model_path, job_path = paths.model(job.project_id, upload.model_id), paths.job(upload.job_id)
+    error = JobError(code="UPLOAD_EXPIRED", params={"name": upload.filename}).model_dump(mode="json")
+    stamp = format_timestamp(moment)
+
+    def expire(txn: Transaction) -> tuple[bool, bool]:
+        """(expired now, quota given back)."""
+        current, model, job_now = txn.get(upload_path), txn.get(model_path), txn.get(job_path)
+        if current is None or model is None or job_now is None:
+            return False, False
+        if not _due(Upload.model_validate(current.data), moment):
+            return False, False  # its file came meanwhile (or another tick expired it)
+        refunded = release_in(txn, tenant_id, UsageKind.cad_upload, source=upload.id, reason=UPLOAD_EXPIRED)
+        txn.update(upload_path, {"status": UploadStatus.expired.value, "expired_at": stamp})
+        txn.update(
+            model_path,
+            {"status": ModelStatus.failed.value, "error": error, "progress": 0, "updated_at": stamp},
+        )
+        txn.update(
+            job_path,
+            {"status": JobStatus.failed.value, "stage": "failed", "error": error, "updated_at": stamp},
+        )
+        return True, refunded
+
+    expired, refunded = runtime.store.transaction(expire)
+    if not expired:
+        return False
+    _log.warning(
+        "upload expired without its file",
+        extra=log_fields(metric="job_finished", kind="cad_ingest", status="failed", code=UPLOAD_EXPIRED,
+                         job_id=upload.job_id, upload_id=upload.id, quota_returned=refunded),
+    )  # fmt: skip
+    data = {"project_id": job.project_id, "model_id": upload.model_id, "job_id": upload.job_id}
+    emit(runtime, tenant_id, "model.failed", {**data, "error": {"code": UPLOAD_EXPIRED}})
+    emit(runtime, tenant_id, "job.failed", {**data, "kind": "cad_ingest", "error": {"code": UPLOAD_EXPIRED}})
+    return True
+
+
+def _due(upload: Upload, moment: datetime) -> bool:
+    """Whether an upload still waiting for its file is past its URL and the grace period."""
+    return upload.status is UploadStatus.awaiting_upload and upload.expires_at + UPLOAD_GRACE <= moment
 
 
 def get_model(

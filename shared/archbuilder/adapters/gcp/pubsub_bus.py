@@ -4,6 +4,12 @@ The publisher's correlation id and trace (from the logging context) travel as me
 attributes, as the in-process bus does; ``traceparent`` is added in W3C form so that a
 push subscription's receiver can join the trace. Ordering keys are passed through (the
 topic's subscriptions must enable message ordering for them to matter).
+
+A publish that Pub/Sub has not confirmed within ``timeout_s`` (10 s in the functions,
+``ARCHBUILDER_PUBSUB_PUBLISH_TIMEOUT_S``) raises ``BusUnavailable`` (503, ``Retry-After``), as do
+refused connections and deadlines. With message ordering on, the client library keeps retrying
+such a message in the background without end, so it may still be delivered once Pub/Sub is
+back: every consumer is idempotent, and the caller must treat the publish as "maybe sent".
 """
 
 from __future__ import annotations
@@ -12,15 +18,20 @@ import json
 import os
 import re
 from collections.abc import Mapping
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import suppress
 from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # no py.typed
 
-from archbuilder.platform.errors import NotFound
+from archbuilder.platform.errors import BusUnavailable, NotFound
 from archbuilder.platform.logging import log_context
 
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+# Pub/Sub out of reach: no confirmation in time (the future's wait), refused or reset
+# connections, deadlines, the retry giving up on them.
+_UNREACHABLE = (FutureTimeout, gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.RetryError)
 
 
 def traceparent(trace_id: str) -> str | None:
@@ -39,7 +50,7 @@ class PubSubEventBus:
         *,
         publisher: pubsub_v1.PublisherClient | None = None,
         topic_prefix: str = "",
-        timeout_s: float = 30.0,
+        timeout_s: float = 10.0,
     ) -> None:
         self._project = project
         self._publisher = publisher or pubsub_v1.PublisherClient(
@@ -75,10 +86,14 @@ class PubSubEventBus:
             return str(future.result(timeout=self._timeout_s))
         except gexc.NotFound as exc:
             raise NotFound(resource="topic", id=topic) from exc
-        except Exception:
+        except Exception as exc:
             if ordering_key:
                 # A failed publish pauses its ordering key; resume it so later publishes go out.
-                self._publisher.resume_publish(path, ordering_key)
+                # (One that only timed out is still being retried: its key is not paused.)
+                with suppress(RuntimeError):
+                    self._publisher.resume_publish(path, ordering_key)
+            if isinstance(exc, _UNREACHABLE):
+                raise BusUnavailable(topic=topic) from exc
             raise
 
     def close(self) -> None:

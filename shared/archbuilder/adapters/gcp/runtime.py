@@ -35,6 +35,10 @@ class GcpSettings(BaseSettings):
     secrets_backend: Literal["secret-manager", "env"] = "secret-manager"
     # Fail queries that need an undeclared composite index, as Firestore does (emulated runs).
     strict_indexes: bool = False
+    # Firestore or Pub/Sub out of reach: how long one call (with its retries) may take before
+    # the request answers 503 STORE_UNAVAILABLE / BUS_UNAVAILABLE (docs/operations.md).
+    firestore_rpc_deadline_s: float = 10.0
+    pubsub_publish_timeout_s: float = 10.0
 
     def resolve(self, template: str, settings: Settings) -> str:
         return template.format(project=settings.gcp_project, region=settings.data_region)
@@ -65,6 +69,7 @@ def build_gcp_runtime(settings: Settings, gcp: GcpSettings | None = None) -> Run
     store = FirestoreDocumentStore(
         firestore.Client(project=project, database=gcp.resolve(gcp.firestore_database, settings)),
         indexes=indexes,
+        rpc_deadline_s=gcp.firestore_rpc_deadline_s,
     )
     signer = (
         service_account.Credentials.from_service_account_file(str(gcp.signing_key_file))  # type: ignore[no-untyped-call]
@@ -98,7 +103,7 @@ def build_gcp_runtime(settings: Settings, gcp: GcpSettings | None = None) -> Run
         store=store,
         blobs=bucket(gcp.artifacts_bucket),
         uploads=bucket(gcp.uploads_bucket),
-        bus=PubSubEventBus(project, topic_prefix=gcp.topic_prefix),
+        bus=PubSubEventBus(project, topic_prefix=gcp.topic_prefix, timeout_s=gcp.pubsub_publish_timeout_s),
         secrets=secrets,
         planner=SpinePlanner(),
         # People's custom claims: the Firebase project is the Google Cloud project unless set.
