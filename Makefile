@@ -30,13 +30,23 @@ $(VENV)/checkov/.installed: requirements-checkov.txt | $(BIN)/python
 run: $(VENV)/.installed-run  ## Every function on http://127.0.0.1:$${PORT:-8080}, embedded defaults
 	$(BIN)/archbuilder serve
 
-test: $(VENV)/.installed-dev emulators chromium  ## The whole suite (unit, functional, contract on the emulators, e2e)
+test: $(VENV)/.installed-dev emulators chromium ocr  ## The whole suite (unit, functional, contract on the emulators, e2e)
 	$(BIN)/python -m pytest -n 2 -q
 
 # The headless browser of tests/e2e/test_admin_page.py: Debian's package, driven by Playwright.
 chromium:  ## Debian's chromium at /usr/bin/chromium (apt-get, when missing)
 	@test -x /usr/bin/chromium || apt-get install -y --no-install-recommends chromium \
 		|| { apt-get update && apt-get install -y --no-install-recommends chromium; }
+
+# OCR of scanned regulation PDFs (docs/regulations.md): Tesseract with tr, de, fr, es, en, and
+# Ghostscript (OCRmyPDF needs both). Debian's packages.
+OCR_PACKAGES := tesseract-ocr tesseract-ocr-tur tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa \
+	tesseract-ocr-eng ghostscript
+ocr:  ## Tesseract (tur, deu, fra, spa, eng) and Ghostscript (apt-get, when missing)
+	@{ command -v tesseract >/dev/null && command -v gs >/dev/null \
+		&& test "$$(tesseract --list-langs 2>/dev/null | grep -cxE 'tur|deu|fra|spa|eng')" = 5; } \
+		|| apt-get install -y --no-install-recommends $(OCR_PACKAGES) \
+		|| { apt-get update && apt-get install -y --no-install-recommends $(OCR_PACKAGES); }
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check shared functions tests bench sdk/python
@@ -69,6 +79,10 @@ bench-cad: $(VENV)/.installed-dev  ## CAD ingestion against the bare library par
 
 bench-analysis: $(VENV)/.installed-dev  ## What the model analysis adds to the ingestion of the same file
 	$(BIN)/python -m bench.analysis
+
+.PHONY: bench-regulations
+bench-regulations: $(VENV)/.installed-dev  ## Regulation library: indexing pages/s per format (OCR too), search p50/p95, recall@5
+	$(BIN)/python -m bench.regulations
 
 eval-briefs: $(VENV)/.installed-dev  ## Field-level accuracy of brief parsing on the evaluation set
 	$(BIN)/python -m bench.eval_briefs

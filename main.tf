@@ -68,4 +68,5 @@ module "region" {
   min_instances      = var.min_instances
   alert_emails       = var.alert_emails
   ai_spend_daily_usd = var.ai_spend_daily_usd
+  ocr_image          = var.ocr_image
 }

@@ -97,3 +97,9 @@ variable "bundle_dir" {
   type        = string
   default     = "build/functions"
 }
+
+variable "ocr_image" {
+  description = "The OCR service's image, <location>-docker.pkg.dev/<project>/archbuilder/ocr:<commit> (cloudbuild.yaml's ocr-image step); null: no OCR service"
+  type        = string
+  default     = null
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,7 @@ MANIFEST_PATH = next(
     ),
     REPO_ROOT / "functions" / "manifest.yaml",
 )
+_loading = threading.RLock()  # FunctionSpec.load
 
 
 class HttpTrigger(BaseModel):
@@ -60,15 +62,22 @@ class FunctionSpec(BaseModel):
         directory (the ``archbuilder`` console script does not run from the repository).
         """
         module_name = f"functions.{self.name}.main"
-        module = sys.modules.get(module_name)
-        if module is None:
-            path = MANIFEST_PATH.parent / self.name / "main.py"
-            spec = importlib.util.spec_from_file_location(module_name, path)
-            if spec is None or spec.loader is None:
-                raise ImportError(f"cannot load {path}")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
+        # One loader at a time: the local bus's workers deliver concurrently, and a module is in
+        # sys.modules before it has run (a second worker would find no entry point in it).
+        with _loading:
+            module = sys.modules.get(module_name)
+            if module is None:
+                path = MANIFEST_PATH.parent / self.name / "main.py"
+                spec = importlib.util.spec_from_file_location(module_name, path)
+                if spec is None or spec.loader is None:
+                    raise ImportError(f"cannot load {path}")
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[module_name] = module
+                try:
+                    spec.loader.exec_module(module)
+                except BaseException:
+                    del sys.modules[module_name]
+                    raise
         entry: Callable[..., Any] = getattr(module, self.entry_point)
         return entry
 

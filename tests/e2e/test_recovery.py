@@ -277,7 +277,6 @@ def test_emulated_backup_restores_into_new_emulators(tmp_path_factory: pytest.Te
         before = _read_back(server.base, written)
         assert made["kind"] == "firestore-emulator" and made["documents"]["count"] == len(documents)
         assert made["objects"]["uploads"] == 1 and made["objects"]["artifacts"] >= 2
-        assert made["regulations"]["documents"] == 1 and made["regulations"]["passages"] > 3
     # run_emulated has stopped: its emulators (in memory) and everything in them are gone.
 
     export = backup_dir / made["firestore_export"]

@@ -50,6 +50,14 @@ SAMPLE_BODIES: dict[str, Any] = {
         "title": "x",
     },
     "ask_regulations": {"question": "oda"},
+    "create_regulation_upload": {
+        "filename": "rules.txt",
+        "size_bytes": 10,
+        "sha256": "0" * 64,
+        "region": "TR",
+        "language": "tr",
+        "title": "x",
+    },
 }
 SAMPLE_QUERIES: dict[str, dict[str, str]] = {
     "list_rules": {"region": "TR"},
@@ -122,6 +130,7 @@ ROUTE_ACTIONS: dict[tuple[str, str], str] = {
     ("POST", "/v1/billing/portal"): "billing:manage",
     ("GET", "/v1/usage"): "usage:read",
     ("POST", "/v1/regulations/documents"): "regulations:write",
+    ("POST", "/v1/regulations/uploads"): "regulations:write",
     ("GET", "/v1/regulations/documents"): "regulations:read",
     ("GET", "/v1/regulations/documents/{document_id}"): "regulations:read",
     ("DELETE", "/v1/regulations/documents/{document_id}"): "regulations:write",

@@ -123,3 +123,20 @@ def test_graph_check_fails_on_bad_graphs() -> None:
         check_graph([{"id": "a"}, {"id": "a"}])
     with pytest.raises(AssertionError, match="no id"):
         check_graph([{"name": "python"}])
+
+
+def test_the_ocr_image_is_built_and_pushed_before_any_plan_names_it(
+    build: dict[str, Any], regions: set[str]
+) -> None:
+    steps = build["steps"]
+    by_id = {s["id"]: s for s in steps}
+    script = by_id["ocr-image"]["args"][-1]
+    assert "docker build -f infra/ocr/Dockerfile" in script and "docker push" in script
+    assert script.index("_DEPLOY") < script.index("docker push")  # pushed by deploy builds only
+    assert "DOCKER_BUILDKIT=1" in by_id["ocr-image"]["env"]  # reads infra/ocr/Dockerfile.dockerignore
+    image = "${_ARTIFACT_LOCATION}-docker.pkg.dev/$PROJECT_ID/archbuilder/ocr:$COMMIT_SHA"
+    assert image in script
+    for region in regions:
+        assert "ocr-image" in ancestors(steps, f"plan-{region}")
+        assert f'-var="ocr_image={image}"' in by_id[f"plan-{region}"]["args"][-1]
+    assert (REPO_ROOT / "infra" / "ocr" / "Dockerfile").is_file()

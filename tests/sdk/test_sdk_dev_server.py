@@ -14,13 +14,14 @@ from archbuilder_sdk import (
     Client,
     ComplianceReport,
     Job,
+    JobFailedError,
     NotFoundError,
     UnprocessableError,
     ValidationFailedError,
 )
 from ezdxf.filemanagement import readfile as read_dxf
 
-from tests.conftest import SHARED_DATA
+from tests.conftest import REPO_ROOT, SHARED_DATA
 from tests.e2e.test_walkthrough import README_BRIEF
 from tests.sdk.conftest import Api
 
@@ -28,6 +29,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 BRIEF = README_BRIEF
 IFC = SHARED_DATA / "ifc" / "AC20-FZK-Haus_IFC4.ifc"
+REGULATIONS = REPO_ROOT / "tests" / "fixtures" / "regulations"
 EVENTS_ROUTE = "/v1/jobs/<job_id>/events"
 
 
@@ -88,6 +90,21 @@ def test_upload_model_from_shared_data(api: Api) -> None:
         assert client.get_model(project.id, model.id) == model
         report = client.check_model_compliance(project.id, model.id, region="DE")
         assert report.region == "DE" and report.findings
+
+
+def test_upload_regulation(api: Api, tmp_path: Path) -> None:
+    with Client(api.base, api_key=api.api_key) as client:
+        job = client.upload_regulation(
+            REGULATIONS / "tr_imar.txt", region="TR", language="tr", title="İmar (fixture)", timeout=90
+        )
+        assert job.kind == "regulation_ingest" and job.result and job.result["passages"] > 5
+        found = client.request("GET", "/v1/regulations/search", params={"q": "yatak odaları"}).json()
+        assert found["results"][0]["document_id"] == job.result["document_id"]
+        mismatch = tmp_path / "rules.pdf"
+        mismatch.write_text("MADDE 1 – (1) Not a PDF.", encoding="utf-8")
+        with pytest.raises(JobFailedError) as failed:
+            client.upload_regulation(mismatch, region="TR", language="tr", title="x", timeout=90)
+        assert failed.value.code == "REGULATION_FORMAT_MISMATCH"
 
 
 def test_paging(api: Api) -> None:

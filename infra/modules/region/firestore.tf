@@ -61,6 +61,15 @@ resource "google_firestore_index" "composite" {
       field_path   = fields.value.fieldPath
       order        = try(fields.value.order, null)
       array_config = try(fields.value.arrayConfig, null)
+
+      # A vector field (the regulation library's embeddings): a flat index of that dimension.
+      dynamic "vector_config" {
+        for_each = can(fields.value.vectorConfig) ? [fields.value.vectorConfig] : []
+        content {
+          dimension = vector_config.value.dimension
+          flat {}
+        }
+      }
     }
   }
 }

@@ -62,7 +62,14 @@ resource "google_cloudfunctions2_function" "fn" {
       ARCHBUILDER_FUNCTION = each.key
       # functions-framework's request threads (default 4 per CPU): one per concurrent request.
       THREADS = tostring(max(lookup(var.concurrency, each.key, 1), 4))
-    })
+      }, local.function_access[each.key].vertex_ai ? {
+      # Gemini and the embeddings on Vertex AI, in the region's own location (data residency).
+      ARCHBUILDER_AI_VERTEX_PROJECT  = var.project_id
+      ARCHBUILDER_AI_VERTEX_LOCATION = var.location
+      } : {}, local.function_access[each.key].ocr && local.ocr_enabled ? {
+      # Scanned PDFs go to the OCR service (ocr.tf), with an ID token for this URL.
+      ARCHBUILDER_OCR_URL = local.ocr_url
+    } : {})
 
     # Secrets arrive as environment variables resolved at instance start ("latest"
     # version): a rotation reaches new instances without a deploy.

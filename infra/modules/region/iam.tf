@@ -74,6 +74,16 @@ resource "google_storage_bucket_iam_member" "fn" {
   ]
 }
 
+# Vertex AI (Gemini through the AI router, the regulation library's embeddings): only the
+# functions that call it. roles/aiplatform.user is the narrowest predefined role that can call a
+# model's predict/generateContent; Vertex has no per-model IAM to narrow it further.
+resource "google_project_iam_member" "fn_vertex_ai" {
+  for_each = { for k, a in local.function_access : k => a if a.vertex_ai }
+  project  = var.project_id
+  role     = "roles/aiplatform.user"
+  member   = google_service_account.fn[each.key].member
+}
+
 # Signed URLs without a key file: the function signs with the IAM signBlob API as itself.
 resource "google_service_account_iam_member" "fn_sign_self" {
   for_each           = { for k, a in local.function_access : k => a if a.sign_urls }

@@ -68,24 +68,26 @@ locals {
   # own secrets only; tests/infra fails on it so that its grants are decided explicitly.
   #   buckets: logical bucket => "read" | "write"; publishes: logical topics;
   #   sign_urls: signs upload/download URLs with its own identity (signBlob on itself).
+  #   vertex_ai: calls Gemini and the embeddings on Vertex AI in the region's own location
+  #   (the AI router's Gemini provider; the regulation library's embeddings).
   access = {
-    api_identity         = { buckets = { artifacts = "read" }, publishes = ["privacy-jobs", "webhook-deliveries"], sign_urls = true }
-    api_projects         = { buckets = { uploads = "write", artifacts = "read" }, publishes = [], sign_urls = true }
-    api_layouts          = { buckets = { artifacts = "read" }, publishes = ["layout-requests", "usage-events"], sign_urls = true }
-    api_compliance       = { buckets = { artifacts = "read", uploads = "read" }, publishes = [], sign_urls = false }
-    api_regulations      = { buckets = {}, publishes = [], sign_urls = false } # its library: SQLite embedded; no cloud adapter yet
-    api_billing          = { buckets = {}, publishes = [], sign_urls = false }
-    api_admin            = { buckets = {}, publishes = [], sign_urls = false } # reads Firestore only
-    stripe_webhook       = { buckets = {}, publishes = ["billing-events"], sign_urls = false }
-    layout_worker        = { buckets = { artifacts = "write" }, publishes = ["usage-events", "webhook-deliveries"], sign_urls = false }
-    cad_ingest           = { buckets = { uploads = "read", artifacts = "write" }, publishes = ["usage-events", "webhook-deliveries"], sign_urls = false }
-    billing_worker       = { buckets = {}, publishes = [], sign_urls = false }
-    billing_usage_worker = { buckets = {}, publishes = [], sign_urls = false }
-    webhook_dispatcher   = { buckets = {}, publishes = [], sign_urls = false }
-    maintenance          = { buckets = { uploads = "write", artifacts = "write" }, publishes = [], sign_urls = false }
-    privacy_worker       = { buckets = { uploads = "write", artifacts = "write" }, publishes = [], sign_urls = true }
+    api_identity         = { buckets = { artifacts = "read" }, publishes = ["privacy-jobs", "webhook-deliveries"], sign_urls = true, vertex_ai = false, ocr = false }
+    api_projects         = { buckets = { uploads = "write", artifacts = "read" }, publishes = [], sign_urls = true, vertex_ai = true, ocr = false }
+    api_layouts          = { buckets = { artifacts = "read" }, publishes = ["layout-requests", "usage-events"], sign_urls = true, vertex_ai = true, ocr = false }
+    api_compliance       = { buckets = { artifacts = "read", uploads = "read" }, publishes = [], sign_urls = false, vertex_ai = false, ocr = false }
+    api_regulations      = { buckets = { uploads = "write" }, publishes = [], sign_urls = true, vertex_ai = true, ocr = true } # signs document uploads; its library: Firestore + Vertex embeddings
+    api_billing          = { buckets = {}, publishes = [], sign_urls = false, vertex_ai = false, ocr = false }
+    api_admin            = { buckets = {}, publishes = [], sign_urls = false, vertex_ai = false, ocr = false } # reads Firestore only
+    stripe_webhook       = { buckets = {}, publishes = ["billing-events"], sign_urls = false, vertex_ai = false, ocr = false }
+    layout_worker        = { buckets = { artifacts = "write" }, publishes = ["usage-events", "webhook-deliveries"], sign_urls = false, vertex_ai = true, ocr = false }
+    cad_ingest           = { buckets = { uploads = "write", artifacts = "write" }, publishes = ["usage-events", "webhook-deliveries"], sign_urls = false, vertex_ai = true, ocr = true } # deletes a regulation document's upload once indexed
+    billing_worker       = { buckets = {}, publishes = [], sign_urls = false, vertex_ai = false, ocr = false }
+    billing_usage_worker = { buckets = {}, publishes = [], sign_urls = false, vertex_ai = false, ocr = false }
+    webhook_dispatcher   = { buckets = {}, publishes = [], sign_urls = false, vertex_ai = false, ocr = false }
+    maintenance          = { buckets = { uploads = "write", artifacts = "write" }, publishes = [], sign_urls = false, vertex_ai = false, ocr = false }
+    privacy_worker       = { buckets = { uploads = "write", artifacts = "write" }, publishes = [], sign_urls = true, vertex_ai = false, ocr = false }
   }
-  no_access = { buckets = {}, publishes = [], sign_urls = false }
+  no_access = { buckets = {}, publishes = [], sign_urls = false, vertex_ai = false, ocr = false }
 
   function_access = { for k, f in local.functions : k => lookup(local.access, k, local.no_access) }
 

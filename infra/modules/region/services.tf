@@ -3,6 +3,7 @@
 # switches an API off under the others.
 locals {
   apis = [
+    "aiplatform.googleapis.com",
     "artifactregistry.googleapis.com",
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",

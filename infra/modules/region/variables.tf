@@ -183,3 +183,15 @@ variable "ai_spend_daily_usd" {
   type        = number
   default     = 50
 }
+
+variable "ocr_image" {
+  description = "The OCR service's image (Artifact Registry, built from infra/ocr/Dockerfile by Cloud Build); null: no OCR service, scans are refused"
+  type        = string
+  default     = null
+}
+
+variable "ocr_max_instances" {
+  description = "Most OCR service instances at once (each reads one scan at a time)"
+  type        = number
+  default     = 5
+}

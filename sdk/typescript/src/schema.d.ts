@@ -776,6 +776,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/regulations/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a regulation document upload (up to 64 MiB): returns the URL to PUT the file to and the job that indexes it */
+        post: operations["create_regulation_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/regulations/documents/{document_id}": {
         parameters: {
             query?: never;
@@ -951,7 +968,8 @@ export interface components {
         /**
          * Answer
          * @description An answer from the library only: the passages that answer the question, with their
-         *     citations. The built-in provider writes no prose (``answer`` is null).
+         *     citations, and prose a model provider wrote from them, each statement citing its passage
+         *     in brackets. The built-in provider writes no prose (``answer`` is null).
          */
         Answer: {
             /** Question */
@@ -965,10 +983,14 @@ export interface components {
             message: string;
             /**
              * Answer
+             * @description prose from the passages only, each statement with its passage's citation in [brackets]; null when the built-in provider answered (the passages are the answer)
              * @default null
              */
             answer?: string | null;
-            /** Provider */
+            /**
+             * Provider
+             * @description who wrote the answer: builtin, openai or gemini
+             */
             provider: string;
             /** Passages */
             passages: components["schemas"]["SearchResult"][];
@@ -2300,6 +2322,11 @@ export interface components {
              * @default null
              */
             language?: string | null;
+            /**
+             * Phrased By
+             * @default null
+             */
+            phrased_by?: string | null;
             /** Not Checked */
             not_checked?: string[];
         };
@@ -2487,6 +2514,12 @@ export interface components {
             page?: number | null;
             /** Text */
             text: string;
+            /**
+             * Ocr
+             * @description the text was recognised on a scan (OCR): it may hold errors
+             * @default false
+             */
+            ocr?: boolean;
             /** Link */
             link: string;
         };
@@ -2743,10 +2776,78 @@ export interface components {
             /** Passages */
             passages: number;
             /**
+             * Ocr
+             * @description true: a scanned PDF whose text was recognised on the page images (OCR, Tesseract); its passages may hold recognition errors
+             * @default false
+             */
+            ocr?: boolean;
+            /**
              * Created At
              * Format: date-time
              */
             created_at: string;
+        };
+        /** RegulationUploadCreate */
+        RegulationUploadCreate: {
+            /**
+             * Filename
+             * @description .txt, .html, .docx or .pdf
+             */
+            filename: string;
+            /**
+             * Size Bytes
+             * @description the file's exact size; the limit is 64 MiB
+             */
+            size_bytes: number;
+            /**
+             * Sha256
+             * @description the file's SHA-256, hex
+             */
+            sha256: string;
+            /**
+             * Content Type
+             * @default application/octet-stream
+             */
+            content_type?: string;
+            /** Region */
+            region: string;
+            language: components["schemas"]["Language"];
+            /** Title */
+            title: string;
+            /**
+             * Short
+             * @description what rules cite it as: "PAİY", "MBO"
+             * @default null
+             */
+            short?: string | null;
+            /**
+             * Edition
+             * @default null
+             */
+            edition?: string | null;
+        };
+        /** RegulationUploadCreated */
+        RegulationUploadCreated: {
+            /** Upload Id */
+            upload_id: string;
+            /** Upload Url */
+            upload_url: string;
+            /**
+             * Method
+             * @default PUT
+             */
+            method?: string;
+            /** Headers */
+            headers: {
+                [key: string]: string;
+            };
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Job Id */
+            job_id: string;
         };
         /** RenameRoom */
         RenameRoom: {
@@ -3077,6 +3178,12 @@ export interface components {
              * @description the snippet, HTML-escaped, matched words in <mark>
              */
             snippet_html: string;
+            /**
+             * Ocr
+             * @description the text was recognised on a scan (OCR): it may hold errors
+             * @default false
+             */
+            ocr?: boolean;
             /** Score */
             score: number;
             /** Link */
@@ -6826,6 +6933,8 @@ export interface operations {
             query?: never;
             header?: {
                 "X-Correlation-ID"?: string;
+                /** @description Retrying with the same key and body answers the first request's result */
+                "Idempotency-Key"?: string;
             };
             path: {
                 project_id: string;
@@ -7830,6 +7939,115 @@ export interface operations {
                 headers: {
                     /** @description Seconds until a request may succeed again */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    create_regulation_upload: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Correlation-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegulationUploadCreate"];
+            };
+        };
+        responses: {
+            /** @description Start a regulation document upload (up to 64 MiB): returns the URL to PUT the file to and the job that indexes it */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegulationUploadCreated"];
+                };
+            };
+            /** @description Malformed request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A plan limit is reached, or the account may only read */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Body is not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid or unprocessable request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limit reached (see Retry-After) */
+            429: {
+                headers: {
+                    /** @description Seconds until a request may succeed again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Error */
+            501: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -20,6 +20,9 @@ from archbuilder.ai.outputs import (
     BriefDraft,
     FindingExplanation,
     FindingsExplanation,
+    PassagesAnswer,
+    PhrasedRecommendation,
+    PhrasedRecommendations,
     ProgrammeDraft,
     RoomDraft,
 )
@@ -58,7 +61,8 @@ _METRIC_NAMES: dict[str, dict[str, str]] = {
 
 
 class BuiltinProvider:
-    """Answers ``parse_brief``, ``propose_programme``, ``explain_findings`` and ``revise_brief`` by rule."""
+    """Answers ``parse_brief``, ``propose_programme``, ``explain_findings``, ``revise_brief``,
+    ``phrase_recommendations`` (the templates) and ``answer_from_passages`` (the passages quoted) by rule."""
 
     name = "builtin"
 
@@ -77,6 +81,19 @@ class BuiltinProvider:
             rooms = (request.data.get("brief") or {}).get("rooms", [])
             language = str(request.data.get("language") or "en")
             result = read_feedback(str(request.data["feedback"]), language, rooms)
+        elif request.task == "phrase_recommendations":
+            result = PhrasedRecommendations(
+                items=[
+                    PhrasedRecommendation(
+                        rank=int(r["rank"]),
+                        finding_ids=[str(i) for i in r["finding_ids"]],
+                        text=str(r["template"]),
+                    )
+                    for r in request.data["recommendations"]
+                ]
+            )
+        elif request.task == "answer_from_passages":
+            result = PassagesAnswer(answer=quoted(request.data["passages"]))
         else:
             raise OutputInvalid(task=request.task, reason="unknown task")
         if not isinstance(result, output):
@@ -205,6 +222,16 @@ def _explain_one(finding: dict[str, Any], language: str) -> FindingExplanation:
     return FindingExplanation(
         rule_id=str(finding["rule_id"]), space_id=finding.get("space_id"), explanation=explanation, fix=fix
     )
+
+
+def quoted(passages: list[dict[str, Any]], width: int = 240) -> str:
+    """Each passage quoted (its first ``width`` characters) with its citation in brackets."""
+    lines = []
+    for p in passages:
+        text = str(p["text"])
+        cut = text if len(text) <= width else text[:width].rsplit(" ", 1)[0] + " …"
+        lines.append(f"“{cut}” [{p['cite']}]")
+    return "\n".join(lines)
 
 
 def _num(value: float) -> str:

@@ -156,3 +156,25 @@ class RevisionDraft(_Output):
     not_understood: list[str]
     assumptions: list[str]
     confidence: float = Field(ge=0, le=1)
+
+
+class PhrasedRecommendation(_Output):
+    """One recommendation of a model analysis in the reader's language: the same rank and the
+    same findings as given, only the sentence is the model's."""
+
+    rank: int
+    finding_ids: list[str]
+    text: str
+
+
+class PhrasedRecommendations(_Output):
+    """The ranked recommendations, one item per recommendation given, in the given order."""
+
+    items: list[PhrasedRecommendation]
+
+
+class PassagesAnswer(_Output):
+    """An answer to a question from the library's passages only: prose in which every statement
+    carries the citation of its passage in square brackets, as given (``[Madde 29 (1)]``)."""
+
+    answer: str

@@ -19,7 +19,8 @@ PROMPTS = Path(__file__).with_name("prompts")
 _FILE = re.compile(r"^(?P<task>[a-z_]+)\.v(?P<n>\d+)\.yaml$")
 # Any opening or closing tag of the prompts' data blocks, however it is spelt.
 _TAG = re.compile(
-    r"<\s*/?\s*(?:brief_text|programme_request|compliance_report|current_brief|feedback_text)\s*>",
+    r"<\s*/?\s*(?:brief_text|programme_request|compliance_report|current_brief|feedback_text"
+    r"|analysis_findings|library_passages|question)\s*>",
     re.IGNORECASE,
 )
 

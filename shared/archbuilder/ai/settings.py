@@ -36,6 +36,11 @@ class AiSettings(BaseSettings):
     gemini_model_light: str = "gemini-2.5-flash-lite"
     gemini_model_standard: str = "gemini-2.5-flash"
     gemini_model_heavy: str = "gemini-2.5-pro"
+    # Embeddings of the regulation library on Google Cloud (Vertex AI, the project above).
+    # The dimension is that of the vector indexes in firestore.indexes.json: change both.
+    embedding_model: str = "text-embedding-005"
+    embedding_dimension: int = Field(default=768, ge=1, le=2048)
+    embedding_timeout_s: float = Field(default=30.0, gt=0, le=300)
 
     max_output_tokens: int = Field(default=2048, ge=64, le=32_768)
     cache_ttl_s: int = Field(default=7 * 24 * 3600, ge=0)

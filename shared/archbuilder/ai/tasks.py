@@ -1,5 +1,6 @@
 """The AI tasks as functions: read a brief, propose a programme, explain compliance findings,
-revise a brief from an architect's feedback.
+revise a brief from an architect's feedback, phrase a model analysis' recommendations, answer a
+question from the regulation library's passages.
 
 Each builds its prompt from a versioned file, hands the call to the router (which picks
 the provider and records cost), and checks the answer against our own models before it
@@ -10,15 +11,25 @@ error, 422 ``PROMPT_BRIEF_INVALID``: see ``parse_brief``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
 import weakref
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from archbuilder.ai.answer_checks import (
+    check_citations,
+    check_coded_words,
+    check_language,
+    check_numbers,
+    coded_words,
+)
 from archbuilder.ai.brief_drafts import draft_to_brief, read_plannable_brief
 from archbuilder.ai.brief_edits import apply_edits
 from archbuilder.ai.brief_reader import LANGUAGES, detect_language, say
@@ -30,21 +41,26 @@ from archbuilder.ai.outputs import (
     BriefEdit,
     FindingExplanation,
     FindingsExplanation,
+    PassagesAnswer,
+    PhrasedRecommendations,
     ProgrammeDraft,
     RevisionDraft,
 )
 from archbuilder.ai.pricing import load_prices
 from archbuilder.ai.prompts import load_prompt
-from archbuilder.ai.response_cache import ResponseCache
-from archbuilder.ai.router import Call, Outcome, Router
+from archbuilder.ai.response_cache import ResponseCache, cache_key
+from archbuilder.ai.router import BUILTIN, Call, Outcome, Router
 from archbuilder.ai.routing import Measures, load_routing
 from archbuilder.ai.settings import AiSettings, get_ai_settings
+from archbuilder.analysis.wording import Advice, advice_text
 from archbuilder.domain.brief import Adjacency, Brief, BuildingType, RoomRequest, Side
 from archbuilder.domain.common import country_of
-from archbuilder.platform.errors import SecretMissing
+from archbuilder.domain.timestamps import now as utc_now
+from archbuilder.platform.errors import ArchBuilderError, SecretMissing
 from archbuilder.platform.logging import get_logger, log_fields
 
 if TYPE_CHECKING:
+    from archbuilder.analysis.report import ModelAnalysis
     from archbuilder.runtime import Runtime
 
 _log = get_logger("archbuilder.ai")
@@ -577,3 +593,251 @@ def _brief_summary(brief: Brief) -> dict[str, Any]:
         "open_kitchen": brief.open_kitchen,
         "party_walls": [side.value for side in brief.party_walls],
     }
+
+
+def _has_model_provider(router: Router) -> bool:
+    """Whether a model provider may answer at all (else the built-in one answers: no call)."""
+    return router.settings.enabled and any(name != BUILTIN for name in router.providers)
+
+
+# -- 5. the recommendations of a model analysis, phrased -----------------------------------
+
+PHRASE_RECOMMENDATIONS = "phrase_recommendations"
+# Attempts whose provider answered, and the answer was refused or failed its check.
+_ANSWER_REJECTED = frozenset({"AI_OUTPUT_INVALID", "AI_OUTPUT_REFUSED"})
+MAX_ADVICE_CHARS = 400
+
+
+def phrase_recommendations(
+    analysis: ModelAnalysis,
+    language: str,
+    *,
+    tenant_id: str,
+    runtime: Runtime,
+    router: Router | None = None,
+) -> Advice:
+    """The sentences of the analysis' ranked recommendations in ``language``, phrased by a model
+    provider from the findings they point at (codes, severities, counts and measured numbers;
+    no element ids, no names from the file), else the templates (``wording.advice_text``).
+
+    Kept per (the content hash of what the model is given, language) in the response cache,
+    so reading an analysis again is one store read; an answer that failed its check is kept
+    as the templates' too (a provider that invents is not paid again for the same analysis),
+    an outage is not (the next read tries again). The model's answer is refused
+    (``OutputInvalid``, the router falls back) when it adds, drops or reorders a
+    recommendation, changes the findings one points at, names a finding that does not exist
+    or that the recommendation does not point at, writes a number that none of its findings
+    holds (a fraction may be rounded), a word with digits that is not in the data (an
+    element id), or is not written in ``language``.
+    """
+    recommendations = analysis.recommendations
+    templates = [advice_text(r, language) for r in recommendations]
+    builtin = Advice(texts=templates)
+    router = router or router_for(runtime)
+    if not recommendations or not _has_model_provider(router):
+        return builtin
+    by_id = {f.id: f for f in analysis.findings}
+    pointed_at = [
+        by_id[i] for i in dict.fromkeys(i for r in recommendations for i in r.finding_ids) if i in by_id
+    ]
+    facts: dict[str, Any] = {
+        "recommendations": [
+            {"rank": r.rank, "advice": r.code, "numbers": _numbers_of(r.params), "finding_ids": r.finding_ids}
+            for r in recommendations
+        ],
+        "findings": [
+            {
+                "id": f.id,
+                "code": f.code,
+                "severity": f.severity,
+                "count": f.count,
+                "numbers": _numbers_of(f.params),
+            }
+            for f in pointed_at
+        ],
+    }
+    prompt = load_prompt(PHRASE_RECOMMENDATIONS)
+    content_hash = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+    cache = ResponseCache(runtime.store, router.settings.cache_ttl_s)
+    key = cache_key(
+        tenant_id=tenant_id,
+        task=PHRASE_RECOMMENDATIONS,
+        prompt_version=prompt.version,
+        provider="any",
+        model="any",
+        data={"analysis": content_hash, "language": language},
+    )
+    moment = utc_now()
+    hit = cache.get(key, moment)
+    if hit is not None and len(hit.get("texts") or []) == len(templates):
+        return Advice(texts=[str(t) for t in hit["texts"]], phrased_by=str(hit["phrased_by"]))
+
+    data: dict[str, Any] = {
+        "language": language,
+        "recommendations": [
+            {**given, "template": template}
+            for given, template in zip(facts["recommendations"], templates, strict=True)
+        ],
+        "findings": facts["findings"],
+    }
+    known_ids = set(by_id)
+    given_words = coded_words(json.dumps(facts))
+
+    def check(answer: PhrasedRecommendations) -> None:
+        if len(answer.items) != len(recommendations):
+            raise OutputInvalid(reason="not one item per recommendation", items=len(answer.items))
+        for given, item in zip(recommendations, answer.items, strict=True):
+            where = f"rank {given.rank}"
+            if item.rank != given.rank or item.finding_ids != given.finding_ids:
+                raise OutputInvalid(reason="ranking or findings changed", item=where)
+            text = item.text.strip()
+            if not text or len(text) > MAX_ADVICE_CHARS:
+                raise OutputInvalid(reason="empty or too long", item=where)
+            allowed = list(_numbers_of(given.params).values())
+            for finding in (by_id[i] for i in given.finding_ids if i in by_id):
+                allowed += [finding.count, *_numbers_of(finding.params).values()]
+            check_coded_words(text, set(given.finding_ids), known_ids, given_words, where=where)
+            check_numbers(text, allowed, where=where)
+        check_language(" ".join(item.text for item in answer.items), language)
+
+    call: Call[PhrasedRecommendations] = Call(
+        task=PHRASE_RECOMMENDATIONS,
+        prompt=prompt.render(language=language, findings=json.dumps(data, ensure_ascii=False)),
+        data=data,
+        output=PhrasedRecommendations,
+        language=language,
+        tenant_id=tenant_id,
+        plan=_plan(runtime, tenant_id),
+        measures=Measures(constraints=len(recommendations)),
+        check=check,
+    )
+    try:
+        outcome = router.run(call)
+    except ArchBuilderError as exc:  # every provider failed, or the budget refuses: the templates
+        _log.warning("recommendations not phrased", extra=log_fields(code=exc.code))
+        return builtin
+    advice = Advice(texts=[item.text.strip() for item in outcome.output.items], phrased_by=outcome.provider)
+    rejected = any(attempt.result in _ANSWER_REJECTED for attempt in outcome.attempts)
+    if outcome.provider != BUILTIN or rejected:
+        cache.put(
+            key,
+            {
+                "tenant_id": tenant_id,
+                "task": PHRASE_RECOMMENDATIONS,
+                "prompt_version": prompt.version,
+                "phrased_by": advice.phrased_by,
+                "model": outcome.model,
+                "texts": advice.texts,
+            },
+            moment,
+        )
+    _log.info(
+        "recommendations phrased",
+        extra=log_fields(
+            provider=outcome.provider, model=outcome.model, cost_usd=outcome.cost.usd, rejected=rejected
+        ),
+    )
+    return advice
+
+
+def _numbers_of(params: Mapping[str, str | int | float]) -> dict[str, int | float]:
+    """The measured numbers of a finding's or a recommendation's parameters (names from the
+    file, such as a space's, are not given to a model)."""
+    return {k: v for k, v in params.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+# -- 6. an answer from the regulation library's passages -----------------------------------
+
+ANSWER_FROM_PASSAGES = "answer_from_passages"
+MAX_ANSWER_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class LibraryPassage:
+    """A retrieved passage as a model sees it."""
+
+    document: str
+    citation: str | None
+    page: int | None
+    text: str
+
+
+class WrittenAnswer(BaseModel):
+    """Prose from the passages, or none (``text`` null: the built-in answer, whose answer is
+    the passages themselves)."""
+
+    text: str | None
+    provider: str
+    model: str
+
+
+def passage_cites(passages: list[LibraryPassage]) -> list[str]:
+    """What a model writes in brackets for each passage: its citation, with the document's
+    title when two passages share a citation, the title alone for a passage without one."""
+    counts = Counter(p.citation for p in passages)
+    return [
+        p.citation
+        if p.citation and counts[p.citation] == 1
+        else f"{p.document}, {p.citation}"
+        if p.citation
+        else p.document
+        for p in passages
+    ]
+
+
+def answer_from_passages(
+    question: str,
+    passages: list[LibraryPassage],
+    language: str,
+    *,
+    tenant_id: str,
+    runtime: Runtime,
+    router: Router | None = None,
+) -> WrittenAnswer:
+    """An answer to ``question`` written by a model provider from ``passages`` only, each
+    statement with its passage's citation in brackets; else none (the built-in answer).
+
+    The passages and the question go in the prompt's data blocks, the rules (answer only
+    from them, cite, say not found) in its system part. An answer that cites nothing, or
+    cites what was not retrieved, is refused (``OutputInvalid``) and the router falls back:
+    a passage that says "ignore previous instructions" can make a model answer what it says,
+    but not with a citation of a retrieved passage for it.
+    """
+    builtin = WrittenAnswer(text=None, provider=BUILTIN, model="builtin-v1")
+    router = router or router_for(runtime)
+    if not passages or not _has_model_provider(router):
+        return builtin
+    cites = passage_cites(passages)
+    given = [
+        {"cite": cite, "document": p.document, "page": p.page, "text": p.text}
+        for cite, p in zip(cites, passages, strict=True)
+    ]
+    data: dict[str, Any] = {"question": question, "language": language, "passages": given}
+    prompt = load_prompt(ANSWER_FROM_PASSAGES).render(
+        language=language, passages=json.dumps(given, ensure_ascii=False, indent=1), question=question
+    )
+
+    def check(answer: PassagesAnswer) -> None:
+        if len(answer.answer) > MAX_ANSWER_CHARS:
+            raise OutputInvalid(reason="answer too long")
+        check_citations(answer.answer, cites)
+
+    call: Call[PassagesAnswer] = Call(
+        task=ANSWER_FROM_PASSAGES,
+        prompt=prompt,
+        data=data,
+        output=PassagesAnswer,
+        language=language,
+        tenant_id=tenant_id,
+        plan=_plan(runtime, tenant_id),
+        measures=Measures(text_chars=len(question)),
+        check=check,
+    )
+    try:
+        outcome = router.run(call)
+    except ArchBuilderError as exc:
+        _log.warning("library answer not written", extra=log_fields(code=exc.code))
+        return builtin
+    if outcome.provider == BUILTIN:
+        return builtin
+    return WrittenAnswer(text=outcome.output.answer.strip(), provider=outcome.provider, model=outcome.model)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import escape
 
 from archbuilder.analysis.report import AreaRow, Finding, ModelAnalysis
-from archbuilder.analysis.wording import label, worded
+from archbuilder.analysis.wording import Advice, label, worded
 from archbuilder.platform.i18n import catalogue, number_text, percent_text, phrase
 
 _STYLE = """
@@ -22,8 +22,10 @@ th{background:#f3f4f8}.error{background:#fde8e8}.warning{background:#fff6df}.inf
 _ELEMENTS_SHOWN = 8
 
 
-def analysis_html(analysis: ModelAnalysis, language: str, compliance_href: str | None = None) -> str:
-    words = worded(analysis, language)
+def analysis_html(
+    analysis: ModelAnalysis, language: str, compliance_href: str | None = None, advice: Advice | None = None
+) -> str:
+    words = worded(analysis, language, advice)
     parts = [
         f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">',
         f"<title>{escape(label('title', language))} {escape(words.model_id)}</title>",

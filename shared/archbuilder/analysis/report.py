@@ -103,4 +103,7 @@ class ModelAnalysis(BaseModel):
     recommendations: list[Recommendation] = Field(default_factory=list)
     compliance_url: str | None = None  # the model's compliance report
     language: str | None = None  # set when worded
+    # Who wrote the recommendations' sentences, set when worded: "builtin" (the templates) or
+    # the model provider that phrased them (openai, gemini).
+    phrased_by: str | None = None
     not_checked: list[str] = Field(default_factory=list)  # what this source cannot tell (codes)

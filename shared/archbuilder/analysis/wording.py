@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
-from archbuilder.analysis.report import ModelAnalysis
+from dataclasses import dataclass
+
+from archbuilder.analysis.report import ModelAnalysis, Recommendation
 from archbuilder.platform.i18n import number_text, phrase
 
 CATALOGUE = "analysis"
+BUILTIN = "builtin"
+
+
+@dataclass(frozen=True)
+class Advice:
+    """The recommendations' sentences, in the analysis' order, and who wrote them: ``builtin``
+    (the templates) or the model provider that phrased them (``ai.tasks.phrase_recommendations``)."""
+
+    texts: list[str]
+    phrased_by: str = BUILTIN
 
 
 def label(key: str, language: str, **params: str | int | float) -> str:
     return phrase(CATALOGUE, f"label_{key}", language, params or None)
 
 
-def worded(analysis: ModelAnalysis, language: str) -> ModelAnalysis:
+def advice_text(recommendation: Recommendation, language: str) -> str:
+    """A recommendation's sentence from its template (``advice_<code>`` in analysis.yaml)."""
+    return phrase(
+        CATALOGUE, f"advice_{recommendation.code}", language, _numbers(recommendation.params, language)
+    )
+
+
+def worded(analysis: ModelAnalysis, language: str, advice: Advice | None = None) -> ModelAnalysis:
     """A copy with every finding's ``message`` and every recommendation's ``text`` written in
-    ``language``, numbers in its format."""
+    ``language``, numbers in its format. ``advice``: the recommendations' sentences as a model
+    provider phrased them; without it (or when it does not fit), the templates'."""
     findings = [
         f.model_copy(
             update={
@@ -25,13 +45,20 @@ def worded(analysis: ModelAnalysis, language: str) -> ModelAnalysis:
         )
         for f in analysis.findings
     ]
-    advice = [
-        r.model_copy(
-            update={"text": phrase(CATALOGUE, f"advice_{r.code}", language, _numbers(r.params, language))}
-        )
-        for r in analysis.recommendations
+    if advice is None or len(advice.texts) != len(analysis.recommendations):
+        advice = Advice(texts=[advice_text(r, language) for r in analysis.recommendations])
+    recommendations = [
+        r.model_copy(update={"text": text})
+        for r, text in zip(analysis.recommendations, advice.texts, strict=True)
     ]
-    return analysis.model_copy(update={"findings": findings, "recommendations": advice, "language": language})
+    return analysis.model_copy(
+        update={
+            "findings": findings,
+            "recommendations": recommendations,
+            "language": language,
+            "phrased_by": advice.phrased_by,
+        }
+    )
 
 
 def _numbers(params: dict[str, str | int | float], language: str) -> dict[str, str | int | float]:

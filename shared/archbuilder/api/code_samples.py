@@ -305,6 +305,26 @@ SDK_CALLS: dict[str, SdkCall] = {
             "edition": "2025",
         }
     ),
+    "create_regulation_upload": SdkCall(
+        body={
+            "filename": "imar.pdf",
+            "size_bytes": 18874368,
+            "sha256": _SHA256,
+            "region": "TR",
+            "language": "tr",
+            "title": "Planlı Alanlar İmar Yönetmeliği",
+            "short": "PAİY",
+        },
+        # upload_regulation: this call, the PUT to the signed URL, the indexing job
+        python=python_call(
+            "job = client.upload_regulation",
+            "imar.pdf",
+            region="TR",
+            language="tr",
+            title="Planlı Alanlar İmar Yönetmeliği",
+            short="PAİY",
+        ),
+    ),
     "list_documents": GENERIC,
     "get_document": GENERIC,
     "delete_document": GENERIC,

@@ -158,8 +158,9 @@ def get_model_analysis(ctx: RequestContext, project_id: str, model_id: str) -> M
     if ctx.query.format == "html":
         from archbuilder.analysis.html_report import analysis_html
 
+        advice = model_analyses.phrased_advice(runtime, ctx.principal, analysis, language)
         return Reply(
-            body=analysis_html(analysis, language, compliance_href=analysis.compliance_url),
+            body=analysis_html(analysis, language, compliance_href=analysis.compliance_url, advice=advice),
             content_type="text/html; charset=utf-8",
             headers=dict(REPORT_HTML_HEADERS),
         )
@@ -172,4 +173,6 @@ def get_model_analysis(ctx: RequestContext, project_id: str, model_id: str) -> M
             content_type="application/zip",
             headers={"Content-Disposition": f'attachment; filename="{model_id}-analysis.bcf"'},
         )
-    return worded(analysis, language)
+    return worded(
+        analysis, language, model_analyses.phrased_advice(runtime, ctx.principal, analysis, language)
+    )

@@ -1,6 +1,7 @@
 """``api_regulations``: the regulation library. A tenant's own documents (added with the file in
-the body, read in a sandbox) and the global library the operator curates
-(``archbuilder admin regulations add``): search, passages, and answers from the library only."""
+the body, or PUT to a signed upload URL as a CAD file is and indexed by ``cad_ingest``; read in a
+sandbox either way) and the global library the operator curates (``archbuilder admin regulations
+add``): search, passages, and answers from the library only."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pydantic import Field
 
 from archbuilder.api.common import authenticate, rate_limit, record_audit, resource_language
 from archbuilder.domain.common import Language, RegionCode, StrictModel
+from archbuilder.domain.permissions import require
 from archbuilder.platform.errors import ArchBuilderError
 from archbuilder.platform.http import Api, Reply, RequestContext
 from archbuilder.regulations.library import library_for
@@ -23,7 +25,8 @@ from archbuilder.regulations.model import (
 )
 from archbuilder.regulations.sandbox import Limits
 from archbuilder.runtime import get_runtime
-from archbuilder.services import regulations
+from archbuilder.services import regulation_uploads, regulations
+from archbuilder.services.regulation_uploads import RegulationUploadCreate, RegulationUploadCreated
 
 LIMITS = Limits()
 # The file travels base64-encoded in the JSON body: 4/3 of its size, plus the other fields.
@@ -84,6 +87,7 @@ def add_document(ctx: RequestContext) -> RegulationDocument:
         library_for(get_runtime()),
         ctx.principal,
         limits=LIMITS,
+        ocr_url=get_runtime().settings.ocr_url,
         filename=body.filename,
         data=data,
         region=body.region,
@@ -92,6 +96,37 @@ def add_document(ctx: RequestContext) -> RegulationDocument:
         short=body.short,
         edition=body.edition,
     )
+
+
+@API.route(
+    "POST",
+    "/v1/regulations/uploads",
+    summary="Start a regulation document upload (up to 64 MiB): returns the URL to PUT the file to "
+    "and the job that indexes it",
+    body=RegulationUploadCreate,
+    response=RegulationUploadCreated,
+    status=201,
+    errors=(403, 413, 422, 501),
+)
+def create_regulation_upload(ctx: RequestContext) -> Reply:
+    runtime = get_runtime()
+    settings = runtime.settings
+    require(ctx.principal, regulations.WRITE)
+    library_for(runtime)  # 501 where there is no library to add to, before anything is signed
+    created = regulation_uploads.create_upload(
+        runtime.store,
+        runtime.uploads,
+        ctx.principal,
+        ctx.body,
+        language=ctx.language,
+        url_ttl_s=settings.upload_url_ttl_s,
+        # The local upload URL (PUT /v1/uploads/…) takes no more than max_upload_bytes.
+        max_bytes=min(regulation_uploads.UPLOAD_LIMITS.max_bytes, settings.max_upload_bytes),
+    )
+    if created.upload_url.startswith("/"):
+        # The local bucket's URL is a path on this server.
+        created.upload_url = ctx.request.host_url.rstrip("/") + created.upload_url
+    return Reply(body=created, status=201)
 
 
 @API.route(
@@ -172,11 +207,13 @@ def ask_regulations(ctx: RequestContext) -> Answer:
     language = body.language.value if body.language else None
     if language is not None and ctx.requested_language is None:
         ctx.language = language
+    runtime = get_runtime()
     return regulations.ask(
-        library_for(get_runtime()),
+        library_for(runtime),
         ctx.principal,
         body.question,
         region=body.region or ctx.principal.code_region,
         language=language,
         reply_language=ctx.language,
+        runtime=runtime,
     )

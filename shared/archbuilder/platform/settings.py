@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -63,16 +65,34 @@ class Settings(BaseSettings):
     # 20–50 MB plans need minutes (docs/cad.md); the cad_ingest function has 540 s.
     parse_timeout_s: float = Field(default=300, gt=0)
     parse_memory_mb: int = Field(default=2048, ge=128)
+    # The private OCR service on Cloud Run (regulations/ocr_service.py; docs/regulations.md,
+    # "Where OCR runs"): a PDF with no text layer is sent there instead of to a local Tesseract,
+    # with a Google ID token for this URL. https, except a loopback http URL (the tests, a
+    # container on this machine), which is called without a token. None: OCR runs here.
+    ocr_url: str | None = None
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_prod(self) -> Settings:
         if self.env is Environment.prod and not self.url_signing_key:
             raise ValueError("ARCHBUILDER_URL_SIGNING_KEY is required when ARCHBUILDER_ENV=prod")
+        if self.ocr_url and urlsplit(self.ocr_url).scheme != "https" and not is_loopback(self.ocr_url):
+            raise ValueError("ARCHBUILDER_OCR_URL must be https (http only on a loopback address)")
         return self
 
     @property
     def uses_google_cloud(self) -> bool:
         return self.gcp_project is not None
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url``'s host is this machine (``localhost``, 127.0.0.0/8, ::1)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @lru_cache(maxsize=1)

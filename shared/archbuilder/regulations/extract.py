@@ -1,4 +1,5 @@
-"""The text of a document, page by page: plain text, HTML, DOCX, PDF with a text layer.
+"""The text of a document, page by page: plain text, HTML, DOCX, PDF with a text layer, and
+the text Tesseract recognises on the pages of a scanned PDF (OCR, through OCRmyPDF).
 
 Runs inside the parsing sandbox (``regulations/sandbox.py``): a file is untrusted input, and
 the PDF and ZIP readers are where a crafted file would hurt.
@@ -69,9 +70,89 @@ def extract_pages(data: bytes, fmt: DocumentFormat, *, max_pages: int) -> list[s
     if len(pages) > max_pages:
         raise Refused("REGULATION_TOO_MANY_PAGES", pages=len(pages), limit=max_pages)
     if not any(page.strip() for page in pages):
-        # A scanned PDF (images only) lands here: OCR is not built (docs/regulations.md).
+        # A scanned PDF (images only) lands here; the sandbox then runs ocr_pages on it.
         raise Refused("REGULATION_NO_TEXT", format=fmt.value)
     return pages
+
+
+# Tesseract's language of a document's (the languages of regulations/stemming.py).
+TESSERACT_LANGUAGES = {"tr": "tur", "de": "deu", "fr": "fra", "es": "spa", "en": "eng"}
+
+
+def tesseract_language(language: str) -> str:
+    """Tesseract's code for a document language ("tr" → "tur"); English for another."""
+    return TESSERACT_LANGUAGES.get(language.split("-", 1)[0].lower(), "eng")
+
+
+def ocr_pages(data: bytes, tesseract_code: str, *, max_pages: int) -> list[str]:
+    """The text Tesseract recognises on each page of a PDF without a text layer.
+
+    OCRmyPDF rasterises every page (pdfium) and runs Tesseract on it, one page at a time; only
+    its text (the "sidecar", pages separated by form feeds) is kept, the OCR'd PDF is not
+    written. ``max_pages`` is stricter than for text PDFs: OCR costs seconds a page.
+    """
+    import os
+    import tempfile
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if tesseract_code not in TESSERACT_LANGUAGES.values():
+        raise Refused("REGULATION_OCR_UNAVAILABLE", language=tesseract_code)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise Refused("REGULATION_ENCRYPTED")
+        count = len(reader.pages)
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise Refused("REGULATION_PARSE_FAILED", format="pdf") from exc
+    if count > max_pages:
+        raise Refused("REGULATION_OCR_TOO_MANY_PAGES", pages=count, limit=max_pages)
+    import ocrmypdf
+
+    with tempfile.TemporaryDirectory(prefix="archbuilder-ocr-") as folder:
+        scanned = os.path.join(folder, "scanned.pdf")
+        sidecar = os.path.join(folder, "text.txt")
+        with open(scanned, "wb") as out:
+            out.write(data)
+        try:
+            ocrmypdf.ocr(
+                scanned,
+                os.devnull,
+                language=[tesseract_code],
+                output_type="none",  # the text only: no PDF is written
+                sidecar=sidecar,
+                mode="force",  # every page is an image: rasterise it whatever it holds
+                pdf_renderer="sandwich",  # Tesseract's own text layer (not fpdf2's renderer)
+                jobs=1,
+                use_threads=True,
+                progress_bar=False,
+            )
+        except ocrmypdf.MissingDependencyError as exc:
+            raise Refused("REGULATION_OCR_UNAVAILABLE", language=tesseract_code) from exc
+        except ocrmypdf.EncryptedPdfError as exc:
+            raise Refused("REGULATION_ENCRYPTED") from exc
+        except (ocrmypdf.InputFileError, ocrmypdf.SubprocessOutputError) as exc:
+            raise Refused("REGULATION_PARSE_FAILED", format="pdf") from exc
+        with open(sidecar, encoding="utf-8") as text:
+            pages = text.read().split("\f")
+    pages = [repair_ocr(page, tesseract_code) for page in pages[:count]]
+    if not any(page.strip() for page in pages):
+        raise Refused("REGULATION_NO_TEXT", format="pdf")
+    return pages
+
+
+# Tesseract reads the section sign at the head of a German article as "&", "8", "$" or "S"
+# ("8 47 Aufenthaltsräume"): a line that starts so, then the number and a capitalised title,
+# is an article ("§ 47 Aufenthaltsräume"). Measured on our scans (docs/regulations.md).
+_MISREAD_SECTION = re.compile(r"^[&8$S5]\s+(\d+[a-z]?\s+[A-ZÄÖÜ])", re.MULTILINE)
+
+
+def repair_ocr(text: str, tesseract_code: str) -> str:
+    """Known recognition errors that would cost a citation, repaired (German "§" only)."""
+    if tesseract_code == "deu":
+        return _MISREAD_SECTION.sub(r"§ \1", text)
+    return text
 
 
 def _decode(data: bytes) -> str:

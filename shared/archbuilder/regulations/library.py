@@ -2,8 +2,8 @@
 
 Every call names the tenant it reads for: a tenant sees its own documents and the global
 library (tenant ``GLOBAL``), never another tenant's. The embedded adapter is SQLite with
-FTS5 (``adapters/local/sqlite_regulations.py``); the cloud one (Firestore plus embeddings,
-hybrid search) is planned, not built (docs/regulations.md).
+FTS5 (``adapters/local/sqlite_regulations.py``); the cloud one is Firestore with embeddings
+from Vertex AI, hybrid search (``adapters/gcp/firestore_regulations.py``, docs/regulations.md).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ class SearchFilter:
     )
     language: str | None = None
     limit: int = 10
+    text: str | None = None  # the question as asked: what the cloud adapter embeds (else the terms)
 
 
 @dataclass(frozen=True)
@@ -80,12 +81,14 @@ _lock = threading.Lock()
 
 
 def library_for(runtime: Runtime) -> RegulationLibrary:
-    """The library of this runtime: the embedded SQLite index under the data folder. On Google
-    Cloud there is no adapter yet (501 REGULATION_LIBRARY_NOT_CONFIGURED): an index in a
-    function's memory or /tmp would differ per instance."""
+    """The library of this runtime: the embedded SQLite index under the data folder, or on
+    Google Cloud the Firestore adapter with embeddings from Vertex AI. Without an embedding
+    provider there (``ARCHBUILDER_AI_VERTEX_PROJECT`` unset): 501
+    REGULATION_LIBRARY_NOT_CONFIGURED (an index in a function's memory or /tmp would differ
+    per instance)."""
     settings = runtime.settings
     if settings.uses_google_cloud:
-        raise ArchBuilderError(code="REGULATION_LIBRARY_NOT_CONFIGURED", status=501)
+        return _cloud_library(runtime)
     path = (settings.data_dir / EMBEDDED_FILE).resolve()
     with _lock:
         if path not in _libraries:
@@ -93,6 +96,22 @@ def library_for(runtime: Runtime) -> RegulationLibrary:
 
             _libraries[path] = SqliteRegulationLibrary(path)
         return _libraries[path]
+
+
+def _cloud_library(runtime: Runtime) -> RegulationLibrary:
+    from archbuilder.ai.settings import get_ai_settings
+
+    if not get_ai_settings().vertex_project:
+        raise ArchBuilderError(code="REGULATION_LIBRARY_NOT_CONFIGURED", status=501)
+    from archbuilder.adapters.gcp.firestore_regulations import FirestoreRegulationLibrary
+    from archbuilder.adapters.gcp.firestore_store import FirestoreDocumentStore
+    from archbuilder.adapters.gcp.vertex_embeddings import default_embedder
+    from archbuilder.ai.ledger import UsageLedger
+
+    store = runtime.store
+    if not isinstance(store, FirestoreDocumentStore):
+        raise ArchBuilderError(code="REGULATION_LIBRARY_NOT_CONFIGURED", status=501)
+    return FirestoreRegulationLibrary(store.client, default_embedder(), ledger=UsageLedger(store))
 
 
 def optional_library(runtime: Runtime) -> RegulationLibrary | None:

@@ -32,6 +32,11 @@ class RegulationDocument(BaseModel):
     format: DocumentFormat
     pages: int
     passages: int
+    ocr: bool = Field(
+        default=False,
+        description="true: a scanned PDF whose text was recognised on the page images (OCR, Tesseract); "
+        "its passages may hold recognition errors",
+    )
     created_at: Timestamp
 
 
@@ -65,6 +70,9 @@ class PassagePublic(BaseModel):
     language: str
     page: int | None = None
     text: str
+    ocr: bool = Field(
+        default=False, description="the text was recognised on a scan (OCR): it may hold errors"
+    )
     link: str
 
 
@@ -81,6 +89,9 @@ class SearchResult(BaseModel):
     snippet: str
     highlights: list[tuple[int, int]] = Field(description="[start, end) of each matched word in snippet")
     snippet_html: str = Field(description="the snippet, HTML-escaped, matched words in <mark>")
+    ocr: bool = Field(
+        default=False, description="the text was recognised on a scan (OCR): it may hold errors"
+    )
     score: float
     link: str
 
@@ -93,13 +104,18 @@ class SearchResults(BaseModel):
 
 class Answer(BaseModel):
     """An answer from the library only: the passages that answer the question, with their
-    citations. The built-in provider writes no prose (``answer`` is null)."""
+    citations, and prose a model provider wrote from them, each statement citing its passage
+    in brackets. The built-in provider writes no prose (``answer`` is null)."""
 
     question: str
     found: bool
     message: str = Field(description='"Not found in your library." when nothing relevant was retrieved')
-    answer: str | None = None
-    provider: str
+    answer: str | None = Field(
+        default=None,
+        description="prose from the passages only, each statement with its passage's citation in "
+        "[brackets]; null when the built-in provider answered (the passages are the answer)",
+    )
+    provider: str = Field(description="who wrote the answer: builtin, openai or gemini")
     passages: list[SearchResult]
 
 

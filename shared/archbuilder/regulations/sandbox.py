@@ -5,12 +5,19 @@ memory in its reader. The child (``python -m archbuilder.regulations.sandbox FOR
 caps its own address space and CPU time before it reads the bytes from stdin, and answers
 one JSON object on stdout: the pages' text, or a refusal with a stable code. Nothing but JSON
 crosses back, and a library's own error text goes to the log, never into the answer.
+
+A PDF without a text layer (a scan) is then read a second time, by a second child with the same
+memory cap (``python -m archbuilder.regulations.sandbox ocr LANGUAGE MAX_PAGES …``): OCRmyPDF
+and Tesseract, under a stricter page limit and a longer wall time (``Limits.max_ocr_pages``,
+``Limits.ocr_timeout_s``). Tesseract runs as the child's own child, so the address-space and
+CPU limits hold for it too.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -31,31 +38,78 @@ class Limits:
     max_pages: int = 1500
     timeout_s: float = 60.0
     memory_mb: int = 768
+    # A scanned PDF: OCR takes about a second a page here (docs/regulations.md).
+    max_ocr_pages: int = 300
+    ocr_timeout_s: float = 600.0
 
 
-def read_pages(data: bytes, fmt: DocumentFormat, limits: Limits) -> list[str]:
-    """The text of each page of ``data``, or a coded refusal (422) / 500 when the child died."""
+@dataclass(frozen=True)
+class DocumentText:
+    """The text of each page, and whether it was recognised on page images (OCR): such text
+    may hold recognition errors."""
+
+    pages: list[str]
+    ocr: bool = False
+
+
+def read_pages(data: bytes, fmt: DocumentFormat, limits: Limits, *, language: str = "en") -> list[str]:
+    """The text of each page of ``data`` (OCR'd when a scan), as ``read_document``."""
+    return read_document(data, fmt, limits, language=language).pages
+
+
+def read_document(
+    data: bytes, fmt: DocumentFormat, limits: Limits, *, language: str = "en", ocr_url: str | None = None
+) -> DocumentText:
+    """The text of each page of ``data``, or a coded refusal (422) / 500 when the child died.
+
+    A PDF with no text on any page is OCR'd in ``language`` (the document's declared one): by
+    the OCR service at ``ocr_url`` when there is one (``regulations/ocr_service.py``; Google
+    Cloud), else here; ``REGULATION_OCR_UNAVAILABLE`` when Tesseract is not installed here."""
     if len(data) > limits.max_bytes:
         raise ArchBuilderError(
             code="REGULATION_TOO_LARGE", status=413, size_bytes=len(data), limit_bytes=limits.max_bytes
         )
-    command = [
-        sys.executable,
-        "-m",
-        "archbuilder.regulations.sandbox",
-        fmt.value,
-        str(limits.max_pages),
+    arguments = [fmt.value, str(limits.max_pages), str(limits.memory_mb), str(int(limits.timeout_s) + 1)]
+    try:
+        return DocumentText(_run_child(arguments, data, fmt, limits.timeout_s))
+    except Unprocessable as refusal:
+        if fmt is not DocumentFormat.pdf or refusal.code != "REGULATION_NO_TEXT":
+            raise
+    if ocr_url:
+        from archbuilder.regulations.ocr_service import ocr_remote
+
+        return DocumentText(ocr_remote(ocr_url, data, language=language, limits=limits), ocr=True)
+    return ocr_document(data, limits, language=language)
+
+
+def ocr_document(data: bytes, limits: Limits, *, language: str) -> DocumentText:
+    """The text Tesseract recognises on the pages of a PDF without a text layer, read by the
+    sandbox's OCR child here (the OCR service runs this too), or a coded refusal."""
+    from archbuilder.regulations.extract import tesseract_language  # not in the child before its limits
+
+    code = tesseract_language(language)
+    if shutil.which("tesseract") is None:
+        raise Unprocessable(code="REGULATION_OCR_UNAVAILABLE", language=code)
+    arguments = [
+        "ocr",
+        code,
+        str(limits.max_ocr_pages),
         str(limits.memory_mb),
-        str(int(limits.timeout_s) + 1),
+        str(int(limits.ocr_timeout_s) + 1),
     ]
+    return DocumentText(_run_child(arguments, data, DocumentFormat.pdf, limits.ocr_timeout_s), ocr=True)
+
+
+def _run_child(arguments: list[str], data: bytes, fmt: DocumentFormat, timeout_s: float) -> list[str]:
+    command = [sys.executable, "-m", "archbuilder.regulations.sandbox", *arguments]
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("GOOGLE_", "STRIPE_"))}
     environment.update({"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": _python_path()})
     try:
         done = subprocess.run(  # noqa: S603 - our own module, arguments we built
-            command, input=data, capture_output=True, timeout=limits.timeout_s, env=environment, check=False
+            command, input=data, capture_output=True, timeout=timeout_s, env=environment, check=False
         )
     except subprocess.TimeoutExpired as exc:
-        raise Unprocessable(code="REGULATION_PARSE_TIMEOUT", limit_s=limits.timeout_s) from exc
+        raise Unprocessable(code="REGULATION_PARSE_TIMEOUT", limit_s=timeout_s) from exc
     try:
         answer = json.loads(done.stdout)
     except ValueError:
@@ -85,7 +139,7 @@ def _python_path() -> str:
     return package_root + (os.pathsep + existing if existing else "")
 
 
-def _child(fmt: str, max_pages: int, memory_mb: int, cpu_s: int) -> None:
+def _child(fmt: str, max_pages: int, memory_mb: int, cpu_s: int, *, ocr_language: str | None = None) -> None:
     import resource
 
     limit = memory_mb * 1024 * 1024
@@ -94,10 +148,13 @@ def _child(fmt: str, max_pages: int, memory_mb: int, cpu_s: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 5))
     data = sys.stdin.buffer.read()
-    from archbuilder.regulations.extract import Refused, extract_pages
+    from archbuilder.regulations.extract import Refused, extract_pages, ocr_pages
 
     try:
-        pages = extract_pages(data, DocumentFormat(fmt), max_pages=max_pages)
+        if ocr_language:
+            pages = ocr_pages(data, ocr_language, max_pages=max_pages)
+        else:
+            pages = extract_pages(data, DocumentFormat(fmt), max_pages=max_pages)
         answer: dict[str, object] = {"kind": "ok", "pages": pages}
     except Refused as refusal:
         detail = repr(refusal.__cause__)[:500] if refusal.__cause__ else None
@@ -122,4 +179,7 @@ def _plain(params: dict[str, object]) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    _child(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    if sys.argv[1] == "ocr":  # ocr LANGUAGE MAX_PAGES MEMORY_MB CPU_S
+        _child("pdf", int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), ocr_language=sys.argv[2])
+    else:  # FORMAT MAX_PAGES MEMORY_MB CPU_S
+        _child(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))

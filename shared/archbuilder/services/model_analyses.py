@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from archbuilder.analysis.report import ModelAnalysis
+from archbuilder.analysis.wording import Advice
 from archbuilder.ports import BlobStore, DocumentStore
 from archbuilder.repositories import TenantPaths
 from archbuilder.services.identity import Principal
 from archbuilder.services.uploads import load_building_model, model_artifact, require_ready_model
+
+if TYPE_CHECKING:
+    from archbuilder.runtime import Runtime
 
 
 def load_analysis(
@@ -27,3 +33,12 @@ def load_analysis(
         analysis = ModelAnalysis.model_validate_json(raw)
     analysis.compliance_url = f"/v1/projects/{project_id}/models/{model_id}"
     return analysis
+
+
+def phrased_advice(runtime: Runtime, principal: Principal, analysis: ModelAnalysis, language: str) -> Advice:
+    """The recommendations' sentences in ``language``: phrased by a model provider through the
+    AI router (cost on the caller's tenant, kept per analysis content and language), else the
+    templates. Made when the analysis is read, since that is when its language is known."""
+    from archbuilder.ai.tasks import phrase_recommendations  # the AI layer: only when read as JSON or HTML
+
+    return phrase_recommendations(analysis, language, tenant_id=principal.tenant_id, runtime=runtime)

@@ -48,6 +48,7 @@ TENANT_TREE: dict[str, Any] = {
     "subscription_changes": {},
     "members": {},
     "invitations": {},
+    "regulation_uploads": {},
 }
 # Fields that are credentials, not data: left out of the export (an archive is a file that
 # travels; a webhook's signing secret in it would let anyone forge deliveries). API keys and

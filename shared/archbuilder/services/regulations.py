@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archbuilder.compliance.report import Citation, ComplianceReport, PassageRef
 from archbuilder.compliance.schema import Rule
@@ -29,15 +29,19 @@ from archbuilder.regulations.model import (
     SearchResult,
     SearchResults,
 )
-from archbuilder.regulations.sandbox import Limits, read_pages
+from archbuilder.regulations.sandbox import Limits, read_document
 from archbuilder.regulations.stemming import LANGUAGES, query_stems, stem, stems, words
 from archbuilder.regulations.structure import split_passages
 from archbuilder.services.identity import Principal
 
+if TYPE_CHECKING:
+    from archbuilder.ai.tasks import WrittenAnswer
+    from archbuilder.runtime import Runtime
+
 READ, WRITE = "regulations:read", "regulations:write"
 SNIPPET_CHARS = 240
 # A passage answers a question when it holds at least this share of the question's stems.
-ANSWER_COVERAGE = 0.5
+ANSWER_COVERAGE = 0.25
 BUILTIN_PROVIDER = "builtin"
 
 
@@ -53,9 +57,13 @@ def add_document(
     short: str | None = None,
     edition: str | None = None,
     limits: Limits | None = None,
+    document_id: str | None = None,
+    ocr_url: str | None = None,
 ) -> RegulationDocument:
     """Read ``data`` in the sandbox, split it into passages and index them for ``tenant_id``
-    (``GLOBAL``: the global library). 413/422 with a stable code for a file we do not read."""
+    (``GLOBAL``: the global library). 413/422 with a stable code for a file we do not read.
+    ``document_id``: the id to give the document (an upload chooses it ahead), else a new one.
+    ``ocr_url``: the OCR service a scan is sent to (``settings.ocr_url``), else OCR'd here."""
     limits = limits or Limits()
     if len(data) > limits.max_bytes:
         raise ArchBuilderError(
@@ -66,10 +74,11 @@ def add_document(
     except Refused as refusal:
         params: dict[str, Any] = dict(refusal.params)
         raise Unprocessable(code=refusal.code, **params) from refusal
-    pages = read_pages(data, fmt, limits)
+    read = read_document(data, fmt, limits, language=language, ocr_url=ocr_url)  # a scan: OCR'd
+    pages = read.pages
     paged = fmt is DocumentFormat.pdf or len(pages) > 1
     texts = split_passages(pages, language, paged=paged)
-    document_id = new_id("reg")
+    document_id = document_id or new_id("reg")
     passages = [
         Passage(
             id=f"p{ordinal}",
@@ -98,6 +107,7 @@ def add_document(
         format=fmt,
         pages=len(pages),
         passages=len(passages),
+        ocr=read.ocr,
         created_at=now(),
     )
     library.add(tenant_id, document, passages)
@@ -158,6 +168,7 @@ def get_passage(
         language=passage.language,
         page=passage.page,
         text=passage.text,
+        ocr=document.ocr,
         link=passage_link(document.id, passage.id),
     )
 
@@ -198,7 +209,7 @@ def _hits(
     languages = [language] if language else list(LANGUAGES)
     terms = {lang: set(query_stems(query, lang)) for lang in languages}
     every = sorted({term for found in terms.values() for term in found})
-    where = SearchFilter(tenant_id=tenant_id, region=region, language=language, limit=limit)
+    where = SearchFilter(tenant_id=tenant_id, region=region, language=language, limit=limit, text=query)
     return library.search(every, where), terms
 
 
@@ -218,6 +229,7 @@ def _result(hit: Hit, terms: dict[str, set[str]]) -> SearchResult:
         snippet=text,
         highlights=highlights,
         snippet_html=snippet_html(text, highlights),
+        ocr=document.ocr,
         score=round(hit.score, 4),
         link=passage_link(document.id, passage.id),
     )
@@ -273,13 +285,17 @@ def ask(
     language: str | None,
     reply_language: str,
     limit: int = 3,
+    runtime: Runtime | None = None,
 ) -> Answer:
-    """An answer from the library only (the built-in provider: the best passages, no prose).
+    """An answer from the library only: the best passages, and with ``runtime`` prose a model
+    provider wrote from them through the AI router (``ai.tasks.answer_from_passages``: each
+    statement cites a retrieved passage, else the built-in answer, the passages without prose).
 
     A passage counts when it holds at least ``ANSWER_COVERAGE`` of the question's stems; with
-    none, the answer is "not found in your library". What a passage says is quoted, never
-    followed: the passages are data, and nothing in them changes which passages are chosen
-    or how the answer is made (tests/functional/test_regulations.py, prompt injection)."""
+    none, the answer is "not found in your library" (no model is asked). What a passage says
+    is quoted, never followed: the passages are data, and nothing in them changes which
+    passages are chosen or how the answer is made (tests/functional/test_regulations.py and
+    test_ai_answers.py, prompt injection)."""
     require(principal, READ)
     hits, terms = _hits(library, principal.tenant_id, question, region, language, 25)
     relevant = [
@@ -288,6 +304,17 @@ def ask(
         if _coverage(hit.passage, terms.get(hit.passage.language) or set()) >= ANSWER_COVERAGE
     ]
     chosen = [_result(hit, terms) for hit in relevant[:limit]]
+    if chosen and runtime is not None:
+        written = _written_answer(runtime, principal, question, relevant[:limit], reply_language)
+        if written.text:
+            return Answer(
+                question=question,
+                found=True,
+                message=phrase("regulations", "answered", reply_language),
+                answer=written.text,
+                provider=written.provider,
+                passages=chosen,
+            )
     return Answer(
         question=question,
         found=bool(chosen),
@@ -296,6 +323,20 @@ def ask(
         provider=BUILTIN_PROVIDER,
         passages=chosen,
     )
+
+
+def _written_answer(
+    runtime: Runtime, principal: Principal, question: str, hits: list[Hit], language: str
+) -> WrittenAnswer:
+    from archbuilder.ai.tasks import LibraryPassage, answer_from_passages  # the AI layer: only to ask
+
+    passages = [
+        LibraryPassage(
+            document=h.document.title, citation=h.passage.citation, page=h.passage.page, text=h.passage.text
+        )
+        for h in hits
+    ]
+    return answer_from_passages(question, passages, language, tenant_id=principal.tenant_id, runtime=runtime)
 
 
 def _coverage(passage: Passage, terms: set[str]) -> float:

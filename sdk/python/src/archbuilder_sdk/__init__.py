@@ -44,6 +44,7 @@ from archbuilder_sdk.models import (
     ModelSpace,
     Page,
     Project,
+    RegulationUploadCreated,
     UploadCreated,
     VersionSummary,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "ServiceUnavailableError",
     "UnprocessableError",
     "UploadCreated",
+    "RegulationUploadCreated",
     "ValidationFailedError",
     "VersionSummary",
     "__version__",

@@ -30,6 +30,7 @@ from archbuilder_sdk.models import (
     LayoutVersion,
     Page,
     Project,
+    RegulationUploadCreated,
     UploadCreated,
 )
 
@@ -258,6 +259,33 @@ def create_upload(
     if building_type is not None:
         body["building_type"] = building_type
     return Call("POST", f"/v1/projects/{segment(project_id)}/uploads", _model(UploadCreated), body=body)
+
+
+def create_regulation_upload(
+    filename: str,
+    size_bytes: int,
+    sha256: str,
+    content_type: str,
+    region: str,
+    language: str,
+    title: str,
+    short: str | None,
+    edition: str | None,
+) -> Call[RegulationUploadCreated]:
+    body: dict[str, Any] = {
+        "filename": filename,
+        "size_bytes": size_bytes,
+        "sha256": sha256,
+        "content_type": content_type,
+        "region": region,
+        "language": language,
+        "title": title,
+    }
+    if short is not None:
+        body["short"] = short
+    if edition is not None:
+        body["edition"] = edition
+    return Call("POST", "/v1/regulations/uploads", _model(RegulationUploadCreated), body=body)
 
 
 def get_model(project_id: str, model_id: str) -> Call[CadModel]:

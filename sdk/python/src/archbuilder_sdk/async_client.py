@@ -42,6 +42,7 @@ from archbuilder_sdk.models import (
     LayoutVersion,
     Page,
     Project,
+    RegulationUploadCreated,
     UploadCreated,
 )
 
@@ -340,6 +341,56 @@ class AsyncClient:
 
     async def get_model(self, project_id: str, model_id: str) -> CadModel:
         return await self._call(_core.get_model(project_id, model_id))
+
+    async def create_regulation_upload(
+        self,
+        *,
+        filename: str,
+        size_bytes: int,
+        sha256: str,
+        region: str,
+        language: str,
+        title: str,
+        short: str | None = None,
+        edition: str | None = None,
+        content_type: str = "application/octet-stream",
+    ) -> RegulationUploadCreated:
+        return await self._call(
+            _core.create_regulation_upload(
+                filename, size_bytes, sha256, content_type, region, language, title, short, edition
+            )
+        )
+
+    async def upload_regulation(
+        self,
+        path: str | Path,
+        *,
+        region: str,
+        language: str,
+        title: str,
+        short: str | None = None,
+        edition: str | None = None,
+        content_type: str = "application/octet-stream",
+        timeout: float = 600.0,
+        on_progress: ProgressCallback | None = None,
+    ) -> Job:
+        """As :meth:`Client.upload_regulation` (the file is hashed and read in a worker thread)."""
+        source = Path(path)
+        size, sha256 = await asyncio.to_thread(file_digest, source)
+        upload = await self.create_regulation_upload(
+            filename=source.name,
+            size_bytes=size,
+            sha256=sha256,
+            region=region,
+            language=language,
+            title=title,
+            short=short,
+            edition=edition,
+            content_type=content_type,
+        )
+        data = await asyncio.to_thread(source.read_bytes)
+        await self._send(upload.method, upload.upload_url, content=data, headers=upload.headers, auth=False)
+        return await self.wait_for_job(upload.job_id, timeout=timeout, on_progress=on_progress)
 
     async def check_model_compliance(
         self, project_id: str, model_id: str, *, region: str | None = None

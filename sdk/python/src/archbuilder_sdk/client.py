@@ -41,6 +41,7 @@ from archbuilder_sdk.models import (
     LayoutVersion,
     Page,
     Project,
+    RegulationUploadCreated,
     UploadCreated,
 )
 
@@ -369,6 +370,64 @@ class Client:
 
     def get_model(self, project_id: str, model_id: str) -> CadModel:
         return self._call(_core.get_model(project_id, model_id))
+
+    # -- regulation documents --------------------------------------------------------
+
+    def create_regulation_upload(
+        self,
+        *,
+        filename: str,
+        size_bytes: int,
+        sha256: str,
+        region: str,
+        language: str,
+        title: str,
+        short: str | None = None,
+        edition: str | None = None,
+        content_type: str = "application/octet-stream",
+    ) -> RegulationUploadCreated:
+        """Start a regulation document upload: the URL and headers to PUT the file with, the job."""
+        return self._call(
+            _core.create_regulation_upload(
+                filename, size_bytes, sha256, content_type, region, language, title, short, edition
+            )
+        )
+
+    def upload_regulation(
+        self,
+        path: str | Path,
+        *,
+        region: str,
+        language: str,
+        title: str,
+        short: str | None = None,
+        edition: str | None = None,
+        content_type: str = "application/octet-stream",
+        timeout: float = 600.0,
+        on_progress: ProgressCallback | None = None,
+    ) -> Job:
+        """Add a text, HTML, DOCX or PDF file (up to 64 MiB) to the tenant's regulation library
+        and wait until it is indexed; return the finished job (``result["document_id"]``,
+        ``result["passages"]``). The flow of :meth:`upload_model`; a file the library cannot read
+        raises :class:`JobFailedError` (``REGULATION_FORMAT_MISMATCH``, ``REGULATION_NO_TEXT`` …).
+        """
+        source = Path(path)
+        size, sha256 = file_digest(source)
+        upload = self.create_regulation_upload(
+            filename=source.name,
+            size_bytes=size,
+            sha256=sha256,
+            region=region,
+            language=language,
+            title=title,
+            short=short,
+            edition=edition,
+            content_type=content_type,
+        )
+        self._send(
+            upload.method, upload.upload_url, content=source.read_bytes(), headers=upload.headers, auth=False
+        )
+        return self.wait_for_job(upload.job_id, timeout=timeout, on_progress=on_progress)
 
     def check_model_compliance(
         self, project_id: str, model_id: str, *, region: str | None = None

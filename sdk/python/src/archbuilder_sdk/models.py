@@ -29,6 +29,7 @@ __all__ = [
     "Page",
     "Project",
     "UploadCreated",
+    "RegulationUploadCreated",
     "VersionSummary",
 ]
 
@@ -58,7 +59,8 @@ class JobError(_Resource):
 
 class Job(_Resource):
     """Long work (a layout, a CAD ingestion). ``result`` holds what it made: for a layout
-    ``{"layout_id", "version"}``, for an upload ``{"model_id"}``."""
+    ``{"layout_id", "version"}``, for an upload ``{"model_id"}``, for a regulation upload
+    ``{"document_id", "passages"}``."""
 
     id: str
     kind: str
@@ -140,6 +142,18 @@ class UploadCreated(_Resource):
     headers: dict[str, str] = Field(default_factory=dict)
     expires_at: datetime
     model_id: str
+    job_id: str
+
+
+class RegulationUploadCreated(_Resource):
+    """Where to send a regulation document: ``method`` (PUT) to ``upload_url`` with exactly
+    ``headers``; the job (``regulation_ingest``) ends with ``result`` ``{"document_id", "passages"}``."""
+
+    upload_id: str
+    upload_url: str
+    method: str = "PUT"
+    headers: dict[str, str] = Field(default_factory=dict)
+    expires_at: datetime
     job_id: str
 
 

@@ -108,6 +108,8 @@ class IndexCatalog:
         raw = json.loads(path.read_text(encoding="utf-8"))
         indexes = []
         for item in raw.get("indexes", []):
+            if any("vectorConfig" in f for f in item["fields"]):
+                continue  # a vector index serves find_nearest (firestore_regulations), no port query
             fields = tuple(
                 IndexField(f["fieldPath"], "CONTAINS" if f.get("arrayConfig") else f["order"])
                 for f in item["fields"]

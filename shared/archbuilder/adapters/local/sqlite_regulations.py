@@ -29,8 +29,14 @@ CREATE TABLE IF NOT EXISTS passages (
   ordinal INTEGER NOT NULL, data TEXT NOT NULL, UNIQUE (document_id, id));
 CREATE INDEX IF NOT EXISTS passages_by_article ON passages (country, article, paragraph);
 CREATE VIRTUAL TABLE IF NOT EXISTS passage_index USING fts5(head, body, tokenize = 'unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS passage_terms USING fts5vocab(passage_index, 'row');
 """
 _HEAD_WEIGHT, _BODY_WEIGHT = 2.0, 1.0
+# A query stem at least this long that the index does not hold is looked up as a compound of two
+# stems it holds ("treppenstuf" → "trepp" + "stuf", "guardrail" → "guard" + "rail"), with the
+# linking letters of German compounds ("Treppen|stufen", "Wohnungs|tür") dropped from the head.
+_COMPOUND_MIN, _PART_MIN = 8, 3
+_LINKS = ("en", "es", "s", "n", "e")
 
 
 class SqliteRegulationLibrary:
@@ -162,6 +168,8 @@ class SqliteRegulationLibrary:
         distinct = list(dict.fromkeys(t for t in terms if t))
         if not distinct:
             return []
+        with self._connection() as db:
+            distinct = list(dict.fromkeys(part for t in distinct for part in self._parts(db, t)))
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in distinct)
         sql = [
             f"SELECT p.data, d.data, bm25(passage_index, {_HEAD_WEIGHT}, {_BODY_WEIGHT}) AS rank",
@@ -190,6 +198,22 @@ class SqliteRegulationLibrary:
             for p, d, rank in rows
         ]
 
+    def _parts(self, db: sqlite3.Connection, term: str) -> list[str]:
+        """``term``, and where the index does not hold it, the two held stems it is made of (the
+        split with the longest parts; none when no split has both parts in the index)."""
+        if len(term) < _COMPOUND_MIN or _held(db, term):
+            return [term]
+        best: tuple[str, str] | None = None
+        for cut in range(_PART_MIN + 1, len(term) - _PART_MIN + 1):
+            head, tail = term[:cut], term[cut:]
+            heads = [head] + [head[: -len(link)] for link in _LINKS if head.endswith(link)]
+            for candidate in heads:
+                if len(candidate) < _PART_MIN + 1 or not _held(db, tail) or not _held(db, candidate):
+                    continue
+                if best is None or min(len(candidate), len(tail)) > min(len(best[0]), len(best[1])):
+                    best = (candidate, tail)
+        return [term, *best] if best else [term]
+
     def article(
         self, tenant_id: str, country: str, names: Sequence[str], article: str, paragraph: str | None
     ) -> tuple[Passage, RegulationDocument] | None:
@@ -214,3 +238,7 @@ class SqliteRegulationLibrary:
         if db is not None:
             db.close()
             self._local.db = None
+
+
+def _held(db: sqlite3.Connection, term: str) -> bool:
+    return db.execute("SELECT 1 FROM passage_terms WHERE term = ?", (term,)).fetchone() is not None
