@@ -2312,6 +2312,8 @@ export interface components {
             areas?: components["schemas"]["AreaRow"][];
             /** Recommendations */
             recommendations?: components["schemas"]["Recommendation"][];
+            /** Design Review */
+            design_review?: components["schemas"]["StoreyReview"][];
             /**
              * Compliance Url
              * @default null
@@ -2936,6 +2938,54 @@ export interface components {
              */
             updated_at: string;
         };
+        /**
+         * ReviewItem
+         * @description One check of a storey's design review (``analysis/design_review.py``): its status, the
+         *     measured value and the spaces it names, or why the model cannot answer it.
+         */
+        ReviewItem: {
+            /** Id */
+            id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "good" | "advice" | "problem" | "not_applicable" | "not_assessable";
+            /**
+             * Value
+             * @default null
+             */
+            value?: number | null;
+            /**
+             * Unit
+             * @default null
+             */
+            unit?: string | null;
+            /**
+             * Target
+             * @default null
+             */
+            target?: string | null;
+            /** Rooms */
+            rooms?: string[];
+            /**
+             * Message Key
+             * @default null
+             */
+            message_key?: string | null;
+            /**
+             * Reason
+             * @default null
+             */
+            reason?: string | null;
+            /** Unjudged */
+            unjudged?: string[];
+            /**
+             * Message
+             * @default null
+             */
+            message?: string | null;
+        };
         /** ReviewOutcome */
         ReviewOutcome: {
             layout: components["schemas"]["LayoutPublic"];
@@ -3253,6 +3303,30 @@ export interface components {
             name: string;
             /** Elements */
             elements: number;
+        };
+        /**
+         * StoreyReview
+         * @description The design review of one storey: advice, not a finding of the health list.
+         */
+        StoreyReview: {
+            /** Level */
+            level: string;
+            /**
+             * Spaces
+             * @default 0
+             */
+            spaces?: number;
+            /**
+             * Reason
+             * @default null
+             */
+            reason?: string | null;
+            /** Checks */
+            checks?: components["schemas"]["ReviewItem"][];
+            /** Summary */
+            summary?: {
+                [key: string]: number;
+            };
         };
         /**
          * Subject

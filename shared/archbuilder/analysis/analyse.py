@@ -1,7 +1,8 @@
 """``analyse(model, facts, model_id)``: the whole analysis of one ingested model.
 
-Health and performance findings (``checks``), the area schedule (``areas``) and a short,
-ranked list of what to fix first, each pointing at its findings. The recommendations are
+Health and performance findings (``checks``), the area schedule (``areas``), a short,
+ranked list of what to fix first, each pointing at its findings, and the design review of
+each storey (``design_review``: advice, not findings). The recommendations are
 written from templates (``analysis.yaml``, section ``advice``) with the findings' own
 counts: nothing in them is not in a finding.
 """
@@ -18,6 +19,7 @@ from archbuilder.analysis.checks import (
     performance_findings,
     proxy_share_pct,
 )
+from archbuilder.analysis.design_review import design_review
 from archbuilder.analysis.plan import Plan
 from archbuilder.analysis.report import (
     SEVERITY_RANK,
@@ -82,6 +84,7 @@ def analyse(model: BuildingModel, facts: ModelFacts | None, model_id: str) -> Mo
         performance=_performance(facts),
         areas=area_schedule(plan),
         recommendations=recommendations(findings),
+        design_review=design_review(plan),
         not_checked=not_checked,
     )
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from html import escape
 
-from archbuilder.analysis.report import AreaRow, Finding, ModelAnalysis
-from archbuilder.analysis.wording import Advice, label, worded
+from archbuilder.analysis.report import AreaRow, Finding, ModelAnalysis, StoreyReview
+from archbuilder.analysis.wording import Advice, label, review_text, worded
 from archbuilder.platform.i18n import catalogue, number_text, percent_text, phrase
 
 _STYLE = """
@@ -17,6 +17,8 @@ h2{font-size:1.15rem;margin:1.75rem 0 .5rem;border-bottom:1px solid #ccd}
 th,td{border:1px solid #dde;padding:.3rem .45rem;text-align:left;vertical-align:top}
 th{background:#f3f4f8}.error{background:#fde8e8}.warning{background:#fff6df}.info{background:#f3f6fb}
 .num{text-align:right;white-space:nowrap}code{font-size:.85em}.out{background:#fff6df}
+.good{background:#eef8ee}.advice{background:#fff6df}.problem{background:#fde8e8}
+.not_applicable,.not_assessable{color:#555}
 @media print{body{margin:1cm}h2{break-after:avoid}tr{break-inside:avoid}}
 """
 _ELEMENTS_SHOWN = 8
@@ -48,6 +50,12 @@ def analysis_html(
         f"<h2>{escape(label('areas', language))}</h2>",
         _areas(words.areas, language),
     ]
+    if words.design_review:
+        parts += [
+            f"<h2>{escape(review_text('title', language))}</h2>",
+            f'<p class="meta">{escape(review_text("model_disclaimer", language))}</p>',
+            *(_storey_review(s, language) for s in words.design_review),
+        ]
     if compliance_href:
         parts.append(
             f'<h2>{escape(label("compliance", language))}</h2><p><a href="{escape(compliance_href)}">'
@@ -141,6 +149,27 @@ def _areas(rows: list[AreaRow], language: str) -> str:
             f'<td class="num">{escape(efficiency)}</td></tr>'
         )
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _storey_review(storey: StoreyReview, language: str) -> str:
+    """One storey's checks (check, status, measured, advice); one line when it has none."""
+    from archbuilder.services.design_reviews import measured_text
+
+    title = f"<h3>{escape(storey.level)}</h3>"
+    if storey.reason is not None:
+        return f'{title}<p class="meta">{escape(review_text("reason_" + storey.reason, language))}</p>'
+    head = "".join(
+        f"<th>{escape(review_text(key, language))}</th>"
+        for key in ("col_check", "col_status", "col_value", "col_advice")
+    )
+    rows = "".join(
+        f'<tr class="{escape(c.status)}"><td>{escape(review_text("check_" + c.id, language))}</td>'
+        f"<td>{escape(review_text('status_' + c.status, language))}</td>"
+        f'<td class="num">{escape(measured_text(c.value, c.unit, c.target, language))}</td>'
+        f"<td>{escape(c.message or '')}</td></tr>"
+        for c in storey.checks
+    )
+    return f"{title}<table><tr>{head}</tr>{rows}</table>"
 
 
 def _space_type(kind: str, language: str) -> str:

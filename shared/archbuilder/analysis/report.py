@@ -89,6 +89,35 @@ class Recommendation(BaseModel):
     text: str | None = None  # worded on reading
 
 
+ReviewStatus = Literal["good", "advice", "problem", "not_applicable", "not_assessable"]
+
+
+class ReviewItem(BaseModel):
+    """One check of a storey's design review (``analysis/design_review.py``): its status, the
+    measured value and the spaces it names, or why the model cannot answer it."""
+
+    id: str  # entrance_into_hall, private_access … room_daylight (check_<id> in design_review.yaml)
+    status: ReviewStatus
+    value: float | None = None
+    unit: str | None = None
+    target: str | None = None
+    rooms: list[str] = Field(default_factory=list)  # the spaces' names
+    message_key: str | None = None  # a key of design_review.yaml; None when not assessable
+    reason: str | None = None  # not assessable: reason_<reason> in design_review.yaml
+    unjudged: list[str] = Field(default_factory=list)  # spaces left out: no door in the model
+    message: str | None = None  # worded on reading
+
+
+class StoreyReview(BaseModel):
+    """The design review of one storey: advice, not a finding of the health list."""
+
+    level: str
+    spaces: int = 0  # spaces with an outline and a room type, the ones reviewed
+    reason: str | None = None  # set when the storey cannot be reviewed at all
+    checks: list[ReviewItem] = Field(default_factory=list)
+    summary: dict[str, int] = Field(default_factory=dict)  # checks by status
+
+
 class ModelAnalysis(BaseModel):
     schema_version: Literal["1.0"] = "1.0"
     model_id: str
@@ -101,6 +130,7 @@ class ModelAnalysis(BaseModel):
     performance: Performance
     areas: list[AreaRow] = Field(default_factory=list)
     recommendations: list[Recommendation] = Field(default_factory=list)
+    design_review: list[StoreyReview] = Field(default_factory=list)  # per storey
     compliance_url: str | None = None  # the model's compliance report
     language: str | None = None  # set when worded
     # Who wrote the recommendations' sentences, set when worded: "builtin" (the templates) or

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archbuilder.analysis.report import ModelAnalysis, Recommendation
+from archbuilder.analysis.report import ModelAnalysis, Recommendation, ReviewItem, StoreyReview
+from archbuilder.layout.design_review import check_message
 from archbuilder.platform.i18n import number_text, phrase
 
 CATALOGUE = "analysis"
+REVIEW = "design_review"
 BUILTIN = "builtin"
 
 
@@ -55,10 +57,36 @@ def worded(analysis: ModelAnalysis, language: str, advice: Advice | None = None)
         update={
             "findings": findings,
             "recommendations": recommendations,
+            "design_review": [_storey_worded(s, language) for s in analysis.design_review],
             "language": language,
             "phrased_by": advice.phrased_by,
         }
     )
+
+
+def review_text(key: str, language: str) -> str:
+    """A label of the design review catalogue (``check_<id>``, ``status_<status>`` …)."""
+    return phrase(REVIEW, key, language)
+
+
+def _storey_worded(storey: StoreyReview, language: str) -> StoreyReview:
+    checks = [c.model_copy(update={"message": _check_text(c, language)}) for c in storey.checks]
+    return storey.model_copy(update={"checks": checks})
+
+
+def _check_text(check: ReviewItem, language: str) -> str:
+    """The check's advice (the layout review's sentence with the spaces' names), or why the
+    model cannot answer it; then the spaces it could not judge."""
+    rooms = ", ".join(check.rooms)
+    if check.reason is not None:
+        text = phrase(REVIEW, f"reason_{check.reason}", language, {"rooms": rooms} if rooms else None)
+    elif check.message_key is not None:
+        text = check_message(check.message_key, language, check.rooms, check.value, {})
+    else:
+        text = ""
+    if check.unjudged:
+        text += " " + phrase(REVIEW, "unjudged", language, {"rooms": ", ".join(check.unjudged)})
+    return text.strip()
 
 
 def _numbers(params: dict[str, str | int | float], language: str) -> dict[str, str | int | float]:

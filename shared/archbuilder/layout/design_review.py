@@ -14,7 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import shapely
 from pydantic import BaseModel
+from shapely import STRtree
 from shapely.geometry import Point as ShapelyPoint
 from shapely.geometry import Polygon
 from shapely.ops import unary_union
@@ -82,10 +84,18 @@ def measure(
     building_type: BuildingType = BuildingType.apartment,
     north_deg: float = 0.0,
     party_walls: Iterable[Side] = (),
+    *,
+    swings: bool = True,
+    facades: bool = True,
+    outlines: dict[str, Polygon] | None = None,
 ) -> Measures:
-    """Every measure of the review, from the payload (and the brief's orientation and party walls)."""
+    """Every measure of the review, from the payload (and the brief's orientation and party walls).
+
+    ``swings=False``: the doors' handing is not known (an uploaded model), no swing measures;
+    ``facades=False``: nor is north or the party walls, no sunlight or party-wall measures;
+    ``outlines``: the rooms' outlines as polygons already made (then not read from the payload)."""
     rooms = {r.id: r for r in payload.rooms}
-    shapes = {r.id: Polygon([(p.x, p.y) for p in r.boundary]) for r in payload.rooms}
+    shapes = outlines or {r.id: Polygon([(p.x, p.y) for p in r.boundary]) for r in payload.rooms}
     walls = {w.id: w for w in payload.walls}
     entry_types = CIRCULATION | (
         {RoomType.reception} if building_type == BuildingType.office else frozenset()
@@ -104,7 +114,8 @@ def measure(
         out.entrance_into_hall = rooms[out.entrance_room].type in entry_types
 
     _access(out, rooms, neighbours, entry_types)
-    _doors(out, payload.doors, walls, rooms, shapes)
+    if swings:
+        _doors(out, payload.doors, walls, rooms, shapes)
     out.aspects = {r.id: _aspect(shapes[r.id]) for r in payload.rooms if r.type in HABITABLE}
     _open_spaces(out, payload, shapes)
     out.service_aspects = {
@@ -115,15 +126,13 @@ def measure(
         share = sum(r.area_m2 for r in payload.rooms if r.type in CIRCULATION)
         out.corridor_share_pct = round(100.0 * share / total, 1)
     _wet(out, payload, shapes)
-    _facades(out, payload, walls, shapes, north_deg, set(party_walls))
+    if facades:
+        _facades(out, payload, walls, shapes, north_deg, set(party_walls))
     kitchens = [r.id for r in payload.rooms if r.type == RoomType.kitchen]
     living = [r.id for r in payload.rooms if r.type in (RoomType.living_room, RoomType.dining_room)]
     if kitchens and living:
-        t = _interior_thickness(payload)
-        out.kitchen_beside_living = any(
-            b in neighbours.get(k, set()) or _share_wall(shapes[k], shapes[b], t)
-            for k in kitchens
-            for b in living
+        out.kitchen_beside_living = any(neighbours.get(k, set()) & set(living) for k in kitchens) or bool(
+            _sharing_wall(shapes, kitchens, living, _interior_thickness(payload))
         )
     return out
 
@@ -235,11 +244,27 @@ def _open_spaces(out: Measures, payload: LayoutPayload, shapes: dict[str, Polygo
             out.aspects[room] = min(out.aspects[room], together)
 
 
-def _share_wall(a: Polygon, b: Polygon, thickness: float) -> bool:
-    """Two rooms on either side of one wall, along at least 300 mm of it."""
+def _sharing_wall(
+    shapes: dict[str, Polygon], rooms: list[str], others: list[str], thickness: float
+) -> set[str]:
+    """The ``rooms`` on either side of one wall from one of ``others`` (not themselves), along
+    at least 300 mm of it. Each outline grown once, pairs from a spatial index: a model's storey
+    may have thousands of rooms."""
     reach = thickness / 2 + 15
-    overlap = a.buffer(reach, join_style="mitre").intersection(b.buffer(reach, join_style="mitre"))
-    return overlap.area / (2 * reach) >= 300
+    grown = dict(
+        zip(
+            rooms + others,
+            shapely.buffer([shapes[r] for r in rooms + others], reach, join_style="mitre"),
+            strict=True,
+        )
+    )
+    tree = STRtree([grown[b] for b in others])
+    found: set[str] = set()
+    for i, j in zip(*tree.query([grown[a] for a in rooms], predicate="intersects"), strict=True):
+        a, b = rooms[int(i)], others[int(j)]
+        if a != b and a not in found and grown[a].intersection(grown[b]).area / (2 * reach) >= 300:
+            found.add(a)
+    return found
 
 
 def _wet(out: Measures, payload: LayoutPayload, shapes: dict[str, Polygon]) -> None:
@@ -247,8 +272,7 @@ def _wet(out: Measures, payload: LayoutPayload, shapes: dict[str, Polygon]) -> N
     out.wet_rooms = len(wet)
     if len(wet) < 2:
         return
-    t = _interior_thickness(payload)
-    out.wet_grouped = sum(1 for a in wet if any(b != a and _share_wall(shapes[a], shapes[b], t) for b in wet))
+    out.wet_grouped = len(_sharing_wall(shapes, wet, wet, _interior_thickness(payload)))
 
 
 def _outward_bearing(wall: Wall, inside: tuple[float, float], north_deg: float) -> float:
@@ -347,7 +371,11 @@ def review_checks(
 ) -> list[ReviewCheck]:
     """The checks of the review without their words (``message_key`` says which they are)."""
     m = measure(payload, building_type, north_deg, party_walls)
-    names = {r.id: r.name for r in payload.rooms}
+    return checks_of(m, {r.id: r.name for r in payload.rooms}, party_walls)
+
+
+def checks_of(m: Measures, names: dict[str, str], party_walls: Iterable[Side] = ()) -> list[ReviewCheck]:
+    """The checks of the review from its measures."""
     return [
         _entrance_check(m, names),
         _access_check(m, names),

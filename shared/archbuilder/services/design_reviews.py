@@ -147,18 +147,20 @@ _PERCENT_TARGET = re.compile(r"(\d+(?:\.\d+)?)(?:–(\d+(?:\.\d+)?))? %")
 
 def _measured(check: DesignCheck, language: str) -> str:
     """The measured value with its unit, and the target, as the reader writes them."""
-    if check.value is None or check.unit is None:
+    return measured_text(check.value, check.unit, check.target, language)
+
+
+def measured_text(value: float | None, unit: str | None, target: str | None, language: str) -> str:
+    """A measured value with its unit, and the target, as the reader writes them ("—" without
+    a value); the model analysis' design review writes its values the same way."""
+    if value is None or unit is None:
         return "—"
-    if check.unit == "%":
-        measured = with_percent(decimal_text(check.value, language), language)
+    if unit == "%":
+        measured = with_percent(decimal_text(value, language), language)
     else:
-        unit = (
-            text(f"unit_{check.unit}", language)
-            if f"unit_{check.unit}" in catalogue(CATALOGUE)
-            else check.unit
-        )
-        measured = f"{decimal_text(check.value, language)} {unit}"
-    return f"{measured} ({_target(check.target, language)})" if check.target else measured
+        name = text(f"unit_{unit}", language) if f"unit_{unit}" in catalogue(CATALOGUE) else unit
+        measured = f"{decimal_text(value, language)} {name}"
+    return f"{measured} ({_target(target, language)})" if target else measured
 
 
 def _target(target: str, language: str) -> str:
