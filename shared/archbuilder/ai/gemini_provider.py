@@ -34,6 +34,32 @@ M = TypeVar("M", bound=BaseModel)
 _REFUSALS = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}
 
 
+def vertex_client(settings: AiSettings, timeout_s: float) -> Client:
+    """A google-genai client for Vertex AI with the settings' project, location and endpoint
+    (an access token when one is set, else the runtime's identity), SDK retries off: the caller
+    retries (the router, the embedding adapter)."""
+    from google import genai
+    from google.genai import types
+
+    credentials = None
+    if settings.vertex_access_token:
+        from google.oauth2.credentials import Credentials
+
+        credentials = Credentials(token=settings.vertex_access_token)  # type: ignore[no-untyped-call]
+    return genai.Client(
+        vertexai=True,
+        project=settings.vertex_project,
+        location=settings.vertex_location,
+        credentials=credentials,
+        http_options=types.HttpOptions(
+            base_url=settings.vertex_base_url,
+            api_version=settings.vertex_api_version,
+            timeout=round(timeout_s * 1000),  # milliseconds
+            retry_options=types.HttpRetryOptions(attempts=1),
+        ),
+    )
+
+
 class GeminiProvider:
     name = "gemini"
 
@@ -48,27 +74,7 @@ class GeminiProvider:
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    from google import genai
-                    from google.genai import types
-
-                    s = self._settings
-                    credentials = None
-                    if s.vertex_access_token:
-                        from google.oauth2.credentials import Credentials
-
-                        credentials = Credentials(token=s.vertex_access_token)  # type: ignore[no-untyped-call]
-                    self._client = genai.Client(
-                        vertexai=True,
-                        project=s.vertex_project,
-                        location=s.vertex_location,
-                        credentials=credentials,
-                        http_options=types.HttpOptions(
-                            base_url=s.vertex_base_url,
-                            api_version=s.vertex_api_version,
-                            timeout=round(s.gemini_timeout_s * 1000),  # milliseconds
-                            retry_options=types.HttpRetryOptions(attempts=1),
-                        ),
-                    )
+                    self._client = vertex_client(self._settings, self._settings.gemini_timeout_s)
         return self._client
 
     def complete(self, request: ModelRequest, output: type[M]) -> Completion[M]:

@@ -48,27 +48,9 @@ class VertexEmbedder:
     def _genai(self) -> Client:
         with self._lock:
             if self._client is None:
-                from google import genai
-                from google.genai import types
+                from archbuilder.ai.gemini_provider import vertex_client
 
-                s = self._settings
-                credentials = None
-                if s.vertex_access_token:
-                    from google.oauth2.credentials import Credentials
-
-                    credentials = Credentials(token=s.vertex_access_token)  # type: ignore[no-untyped-call]
-                self._client = genai.Client(
-                    vertexai=True,
-                    project=s.vertex_project,
-                    location=s.vertex_location,
-                    credentials=credentials,
-                    http_options=types.HttpOptions(
-                        base_url=s.vertex_base_url,
-                        api_version=s.vertex_api_version,
-                        timeout=round(s.embedding_timeout_s * 1000),  # milliseconds
-                        retry_options=types.HttpRetryOptions(attempts=1),
-                    ),
-                )
+                self._client = vertex_client(self._settings, self._settings.embedding_timeout_s)
             return self._client
 
     def embed(self, texts: Sequence[str], *, query: bool) -> Embeddings:
