@@ -414,3 +414,20 @@ def test_bm25_and_reciprocal_rank_fusion() -> None:
     assert [key for key, _ in fused] == ["a", "c", "b"]
     assert fused[0][1] == pytest.approx(1 / 61 + 1 / 62)
     assert [key for key, _ in fuse([["x", "y"], ["y", "x"]])] == ["x", "y"]  # ties: first ranked first
+
+
+def test_how_the_embedded_index_splits_a_compound_never_depends_on_another_tenants_words(
+    tmp_path: Any,
+) -> None:
+    """The embedded index searches an unknown long stem ("treppenstuf") as two stems it holds; it
+    must hold them in the libraries the caller sees, else the caller could tell from its own
+    results that another tenant's documents use a word."""
+    from archbuilder.adapters.local.sqlite_regulations import SqliteRegulationLibrary
+
+    library = SqliteRegulationLibrary(tmp_path / "regulations.sqlite3")
+    add(library, "ten_b", ("DE", "de", "B", None, [("1", None, "Jede Treppe hat ein Geländer.")]))
+    assert find(library, "ten_b", "Treppenstufen", language="de") == []  # no library B sees has "stuf"
+    add(library, "ten_a", ("DE", "de", "A", None, [("2", None, "Jede Stufe ist höchstens 17 cm hoch.")]))
+    assert find(library, "ten_b", "Treppenstufen", language="de") == []  # A's "stuf" changes nothing
+    add(library, "ten_b", ("DE", "de", "B2", None, [("3", None, "Die Stufe ist rutschfest.")]))
+    assert {h.passage.article for h in find(library, "ten_b", "Treppenstufen", language="de")} == {"1", "3"}

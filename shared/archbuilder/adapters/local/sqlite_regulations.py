@@ -169,7 +169,9 @@ class SqliteRegulationLibrary:
         if not distinct:
             return []
         with self._connection() as db:
-            distinct = list(dict.fromkeys(part for t in distinct for part in self._parts(db, t)))
+            distinct = list(
+                dict.fromkeys(part for t in distinct for part in self._parts(db, t, where.tenant_id))
+            )
         match = " OR ".join('"' + term.replace('"', '""') + '"' for term in distinct)
         sql = [
             f"SELECT p.data, d.data, bm25(passage_index, {_HEAD_WEIGHT}, {_BODY_WEIGHT}) AS rank",
@@ -198,17 +200,21 @@ class SqliteRegulationLibrary:
             for p, d, rank in rows
         ]
 
-    def _parts(self, db: sqlite3.Connection, term: str) -> list[str]:
-        """``term``, and where the index does not hold it, the two held stems it is made of (the
-        split with the longest parts; none when no split has both parts in the index)."""
-        if len(term) < _COMPOUND_MIN or _held(db, term):
+    def _parts(self, db: sqlite3.Connection, term: str, tenant_id: str) -> list[str]:
+        """``term``, and where the libraries the tenant sees do not hold it, the two held stems it
+        is made of (the split with the longest parts; none when no split has both parts held)."""
+
+        def held(stem: str) -> bool:
+            return _held(db, stem, tenant_id)
+
+        if len(term) < _COMPOUND_MIN or held(term):
             return [term]
         best: tuple[str, str] | None = None
         for cut in range(_PART_MIN + 1, len(term) - _PART_MIN + 1):
             head, tail = term[:cut], term[cut:]
             heads = [head] + [head[: -len(link)] for link in _LINKS if head.endswith(link)]
             for candidate in heads:
-                if len(candidate) < _PART_MIN + 1 or not _held(db, tail) or not _held(db, candidate):
+                if len(candidate) < _PART_MIN + 1 or not held(tail) or not held(candidate):
                     continue
                 if best is None or min(len(candidate), len(tail)) > min(len(best[0]), len(best[1])):
                     best = (candidate, tail)
@@ -240,5 +246,15 @@ class SqliteRegulationLibrary:
             self._local.db = None
 
 
-def _held(db: sqlite3.Connection, term: str) -> bool:
-    return db.execute("SELECT 1 FROM passage_terms WHERE term = ?", (term,)).fetchone() is not None
+def _held(db: sqlite3.Connection, term: str, tenant_id: str) -> bool:
+    """Whether a passage the tenant sees (its own, the global library) holds ``term``. The word
+    list of the whole index answers "no" cheaply; a "yes" is checked within the tenant's
+    libraries, so that how a query is split never depends on another tenant's words."""
+    if db.execute("SELECT 1 FROM passage_terms WHERE term = ?", (term,)).fetchone() is None:
+        return False
+    found = db.execute(
+        "SELECT 1 FROM passage_index JOIN passages p ON p.seq = passage_index.rowid"
+        " WHERE passage_index MATCH ? AND p.tenant_id IN (?, ?) LIMIT 1",
+        ('"' + term.replace('"', '""') + '"', tenant_id, GLOBAL),
+    ).fetchone()
+    return found is not None
