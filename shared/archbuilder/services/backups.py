@@ -281,13 +281,7 @@ def _copy_sqlite(source: Path, target: Path) -> Inventory:
     """A consistent copy of a live SQLite store (the online backup API), and its inventory."""
     if not source.exists():
         raise BackupError(f"no document store at {source}")
-    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
-    writer = sqlite3.connect(target)
-    try:
-        reader.backup(writer)  # one step: a single read transaction, so one point in time
-    finally:
-        writer.close()
-        reader.close()
+    _sqlite_backup(source, target)
     return Inventory({path: content_hash(data) for path, data in sqlite_documents(target)})
 
 
@@ -296,16 +290,27 @@ def _copy_regulations(source: Path, folder: Path) -> dict[str, int]:
     store), and how many documents and passages it holds; nothing when there is no index."""
     if not source.exists():
         return {"documents": 0, "passages": 0}
+    target = folder / EMBEDDED_FILE
+    _sqlite_backup(source, target)
+    copy = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+    try:
+        documents = copy.execute("SELECT count(*) FROM documents").fetchone()[0]
+        passages = copy.execute("SELECT count(*) FROM passages").fetchone()[0]
+    finally:
+        copy.close()
+    return {"documents": int(documents), "passages": int(passages)}
+
+
+def _sqlite_backup(source: Path, target: Path) -> None:
+    """``source`` copied page by page into ``target`` with SQLite's online backup API, in one
+    step: a single read transaction, so one point in time, while the source stays in use."""
     reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
-    writer = sqlite3.connect(folder / EMBEDDED_FILE)
+    writer = sqlite3.connect(target, timeout=30)
     try:
         reader.backup(writer)
-        documents = writer.execute("SELECT count(*) FROM documents").fetchone()[0]
-        passages = writer.execute("SELECT count(*) FROM passages").fetchone()[0]
     finally:
         writer.close()
         reader.close()
-    return {"documents": int(documents), "passages": int(passages)}
 
 
 def _download_objects(runtime: Runtime, folder: Path) -> Inventory:
@@ -501,13 +506,7 @@ def _restore_embedded(runtime: Runtime, source: Path, objects: Inventory) -> int
     # API writes the copy's pages into the live file.
     files = [SQLITE_FILE] + ([EMBEDDED_FILE] if (source / EMBEDDED_FILE).exists() else [])
     for name in files:
-        reader = sqlite3.connect(f"file:{source / name}?mode=ro", uri=True)
-        writer = sqlite3.connect(data_dir / name, timeout=30)
-        try:
-            reader.backup(writer)
-        finally:
-            writer.close()
-            reader.close()
+        _sqlite_backup(source / name, data_dir / name)
     return len(objects.hashes)
 
 

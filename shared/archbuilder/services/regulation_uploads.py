@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -27,7 +27,6 @@ from archbuilder.domain.permissions import require
 from archbuilder.domain.timestamps import Timestamp, format_timestamp, now
 from archbuilder.domain.upload import check_declared, safe_file_name
 from archbuilder.platform.errors import ArchBuilderError, Unprocessable
-from archbuilder.platform.events import StorageObject
 from archbuilder.platform.logging import bound, get_logger, log_fields
 from archbuilder.ports import BlobStore, DocumentStore, Filter, Query, Transaction
 from archbuilder.regulations.library import library_for
@@ -38,6 +37,9 @@ from archbuilder.services.identity import Principal
 from archbuilder.services.regulations import WRITE, add_document
 from archbuilder.services.uploads import UPLOAD_EXPIRED, UPLOAD_GRACE
 from archbuilder.services.webhooks import emit
+
+if TYPE_CHECKING:  # annotations only: cloudevents stays off api_regulations' cold start
+    from archbuilder.platform.events import StorageObject
 
 KIND = "regulation_ingest"
 # A file through the signed URL never crosses a request body, so it may be larger than one in
