@@ -465,3 +465,16 @@ def test_the_design_review_is_worded_in_the_readers_language(
         ).data.decode()
         assert f"<h2>{heading}</h2>" in page and "<h3>Erdgeschoss</h3>" in page
         assert entrance in page and north in page
+
+
+def test_api_projects_cold_start_loads_no_geometry_library() -> None:
+    """Reading projects and models must not pay for shapely (the analysis's geometry and the
+    design review load it only when an analysis is made or worded)."""
+    import subprocess
+    import sys
+
+    probe = "import sys, archbuilder.api.projects; print(sorted(m for m in ('shapely', 'ifcopenshell') if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]", done.stdout

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from archbuilder.analysis.report import ModelAnalysis
-from archbuilder.analysis.wording import Advice
 from archbuilder.ports import BlobStore, DocumentStore
 from archbuilder.repositories import TenantPaths
 from archbuilder.services.identity import Principal
 from archbuilder.services.uploads import load_building_model, model_artifact, require_ready_model
 
 if TYPE_CHECKING:
+    # Annotations only: the wording pulls in the design review and shapely, which a JSON read
+    # loads when it words the analysis, never at api_projects' cold start.
+    from archbuilder.analysis.wording import Advice
     from archbuilder.runtime import Runtime
 
 
