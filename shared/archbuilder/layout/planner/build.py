@@ -147,7 +147,7 @@ class Builder(DoorPlacer, WindowPlacer):
 
     def _rooms(self) -> tuple[list[Room], list[dict[str, Any]]]:
         site = self.job.site
-        inner = site.footprint.buffer(-site.t_ext, join_style="mitre")
+        inner = site.inner
         half = site.t_int / 2
         bands = [
             box(r.lo, r.coord - half, r.hi, r.coord + half)

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from archbuilder.domain.brief import RoomType, Side
-from archbuilder.layout.planner.geometry import Edge, Rect, Run, Site, shared_run
+from archbuilder.layout.planner.geometry import Edge, Rect, Run, Site, exterior_runs, shared_run
 from archbuilder.layout.planner.job import Job
 from archbuilder.layout.planner.notes import note, side_name
 from archbuilder.layout.planner.room_types import ENTRANCE_ROOM_PENALTY, PRIVATE_ENTRY_COST, THROUGH_COST
@@ -49,23 +49,15 @@ def door_capable(site: Site, run: Run, width: float, along_exterior: bool) -> bo
     return hi - lo >= width + 2 * DOOR_CLEAR_MARGIN_MM
 
 
-def exterior_runs(site: Site, rect: Rect) -> tuple[tuple[Edge, Run], ...]:
-    """The pieces of the rect's sides on the exterior centreline (cached per site: the search
-    asks for the same rects many times)."""
-    runs = site.runs_cache.get(rect)
+def facade_runs(job: Job, rect: Rect) -> tuple[tuple[Edge, Run], ...]:
+    """Exterior runs that may take a window or a door: not on a party wall (memoised per rect)."""
+    if not job.party_walls:
+        return exterior_runs(job.site, rect)
+    runs = job.memo.facades.get(rect)
     if runs is None:
-        runs = tuple(
-            (edge, Run(horizontal, coord, a, b))
-            for horizontal, coord, lo, hi, _ in rect.sides()
-            for edge, a, b in site.exterior_cover(horizontal, coord, lo, hi)
-        )
-        site.runs_cache[rect] = runs
+        runs = tuple((e, r) for e, r in exterior_runs(job.site, rect) if e.facing not in job.party_walls)
+        job.memo.facades[rect] = runs
     return runs
-
-
-def facade_runs(job: Job, rect: Rect) -> list[tuple[Edge, Run]]:
-    """Exterior runs that may take a window or a door: not on a party wall."""
-    return [(e, r) for e, r in exterior_runs(job.site, rect) if e.facing not in job.party_walls]
 
 
 THROUGH_PRIVATE_PENALTY = 15.0  # per room reached through a bedroom or bathroom
@@ -98,13 +90,20 @@ def entrance_span(job: Job, run: Run) -> tuple[float, float] | None:
 
 def reaches_entrance(job: Job, rects: list[Rect]) -> bool:
     """Whether these rectangles (a circulation's pieces) can take the entrance door where asked."""
-    for rect in rects:
-        for edge, run in facade_runs(job, rect):
-            if job.entrance_point is None and edge.facing != job.entrance_side:
-                continue
-            if entrance_span(job, run) is not None:
-                return True
-    return False
+    return any(_takes_entrance(job, rect) for rect in rects)
+
+
+def _takes_entrance(job: Job, rect: Rect) -> bool:
+    """Whether this rectangle can take the entrance door where asked (memoised per rect)."""
+    takes = job.memo.entrances.get(rect)
+    if takes is None:
+        takes = any(
+            entrance_span(job, run) is not None
+            for edge, run in facade_runs(job, rect)
+            if job.entrance_point is not None or edge.facing == job.entrance_side
+        )
+        job.memo.entrances[rect] = takes
+    return takes
 
 
 Piece = tuple[str, Rect]  # a room key and one rectangle of that room (the hall may have two)

@@ -14,7 +14,7 @@ Without a spine the main zone is one row of rooms or two.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from archbuilder.domain.brief import AdjacencyKind, Brief, BuildingType
 from archbuilder.layout.planner.circulation import reaches_entrance
@@ -32,17 +32,17 @@ BAND_MARGIN_MM = 100.0  # over a band's needed net depth, for snapping and wall 
 MIN_PIECE_MM = 2200.0  # shortest piece of a band cut by a stub that is worth a room
 
 
-@dataclass(frozen=True)
-class Slot:
-    """A rectangle cut into rooms along ``axis``."""
+class Slot(NamedTuple):
+    """A rectangle cut into rooms along ``axis`` (a NamedTuple: the search keys its memos by
+    slots, and a tuple hashes and compares faster than a dataclass)."""
 
     rect: Rect
     axis: str
 
 
-@dataclass(frozen=True)
-class _SpineCut:
-    """How a spine frame was cut from the main zone, so its depths can be moved later."""
+class _SpineCut(NamedTuple):
+    """How a spine frame was cut from the main zone, so its depths can be moved later (a
+    NamedTuple: the search moves a cut for every share-out, and keys a memo by the frames)."""
 
     main: Rect
     u: str  # the spine's long axis
@@ -56,8 +56,9 @@ class _SpineCut:
     stub_low: bool = True  # the stub crosses the band on the spine's low side (else the high one)
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(NamedTuple):
+    """A way to split the main zone and the wings into slots (a NamedTuple, like its parts)."""
+
     spine: Rect | None
     slots: tuple[Slot, ...]
     cut: _SpineCut | None = None
@@ -121,9 +122,10 @@ def _frames(job: Job, spine_net: float | None, spine_min_len: float, wider: bool
         for v_lo, v_hi in _spine_positions(site, main, v, spine_net, ref, needs):
             for cap, depth in _spine_lengths(main, u, spine_min_len):
                 cut = _SpineCut(main, u, v_lo, v_hi, cap, depth, spine_min_len)
+                stubs = _stubs(job, cut)
                 for wings in wing_cuts:
                     frames.append(spine_frame(cut, wings))
-                    frames += [spine_frame(stub, wings) for stub in _stubs(job, cut)]
+                    frames += [spine_frame(stub, wings) for stub in stubs]
             if wider:
                 for cut in _side_caps(job, main, u, v_lo, v_hi, spine_min_len):
                     frames += [spine_frame(cut, wings) for wings in wing_cuts]
@@ -182,9 +184,9 @@ def _stubs(job: Job, cut: _SpineCut) -> list[_SpineCut]:
                 start = lo
             if 0 < hi - start < MIN_PIECE_MM:
                 start = hi
-            stub = replace(cut, stub_at=start, stub_low=low)
-            foyer = spine_frame(stub, ()).stub
-            if stub not in out and foyer is not None and reaches_entrance(job, [foyer]):
+            stub = cut._replace(stub_at=start, stub_low=low)
+            foyer = _front_and_stub(main, spine, u, stub)[1]  # spine_frame(stub, ()).stub
+            if stub not in out and reaches_entrance(job, [foyer]):
                 out.append(stub)
     return out
 
@@ -227,10 +229,8 @@ def _split_by_stub(
 ) -> tuple[list[Slot], Rect]:
     """The front band less the stub: up to two slots beside it."""
     v = other(u)
-    assert cut.stub_at is not None
-    front_lo, front_hi = (main.lo(v), spine.lo(v)) if cut.stub_low else (spine.hi(v), main.hi(v))
-    front = spine.with_span(v, front_lo, front_hi)
-    stub = front.with_span(u, cut.stub_at, cut.stub_at + (cut.v_hi - cut.v_lo))
+    front, stub = _front_and_stub(main, spine, u, cut)
+    front_lo, front_hi = front.lo(v), front.hi(v)
     pieces = [
         Slot(front.with_span(u, a, b), u)
         for a, b in ((front.lo(u), stub.lo(u)), (stub.hi(u), front.hi(u)))
@@ -239,6 +239,15 @@ def _split_by_stub(
     rest = [s for s in bands if abs(s.rect.lo(v) - front_lo) > EPS or abs(s.rect.hi(v) - front_hi) > EPS]
     # Keep the order of the bands: the low band's slots first.
     return (pieces + rest if cut.stub_low else rest + pieces), stub
+
+
+def _front_and_stub(main: Rect, spine: Rect, u: str, cut: _SpineCut) -> tuple[Rect, Rect]:
+    """The band a cut's foyer stub crosses (beside the spine, along its length) and the stub."""
+    v = other(u)
+    assert cut.stub_at is not None
+    front_lo, front_hi = (main.lo(v), spine.lo(v)) if cut.stub_low else (spine.hi(v), main.hi(v))
+    front = spine.with_span(v, front_lo, front_hi)
+    return front, front.with_span(u, cut.stub_at, cut.stub_at + (cut.v_hi - cut.v_lo))
 
 
 def _spineless_splits(main: Rect, depths: list[float]) -> list[tuple[Slot, ...]]:

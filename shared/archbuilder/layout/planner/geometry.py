@@ -8,6 +8,7 @@ by half the exterior wall) and its edges (one per exterior wall). Cells are axis
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
 
 from shapely.geometry import Polygon, box
@@ -64,9 +65,9 @@ def snap(value: float) -> float:
     return round(value / GRID_MM) * GRID_MM
 
 
-@dataclass(frozen=True)
-class Run:
-    """A straight piece of wall centreline: horizontal (y = coord) or vertical (x = coord)."""
+class Run(NamedTuple):
+    """A straight piece of wall centreline: horizontal (y = coord) or vertical (x = coord).
+    (A NamedTuple: the search makes many, and a tuple is made faster than a dataclass.)"""
 
     horizontal: bool
     coord: float
@@ -81,7 +82,7 @@ class Run:
         return (along, self.coord) if self.horizontal else (self.coord, along)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     """One edge of the centreline polygon: one exterior wall."""
 
@@ -107,9 +108,13 @@ class Site:
     t_int: float
     by_line: dict[tuple[bool, float], list[Edge]] = field(default_factory=dict)
     vertices: set[tuple[float, float]] = field(default_factory=set)
-    inset_cache: dict[Rect, dict[Side, float]] = field(default_factory=dict)
+    inset_cache: dict[Rect, tuple[float, float, float, float]] = field(default_factory=dict)
     net_cache: dict[Rect, tuple[float, float]] = field(default_factory=dict)
     runs_cache: dict[Rect, tuple[tuple[Edge, Run], ...]] = field(default_factory=dict)  # exterior runs
+    # by_line per exact coordinate (rounding is slow): vertical lines, horizontal lines (by bool)
+    lines_cache: tuple[dict[float, tuple[Edge, ...]], dict[float, tuple[Edge, ...]]] = field(
+        default_factory=lambda: ({}, {})
+    )
 
     @classmethod
     def build(cls, brief: Brief) -> Site:
@@ -131,12 +136,26 @@ class Site:
             site.vertices.add(edge.start)
         return site
 
+    @cached_property
+    def inner(self) -> Polygon:
+        """The footprint less its exterior walls: what the room outlines are cut from."""
+        inner: Polygon = self.footprint.buffer(-self.t_ext, join_style="mitre")
+        return inner
+
+    def edges_on(self, horizontal: bool, coord: float) -> tuple[Edge, ...]:
+        """The edges on the line through ``coord`` (``by_line``, memoised per coordinate)."""
+        lines = self.lines_cache[horizontal]
+        edges = lines.get(coord)
+        if edges is None:
+            edges = lines[coord] = tuple(self.by_line.get(_line_key(horizontal, coord), ()))
+        return edges
+
     def exterior_cover(
         self, horizontal: bool, coord: float, lo: float, hi: float
     ) -> list[tuple[Edge, float, float]]:
         """Pieces of [lo, hi] on this line that lie on the exterior centreline."""
         pieces = []
-        for edge in self.by_line.get(_line_key(horizontal, coord), []):
+        for edge in self.edges_on(horizontal, coord):
             a, b = max(lo, edge.run.lo), min(hi, edge.run.hi)
             if b - a > EPS:
                 pieces.append((edge, a, b))
@@ -247,16 +266,28 @@ def _merge_slabs(rects: list[Rect], axis: str) -> list[Rect]:
 
 def shared_run(a: Rect, b: Rect) -> Run | None:
     """The centreline run two touching cells share, if any."""
-    for horizontal, (a_lo, a_hi), (b_lo, b_hi), (a_o0, a_o1), (b_o0, b_o1) in (
-        (False, (a.x0, a.x1), (b.x0, b.x1), (a.y0, a.y1), (b.y0, b.y1)),
-        (True, (a.y0, a.y1), (b.y0, b.y1), (a.x0, a.x1), (b.x0, b.x1)),
-    ):
-        for coord_a, coord_b in ((a_hi, b_lo), (a_lo, b_hi)):
-            if abs(coord_a - coord_b) < EPS:
-                lo, hi = max(a_o0, b_o0), min(a_o1, b_o1)
-                if hi - lo > EPS:
-                    return Run(horizontal, coord_a, lo, hi)
+    # Unrolled (the search calls this for every pair of cells it scores): a vertical wall
+    # (a's high x on b's low x, then a's low x on b's high x) first, then a horizontal one.
+    ax0, ay0, ax1, ay1 = a
+    bx0, by0, bx1, by1 = b
+    if abs(ax1 - bx0) < EPS or abs(ax0 - bx1) < EPS:
+        lo, hi = max(ay0, by0), min(ay1, by1)
+        if hi - lo > EPS:
+            return Run(False, ax1 if abs(ax1 - bx0) < EPS else ax0, lo, hi)
+    if abs(ay1 - by0) < EPS or abs(ay0 - by1) < EPS:
+        lo, hi = max(ax0, bx0), min(ax1, bx1)
+        if hi - lo > EPS:
+            return Run(True, ay1 if abs(ay1 - by0) < EPS else ay0, lo, hi)
     return None
+
+
+def touches(a: Rect, b: Rect) -> bool:
+    """Whether two cells share a run (``shared_run`` is not None), without making the run."""
+    ax0, ay0, ax1, ay1 = a
+    bx0, by0, bx1, by1 = b
+    if (abs(ax1 - bx0) < EPS or abs(ax0 - bx1) < EPS) and min(ay1, by1) - max(ay0, by0) > EPS:
+        return True
+    return (abs(ay1 - by0) < EPS or abs(ay0 - by1) < EPS) and min(ax1, bx1) - max(ax0, bx0) > EPS
 
 
 def inside(rect: Rect, zone: Rect) -> bool:
@@ -268,28 +299,62 @@ def inside(rect: Rect, zone: Rect) -> bool:
     )
 
 
-def insets(site: Site, rect: Rect) -> dict[Side, float]:
-    """Half wall thickness eaten from each side of a cell (exterior share weighted)."""
+def insets(site: Site, rect: Rect) -> tuple[float, float, float, float]:
+    """Half wall thickness eaten from each side of a cell (exterior share weighted): south,
+    north, west, east."""
     cached = site.inset_cache.get(rect)
-    if cached is not None:
-        return cached
-    out = {}
-    for horizontal, coord, lo, hi, facing in rect.sides():
-        covered = sum(b - a for _, a, b in site.exterior_cover(horizontal, coord, lo, hi))
-        share = covered / (hi - lo) if hi > lo else 0.0
-        out[facing] = share * site.t_ext / 2 + (1 - share) * site.t_int / 2
-    site.inset_cache[rect] = out
-    return out
+    if cached is None:
+        _wall_facts(site, rect)
+        cached = site.inset_cache[rect]
+    return cached
 
 
 def net_size(site: Site, rect: Rect) -> tuple[float, float]:
     """Net width and depth of a cell: the centreline rectangle less half its walls."""
     size = site.net_cache.get(rect)
     if size is None:
-        ins = insets(site, rect)
-        size = (
-            rect.x1 - rect.x0 - ins[Side.west] - ins[Side.east],
-            rect.y1 - rect.y0 - ins[Side.south] - ins[Side.north],
-        )
-        site.net_cache[rect] = size
+        _wall_facts(site, rect)
+        size = site.net_cache[rect]
     return size
+
+
+def _wall_facts(site: Site, rect: Rect) -> None:
+    """Fill the site's ``inset_cache`` and ``net_cache`` for a rect (plain tuples of floats: the
+    search makes tens of thousands of them, which the garbage collector then leaves alone)."""
+    t_ext, t_int = site.t_ext, site.t_int
+    x0, y0, x1, y1 = rect
+    vertical_lines, horizontal_lines = site.lines_cache
+    half = []  # per side: south, north, west, east (rect.sides(), unrolled)
+    for lines, coord, lo, hi in (
+        (horizontal_lines, y0, x0, x1),
+        (horizontal_lines, y1, x0, x1),
+        (vertical_lines, x0, y0, y1),
+        (vertical_lines, x1, y0, y1),
+    ):
+        covered = 0.0
+        edges = lines.get(coord)  # site.edges_on and site.exterior_cover, inlined
+        if edges is None:
+            edges = site.edges_on(lines is horizontal_lines, coord)
+        for edge in edges:
+            a, b = max(lo, edge.run.lo), min(hi, edge.run.hi)
+            if b - a > EPS:
+                covered += b - a
+        share = covered / (hi - lo) if hi > lo else 0.0
+        half.append(share * t_ext / 2 + (1 - share) * t_int / 2)
+    south, north, west, east = half
+    site.inset_cache[rect] = (south, north, west, east)
+    site.net_cache[rect] = (x1 - x0 - west - east, y1 - y0 - south - north)
+
+
+def exterior_runs(site: Site, rect: Rect) -> tuple[tuple[Edge, Run], ...]:
+    """The pieces of the rect's sides on the exterior centreline (cached per site: the search
+    asks for the same rects many times)."""
+    runs = site.runs_cache.get(rect)
+    if runs is None:
+        runs = tuple(
+            (edge, Run(horizontal, coord, a, b))
+            for horizontal, coord, lo, hi, _ in rect.sides()
+            for edge, a, b in site.exterior_cover(horizontal, coord, lo, hi)
+        )
+        site.runs_cache[rect] = runs
+    return runs

@@ -7,9 +7,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from archbuilder.domain.brief import AdjacencyKind, Brief, RoomType, Side
-from archbuilder.layout.planner.geometry import Site
+from archbuilder.layout.planner.geometry import Edge, Rect, Run, Site
 from archbuilder.layout.planner.notes import note
 from archbuilder.layout.programme import (
     DEFAULT_AREA_M2,
@@ -23,6 +24,31 @@ from archbuilder.layout.programme import (
     rooms_matching,
 )
 from archbuilder.layout.room_minimums import RoomMinimum
+
+if TYPE_CHECKING:
+    from archbuilder.layout.planner.frames import Frame, Slot, _SpineCut
+    from archbuilder.layout.planner.scoring import CellFacts
+    from archbuilder.layout.planner.shareout import SlotCut, SlotFacts, _Daylight
+
+
+@dataclass
+class Memo:
+    """The search's memos (see ``Job.memo``). Each holds what a pure function of the job gives
+    for its key; the function that fills it says more."""
+
+    facades: dict[Rect, tuple[tuple[Edge, Run], ...]] = field(default_factory=dict)  # facade_runs
+    entrances: dict[Rect, bool] = field(default_factory=dict)  # a rect takes the front door
+    daylight: dict[Slot, _Daylight] = field(default_factory=dict)  # shareout._daylight
+    slot_facts: dict[tuple[Slot, ...], SlotFacts] = field(default_factory=dict)  # a frame's slots
+    slot_ranks: dict[tuple[str, ...], list[PlannedRoom]] = field(default_factory=dict)  # rooms' order
+    frames: dict[tuple[_SpineCut, tuple[Slot, ...]], Frame] = field(default_factory=dict)  # fitted
+    inner_sides: dict[Frame, tuple[str | None, ...]] = field(default_factory=dict)  # per slot
+    spine_ends: dict[tuple[Rect, str], tuple[tuple[str, float], ...]] = field(default_factory=dict)
+    slot_cuts: dict[tuple[Slot, tuple[str, ...], bool, str | None], SlotCut | None] = field(
+        default_factory=dict
+    )  # shareout._slot_cut: slot, its rooms' keys (sorted), flip, inner side
+    cells: dict[str, dict[Rect, CellFacts]] = field(default_factory=dict)  # room key -> cell -> facts
+    living_lit: dict[Rect, bool] = field(default_factory=dict)  # scoring._sunlit
 
 
 @dataclass
@@ -42,6 +68,10 @@ class Job:
     party_walls: frozenset[Side] = frozenset()
     open_kitchen: bool = False
     language: str | None = None  # the brief's: what the planner says is said in it
+    # Memos of the search: pure functions of this job (its site, rooms and party walls) that
+    # the search asks for again and again across frames and room orders. They are keyed by
+    # rectangles, slots and room keys only, and die with the job (one per plan).
+    memo: Memo = field(default_factory=Memo, repr=False, compare=False)
 
     @property
     def others(self) -> list[PlannedRoom]:

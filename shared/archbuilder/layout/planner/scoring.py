@@ -4,9 +4,11 @@ daylight and window capacity (lower is better).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from archbuilder.domain.brief import AdjacencyKind, RoomType, Side
 from archbuilder.layout.planner.circulation import door_capable, door_width, facade_runs
-from archbuilder.layout.planner.geometry import Rect, Run, net_size, shared_run
+from archbuilder.layout.planner.geometry import Rect, Run, net_size, shared_run, touches
 from archbuilder.layout.planner.job import Job, Wish
 from archbuilder.layout.planner.room_types import PREFERRED_WIDTH_MM
 from archbuilder.layout.planner.shareout import MAX_ASPECT, net_area
@@ -23,16 +25,40 @@ AREA_WEIGHT = 4.0
 MAX_GROWTH = 1.5  # the most a footprint larger than the programme spreads over its rooms
 
 
+class CellFacts(NamedTuple):
+    """What scoring a room's cell needs of it alone (memoised per room key and cell)."""
+
+    area: float  # net width x net depth, m²
+    net: float  # net area (``net_area``: no negative sides), m²
+    refused: bool  # narrower than the room's narrow side allows
+    floor: float  # the room's least area with the margin _room_penalty keeps
+    shape: float  # proportions penalty
+
+
+def _cell_facts(job: Job, room: PlannedRoom, rect: Rect) -> CellFacts:
+    memo = job.memo.cells.get(room.key)
+    if memo is None:
+        memo = job.memo.cells[room.key] = {}
+    facts = memo.get(rect)
+    if facts is None:
+        w, h = net_size(job.site, rect)
+        short = min(w, h)
+        refused = short < room.min_width_mm + 10
+        # The cell estimate is within ~1 % of the final outline: keep a margin over the minimums.
+        floor = max(room.min_area_m2, MIN_ROOM_AREA_M2) * 1.01 + 0.05
+        shape = 0.0 if refused else _shape_penalty(job, room, w, h)
+        facts = CellFacts(w * h / 1e6, net_area(job.site, rect), refused, floor, shape)
+        memo[rect] = facts
+    return facts
+
+
 def _room_penalty(
-    job: Job, room: PlannedRoom, rect: Rect, scale: float, more: float = 0.0
+    job: Job, room: PlannedRoom, facts: CellFacts, scale: float, more: float = 0.0
 ) -> tuple[float, float] | None:
     """(area error, proportions) of one cell (and ``more`` m² in further pieces); None when the
     cell breaks a hard minimum."""
-    w, h = net_size(job.site, rect)
-    short, long_ = min(w, h), max(w, h)
-    area = w * h / 1e6 + more
-    # The cell estimate is within ~1 % of the final outline: keep a margin over the minimums.
-    if area < max(room.min_area_m2, MIN_ROOM_AREA_M2) * 1.01 + 0.05 or short < room.min_width_mm + 10:
+    area = facts.area + more
+    if area < facts.floor or facts.refused:
         return None
     # Area error against the brief's target (AREA_WEIGHT: it outranks a longer walk). When the
     # footprint is larger than the programme, every room grows by the same share (up to
@@ -44,6 +70,12 @@ def _room_penalty(
         area_penalty = AREA_WEIGHT * abs(area / expected - 1.0)
     else:
         area_penalty = AREA_WEIGHT * abs(area / room.target_area_m2 - 1.0)
+    return area_penalty, facts.shape
+
+
+def _shape_penalty(job: Job, room: PlannedRoom, w: float, h: float) -> float:
+    """Proportions of a cell of net w x h: narrower than preferred, too long for the room."""
+    short, long_ = min(w, h), max(w, h)
     shape = 0.0
     preferred = max(PREFERRED_WIDTH_MM[room.type], room.min_width_mm)
     if short < preferred:
@@ -57,7 +89,7 @@ def _room_penalty(
         shape += 4.0 * (long_ / short - MAX_ASPECT)  # an architect's limit for a room to live in
     elif room.type not in HABITABLE | CIRCULATION and long_ / short > MAX_SERVICE_ASPECT:
         shape += 3.0 * (long_ / short - MAX_SERVICE_ASPECT)  # a WC or store, not a corridor
-    return area_penalty, shape
+    return shape
 
 
 MAX_SERVICE_ASPECT = 3.0
@@ -68,29 +100,79 @@ ACCESS_PENALTY = 15.0  # per bedroom or bathroom not reached from the hall (or i
 
 def quick_score(job: Job, cells: dict[str, Rect], extras: dict[str, list[Rect]]) -> dict[str, float] | None:
     """Score parts that need no door tree: area error, proportions, access from the hall,
-    corridor share, adjacency, wet grouping, daylight, the kitchen beside the living room."""
-    more = {key: sum(net_area(job.site, r) for r in rects) for key, rects in extras.items()}
-    others = [k for k in cells if k != job.spine_key]
-    capacity = sum(net_area(job.site, cells[k]) + more.get(k, 0.0) for k in others)
-    scale = capacity / sum(job.rooms[k].target_area_m2 for k in others)
+    corridor share, adjacency, wet grouping, daylight, the kitchen beside the living room.
+
+    The search scores its many candidates in steps, ``area_score`` then ``SCORE_STEPS``: no part
+    is negative and a step only adds parts or raises them to their exact values, so the sum
+    of the parts after each step is a lower bound of the quick score (floating-point sums of
+    non-negative terms only grow when a term is added or raised). It takes the next step only
+    for the candidates that may still rank.
+    """
+    parts = area_score(job, cells, extras)
+    if parts is not None:
+        for step in SCORE_STEPS:
+            step(job, cells, extras, parts)
+    return parts
+
+
+def area_score(job: Job, cells: dict[str, Rect], extras: dict[str, list[Rect]]) -> dict[str, float] | None:
+    """The first parts of ``quick_score``: area error and proportions; None when a cell breaks
+    a hard minimum."""
+    rooms, spine = job.rooms, job.spine_key
+    facts = [_cell_facts(job, rooms[k], rect) for k, rect in cells.items()]
+    more, capacity = _net_areas(job, cells, extras, facts)
+    scale = capacity / sum([rooms[k].target_area_m2 for k in cells if k != spine])
     parts = {"area": 0.0, "proportions": 0.0}
-    for key, rect in cells.items():
-        penalty = _room_penalty(job, job.rooms[key], rect, scale, more.get(key, 0.0))
+    for key, cell in zip(cells, facts, strict=True):
+        penalty = _room_penalty(job, rooms[key], cell, scale, more.get(key, 0.0))
         if penalty is None:
             return None
         parts["area"] += penalty[0]
         parts["proportions"] += penalty[1]
+    return parts
+
+
+def add_layout_bounds(
+    job: Job, cells: dict[str, Rect], extras: dict[str, list[Rect]], parts: dict[str, float]
+) -> None:
+    """The other parts that cost little, with lower bounds for access and adjacency (rooms that
+    do not even touch the hall, wishes no touching pair can meet), no windows yet."""
     if job.spine_key is not None and job.spine_key in cells:
+        more, capacity = _net_areas(job, cells, extras)
         hall_area = net_area(job.site, cells[job.spine_key]) + more.get(job.spine_key, 0.0)
         share = 100.0 * hall_area / (capacity + hall_area)
         parts["corridor_share"] = CORRIDOR_SHARE_WEIGHT * max(0.0, share - MAX_CORRIDOR_SHARE_PCT)
-    parts["access"] = ACCESS_PENALTY * len(unreached_private_rooms(job, cells, extras))
-    parts["adjacency"] = _adjacency_penalty(job, cells)
+    parts["access"] = ACCESS_PENALTY * _apart_private_rooms(job, cells, extras)
+    parts["adjacency"] = _adjacency_bound(job, cells)
     parts["wet_grouping"] = _wet_penalty(job, cells)
     parts["daylight"] = _daylight_penalty(job, cells)
     parts["kitchen"] = _kitchen_penalty(job, cells)
+
+
+def complete_score(
+    job: Job, cells: dict[str, Rect], extras: dict[str, list[Rect]], parts: dict[str, float]
+) -> None:
+    """Access and adjacency exact (their places in the dict, so the order the score sums the
+    parts in, stay), then the windows."""
+    parts["access"] = ACCESS_PENALTY * len(unreached_private_rooms(job, cells, extras))
+    parts["adjacency"] = _adjacency_penalty(job, cells)
     parts["windows"] = window_penalty(job, cells, extras)
-    return parts
+
+
+SCORE_STEPS = (add_layout_bounds, complete_score)
+
+
+def _net_areas(
+    job: Job, cells: dict[str, Rect], extras: dict[str, list[Rect]], facts: list[CellFacts] | None = None
+) -> tuple[dict[str, float], float]:
+    """Net area (m²) of each room's further pieces, and of the rooms other than the spine
+    (``facts``: the cells' ``CellFacts``, in their order, when the caller has them)."""
+    site, rooms, spine = job.site, job.rooms, job.spine_key
+    if facts is None:
+        facts = [_cell_facts(job, rooms[k], rect) for k, rect in cells.items()]
+    more = {key: sum([net_area(site, r) for r in rects]) for key, rects in extras.items()}
+    capacity = sum([f.net + more.get(k, 0.0) for k, f in zip(cells, facts, strict=True) if k != spine])
+    return more, capacity
 
 
 def touching_run(job: Job, cells: dict[str, Rect], a: str, b: str, door: bool) -> Run | None:
@@ -147,6 +229,36 @@ def _door_run(job: Job, a: Rect, b: Rect, width: float) -> Run | None:
     return run
 
 
+def _apart_private_rooms(job: Job, cells: dict[str, Rect], extras: dict[str, list[Rect]]) -> int:
+    """How many of ``unreached_private_rooms`` do not even touch the hall (an en-suite: its
+    bedroom): a lower bound of their number."""
+    if job.spine_key is None or job.spine_key not in cells:
+        return 0
+    hall = [cells[job.spine_key], *extras.get(job.spine_key, [])]
+    apart = 0
+    for key, rect in cells.items():
+        if job.rooms[key].type not in PRIVATE:
+            continue
+        bedroom = job.en_suites.get(key)
+        if bedroom is not None:
+            apart += not touches(rect, cells[bedroom])
+        else:
+            apart += not any(touches(rect, piece) for piece in hall)
+    return apart
+
+
+def _adjacency_bound(job: Job, cells: dict[str, Rect]) -> float:
+    """``_adjacency_penalty`` of the wishes unmet whatever the doors: no pair touches (must,
+    prefer) or a pair does (avoid); a lower bound of it."""
+    total = 0.0
+    for wish in job.wishes:
+        pairs = [(cells[a], cells[b]) for a in wish.keys_a for b in wish.keys_b if a != b]
+        touching = any(touches(ra, rb) for ra, rb in pairs)
+        if touching == (wish.kind == AdjacencyKind.avoid):
+            total += WISH_WEIGHT[wish.kind]
+    return total
+
+
 def _adjacency_penalty(job: Job, cells: dict[str, Rect]) -> float:
     return sum(WISH_WEIGHT[w.kind] for w in job.wishes if not wish_met(job, cells, w))
 
@@ -156,7 +268,7 @@ def _wet_penalty(job: Job, cells: dict[str, Rect]) -> float:
     wet = [k for k in cells if job.rooms[k].type in WET]
     if len(wet) < 2:
         return 0.0
-    alone = sum(1 for a in wet if not any(b != a and shared_run(cells[a], cells[b]) for b in wet))
+    alone = sum(1 for a in wet if not any(b != a and touches(cells[a], cells[b]) for b in wet))
     return 1.0 * alone
 
 
@@ -172,7 +284,7 @@ def _kitchen_penalty(job: Job, cells: dict[str, Rect]) -> float:
     day = [k for k in cells if job.rooms[k].type in (RoomType.living_room, RoomType.dining_room)]
     if not kitchens or not day:
         return 0.0
-    beside = any(shared_run(cells[k], cells[d]) is not None for k in kitchens for d in day)
+    beside = any(touches(cells[k], cells[d]) for k in kitchens for d in day)
     return 0.0 if beside else KITCHEN_APART
 
 
@@ -182,14 +294,23 @@ def _daylight_penalty(job: Job, cells: dict[str, Rect]) -> float:
     for key, rect in cells.items():
         if job.rooms[key].type != RoomType.living_room:
             continue
+        if not _sunlit(job, rect):
+            penalty += 0.5
+    return penalty
+
+
+def _sunlit(job: Job, rect: Rect) -> bool:
+    """A facade of the cell, long enough for a living room's window, faces between south-east
+    and west (memoised per cell)."""
+    lit = job.memo.living_lit.get(rect)
+    if lit is None:
         bearings = [
             (FACING_DEG[edge.facing] + job.north_deg) % 360
             for edge, run in facade_runs(job, rect)
             if run.length >= 1500
         ]
-        if not any(120 <= b <= 270 for b in bearings):
-            penalty += 0.5
-    return penalty
+        lit = job.memo.living_lit[rect] = any(120 <= b <= 270 for b in bearings)
+    return lit
 
 
 # Outward normal of a facade as a bearing when north_deg is 0 (y up = north).

@@ -8,15 +8,17 @@ the target areas, never below a room's minimum.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from itertools import combinations
+from typing import NamedTuple
 
-from archbuilder.domain.brief import AdjacencyKind, RoomType, Side
-from archbuilder.layout.planner.circulation import facade_runs, reaches_entrance
-from archbuilder.layout.planner.frames import MIN_BAND_MM, Frame, Slot, spine_frame
+from archbuilder.domain.brief import AdjacencyKind, RoomType
+from archbuilder.layout.planner.circulation import reaches_entrance
+from archbuilder.layout.planner.frames import MIN_BAND_MM, Frame, Slot, _SpineCut, spine_frame
 from archbuilder.layout.planner.geometry import (
     EPS,
     Rect,
+    Run,
     Site,
     insets,
     inside,
@@ -44,7 +46,7 @@ def _water_fill(
     bound: dict[int, float] = {}  # shares fixed at a minimum or a maximum
     while True:
         free = [i for i in range(n) if i not in bound]
-        free_weight = sum(weights[i] for i in free)
+        free_weight = sum([weights[i] for i in free])
         free_total = total - sum(bound.values())
         if not free or free_weight <= 0:
             if free and free_total > EPS:  # zero weights take what is left, evenly
@@ -63,13 +65,14 @@ def _water_fill(
         bound.update({i: max(caps[i], minimums[i]) for i in over})
 
 
+INF = float("inf")
 CARVABLE = frozenset({RoomType.wc, RoomType.storage, RoomType.technical, RoomType.laundry, RoomType.bathroom})
 MAX_ASPECT = 2.5  # the longest a room to live in should be, over its narrow side
 CUT_ASPECT = 2.45  # what a cut aims at, so that snapping to the grid stays under MAX_ASPECT
 CARVE_SPARE_MM = 900.0  # net depth a carved room must leave behind to be worth it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Carve:
     """A small room cut to its own size at the hall side of its column; the rest of the column
     (towards the facade) goes to the room beside it as a second piece."""
@@ -116,19 +119,19 @@ def _cut_slot(
     total = (net_w if axis == "x" else net_h) - (len(rooms) - 1) * site.t_int
     if depth <= 0 or total <= 0:
         return None
+    if len(rooms) == 1:  # the whole slot: _water_fill refuses it only under the room's minimum
+        return None if _min_length(site, rooms[0], depth) > total else ([rect], [])
     minimums = [_min_length(site, r, depth) for r in rooms]
     weights = [r.target_area_m2 for r in rooms]
+    habitable = [r.type in HABITABLE for r in rooms]
     # Rooms to live in stay within MAX_ASPECT where the slot allows it: not narrower than
     # depth / CUT_ASPECT, not longer than depth * CUT_ASPECT (the other rooms take the rest).
-    maximums = [depth * CUT_ASPECT if r.type in HABITABLE else float("inf") for r in rooms]
-    if len(rooms) > 1:
-        proportioned = [
-            max(m, depth / CUT_ASPECT) if r.type in HABITABLE else m
-            for m, r in zip(minimums, rooms, strict=True)
-        ]
-        if sum(proportioned) <= total:
-            minimums = proportioned
-    carves = _carves(job, rooms, depth) if inner is not None and len(rooms) > 1 else {}
+    longest, narrowest = depth * CUT_ASPECT, depth / CUT_ASPECT
+    maximums = [longest if h else INF for h in habitable]
+    proportioned = [max(m, narrowest) if h else m for m, h in zip(minimums, habitable, strict=True)]
+    if sum(proportioned) <= total:
+        minimums = proportioned
+    carves = _carves(job, rooms, depth) if inner is not None else {}
     for i, carve in carves.items():
         minimums[i], weights[i] = carve.length, 0.0
         spare = carve.length * (depth - carve.depth - site.t_int) / 1e6
@@ -136,24 +139,25 @@ def _cut_slot(
     lengths = _water_fill(total, minimums, weights, maximums)
     if lengths is None:
         return None
-    if len(rooms) == 1:
-        return [rect], []
-    ins = insets(site, rect)
-    first = ins[Side.west] if axis == "x" else ins[Side.south]
+    south, north, west, east = insets(site, rect)
+    along_x = axis == "x"
+    x0, y0, x1, y1 = rect
+    start, end = (x0, x1) if along_x else (y0, y1)
     cells = []
-    pos, lo = rect.lo(axis) + first, rect.lo(axis)
+    pos, lo = start + (west if along_x else south), start
+    last = len(lengths) - 1
     for i, length in enumerate(lengths):
         pos += length
-        hi = rect.hi(axis) if i == len(lengths) - 1 else snap(pos + site.t_int / 2)
-        cells.append(rect.with_span(axis, lo, hi))
+        hi = end if i == last else snap(pos + site.t_int / 2)
+        cells.append(Rect(lo, y0, hi, y1) if along_x else Rect(x0, lo, x1, hi))  # rect.with_span
         pos += site.t_int
         lo = hi
     extras: list[tuple[str, Rect]] = []
     across = other(axis)
     for i, carve in carves.items():
         cell = cells[i]
-        low_inset = ins[Side.south] if across == "y" else ins[Side.west]
-        high_inset = ins[Side.north] if across == "y" else ins[Side.east]
+        low_inset = south if across == "y" else west
+        high_inset = north if across == "y" else east
         if inner == "lo":
             cut = snap(cell.lo(across) + low_inset + carve.depth + site.t_int / 2)
             cells[i], rest = (
@@ -180,8 +184,7 @@ def _inner_side(slot: Slot, hall: list[Rect]) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class _Fill:
+class _Fill(NamedTuple):
     """A slot seen as net length x net depth around its rooms, for moving its depth."""
 
     length: float  # net length left for rooms once their n - 1 walls are taken
@@ -238,17 +241,27 @@ def tuned_frame(job: Job, frame: Frame, groups: list[list[PlannedRoom]]) -> Fram
         widest = max(r.min_width_mm for r in groups[bands])
         depth = min(max(snap(depth), MIN_BAND_MM, widest + site.t_ext), full - cut.min_len)
         fills = [
-            replace(f, length=f.length - (depth - cut.cap_depth)) if i in shortened else f
+            f._replace(length=f.length - (depth - cut.cap_depth)) if i in shortened else f
             for i, f in enumerate(fills[:bands])
         ] + [cap]
-        cut = replace(cut, cap_depth=depth)
+        cut = cut._replace(cap_depth=depth)
     if bands == 2:
         start = _spine_start(site, main, v, cut.v_hi - cut.v_lo, (fills[0], groups[0]), (fills[1], groups[1]))
         if start is not None:
-            cut = replace(cut, v_lo=start, v_hi=start + cut.v_hi - cut.v_lo)
+            cut = cut._replace(v_lo=start, v_hi=start + cut.v_hi - cut.v_lo)
     if cut == frame.cut:
         return None
-    return spine_frame(cut, frame.slots[len(fills) :])
+    return _fitted_frame(job, cut, frame.slots[len(fills) :])
+
+
+def _fitted_frame(job: Job, cut: _SpineCut, wings: tuple[Slot, ...]) -> Frame:
+    """``spine_frame`` memoised per cut and wings: share-outs of different frames often fit to
+    the same cut."""
+    key = (cut, wings)
+    frame = job.memo.frames.get(key)
+    if frame is None:
+        frame = job.memo.frames[key] = spine_frame(cut, wings)
+    return frame
 
 
 def _spine_start(
@@ -288,18 +301,18 @@ def _tuned_stub_frame(job: Job, frame: Frame, groups: list[list[PlannedRoom]]) -
 
     def band(pairs: list[tuple[_Fill, list[PlannedRoom]]]) -> tuple[_Fill, list[PlannedRoom]]:
         first = pairs[0][0]
-        fill = replace(first, length=sum(f.length for f, _ in pairs), target=sum(f.target for f, _ in pairs))
+        fill = first._replace(length=sum(f.length for f, _ in pairs), target=sum(f.target for f, _ in pairs))
         return fill, [r for _, rooms in pairs for r in rooms]
 
     width = cut.v_hi - cut.v_lo
     start = _spine_start(site, main, v, width, band(sides[True]), band(sides[False]))
     if start is None or start == cut.v_lo:
         return None
-    tuned = replace(cut, v_lo=start, v_hi=start + width)
-    return spine_frame(tuned, frame.slots[count + bool(cut.cap) :])
+    tuned = cut._replace(v_lo=start, v_hi=start + width)
+    return _fitted_frame(job, tuned, frame.slots[count + bool(cut.cap) :])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Daylight:
     """Where a slot meets a free facade (not a party wall): along its length, at its ends."""
 
@@ -311,21 +324,31 @@ class _Daylight:
     def of(cls, job: Job, slot: Slot) -> _Daylight:
         axis, rect = slot.axis, slot.rect
         along = lo = hi = False
-        for _, run in facade_runs(job, rect):
-            if run.length < WINDOW_RUN_MM:
-                continue
-            if run.horizontal == (axis == "x"):
-                along = True
-            elif abs(run.coord - rect.lo(axis)) < EPS:
-                lo = True
-            elif abs(run.coord - rect.hi(axis)) < EPS:
-                hi = True
+        # facade_runs(job, rect), without making (and keeping) the runs of every slot searched
+        for horizontal, coord, side_lo, side_hi, _ in rect.sides():
+            for edge, a, b in job.site.exterior_cover(horizontal, coord, side_lo, side_hi):
+                if edge.facing in job.party_walls or b - a < WINDOW_RUN_MM:
+                    continue
+                if horizontal == (axis == "x"):
+                    along = True
+                elif abs(coord - rect.lo(axis)) < EPS:
+                    lo = True
+                elif abs(coord - rect.hi(axis)) < EPS:
+                    hi = True
         return cls(along, lo, hi)
 
     @property
     def places(self) -> float:
         """How many rooms of the slot can have a window."""
         return float("inf") if self.along else float(self.lo + self.hi)
+
+
+def _daylight(job: Job, slot: Slot) -> _Daylight:
+    """``_Daylight.of`` memoised per slot."""
+    light = job.memo.daylight.get(slot)
+    if light is None:
+        light = job.memo.daylight[slot] = _Daylight.of(job, slot)
+    return light
 
 
 WINDOW_RUN_MM = 1200.0  # the shortest piece of facade worth a window
@@ -339,41 +362,84 @@ def group_rooms(
     must touch (an open kitchen's living room, an en-suite's bedroom) when that slot fits it."""
     partners = _must_partners(job) if together else {}
     site, slots = job.site, frame.slots
-    capacity = [net_area(site, s.rect) for s in slots]
-    depth = [_slot_depth(site, s) for s in slots]
-    length = [_slot_length(site, s) for s in slots]
+    facts = _slot_facts(job, slots)
+    capacity, length, places = facts.capacity, facts.length, facts.places
     total_target = sum(r.target_area_m2 for r in order)
     scale = sum(capacity) / total_target if total_target else 1.0
     load = [0.0] * len(slots)
     used = [-site.t_int] * len(slots)  # n rooms in a slot need n - 1 walls
     groups: list[list[PlannedRoom]] = [[] for _ in slots]
+    empty_groups = len(slots)
     # A room that must have a window goes where one of the slot's facade places is still free
     # (a band of a terrace meets the street only at its end), when any slot has one.
-    places = [_Daylight.of(job, s).places for s in slots]
     lit = [0] * len(slots)
     for placed, room in enumerate(order):
-        need = [_min_length(site, room, depth[i]) + site.t_int for i in range(len(slots))]
-        fits = [
-            i for i in range(len(slots)) if depth[i] >= room.min_width_mm and used[i] + need[i] <= length[i]
-        ]
+        need = facts.need(site, room)
+        fits = [i for i, n in need if used[i] + n <= length[i]]
         windowed = window_required(job, room)
         if windowed:
             fits = [i for i in fits if lit[i] < places[i]] or fits
-        beside = [i for i in fits if any(r.key in partners.get(room.key, ()) for r in groups[i])]
-        fits = beside or fits
+        if partners:
+            beside = [i for i in fits if any(r.key in partners.get(room.key, ()) for r in groups[i])]
+            fits = beside or fits
         empty = [i for i in fits if not groups[i]]
         # Leave no slot empty: once the rooms left only just cover the empty slots, fill those.
-        pool = empty if len(order) - placed <= sum(1 for g in groups if not g) else fits
+        pool = empty if len(order) - placed <= empty_groups else fits
         if not pool:
             return None
-        best = max(pool, key=lambda i: (capacity[i] - scale * (load[i] + room.target_area_m2), -i))
+        best = (
+            pool[0]
+            if len(pool) == 1
+            else max(pool, key=lambda i: (capacity[i] - scale * (load[i] + room.target_area_m2), -i))
+        )
+        empty_groups -= not groups[best]
         groups[best].append(room)
         lit[best] += windowed
         load[best] += room.target_area_m2
-        used[best] += need[best]
-    if any(not g for g in groups):
+        used[best] += facts.needs[room.key][best]
+    if empty_groups:
         return None
     return groups
+
+
+@dataclass(slots=True)
+class SlotFacts:
+    """What the greedy share-out asks of a frame's slots, for every room order (memoised per
+    slots, see ``_slot_facts``)."""
+
+    capacity: list[float]  # net area, m²
+    depth: list[float]  # net depth
+    length: list[float]  # net length
+    places: list[float]  # rooms that can have a window (_Daylight.places)
+    needs: dict[str, list[float]] = field(default_factory=dict)  # room key -> length + wall, per slot
+    deep: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # (slot, need) deep enough
+
+    def need(self, site: Site, room: PlannedRoom) -> list[tuple[int, float]]:
+        """(slot index, net length with a wall the room needs there) for the slots deep enough
+        for the room's narrow side."""
+        deep = self.deep.get(room.key)
+        if deep is None:
+            needs = [_min_length(site, room, d) + site.t_int for d in self.depth]
+            self.needs[room.key] = needs
+            deep = [(i, n) for i, n in enumerate(needs) if self.depth[i] >= room.min_width_mm]
+            self.deep[room.key] = deep
+        return deep
+
+
+def _slot_facts(job: Job, slots: tuple[Slot, ...]) -> SlotFacts:
+    """A frame's ``SlotFacts``, memoised per slots: every room order shares out over the same
+    frame."""
+    facts = job.memo.slot_facts.get(slots)
+    if facts is None:
+        site = job.site
+        facts = SlotFacts(
+            [net_area(site, s.rect) for s in slots],
+            [_slot_depth(site, s) for s in slots],
+            [_slot_length(site, s) for s in slots],
+            [_daylight(job, s).places for s in slots],
+        )
+        job.memo.slot_facts[slots] = facts
+    return facts
 
 
 def _must_partners(job: Job) -> dict[str, set[str]]:
@@ -416,8 +482,12 @@ def _slot_depth(site: Site, slot: Slot) -> float:
 
 def _order_in_slot(job: Job, slot: Slot, rooms: list[PlannedRoom], flip: bool) -> list[PlannedRoom]:
     """Public rooms at the end nearer the entrance, wet rooms next to each other."""
-    ranked = sorted(rooms, key=lambda r: (SLOT_RANK[r.type], int(r.key[1:])))
-    ranked = _chain_partners(job, ranked)
+    keys = tuple(sorted(r.key for r in rooms))
+    chained = job.memo.slot_ranks.get(keys)  # the ranking depends on the rooms alone
+    if chained is None:
+        chained = _chain_partners(job, sorted(rooms, key=lambda r: (SLOT_RANK[r.type], int(r.key[1:]))))
+        job.memo.slot_ranks[keys] = chained
+    ranked = list(chained)
     ref = job.entrance_ref
     i = 0 if slot.axis == "x" else 1
     near_low = abs(ref[i] - slot.rect.lo(slot.axis)) <= abs(ref[i] - slot.rect.hi(slot.axis))
@@ -429,7 +499,7 @@ def _order_in_slot(job: Job, slot: Slot, rooms: list[PlannedRoom], flip: bool) -
 def _windows_to_ends(job: Job, slot: Slot, ranked: list[PlannedRoom]) -> list[PlannedRoom]:
     """In a slot that meets a free facade only at its ends, the rooms that must have a window
     take those ends (the others keep their order between them)."""
-    light = _Daylight.of(job, slot)
+    light = _daylight(job, slot)
     if light.along or not (light.lo or light.hi):
         return ranked
     windowed = [r for r in ranked if window_required(job, r)]
@@ -474,16 +544,43 @@ def layout_cells(
         cells[job.spine_key] = frame.spine
         if frame.stub is not None:
             extras[job.spine_key] = [frame.stub]
-    for slot, group in zip(frame.slots, groups, strict=True):
-        ordered = _order_in_slot(job, slot, group, flip)
-        cut = _cut_slot(job, slot, ordered, _inner_side(slot, frame.circulation))
+    inners = job.memo.inner_sides.get(frame)
+    if inners is None:
+        hall = frame.circulation
+        inners = job.memo.inner_sides[frame] = tuple(_inner_side(slot, hall) for slot in frame.slots)
+    for slot, group, inner in zip(frame.slots, groups, inners, strict=True):
+        cut = _slot_cut(job, slot, group, flip, inner)
         if cut is None:
             return None
-        rects, rests = cut
-        cells.update({r.key: rect for r, rect in zip(ordered, rects, strict=True)})
+        keys, rects, rests = cut
+        cells.update(zip(keys, rects, strict=True))
         for key, rest in rests:
             extras.setdefault(key, []).append(rest)
     return cells, extras
+
+
+SlotCut = tuple[tuple[str, ...], tuple[Rect, ...], tuple[tuple[str, Rect], ...]]  # keys, cells, pieces
+
+
+def _slot_cut(
+    job: Job, slot: Slot, group: list[PlannedRoom], flip: bool, inner: str | None
+) -> SlotCut | None:
+    """The slot's rooms in order and cut (``_order_in_slot``, ``_cut_slot``): their keys, their
+    cells and the further pieces, memoised: frames share slots (wings, bands), and room orders
+    share groups. The order in a slot depends on the rooms, not on the order they were shared
+    out in; a room alone in its slot is the same in either order (``flip``)."""
+    alone = len(group) == 1
+    memo_key = (slot, tuple(sorted(r.key for r in group)), flip and not alone, inner)
+    if memo_key in job.memo.slot_cuts:
+        return job.memo.slot_cuts[memo_key]
+    ordered = group if alone else _order_in_slot(job, slot, group, flip)
+    cut = _cut_slot(job, slot, ordered, inner)
+    out: SlotCut | None = None
+    if cut is not None:
+        rects, rests = cut
+        out = tuple(r.key for r in ordered), tuple(rects), tuple(rests)
+    job.memo.slot_cuts[memo_key] = out
+    return out
 
 
 WING_FIRST_ORDERS = 2  # room orders used to share the rest out after the wings are filled
@@ -576,17 +673,16 @@ def trimmed_spines(
     spine, u = cells[spine_key], frame.cut.u
     v = other(u)
     out: list[tuple[dict[str, Rect], Extras]] = []
-    for end in ("lo", "hi"):
-        tip = spine.lo(u) if end == "lo" else spine.hi(u)
-        face = spine.with_span(u, tip - 1, tip) if end == "hi" else spine.with_span(u, tip, tip + 1)
-        if reaches_entrance(job, [face]) or any(
-            _across_end(spine, r, u, tip) for k, r in cells.items() if k != spine_key
-        ):
-            continue  # the front door is there, or a room (a cap, a wing) is entered across the end
+    ends = _ends_away_from_door(job, spine, u)
+    if not ends:
+        return out
+    # The run each room shares with the spine (None-ness does not depend on the argument order).
+    runs = {k: shared_run(spine, r) for k, r in cells.items() if k != spine_key}
+    for end, tip in ends:
+        if any(_across_end(run, u, tip) for run in runs.values()):
+            continue  # a room (a cap, a wing) is entered across the end
         side_cells = {
-            k: r
-            for k, r in cells.items()
-            if k != spine_key and _ends_at(r, u, tip) and shared_run(r, spine) is not None
+            k: cells[k] for k, run in runs.items() if run is not None and _ends_at(cells[k], u, tip)
         }
         for key, rect in side_cells.items():
             room = job.rooms[key]
@@ -611,9 +707,24 @@ def trimmed_spines(
 DOOR_ROOM_MM = 1400.0  # hall along a room's side that its door needs (leaf, frame, returns)
 
 
-def _across_end(spine: Rect, rect: Rect, u: str, tip: float) -> bool:
-    """A room entered across the spine's end (a cap, a wing)."""
-    run = shared_run(spine, rect)
+def _ends_away_from_door(job: Job, spine: Rect, u: str) -> tuple[tuple[str, float], ...]:
+    """(end, coordinate along u) of the spine's ends whose face cannot take the front door
+    (memoised per spine: the layouts of a frame share it)."""
+    key = (spine, u)
+    ends = job.memo.spine_ends.get(key)
+    if ends is None:
+        ends = ()
+        for end in ("lo", "hi"):
+            tip = spine.lo(u) if end == "lo" else spine.hi(u)
+            face = spine.with_span(u, tip - 1, tip) if end == "hi" else spine.with_span(u, tip, tip + 1)
+            if not reaches_entrance(job, [face]):
+                ends += ((end, tip),)
+        job.memo.spine_ends[key] = ends
+    return ends
+
+
+def _across_end(run: Run | None, u: str, tip: float) -> bool:
+    """A room entered across the spine's end (a cap, a wing), by the run it shares with it."""
     return run is not None and run.horizontal == (u == "y") and abs(run.coord - tip) < EPS
 
 
