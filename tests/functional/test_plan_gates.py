@@ -76,8 +76,8 @@ def test_revisions_count_against_the_layout_quota(client: FlaskClient, runtime: 
 def test_a_revision_that_loses_the_last_unit_to_a_racing_call_is_taken_back(
     client: FlaskClient, runtime: Runtime
 ) -> None:
-    """A revision is charged once its job is written: when a concurrent call took the last
-    unit in between, the answer is 402 and the job, its decision and the layout's state are
+    """A revision is charged in the commit that writes its job: when a concurrent call took the
+    last unit before it, the answer is 402 and the job, its decision and the layout's state are
     as before (nothing queued, the layout free for the next revision)."""
     tenant = make_tenant(runtime, plan="free")
     project_id = new_project(client, tenant)
@@ -93,7 +93,8 @@ def test_a_revision_that_loses_the_last_unit_to_a_racing_call_is_taken_back(
     def rival() -> None:  # a new layout elsewhere takes the last unit
         record_usage(store, new_usage_record(tenant.tenant_id, "layout", 1, source="rival"))
 
-    with rival_first(runtime, TenantPaths(tenant.tenant_id).layout(project_id, layout_id)) as racing:
+    # The rival runs just before the revision's transaction (which follows its project read).
+    with rival_first(runtime, TenantPaths(tenant.tenant_id).project(project_id)) as racing:
         racing.rival = rival
         refused = client.post(f"{base}/revise", json={"feedback": "bigger kitchen"}, headers=tenant.headers)
     assert refused.status_code == 402 and refused.json["error"]["code"] == "PLAN_LIMIT_REACHED", refused.json

@@ -145,7 +145,7 @@ class RivalFirst:
     """The document store, with a rival request let in at the worst moment.
 
     Once ``rival`` is set, the first transaction that follows a read of ``watched`` outside a
-    transaction (a request checking the layout before it writes) waits for ``rival`` to run
+    transaction (a request reading what it needs before it writes) waits for ``rival`` to run
     (on another thread) before it starts: the interleaving of two requests that race.
     """
 
@@ -192,8 +192,8 @@ def rival_first(runtime: Runtime, watched: str) -> Iterator[RivalFirst]:
 def test_a_revision_refused_by_a_racing_one_is_not_charged(
     client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
 ) -> None:
-    """Both pass the early check; the rival queues its job first, so the other is refused
-    (409) when it writes, and only the rival's revision counts against the quota."""
+    """Both start; the rival queues its job before the other's transaction, so the other is
+    refused (409) there, and only the rival's revision counts against the quota."""
     project_id, layout_id, base = _generated_layout(client, runtime, tenant)
     answers: list[Any] = []
 
@@ -202,7 +202,8 @@ def test_a_revision_refused_by_a_racing_one_is_not_charged(
             client.post(f"{base}/revise", json={"feedback": "bigger kitchen"}, headers=tenant.headers)
         )
 
-    with rival_first(runtime, TenantPaths(tenant.tenant_id).layout(project_id, layout_id)) as store:
+    # A revision reads the project (its language) before its transaction, the layout only in it.
+    with rival_first(runtime, TenantPaths(tenant.tenant_id).project(project_id)) as store:
         store.rival = rival
         refused = client.post(f"{base}/revise", json={"feedback": "smaller hall"}, headers=tenant.headers)
     (won,) = answers
@@ -212,3 +213,117 @@ def test_a_revision_refused_by_a_racing_one_is_not_charged(
     assert _get(client, f"/v1/jobs/{won.json['job_id']}", tenant.headers)["status"] == "succeeded"
     # The layout and the one revision that runs: nothing for the refused one.
     assert _get(client, "/v1/usage", tenant.headers)["totals"]["layouts"] == 2
+
+
+def _correct(client: FlaskClient, base: str, headers: dict[str, str], name: str) -> Any:
+    """A correction of the latest version (the kitchen renamed): a new version made at once."""
+    latest = _get(client, base, headers)["latest_version"]
+    rooms = _get(client, f"{base}/versions/{latest}", headers)["payload"]["rooms"]
+    kitchen = next(r for r in rooms if r["type"] == "kitchen")
+    answer = client.post(
+        f"{base}/review",
+        json={"corrections": [{"op": "rename_room", "room_id": kitchen["id"], "name": name}]},
+        headers=headers,
+    )
+    assert answer.status_code == 201, answer.json
+    return answer.json
+
+
+def test_a_correction_committed_while_a_revision_is_checked_takes_its_own_version(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    """The correction makes version 2 after the revision has read the layout and before it
+    commits: the revision plans version 3 (its number is allocated in its transaction), and
+    both versions are stored, none dropped as a collision."""
+    project_id, layout_id, base = _generated_layout(client, runtime, tenant)
+    corrections: list[Any] = []
+    with rival_first(runtime, TenantPaths(tenant.tenant_id).project(project_id)) as store:
+        store.rival = lambda: corrections.append(_correct(client, base, tenant.headers, "Open kitchen"))
+        revised = client.post(f"{base}/revise", json={"feedback": "bigger kitchen"}, headers=tenant.headers)
+    assert revised.status_code == 202, revised.json
+    (corrected,) = corrections
+    assert (corrected["new_version"], revised.json["new_version"]) == (2, 3)
+    drain(runtime)
+    assert _get(client, f"/v1/jobs/{revised.json['job_id']}", tenant.headers)["status"] == "succeeded"
+    v2 = _get(client, f"{base}/versions/2", tenant.headers)
+    v3 = _get(client, f"{base}/versions/3", tenant.headers)
+    assert v2["source"] == "correction" and v3["source"] != "correction"
+    assert v3["metadata"]["feedback"] == "bigger kitchen"
+    assert _get(client, base, tenant.headers)["latest_version"] == 3
+
+
+def test_a_correction_while_a_revision_is_under_way_does_not_take_its_version(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    """The revision's job (still queued) will store version 2: a correction made meanwhile is
+    version 3, and the revision's version is not dropped as a collision when its job runs."""
+    project_id, layout_id, base = _generated_layout(client, runtime, tenant)
+    release = threading.Event()
+    runtime.bus.subscribe("test-hold-correction", lambda _event: release.wait(30))
+    for _ in range(8):
+        runtime.bus.publish("test-hold-correction", {})
+    try:
+        revised = client.post(f"{base}/revise", json={"feedback": "bigger kitchen"}, headers=tenant.headers)
+        assert revised.status_code == 202, revised.json
+        corrected = _correct(client, base, tenant.headers, "Open kitchen")
+    finally:
+        release.set()
+    assert (revised.json["new_version"], corrected["new_version"]) == (2, 3)
+    drain(runtime)
+    assert _get(client, f"/v1/jobs/{revised.json['job_id']}", tenant.headers)["status"] == "succeeded"
+    v2 = _get(client, f"{base}/versions/2", tenant.headers)
+    v3 = _get(client, f"{base}/versions/3", tenant.headers)
+    assert v2["source"] != "correction" and v2["metadata"]["feedback"] == "bigger kitchen"
+    assert v3["source"] == "correction"
+    assert _get(client, base, tenant.headers)["latest_version"] == 3
+
+
+class _RevisionDuringCorrection:
+    """The artifact store, with a revision requested (on another thread) while a correction
+    writes its first file: after the correction has its number, before its version is stored."""
+
+    def __init__(self, blobs: Any, revise: Callable[[], None]) -> None:
+        self._blobs = blobs
+        self._revise: Callable[[], None] | None = revise
+
+    def put(self, name: str, data: bytes, **kwargs: Any) -> Any:
+        revise, self._revise = self._revise, None
+        if revise is not None:
+            rival = threading.Thread(target=revise)
+            rival.start()
+            rival.join(30)
+        return self._blobs.put(name, data, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._blobs, name)
+
+
+def test_a_revision_requested_while_a_correction_is_stored_takes_the_next_version(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    """The correction took version 2 and is checking it when the revision comes: the revision
+    plans version 3 (the layout keeps the number reserved), and its job stores its own plan,
+    not the correction it would otherwise have found under its number."""
+    _, _, base = _generated_layout(client, runtime, tenant)
+    revisions: list[Any] = []
+    blobs = runtime.blobs
+
+    def revise() -> None:
+        revisions.append(
+            client.post(f"{base}/revise", json={"feedback": "bigger kitchen"}, headers=tenant.headers)
+        )
+
+    runtime.blobs = _RevisionDuringCorrection(blobs, revise)  # type: ignore[assignment]
+    try:
+        corrected = _correct(client, base, tenant.headers, "Open kitchen")
+    finally:
+        runtime.blobs = blobs
+    (revised,) = revisions
+    assert revised.status_code == 202, revised.json
+    assert (corrected["new_version"], revised.json["new_version"]) == (2, 3)
+    drain(runtime)
+    assert _get(client, f"/v1/jobs/{revised.json['job_id']}", tenant.headers)["status"] == "succeeded"
+    v2 = _get(client, f"{base}/versions/2", tenant.headers)
+    v3 = _get(client, f"{base}/versions/3", tenant.headers)
+    assert v2["source"] == "correction"
+    assert v3["source"] != "correction" and v3["metadata"]["feedback"] == "bigger kitchen"

@@ -14,13 +14,16 @@ from archbuilder.billing.usage_ledger import (
     UsageKind,
     UsageRecord,
     UsageTotals,
+    add_record,
+    counters_path,
+    ledger_path,
     period_of,
     publish_usage,
     read_totals,
     release_record,
     storage_path,
+    totals_of,
     usage_record_id,
-    write_record,
 )
 from archbuilder.domain.plans import Plan, next_plan, plan, plan_catalogue
 from archbuilder.domain.timestamps import format_timestamp, now
@@ -196,14 +199,16 @@ def consume_in(txn: Transaction, record: UsageRecord) -> tuple[list[QuotaCheck],
     record is new, the caller publishes ``publish_usage`` after the commit (billing meter).
     """
     tenant = _tenant(txn, record.tenant_id)
-    totals = read_totals(txn, record.tenant_id, record.period)
-    if txn.get(f"tenants/{record.tenant_id}/usage_ledger/{record.id}") is not None:
+    counters = txn.get(counters_path(record.tenant_id, record.period))
+    if txn.get(ledger_path(record.tenant_id, record.id)) is not None:
         return [], False
+    totals = totals_of(counters, record.period)
     checks = [
         _decide(tenant, quota, _used(txn, record.tenant_id, quota, totals, seats=0), _amount(record, quota))
         for quota in _RECORD_QUOTAS[record.kind]
     ]
-    return checks, write_record(txn, record)
+    add_record(txn, record, counters)  # what was read above: not read again
+    return checks, True
 
 
 def release_in(txn: Transaction, tenant_id: str, kind: UsageKind | str, *, source: str, reason: str) -> bool:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from archbuilder.domain.timestamps import Timestamp, format_timestamp, now
-from archbuilder.ports import DocumentStore, EventBus, Filter, Query, Transaction
+from archbuilder.ports import DocumentStore, EventBus, Filter, Query, Snapshot, Transaction
 from archbuilder.repositories import dump
 
 USAGE_EVENTS_TOPIC = "usage-events"
@@ -79,32 +79,24 @@ class UsageTotals(BaseModel):
     ai_cost_usd: float = 0.0
     records: int = 0
 
-    def add(self, record: UsageRecord) -> None:
-        self.records += 1
+    def add(self, record: UsageRecord, *, sign: Literal[1, -1] = 1) -> None:
+        """Count ``record``; with ``sign=-1`` take back what it counted (never below zero)."""
+        quantity = sign * record.quantity
+        self.records = max(0, self.records + sign)
         if record.kind is UsageKind.layout:
-            self.layouts += record.quantity
+            self.layouts = max(0, self.layouts + quantity)
         elif record.kind is UsageKind.compliance_check:
-            self.compliance_checks += record.quantity
+            self.compliance_checks = max(0, self.compliance_checks + quantity)
         elif record.kind is UsageKind.cad_upload:
-            self.cad_uploads += 1
-            self.cad_megabytes += record.quantity
+            self.cad_uploads = max(0, self.cad_uploads + sign)
+            self.cad_megabytes = max(0, self.cad_megabytes + quantity)
         else:
-            self.ai_tokens += record.quantity
-            self.ai_cost_usd = round(self.ai_cost_usd + (record.cost or 0.0), 6)
+            self.ai_tokens = max(0, self.ai_tokens + quantity)
+            self.ai_cost_usd = max(0.0, round(self.ai_cost_usd + sign * (record.cost or 0.0), 6))
 
     def remove(self, record: UsageRecord) -> None:
         """Take back what ``add`` counted for ``record`` (never below zero)."""
-        self.records = max(0, self.records - 1)
-        if record.kind is UsageKind.layout:
-            self.layouts = max(0, self.layouts - record.quantity)
-        elif record.kind is UsageKind.compliance_check:
-            self.compliance_checks = max(0, self.compliance_checks - record.quantity)
-        elif record.kind is UsageKind.cad_upload:
-            self.cad_uploads = max(0, self.cad_uploads - 1)
-            self.cad_megabytes = max(0, self.cad_megabytes - record.quantity)
-        else:
-            self.ai_tokens = max(0, self.ai_tokens - record.quantity)
-            self.ai_cost_usd = max(0.0, round(self.ai_cost_usd - (record.cost or 0.0), 6))
+        self.add(record, sign=-1)
 
 
 def period_of(moment: datetime) -> str:
@@ -154,9 +146,13 @@ def counters_path(tenant_id: str, period: str) -> str:
     return f"tenants/{tenant_id}/usage/{period}"
 
 
+def totals_of(counters: Snapshot | None, period: str) -> UsageTotals:
+    """The totals in a counters document as read (``counters_path``), zero if there is none."""
+    return UsageTotals.model_validate(counters.data) if counters else UsageTotals(period=period)
+
+
 def read_totals(txn: Transaction | DocumentStore, tenant_id: str, period: str) -> UsageTotals:
-    found = txn.get(counters_path(tenant_id, period))
-    return UsageTotals.model_validate(found.data) if found else UsageTotals(period=period)
+    return totals_of(txn.get(counters_path(tenant_id, period)), period)
 
 
 def write_record(txn: Transaction, record: UsageRecord) -> bool:
@@ -164,17 +160,21 @@ def write_record(txn: Transaction, record: UsageRecord) -> bool:
 
     The caller must have read nothing it later writes besides through this function.
     """
-    path = ledger_path(record.tenant_id, record.id)
-    if txn.get(path) is not None:
+    if txn.get(ledger_path(record.tenant_id, record.id)) is not None:
         return False
-    counters = txn.get(counters_path(record.tenant_id, record.period))
-    totals = UsageTotals.model_validate(counters.data) if counters else UsageTotals(period=record.period)
+    add_record(txn, record, txn.get(counters_path(record.tenant_id, record.period)))
+    return True
+
+
+def add_record(txn: Transaction, record: UsageRecord, counters: Snapshot | None) -> None:
+    """Create ``record`` and add it to its month's counters, ``counters`` being that document
+    as read in ``txn`` (the caller has also read that the record is not in the ledger yet)."""
+    totals = totals_of(counters, record.period)
     totals.add(record)
-    txn.create(path, dump(record))
+    txn.create(ledger_path(record.tenant_id, record.id), dump(record))
     # The AI ledger (ai/ledger.py) keeps its spend in the same document: keep its fields.
     kept = dict(counters.data) if counters else {}
     txn.set(counters_path(record.tenant_id, record.period), kept | totals.model_dump())
-    return True
 
 
 def release_record(txn: Transaction, tenant_id: str, record_id: str, *, reason: str) -> UsageRecord | None:
@@ -193,7 +193,7 @@ def release_record(txn: Transaction, tenant_id: str, record_id: str, *, reason: 
     record = UsageRecord.model_validate(found.data)
     counters = txn.get(counters_path(tenant_id, record.period))
     kept = dict(counters.data) if counters else {}
-    totals = UsageTotals.model_validate(kept) if counters else UsageTotals(period=record.period)
+    totals = totals_of(counters, record.period)
     totals.remove(record)
     moment = now()
     fields: dict[str, Any] = {"released_at": format_timestamp(moment), "release_reason": reason}

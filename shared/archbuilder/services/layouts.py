@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -29,13 +26,11 @@ from archbuilder.domain.layout import (
 )
 from archbuilder.domain.permissions import require
 from archbuilder.domain.project import Project, Units
-from archbuilder.domain.timestamps import format_timestamp, now
+from archbuilder.domain.timestamps import now
 from archbuilder.layout.programme import check_programme_fits
 from archbuilder.platform.errors import (
     ArchBuilderError,
-    BadRequest,
     BusUnavailable,
-    Conflict,
     NotFound,
     Unauthenticated,
     Unprocessable,
@@ -43,14 +38,14 @@ from archbuilder.platform.errors import (
 from archbuilder.platform.i18n import DEFAULT_LANGUAGE, translate, translate_stage
 from archbuilder.platform.logging import get_logger, log_fields
 from archbuilder.platform.paging import page
-from archbuilder.ports import BlobStore, DocumentStore, EventBus, Query, Snapshot, Transaction
+from archbuilder.ports import BlobStore, DocumentStore, EventBus, Query, Transaction
 from archbuilder.repositories import TenantPaths, dump, load
 from archbuilder.runtime import get_runtime
+from archbuilder.services.idempotency import Idempotency
 from archbuilder.services.identity import Principal
 
 LAYOUT_REQUESTS_TOPIC = "layout-requests"
 EXPORT_FORMATS = ("json", "dxf", "svg", "ifc")
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _log = get_logger("archbuilder.layouts")
 
 
@@ -108,10 +103,13 @@ def submit_layout(
     paths = TenantPaths(principal.tenant_id)
     idempotency = None
     if idempotency_key is not None:
-        idempotency = _Idempotency.of(principal.tenant_id, project_id, idempotency_key, brief)
+        idempotency = Idempotency.of(
+            principal.tenant_id, f"/v1/projects/{project_id}/layouts", idempotency_key, brief, LayoutAccepted
+        )
         replay = idempotency.replay(store.get(idempotency.path))
         if replay is not None:
-            return _replayed(store, bus, principal, project_id, replay)
+            republish_if_queued(store, bus, _first_version_request(principal, project_id, replay))
+            return replay
     project = load(store, paths.project(project_id), Project, resource="project", resource_id=project_id)
     assumptions: list[str] = []
     if brief.prompt:
@@ -163,7 +161,7 @@ def submit_layout(
         for the last unit (402 here) leaves nothing behind, and an accepted one is counted."""
         if idempotency is not None:
             # Checked again: a concurrent request with the same key may have won meanwhile.
-            previous = idempotency.replay(txn.get(idempotency.path), parsed=brief)
+            previous = idempotency.replay(txn.get(idempotency.path), legacy_hash=_legacy_hash(brief))
             if previous is not None:
                 return previous, True, False
         checks, counted = consume_in(txn, usage)  # reads, then writes: before the other writes
@@ -181,108 +179,58 @@ def submit_layout(
         return accepted, False, counted
 
     result, replayed, counted = store.transaction(write)
+    message = _first_version_request(principal, project.id, result)
     if replayed:
-        return _replayed(store, bus, principal, project.id, result)
-    # The job and its record are committed whatever the bus does now: a publish that fails
-    # (BusUnavailable) is logged and the brief still answers 202. The job stays queued and
-    # maintenance publishes it again (``STALE_AFTER``); the record stays ``pending`` and goes to
-    # Stripe with the tenant's next usage event. Answering 503 instead would make a client
-    # without an Idempotency-Key send the brief again and pay for it twice.
-    try:
-        _publish_first_version(bus, principal, project.id, result)
-        if counted:
-            publish_usage(bus, principal.tenant_id)
-    except BusUnavailable:
-        _log.warning(
-            "layout job not published: the bus is unavailable; maintenance will requeue it",
-            extra=log_fields(job_id=job.id, layout_id=layout.id),
-        )
+        republish_if_queued(store, bus, message)
+    else:
+        publish_committed(bus, message, counted=counted)
     return result
 
 
-@dataclass(frozen=True)
-class _Idempotency:
-    """One ``Idempotency-Key`` of one tenant on ``POST /v1/projects/{p}/layouts``: where its
-    record lives and the hash of the request as sent (canonical JSON of the body's fields the
-    client set), never of what the server made of it."""
-
-    path: str
-    request_hash: str
-
-    @classmethod
-    def of(cls, tenant_id: str, project_id: str, key: str, brief: Brief) -> _Idempotency:
-        if not _IDEMPOTENCY_KEY.match(key):
-            raise BadRequest(code="INVALID_IDEMPOTENCY_KEY")
-        scope = f"{tenant_id}:POST:/v1/projects/{project_id}/layouts:{key}"
-        return cls(
-            path=f"idempotency/{hashlib.sha256(scope.encode()).hexdigest()}",
-            request_hash=_canonical_hash(brief.model_dump(mode="json", exclude_unset=True)),
-        )
-
-    def replay(self, stored: Snapshot | None, *, parsed: Brief | None = None) -> LayoutAccepted | None:
-        """The stored answer when ``stored`` is this request's record; None when there is no
-        record; 409 ``IDEMPOTENCY_KEY_REUSED`` when the key was used with another body. A
-        record written before requests were hashed as sent (no ``hash_of``) holds the hash of
-        the parsed brief: it can only be compared once the brief is parsed (``parsed``)."""
-        if stored is None:
-            return None
-        if stored.data.get("hash_of") == _HASH_OF_BODY:
-            same = stored.data["request_hash"] == self.request_hash
-        elif parsed is None:
-            return None
-        else:
-            same = stored.data["request_hash"] == _legacy_hash(parsed)
-        if not same:
-            raise Conflict(code="IDEMPOTENCY_KEY_REUSED")
-        return LayoutAccepted.model_validate(stored.data["response"])
-
-    def record(self, accepted: LayoutAccepted, moment: datetime) -> dict[str, Any]:
-        return {
-            "request_hash": self.request_hash,
-            "hash_of": _HASH_OF_BODY,
-            "response": accepted.model_dump(mode="json"),
-            "expires_at": format_timestamp(moment + timedelta(days=1)),
-        }
-
-
-_HASH_OF_BODY = "body"
-
-
-def _canonical_hash(data: Any) -> str:
-    """SHA-256 of canonical JSON: sorted keys, no spaces, UTF-8."""
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def _legacy_hash(parsed: Brief) -> str:
-    """The hash records written before requests were hashed as sent hold: of the parsed brief."""
+    """The hash a brief's idempotency record written before requests were hashed as sent holds
+    (no ``hash_of``): of the parsed brief."""
     return hashlib.sha256(json.dumps(parsed.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
 
 
-def _replayed(
-    store: DocumentStore, bus: EventBus, principal: Principal, project_id: str, accepted: LayoutAccepted
-) -> LayoutAccepted:
-    """The answer to a replayed request; its job is published again only if it never started
-    (the worker is idempotent)."""
-    job = store.get(TenantPaths(principal.tenant_id).job(accepted.job_id))
-    if job is not None and job.data.get("status") == JobStatus.queued.value:
-        _publish_first_version(bus, principal, project_id, accepted)
-    return accepted
-
-
-def _publish_first_version(
-    bus: EventBus, principal: Principal, project_id: str, accepted: LayoutAccepted
-) -> None:
-    publish_layout_request(
-        bus,
-        LayoutRequest(
-            tenant_id=principal.tenant_id,
-            project_id=project_id,
-            layout_id=accepted.layout_id,
-            job_id=accepted.job_id,
-            version=1,
-        ),
+def _first_version_request(principal: Principal, project_id: str, accepted: LayoutAccepted) -> LayoutRequest:
+    return LayoutRequest(
+        tenant_id=principal.tenant_id,
+        project_id=project_id,
+        layout_id=accepted.layout_id,
+        job_id=accepted.job_id,
+        version=1,
     )
+
+
+def publish_committed(bus: EventBus, message: LayoutRequest, *, counted: bool = False) -> None:
+    """Publish a layout job the request has committed (a brief's, a revision's) and, when its
+    ledger record is new (``counted``), ask for that to be metered.
+
+    The job and its record are stored whatever the bus does now, so a ``BusUnavailable`` is
+    logged and the request still answers 202 with its job, first time or replayed: the job stays
+    queued and maintenance publishes it again once stale (``services/maintenance.STALE_AFTER``);
+    the record stays ``pending`` and goes to Stripe with the tenant's next usage event. A 503
+    would make a client without an Idempotency-Key send the work again and pay twice, and tell one
+    retrying with its key that work it was charged for failed.
+    """
+    try:
+        publish_layout_request(bus, message)
+        if counted:
+            publish_usage(bus, message.tenant_id)
+    except BusUnavailable:
+        _log.warning(
+            "layout job not published: the bus is unavailable; maintenance will requeue it",
+            extra=log_fields(job_id=message.job_id, layout_id=message.layout_id),
+        )
+
+
+def republish_if_queued(store: DocumentStore, bus: EventBus, message: LayoutRequest) -> None:
+    """For a replayed request (nothing written or counted): publish its job again, as after the
+    first commit, only if it never started (the worker is idempotent)."""
+    job = store.get(TenantPaths(message.tenant_id).job(message.job_id))
+    if job is not None and job.data.get("status") == JobStatus.queued.value:
+        publish_committed(bus, message)
 
 
 def publish_layout_request(bus: EventBus, message: LayoutRequest) -> None:

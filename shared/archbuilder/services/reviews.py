@@ -10,38 +10,35 @@ counts against the ``layouts`` quota like a new layout.
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from archbuilder.billing.errors import PlanLimitReached
-from archbuilder.billing.quotas import check_quota, consume_in, plan_has, require_feature
-from archbuilder.billing.usage_ledger import new_usage_record, publish_usage
+from archbuilder.billing.quotas import consume_in, plan_has, require_feature
+from archbuilder.billing.usage_ledger import new_usage_record
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import StrictModel
 from archbuilder.domain.corrections import Correction, apply_corrections
 from archbuilder.domain.ids import checked_id, new_id, time_ordered_id
-from archbuilder.domain.job import Job, JobStatus
+from archbuilder.domain.job import Job
 from archbuilder.domain.layout import LayoutPublic, LayoutStatus, LayoutVersionPublic, PlanResult
 from archbuilder.domain.permissions import require
 from archbuilder.domain.review_outcomes import review_outcome
 from archbuilder.domain.timestamps import Timestamp, format_timestamp, now
-from archbuilder.platform.errors import BadRequest, BusUnavailable, Conflict, NotFound
+from archbuilder.platform.errors import Conflict, NotFound
 from archbuilder.platform.logging import get_logger, log_fields
-from archbuilder.ports import DocumentStore, Filter, Query, Snapshot, Transaction
+from archbuilder.ports import DocumentStore, Filter, Query, Transaction
 from archbuilder.repositories import TenantPaths, dump, load
 from archbuilder.runtime import Runtime
+from archbuilder.services.idempotency import Idempotency
 from archbuilder.services.identity import Principal
 from archbuilder.services.layouts import (
-    _IDEMPOTENCY_KEY,
     LayoutRequest,
-    _canonical_hash,
     _version_summaries,
-    publish_layout_request,
+    publish_committed,
+    republish_if_queued,
 )
 from archbuilder.services.versions import build_version, has_error_findings
 from archbuilder.services.webhooks import EventType, emit
@@ -325,7 +322,20 @@ def _corrected_version(
     principal: Principal,
 ) -> int:
     corrected = apply_corrections(record.payload, request.corrections)
-    number = (layout.latest_version or record.version) + 1
+    layout_path = paths.layout(layout.project_id, layout.id)
+
+    def reserve(txn: Transaction) -> int:
+        """The correction's number, kept on the layout (``reserved_version``) in the same commit:
+        a revision or another correction that reads the layout after takes the next one."""
+        current = txn.get(layout_path)
+        if current is None:
+            raise NotFound(resource="layout", id=layout.id)
+        under_way = _job_under_way(txn, paths, current.data.get("status"), current.data.get("job_id"))
+        number = _next_version(txn, paths, layout.project_id, layout.id, current.data, under_way)
+        txn.update(layout_path, {"reserved_version": number})
+        return number
+
+    number = runtime.store.transaction(reserve)
     build_version(
         runtime,
         paths,
@@ -339,6 +349,36 @@ def _corrected_version(
         parent_version=record.version,
         created_by=_actor(principal),
     )
+    return number
+
+
+def _job_under_way(
+    reader: DocumentStore | Transaction, paths: TenantPaths, status: str | None, job_id: str | None
+) -> Job | None:
+    """The job of a layout (its ``status`` and ``job_id``) while it still generates a version
+    (its first, or a revision's), else None."""
+    if status != LayoutStatus.generating.value or not job_id:
+        return None
+    snapshot = reader.get(paths.job(job_id))
+    job = Job.model_validate(snapshot.data) if snapshot is not None else None
+    return job if job is not None and not job.status.finished else None
+
+
+def _next_version(
+    reader: DocumentStore | Transaction,
+    paths: TenantPaths,
+    project_id: str,
+    layout_id: str,
+    layout: dict[str, Any],
+    under_way: Job | None,
+) -> int:
+    """The number a new version of the layout (its stored fields) takes: after its latest, after
+    the last one reserved for a correction (``reserved_version``), after the one a job
+    ``under_way`` will store, and past any version already stored."""
+    taken = [layout.get("latest_version") or 0, layout.get("reserved_version") or 0]
+    number = max(*taken, (under_way.version or 0) if under_way is not None else 0) + 1
+    while reader.get(paths.version(project_id, layout_id, number)) is not None:
+        number += 1
     return number
 
 
@@ -363,76 +403,63 @@ def revise_layout(
     paths = TenantPaths(principal.tenant_id)
     idempotency = None
     if idempotency_key is not None:
-        idempotency = _ReviseIdempotency.of(
-            principal.tenant_id, project_id, layout_id, idempotency_key, request
-        )
+        route = f"/v1/projects/{project_id}/layouts/{layout_id}/revise"
+        idempotency = Idempotency.of(principal.tenant_id, route, idempotency_key, request, _RevisionAccepted)
         replay = idempotency.replay(runtime.store.get(idempotency.path))
         if replay is not None:
             return _revision_replayed(runtime, principal, project_id, layout_id, replay)
-    layout = _layout(runtime, paths, project_id, layout_id)
-    parent = request.version or layout.latest_version
-    if parent is None:
-        raise Conflict(code="LAYOUT_NOT_READY")
+    # The layout, its job under way, the quota and the new version's number are read in the
+    # transaction only (it runs again on contention), never checked before it: nothing before
+    # it costs anything (the feedback is read by the job), so an early check would only repeat it.
     layout_path = paths.layout(project_id, layout_id)
-
-    def still_generating(reader: DocumentStore | Transaction) -> bool:
-        current = reader.get(layout_path)
-        if current is None:
-            raise NotFound(resource="layout", id=layout_id)
-        if current.data.get("status") != LayoutStatus.generating.value:
-            return False
-        job = reader.get(paths.job(current.data["job_id"])) if current.data.get("job_id") else None
-        return job is not None and not Job.model_validate(job.data).status.finished
-
-    try:
-        if still_generating(runtime.store):
-            raise Conflict(code="LAYOUT_GENERATING")
-        check_quota(runtime.store, principal.tenant_id, "layouts")  # the early 402; charged below
-    except (Conflict, PlanLimitReached):
-        # A twin of this request (same key, sent at the same time) may have just committed the
-        # revision these checks now see: answer it rather than refuse.
-        replay = idempotency.replay(runtime.store.get(idempotency.path)) if idempotency else None
-        if replay is None:
-            raise
-        return _revision_replayed(runtime, principal, project_id, layout_id, replay)
-    number = (layout.latest_version or 0) + 1
-    moment = now()
     project = runtime.store.get(paths.project(project_id))
-    job = Job(
-        id=new_id("job"),
-        kind="layout",
-        project_id=project_id,
-        layout_id=layout_id,
-        version=number,
-        language=project.data.get("language") if project is not None else None,  # polls in it
-        created_at=moment,
-        updated_at=moment,
-    )
-    decision = DecisionRecord(
-        id=time_ordered_id(moment),
-        version=parent,
-        decision="revision_requested",
-        comments=request.feedback,
-        actor=_actor(principal),
-        time=moment,
-        new_version=number,
-    )
-    accepted = _RevisionAccepted(job_id=job.id, new_version=number, decision=decision)
+    language = project.data.get("language") if project is not None else None  # the job polls in it
+    moment = now()
+    job_id = new_id("job")
     # Counted once per accepted revision (the record id is derived from the job id).
-    usage = new_usage_record(principal.tenant_id, "layout", 1, source=job.id)
+    usage = new_usage_record(principal.tenant_id, "layout", 1, source=job_id)
 
     def write(txn: Transaction) -> tuple[_RevisionAccepted, bool, bool]:
-        """(the answer, replayed, counted). Reads first (the key, the layout, then the quota's),
-        then writes: a revision that lost the race for the last unit (402 in ``consume_in``) or
-        for the layout (409) writes nothing."""
+        """(the answer, replayed, counted). Reads first (the key, the layout, its job, the
+        versions, then the quota's), then writes: a revision that lost the race for the last unit
+        (402 in ``consume_in``) or for the layout (409) writes nothing."""
         if idempotency is not None:
             # Checked again: a concurrent request with the same key may have won meanwhile.
             previous = idempotency.replay(txn.get(idempotency.path))
             if previous is not None:
                 return previous, True, False
-        if still_generating(txn):
+        layout = txn.get(layout_path)
+        if layout is None:
+            raise NotFound(resource="layout", id=layout_id)
+        latest: int | None = layout.data.get("latest_version")
+        parent = request.version or latest
+        if parent is None:
+            raise Conflict(code="LAYOUT_NOT_READY")
+        if _job_under_way(txn, paths, layout.data.get("status"), layout.data.get("job_id")) is not None:
             raise Conflict(code="LAYOUT_GENERATING")
+        # Allocated here, not before the transaction: a correction committed meanwhile took one.
+        number = _next_version(txn, paths, project_id, layout_id, layout.data, None)
         _, counted = consume_in(txn, usage)
+        job = Job(
+            id=job_id,
+            kind="layout",
+            project_id=project_id,
+            layout_id=layout_id,
+            version=number,
+            language=language,
+            created_at=moment,
+            updated_at=moment,
+        )
+        decision = DecisionRecord(
+            id=time_ordered_id(moment),
+            version=parent,
+            decision="revision_requested",
+            comments=request.feedback,
+            actor=_actor(principal),
+            time=moment,
+            new_version=number,
+        )
+        accepted = _RevisionAccepted(job_id=job.id, new_version=number, decision=decision)
         if idempotency is not None:
             txn.create(idempotency.path, idempotency.record(accepted, moment))
         txn.create(paths.job(job.id), dump(job))
@@ -450,19 +477,10 @@ def revise_layout(
     result, replayed, counted = runtime.store.transaction(write)
     if replayed:
         return _revision_replayed(runtime, principal, project_id, layout_id, result)
-    # Committed whatever the bus does now: a publish that fails is logged and the revision still
-    # answers 202; the job stays queued and maintenance publishes it again (with its feedback).
-    try:
-        _publish_revision(runtime, principal, project_id, layout_id, result)
-        if counted:
-            publish_usage(runtime.bus, principal.tenant_id)
-    except BusUnavailable:
-        _log.warning(
-            "revision job not published: the bus is unavailable; maintenance will requeue it",
-            extra=log_fields(job_id=job.id, layout_id=layout_id),
-        )
-    updated = _layout_as_read(runtime, paths, project_id, layout_id)
-    return ReviewOutcome(layout=updated, decision=decision, new_version=number, job_id=job.id)
+    publish_committed(
+        runtime.bus, _revision_request(principal, project_id, layout_id, result), counted=counted
+    )
+    return _revision_outcome(runtime, paths, project_id, layout_id, result)
 
 
 class _RevisionAccepted(BaseModel):
@@ -473,56 +491,20 @@ class _RevisionAccepted(BaseModel):
     decision: DecisionRecord
 
 
-@dataclass(frozen=True)
-class _ReviseIdempotency:
-    """One ``Idempotency-Key`` of one tenant on ``POST …/layouts/{l}/revise``: where its record
-    lives and the hash of the body as sent (see ``services/layouts._Idempotency``)."""
-
-    path: str
-    request_hash: str
-
-    @classmethod
-    def of(
-        cls, tenant_id: str, project_id: str, layout_id: str, key: str, request: ReviseRequest
-    ) -> _ReviseIdempotency:
-        if not _IDEMPOTENCY_KEY.match(key):
-            raise BadRequest(code="INVALID_IDEMPOTENCY_KEY")
-        scope = f"{tenant_id}:POST:/v1/projects/{project_id}/layouts/{layout_id}/revise:{key}"
-        return cls(
-            path=f"idempotency/{hashlib.sha256(scope.encode()).hexdigest()}",
-            request_hash=_canonical_hash(request.model_dump(mode="json", exclude_unset=True)),
-        )
-
-    def replay(self, stored: Snapshot | None) -> _RevisionAccepted | None:
-        """The stored answer of this request, None without a record, 409
-        ``IDEMPOTENCY_KEY_REUSED`` when the key was used with another body."""
-        if stored is None:
-            return None
-        if stored.data.get("request_hash") != self.request_hash:
-            raise Conflict(code="IDEMPOTENCY_KEY_REUSED")
-        return _RevisionAccepted.model_validate(stored.data["response"])
-
-    def record(self, accepted: _RevisionAccepted, moment: datetime) -> dict[str, Any]:
-        return {
-            "request_hash": self.request_hash,
-            "hash_of": "body",
-            "response": accepted.model_dump(mode="json"),
-            "expires_at": format_timestamp(moment + timedelta(days=1)),
-        }
-
-
 def _revision_replayed(
     runtime: Runtime, principal: Principal, project_id: str, layout_id: str, accepted: _RevisionAccepted
 ) -> ReviewOutcome:
     """The answer to a replayed revision: nothing is written or counted; its job is published
-    again only if it never started (the worker is idempotent)."""
-    paths = TenantPaths(principal.tenant_id)
-    job = runtime.store.get(paths.job(accepted.job_id))
-    if job is not None and job.data.get("status") == JobStatus.queued.value:
-        try:
-            _publish_revision(runtime, principal, project_id, layout_id, accepted)
-        except BusUnavailable:
-            _log.warning("replayed revision not published again", extra=log_fields(job_id=accepted.job_id))
+    again only if it never started (``services/layouts.republish_if_queued``)."""
+    republish_if_queued(
+        runtime.store, runtime.bus, _revision_request(principal, project_id, layout_id, accepted)
+    )
+    return _revision_outcome(runtime, TenantPaths(principal.tenant_id), project_id, layout_id, accepted)
+
+
+def _revision_outcome(
+    runtime: Runtime, paths: TenantPaths, project_id: str, layout_id: str, accepted: _RevisionAccepted
+) -> ReviewOutcome:
     return ReviewOutcome(
         layout=_layout_as_read(runtime, paths, project_id, layout_id),
         decision=accepted.decision,
@@ -531,20 +513,17 @@ def _revision_replayed(
     )
 
 
-def _publish_revision(
-    runtime: Runtime, principal: Principal, project_id: str, layout_id: str, accepted: _RevisionAccepted
-) -> None:
-    publish_layout_request(
-        runtime.bus,
-        LayoutRequest(
-            tenant_id=principal.tenant_id,
-            project_id=project_id,
-            layout_id=layout_id,
-            job_id=accepted.job_id,
-            version=accepted.new_version,
-            parent_version=accepted.decision.version,
-            feedback=accepted.decision.comments,
-        ),
+def _revision_request(
+    principal: Principal, project_id: str, layout_id: str, accepted: _RevisionAccepted
+) -> LayoutRequest:
+    return LayoutRequest(
+        tenant_id=principal.tenant_id,
+        project_id=project_id,
+        layout_id=layout_id,
+        job_id=accepted.job_id,
+        version=accepted.new_version,
+        parent_version=accepted.decision.version,
+        feedback=accepted.decision.comments,
     )
 
 

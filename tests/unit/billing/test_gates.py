@@ -141,3 +141,49 @@ def test_a_record_must_use_its_kinds_unit() -> None:
             period="2026-11",
             created_at=datetime.now(UTC),
         )
+
+
+def test_consume_reads_the_tenant_its_counters_and_the_record_once_each(
+    runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    from archbuilder.platform.store_counts import CountingDocumentStore, counting
+
+    store = CountingDocumentStore(runtime.store)
+    record = new_usage_record(tenant.tenant_id, "layout", 1, source="job-counted")
+    with counting() as counts:
+        consume_quota(store, record)
+    # The tenant (its plan), the month's counters, the record (absent); the record and counters written.
+    assert (counts.reads, counts.writes, counts.transactions) == (3, 2, 1)
+    with counting() as counts:
+        assert consume_quota(store, record) == []  # a retry: read, nothing written
+    assert (counts.reads, counts.writes) == (3, 0)
+    assert read_totals(runtime.store, tenant.tenant_id, record.period).layouts == 1
+
+
+def test_totals_remove_takes_back_what_add_counted_and_never_goes_below_zero() -> None:
+    from archbuilder.billing.usage_ledger import UsageTotals
+
+    records = [
+        new_usage_record("t", "layout", 2, source="a"),
+        new_usage_record("t", "compliance_check", 1, source="b"),
+        new_usage_record("t", "cad_upload", 7, source="c"),
+        new_usage_record("t", "ai", 1200, source="d", cost=0.123456),
+    ]
+    totals = UsageTotals(period=records[0].period)
+    for record in records:
+        totals.add(record)
+    assert totals.model_dump() == {
+        "period": records[0].period,
+        "layouts": 2,
+        "compliance_checks": 1,
+        "cad_uploads": 1,
+        "cad_megabytes": 7,
+        "ai_tokens": 1200,
+        "ai_cost_usd": 0.123456,
+        "records": 4,
+    }
+    for record in records:
+        totals.remove(record)
+    assert totals == UsageTotals(period=records[0].period)
+    totals.remove(records[3])  # nothing left to take back
+    assert totals == UsageTotals(period=records[0].period)
