@@ -63,8 +63,10 @@ class Stack:
         return self.process.pid
 
     def pids(self) -> list[int]:
-        """Every process of the stack (the server and what it started)."""
-        return [self.pid]
+        """Every process of the stack (the server and what it started: planning children,
+        CAD parse children, emulators)."""
+        assert self.process is not None
+        return _descendants(self.process.pid)
 
     def store(self) -> DocumentStore:
         raise NotImplementedError
@@ -159,9 +161,6 @@ class EmulatedStack(Stack):
     def pid(self) -> int:
         serving = [pid for pid in self.pids() if b"serve" in _cmdline(pid)]
         return serving[0] if serving else super().pid
-
-    def pids(self) -> list[int]:
-        return _descendants(super().pid)
 
     def store(self) -> DocumentStore:
         os.environ.update(self.client_env)

@@ -22,6 +22,7 @@ from archbuilder import business_cli, recovery_cli, regulations_cli
 from archbuilder.domain.common import REGION_PATTERN, DataRegion, Language
 
 if TYPE_CHECKING:
+    from archbuilder.platform.settings import Settings
     from archbuilder.runtime import Runtime
 
 DEFAULT_PORT = 8080
@@ -68,6 +69,18 @@ def _port_from_environment() -> int:
         return DEFAULT_PORT
 
 
+def _serve_settings() -> Settings:
+    """The settings of ``archbuilder serve``: briefs are planned in one child process per core
+    unless ``ARCHBUILDER_PLANNER_PROCESSES`` (or ``.env``) says otherwise (0: in the server's own
+    process)."""
+    from archbuilder.platform.settings import get_settings
+
+    settings = get_settings()
+    if "planner_processes" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"planner_processes": os.cpu_count() or 1})
+
+
 def _admin_runtime() -> Runtime:
     """The runtime the admin commands write to: ``ARCHBUILDER_DATA_DIR`` (or a Google project)
     when set, else the data folder of the dev server running on ``PORT``, else the default."""
@@ -101,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from archbuilder.devserver import serve
 
-        serve(args.host, args.port)
+        serve(args.host, args.port, _serve_settings())
         return 0
     if args.command == "admin" and args.admin_command == "create-tenant":
         return _create_tenant(args)

@@ -75,13 +75,16 @@ def build_local_runtime(settings: Settings) -> Runtime:
     from archbuilder.adapters.local.file_blobs import FinalizedObject, FolderBlobStore
     from archbuilder.adapters.local.inprocess_bus import InProcessEventBus
     from archbuilder.adapters.local.sqlite_store import SqliteDocumentStore
-    from archbuilder.layout.planner import SpinePlanner
     from archbuilder.manifest import load_manifest, storage_trigger_key
 
     data_dir = settings.data_dir
     store = SqliteDocumentStore(data_dir / "documents.sqlite3", busy_timeout_s=settings.sqlite_busy_timeout_s)
     bus = InProcessEventBus(
-        store, max_attempts=settings.event_max_attempts, retry_base_s=settings.event_retry_base_s
+        store,
+        max_attempts=settings.event_max_attempts,
+        retry_base_s=settings.event_retry_base_s,
+        # While planning children are busy, two more threads keep the other events moving.
+        workers=max(2, settings.planner_processes + 2),
     )
     for key, spec in load_manifest().event_subscriptions():
         bus.subscribe(key, _lazy(spec), name=f"{spec.name}-push")
@@ -101,10 +104,20 @@ def build_local_runtime(settings: Settings) -> Runtime:
         ),
         bus=bus,
         secrets=EnvironmentSecrets(),
-        planner=SpinePlanner(),
+        planner=_local_planner(settings),
         claims=_local_claims(settings, store),
     )
     return with_credential_cache(runtime)
+
+
+def _local_planner(settings: Settings) -> LayoutPlanner:
+    """The built-in planner, in ``settings.planner_processes`` child processes when above 0."""
+    from archbuilder.adapters.local.process_planner import ProcessPoolPlanner
+    from archbuilder.layout.planner import SpinePlanner
+
+    if settings.planner_processes == 0:
+        return SpinePlanner()
+    return ProcessPoolPlanner(SpinePlanner(), settings.planner_processes)
 
 
 def with_credential_cache(runtime: Runtime) -> Runtime:

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     # The embedded store waits this long for another writer's lock, then answers 503.
     sqlite_busy_timeout_s: float = Field(default=10, gt=0, le=120)
     job_max_attempts: int = Field(default=3, ge=1, le=20)
+    # The embedded default plans briefs in this many child processes
+    # (adapters/local/process_planner.py), off the API's interpreter lock; 0 plans in the event
+    # worker's own thread. `archbuilder serve` uses one per core unless this is set. In the cloud
+    # each layout_worker instance plans one brief in its own process and ignores this.
+    planner_processes: int = Field(default=0, ge=0, le=64)
     idempotency_ttl_s: int = Field(default=24 * 3600, gt=0)
     # How long an instance keeps what an API key resolved to (key, tenant). Changes made through
     # this instance apply at once; another instance's (or a console edit) within this bound.
