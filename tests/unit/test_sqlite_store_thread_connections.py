@@ -1,4 +1,4 @@
-"""A thread's SQLite connection is closed when the thread ends, without waiting for the GC.
+"""A thread's SQLite connection (document store, regulation index) is closed when the thread ends, without waiting for the GC.
 
 Since Python 3.11 a ``sqlite3.Connection`` is in a reference cycle with its statement cache,
 so one that is not closed lives until the cyclic GC runs; the dev server's thread per HTTP
@@ -8,14 +8,18 @@ connection then piled up connections of dead threads (docs/operations.md, "Soak"
 from __future__ import annotations
 
 import gc
+import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from archbuilder.adapters.local.sqlite_regulations import SqliteRegulationLibrary
 from archbuilder.adapters.local.sqlite_store import SqliteDocumentStore
+from archbuilder.regulations.library import SearchFilter
 
 
 @pytest.fixture
@@ -78,3 +82,29 @@ def test_many_short_threads_leave_no_open_connection(tmp_path: Path) -> None:
     # The main thread's connection is its own and stays open.
     snapshot = store.get("projects/p1")
     assert snapshot is not None and snapshot.data == {"name": "A"}
+
+
+def _handles_on(path: Path) -> int:
+    """How many of this process's file descriptors are open on ``path`` (or its -wal, -shm)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith(str(path)):
+                count += 1
+        except OSError:
+            continue  # closed meanwhile (listdir's own descriptor)
+    return count
+
+
+@pytest.mark.usefixtures("no_gc")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/fd")
+def test_the_regulation_index_closes_a_thread_connection_when_the_thread_ends(tmp_path: Path) -> None:
+    path = tmp_path / "regulations.sqlite3"
+    library = SqliteRegulationLibrary(path)
+    before = _handles_on(path)
+    for _ in range(30):
+        thread = threading.Thread(target=library.search, args=(["merdiven"], SearchFilter(tenant_id="t1")))
+        thread.start()
+        thread.join()
+    # Each connection holds the file, its -wal and -shm: 30 left open would be 60 or more.
+    assert _handles_on(path) <= before + 2

@@ -8,11 +8,11 @@ every query filters on: the caller's tenant or GLOBAL ('').
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from archbuilder.adapters.local.sqlite_threads import ThreadConnections
 from archbuilder.domain.timestamps import format_timestamp
 from archbuilder.regulations.library import Hit, SearchFilter
 from archbuilder.regulations.model import GLOBAL, Passage, RegulationDocument
@@ -43,20 +43,21 @@ class SqliteRegulationLibrary:
     def __init__(self, path: Path, *, busy_timeout_s: float = 10.0) -> None:
         self._path = path
         self._busy_timeout_s = busy_timeout_s
-        self._local = threading.local()
+        self._connections = ThreadConnections(self._connect)
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connection() as db:
             db.executescript(_SCHEMA)
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(self._path, timeout=self._busy_timeout_s, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA foreign_keys=ON")
-            self._local.db = db
-        yield db
+        """This thread's connection (``sqlite_threads``: closed when the thread ends)."""
+        yield self._connections.get()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self._path, timeout=self._busy_timeout_s, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        return db
 
     def add(self, tenant_id: str, document: RegulationDocument, passages: Sequence[Passage]) -> None:
         country = document.region.split("-", 1)[0]
@@ -240,10 +241,7 @@ class SqliteRegulationLibrary:
         return Passage.model_validate_json(best[0]), RegulationDocument.model_validate_json(best[1])
 
     def close(self) -> None:
-        db: sqlite3.Connection | None = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+        self._connections.close()
 
 
 def _held(db: sqlite3.Connection, term: str, tenant_id: str) -> bool:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from archbuilder.adapters.local.sqlite_threads import ThreadConnections
 from archbuilder.platform.errors import AlreadyExists, BadRequest, Contention, NotFound, StoreUnavailable
 from archbuilder.ports import Filter, Query, Snapshot
 
@@ -80,7 +80,7 @@ class SqliteDocumentStore:
         self._busy_timeout_s = busy_timeout_s
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
+        self._connections = ThreadConnections(self._connect)
         with self._connection() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
@@ -88,13 +88,14 @@ class SqliteDocumentStore:
     # -- connection -------------------------------------------------------
 
     def _connection(self) -> sqlite3.Connection:
-        held: _ThreadConnection | None = getattr(self._local, "held", None)
-        if held is None:
-            conn = sqlite3.connect(self._path, timeout=self._busy_timeout_s, isolation_level=None)
-            conn.execute(f"PRAGMA busy_timeout={round(self._busy_timeout_s * 1000)}")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            held = self._local.held = _ThreadConnection(conn)
-        return held.conn
+        """This thread's connection (``sqlite_threads``: closed when the thread ends)."""
+        return self._connections.get()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, timeout=self._busy_timeout_s, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout={round(self._busy_timeout_s * 1000)}")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
 
     def _read(self, path: str) -> tuple[dict[str, Any], int] | None:
         collection, doc_id = split_path(path)
@@ -236,30 +237,6 @@ class SqliteDocumentStore:
             "INSERT OR REPLACE INTO documents (collection, id, data, version) VALUES (?, ?, ?, ?)",
             (collection, doc_id, json.dumps(dict(data), separators=(",", ":")), version),
         )
-
-
-class _ThreadConnection:
-    """One thread's connection, closed when the thread ends.
-
-    ``threading.local`` lets go of a thread's values as the thread ends (reference counting,
-    in that thread), and this holder then closes the connection. Left alone, a
-    ``sqlite3.Connection`` is freed only by the cyclic GC since Python 3.11 (it is in a cycle
-    with its statement cache, python/cpython#97641): under the dev server's thread per HTTP
-    connection, hundreds of dead threads' connections (three file handles and up to 2 MB of
-    page cache each) waited for a full collection, and the server's RSS kept climbing
-    (docs/operations.md, "Soak")."""
-
-    __slots__ = ("conn",)
-    _Error = sqlite3.Error  # bound here: still reachable while the interpreter shuts down
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def __del__(self) -> None:
-        try:  # noqa: SIM105 - no module globals needed while the interpreter shuts down
-            self.conn.close()  # rolls back a transaction the thread left open
-        except self._Error:
-            pass  # dropped from another thread (the store itself discarded): the GC closes it
 
 
 def _begin(conn: sqlite3.Connection) -> None:
