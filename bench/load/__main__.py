@@ -29,6 +29,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -65,6 +66,11 @@ class Phase:
     record: dict[str, Any] = field(default_factory=dict)
     samples: list[dict[str, float]] = field(default_factory=list)
     load_average: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    # CPU seconds the stack (the server and its children) and Locust used, from the phase's
+    # start to the end of its drain: what a brief or a request really costs on this machine.
+    stack_cpu_s: float = 0.0
+    locust_cpu_s: float = 0.0
+    cpu_span_s: float = 0.0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -122,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             _drain(store, phases[-1].record.get("briefs", []), args.drain)
+            _finish_cpu(stack, phases[-1])
         else:
             phases.append(
                 _run(
@@ -132,10 +139,12 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             _drain(store, phases[-1].record.get("briefs", []), args.drain)
+            _finish_cpu(stack, phases[-1])
             layouts_file = work / "layouts.json"
             layouts_file.write_text(json.dumps(_succeeded(store, phases[-1].record.get("briefs", []))))
             reads = Phase("reads", "ReaderUser", args.users, args.spawn_rate, duration)
             phases.append(_run(stack, work, tenants_file, reads, layouts_file=layouts_file))
+            _finish_cpu(stack, reads)
             for rate in args.brief_rates if args.brief_duration else []:
                 # Enough users that each sends at most one brief every 2 s.
                 brief_users = max(1, min(args.brief_users, 200, math.ceil(rate * 2)))
@@ -144,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 phases.append(_run(stack, work, tenants_file, phase, brief_rate=rate))
                 _drain(store, phase.record.get("briefs", []), args.drain)
+                _finish_cpu(stack, phase)
         summary["ledger"] = _check_ledger(store, [b for p in phases for b in p.record.get("briefs", [])])
         summary["brief_latency"] = {
             p.name: _brief_latency(store, p) for p in phases if p.name.startswith("briefs@")
@@ -227,6 +237,7 @@ def _run(
     phase.load_average = os.getloadavg()
     hard_limit = phase.duration_s + phase.users / phase.spawn_rate + 90
     phase.started = time.time()
+    stack_cpu, locust_cpu, cpu_clock = _cpu_seconds(stack), _children_cpu_seconds(), time.monotonic()
     with (work / f"locust-{phase.name}.log").open("wb") as out:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -238,6 +249,8 @@ def _run(
             process.wait(timeout=10)
             _say(f"phase {phase.name}: Locust overran its bound and was stopped")
     phase.stopped = time.time()
+    phase.locust_cpu_s = _children_cpu_seconds() - locust_cpu  # Locust, reaped by wait()
+    phase.stack_cpu_s, phase.cpu_span_s = stack_cpu, cpu_clock  # finished by _drain
     load = os.getloadavg()
     phase.load_average = tuple(max(a, b) for a, b in zip(phase.load_average, load, strict=True))  # type: ignore[assignment]
     if results.exists():
@@ -247,6 +260,31 @@ def _run(
     else:
         _say(f"phase {phase.name}: no results (see {work / f'locust-{phase.name}.log'})")
     return phase
+
+
+def _cpu_seconds(stack: Stack) -> float:
+    """User and system CPU seconds of the stack's live processes (and of children they reaped)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in stack.pids():
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state is field 3
+        total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return total / ticks
+
+
+def _children_cpu_seconds() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _finish_cpu(stack: Stack, phase: Phase) -> None:
+    """After the phase's jobs have drained: the stack's CPU since the phase began."""
+    phase.stack_cpu_s = _cpu_seconds(stack) - phase.stack_cpu_s
+    phase.cpu_span_s = time.monotonic() - phase.cpu_span_s
 
 
 def _sample_until_done(
@@ -460,6 +498,8 @@ def _report(
             report.table(report.HANDLER_HEADERS, [h.row(span) for h in handlers]),
             "",
             f"job outcomes: {report.job_outcomes(window)}",
+            "",
+            _cpu_line(phase),
         ]
         summary["phases"][phase.name] = {
             "users": phase.users,
@@ -487,6 +527,9 @@ def _report(
                 for h in handlers
             ],
             "idempotency_mismatches": phase.record.get("idempotency_mismatches", 0),
+            "stack_cpu_s": phase.stack_cpu_s,
+            "locust_cpu_s": phase.locust_cpu_s,
+            "cpu_span_s": phase.cpu_span_s,
         }
         if phase.name in ("mixed", "reads"):
             reads = [r for r in client if r.name in READ_ROUTES]
@@ -574,6 +617,20 @@ def _report(
     # Exit status: 0 when the checks that must always hold held (no 5xx, nothing lost or
     # doubled); the latency targets are reported, not enforced, on a shared machine.
     return 0 if total_5xx == 0 and ledger.get("lost", 0) == 0 and ledger.get("duplicated", 0) == 0 else 1
+
+
+def _cpu_line(phase: Phase) -> str:
+    """CPU used from the phase's start to the end of its drain, and per brief accepted."""
+    cores = os.cpu_count() or 1
+    span = max(phase.cpu_span_s, 1e-9)
+    briefs = len(phase.record.get("briefs", []))
+    line = (
+        f"CPU over {span:.0f} s (phase and drain): the stack {phase.stack_cpu_s:.1f} s "
+        f"({phase.stack_cpu_s / span / cores:.0%} of {cores} cores), Locust {phase.locust_cpu_s:.1f} s"
+    )
+    if briefs:
+        line += f"; the stack's CPU per brief accepted (with the phase's other requests) {phase.stack_cpu_s / briefs:.3f} s"
+    return line
 
 
 def _soak_section(phase: Phase, summary: dict[str, Any]) -> str:
