@@ -14,7 +14,6 @@ is taken. The handing follows the convention of ``layout.door_geometry`` (docs/a
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from shapely.geometry import Point as ShapelyPoint
@@ -23,7 +22,7 @@ from shapely.geometry import Polygon
 from archbuilder.domain.brief import AdjacencyKind, Brief
 from archbuilder.domain.common import builds_imperial
 from archbuilder.domain.layout import OPENING_FAMILY, Door, Wall
-from archbuilder.layout.door_geometry import PASSAGE_MM, DoorGeometry, door_geometry
+from archbuilder.layout.door_geometry import DoorGeometry, door_geometry
 from archbuilder.layout.planner.circulation import (
     DOOR_CLEAR_MARGIN_MM,
     DOOR_WIDTH_MM,
@@ -218,7 +217,7 @@ class DoorPlacer:
                 return False
         if geometry.leaves(outline):
             return False
-        return not any(not _apart(geometry, other) and geometry.clashes_with(other) for other in self._swings)
+        return not any(geometry.clashes_with(other) for other in self._swings)
 
     def _wish_doors(self, plan: Circulation, cells: dict[str, Rect]) -> None:
         """A must-wish is a door between the two rooms: add one where the tree has none."""
@@ -238,23 +237,3 @@ class DoorPlacer:
                 self._interior_door(run, [a, b], into, cells)
                 linked.add(frozenset((a, b)))
                 break
-
-
-def _apart(a: DoorGeometry, b: DoorGeometry) -> bool:
-    """Two doors too far apart for ``clashes_with`` to find a clash (its shapely checks are
-    the dearest part of placing doors): a leaf sweeps a disc of its width round its hinge, a
-    passage (the doorway and PASSAGE_MM in front of it) lies within half its diagonal of the
-    opening centre, and neither leaf's disc meets the other door's."""
-    return (
-        _farther(a.hinge, b.hinge, a.width + b.width)
-        and _farther(a.hinge, b.centre, a.width + _passage_reach(b))
-        and _farther(b.hinge, a.centre, b.width + _passage_reach(a))
-    )
-
-
-def _passage_reach(g: DoorGeometry) -> float:
-    return math.hypot(g.width / 2, g.thickness / 2 + PASSAGE_MM)
-
-
-def _farther(p: tuple[float, float], q: tuple[float, float], distance: float) -> bool:
-    return math.hypot(p[0] - q[0], p[1] - q[1]) > distance + 1.0  # 1 mm over rounding

@@ -282,12 +282,8 @@ def shared_run(a: Rect, b: Rect) -> Run | None:
 
 
 def touches(a: Rect, b: Rect) -> bool:
-    """Whether two cells share a run (``shared_run`` is not None), without making the run."""
-    ax0, ay0, ax1, ay1 = a
-    bx0, by0, bx1, by1 = b
-    if (abs(ax1 - bx0) < EPS or abs(ax0 - bx1) < EPS) and min(ay1, by1) - max(ay0, by0) > EPS:
-        return True
-    return (abs(ay1 - by0) < EPS or abs(ay0 - by1) < EPS) and min(ax1, bx1) - max(ax0, bx0) > EPS
+    """Whether two cells share a run."""
+    return shared_run(a, b) is not None
 
 
 def inside(rect: Rect, zone: Rect) -> bool:

@@ -98,25 +98,8 @@ CORRIDOR_SHARE_WEIGHT = 0.5  # per percentage point over
 ACCESS_PENALTY = 15.0  # per bedroom or bathroom not reached from the hall (or its en-suite bedroom)
 
 
-def quick_score(job: Job, cells: dict[str, Rect], extras: dict[str, list[Rect]]) -> dict[str, float] | None:
-    """Score parts that need no door tree: area error, proportions, access from the hall,
-    corridor share, adjacency, wet grouping, daylight, the kitchen beside the living room.
-
-    The search scores its many candidates in steps, ``area_score`` then ``SCORE_STEPS``: no part
-    is negative and a step only adds parts or raises them to their exact values, so the sum
-    of the parts after each step is a lower bound of the quick score (floating-point sums of
-    non-negative terms only grow when a term is added or raised). It takes the next step only
-    for the candidates that may still rank.
-    """
-    parts = area_score(job, cells, extras)
-    if parts is not None:
-        for step in SCORE_STEPS:
-            step(job, cells, extras, parts)
-    return parts
-
-
 def area_score(job: Job, cells: dict[str, Rect], extras: dict[str, list[Rect]]) -> dict[str, float] | None:
-    """The first parts of ``quick_score``: area error and proportions; None when a cell breaks
+    """The first parts of the score (``SCORE_STEPS``): area error and proportions; None when a cell breaks
     a hard minimum."""
     rooms, spine = job.rooms, job.spine_key
     facts = [_cell_facts(job, rooms[k], rect) for k, rect in cells.items()]
@@ -159,6 +142,13 @@ def complete_score(
     parts["windows"] = window_penalty(job, cells, extras)
 
 
+# The search scores its many candidates in steps, ``area_score`` then ``SCORE_STEPS``: area error,
+# proportions, access from the hall, corridor share, adjacency, wet grouping, daylight, the
+# kitchen beside the living room and the windows, none of which needs the door tree. No part is
+# negative and a step only adds parts or raises them to their exact values, so the sum of the
+# parts after each step is a lower bound of the final sum (floating-point sums of non-negative
+# terms only grow when a term is added or raised): the next step is taken only for the
+# candidates that may still rank.
 SCORE_STEPS = (add_layout_bounds, complete_score)
 
 

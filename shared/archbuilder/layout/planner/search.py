@@ -74,7 +74,7 @@ def candidates(job: Job, frames: list[Frame], together: bool = False) -> list[Ca
     # The candidates best first by (quick score, order), as sorting them would give, but each
     # scored further (``SCORE_STEPS``) only when it comes up: until then the score of the steps
     # taken, a lower bound of its quick score, keeps its place. ``order`` is its index in quick.
-    heap = [(cand.score, cand.order) for cand in quick]
+    heap = [(cand.score, index) for index, cand in enumerate(quick)]
     heapq.heapify(heap)
     steps = [0] * len(quick)
     scored: list[Candidate] = []
