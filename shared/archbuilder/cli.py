@@ -71,14 +71,16 @@ def _port_from_environment() -> int:
 
 def _serve_settings() -> Settings:
     """The settings of ``archbuilder serve``: briefs are planned in one child process per core
-    unless ``ARCHBUILDER_PLANNER_PROCESSES`` (or ``.env``) says otherwise (0: in the server's own
-    process)."""
+    this process may use (at most 64) unless ``ARCHBUILDER_PLANNER_PROCESSES`` (or ``.env``)
+    says otherwise (0: in the server's own process)."""
     from archbuilder.platform.settings import get_settings
 
     settings = get_settings()
     if "planner_processes" in settings.model_fields_set:
         return settings
-    return settings.model_copy(update={"planner_processes": os.cpu_count() or 1})
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    # model_copy does not validate: the setting's own bound applies here by hand.
+    return settings.model_copy(update={"planner_processes": min(cores, 64)})
 
 
 def _admin_runtime() -> Runtime:

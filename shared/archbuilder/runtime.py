@@ -112,11 +112,12 @@ def build_local_runtime(settings: Settings) -> Runtime:
 
 def _local_planner(settings: Settings) -> LayoutPlanner:
     """The built-in planner, in ``settings.planner_processes`` child processes when above 0."""
-    from archbuilder.adapters.local.process_planner import ProcessPoolPlanner
     from archbuilder.layout.planner import SpinePlanner
 
     if settings.planner_processes == 0:
         return SpinePlanner()
+    from archbuilder.adapters.local.process_planner import ProcessPoolPlanner
+
     return ProcessPoolPlanner(SpinePlanner(), settings.planner_processes)
 
 

@@ -10,8 +10,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +21,12 @@ import pytest
 from flask.testing import FlaskClient
 
 from archbuilder.adapters.local.inprocess_bus import InProcessEventBus
-from archbuilder.adapters.local.process_planner import PlannerUnavailable, ProcessPoolPlanner
+from archbuilder.adapters.local.process_planner import ProcessPoolPlanner
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.common import Language
 from archbuilder.domain.job import Job
 from archbuilder.layout.planner import SpinePlanner
-from archbuilder.platform.errors import Unprocessable
+from archbuilder.platform.errors import PlannerUnavailable, Unprocessable
 from archbuilder.platform.settings import Settings
 from archbuilder.ports import Query
 from archbuilder.runtime import Runtime, build_local_runtime, set_runtime
@@ -91,15 +93,44 @@ def test_a_child_plans_the_same_layouts_and_refuses_the_same_briefs() -> None:
         pool.close()
 
 
-def test_a_killed_child_fails_the_call_and_the_next_call_plans_again() -> None:
-    pool = ProcessPoolPlanner(SpinePlanner(), 1)
+def test_a_child_killed_mid_brief_costs_no_brief_in_flight_anything() -> None:
+    """Two briefs planned at once in two children; one child is killed. The broken pool fails
+    both calls, not only the dead child's: each plans its brief again on a new pool."""
+    pool = ProcessPoolPlanner(SpinePlanner(), 2)
+    big = resolved(BIG_BRIEF, "TR")
+    expected = SpinePlanner().plan(big).payload
     try:
-        pool.plan(resolved(TWO_BED))  # the child is up
-        (child,) = multiprocessing.active_children()
-        os.kill(child.pid or 0, signal.SIGKILL)
-        with pytest.raises(PlannerUnavailable):
-            pool.plan(resolved(TWO_BED))
-        assert pool.plan(resolved(TWO_BED)).payload.rooms
+        pool.plan(resolved(TWO_BED))  # the pool is up
+        with ThreadPoolExecutor(max_workers=2) as threads:
+            calls = [threads.submit(pool.plan, big) for _ in range(2)]
+            assert eventually(lambda: len(multiprocessing.active_children()) >= 2)
+            time.sleep(0.3)  # both children have a brief (about two seconds of planning)
+            os.kill(multiprocessing.active_children()[0].pid or 0, signal.SIGKILL)
+            assert [call.result(timeout=120).payload for call in calls] == [expected, expected]
+    finally:
+        pool.close()
+
+
+def test_a_pool_that_breaks_twice_raises_and_the_next_call_plans_again() -> None:
+    pool = ProcessPoolPlanner(SpinePlanner(), 1)
+    stop = threading.Event()
+
+    def kill_children() -> None:
+        while not stop.is_set():
+            for child in multiprocessing.active_children():
+                os.kill(child.pid or 0, signal.SIGKILL)
+            time.sleep(0.02)
+
+    try:
+        killer = threading.Thread(target=kill_children)
+        killer.start()
+        try:
+            with pytest.raises(PlannerUnavailable):
+                pool.plan(resolved(BIG_BRIEF, "TR"))
+        finally:
+            stop.set()
+            killer.join()
+        assert pool.plan(resolved(TWO_BED)).payload == SpinePlanner().plan(resolved(TWO_BED)).payload
     finally:
         pool.close()
 
@@ -122,17 +153,25 @@ def test_a_planning_child_killed_mid_brief_costs_a_redelivery_and_leaves_one_ver
         assert snapshot is not None
         return Job.model_validate(snapshot.data)
 
-    # The first attempt is planning in the child: kill it there.
+    # The first attempt is planning in the child: kill its children until the planner gives up
+    # (a pool broken twice) and the job is handed back for its redelivery.
     assert eventually(lambda: job().stage == "planning" and bool(multiprocessing.active_children()))
-    time.sleep(0.3)  # the child has the brief (about two seconds of planning)
-    for child in multiprocessing.active_children():
-        os.kill(child.pid or 0, signal.SIGKILL)
+    assert eventually(
+        lambda: kill_children_until(lambda: job().attempts > 1 or job().status.value == "queued")
+    )
 
     assert isinstance(pooled.bus, InProcessEventBus) and pooled.bus.drain(timeout=90)
     done = job()
     assert (done.status.value, done.attempts, done.error) == ("succeeded", 2, None)
     assert [v.id for v in pooled.store.query(Query(f"{layout_path}/versions"))] == ["1"]
     assert pooled.store.query(Query("dead_letters")) == []
+
+
+def kill_children_until(done: Callable[[], bool]) -> bool:
+    """SIGKILL every planning child, then whether ``done`` holds (for ``eventually``)."""
+    for child in multiprocessing.active_children():
+        os.kill(child.pid or 0, signal.SIGKILL)
+    return done()
 
 
 def eventually(check: Callable[[], bool], timeout: float = 30) -> bool:

@@ -108,6 +108,14 @@ class StoreUnavailable(ArchBuilderError):
         self.headers["Retry-After"] = str(retry_after_s)
 
 
+class PlannerUnavailable(ArchBuilderError):
+    """A process planning the brief stopped (killed, out of memory): the event handler raises it
+    so the job is released and its event redelivered (adapters/local/process_planner.py)."""
+
+    code = "PLANNER_UNAVAILABLE"
+    status = 503
+
+
 class BusUnavailable(ArchBuilderError):
     """The event bus did not take a message in time: try again later (503, Retry-After).
 

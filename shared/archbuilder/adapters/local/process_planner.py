@@ -8,15 +8,18 @@ every API thread would wait behind it. ``ProcessPoolPlanner`` gives the same pla
 code, the same results) a pool of child processes, one per core by default, run at a lower
 scheduling priority so that API requests get a core first.
 
-A child that dies mid-brief (killed, out of memory) breaks the pool: the call raises
-``PlannerUnavailable`` (the event is redelivered, as a crashed instance's would be) and the next
-call starts a new pool.
+A child that dies mid-brief (killed, out of memory) breaks the pool, and with it every brief
+the pool was planning, not only the dead child's. Each of those calls starts a new pool and plans
+its brief again, once; a call whose second pool breaks too raises ``PlannerUnavailable`` (the
+job is released and its event redelivered, as a crashed instance's would be). A brief that kills
+every child it gets can so still cost a brief planned beside it an attempt.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +29,7 @@ from typing import TypeVar
 
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.layout import PlanResult
-from archbuilder.platform.errors import ArchBuilderError
+from archbuilder.platform.errors import PlannerUnavailable
 from archbuilder.ports import LayoutPlanner
 
 # How much lower the children's priority is than the server's (nice(2) increment).
@@ -35,13 +38,6 @@ CHILD_NICENESS = 10
 PARENT_CHECK_S = 1.0
 
 _Result = TypeVar("_Result")
-
-
-class PlannerUnavailable(ArchBuilderError):
-    """A planning child process died: the job's event is delivered again."""
-
-    code = "PLANNER_UNAVAILABLE"
-    status = 503
 
 
 class ProcessPoolPlanner:
@@ -63,13 +59,24 @@ class ProcessPoolPlanner:
         return self._in_child(_plan_variants, brief)
 
     def _in_child(self, call: Callable[[LayoutPlanner, Brief], _Result], brief: Brief) -> _Result:
-        """``call(planner, brief)`` in a child; what it raises (``Unprocessable``) is raised here."""
+        """``call(planner, brief)`` in a child; what it raises (``Unprocessable``) is raised here.
+        A broken pool is replaced and the brief planned again, once."""
+        try:
+            return self._submit(call, brief)
+        except BrokenProcessPool:
+            pass  # a child died, this brief's or another's: once more, on a new pool
+        try:
+            return self._submit(call, brief)
+        except BrokenProcessPool as exc:
+            raise PlannerUnavailable(reason="a planning process stopped") from exc
+
+    def _submit(self, call: Callable[[LayoutPlanner, Brief], _Result], brief: Brief) -> _Result:
         pool = self._running_pool()
         try:
             return pool.submit(call, self._planner, brief).result()
-        except BrokenProcessPool as exc:
+        except BrokenProcessPool:
             self._discard(pool)
-            raise PlannerUnavailable(reason="a planning process stopped") from exc
+            raise
 
     def close(self) -> None:
         """Stop the children (waits for the briefs they are planning)."""
@@ -102,6 +109,8 @@ def _start_child(server_pid: int) -> None:
     """In each child: a lower priority, and an exit when the server is gone (a server killed
     with SIGKILL cannot stop its children; they would wait for work forever)."""
     os.nice(CHILD_NICENESS)
+    # Ctrl-C reaches the whole foreground process group: the server stops its children itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with, args=(server_pid,), name="exit-with-server", daemon=True).start()
 
 
