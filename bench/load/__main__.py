@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import report
-from bench.load.stack import BIN, REPO_ROOT, EmbeddedStack, EmulatedStack, Stack, create_tenants
+from bench.load.stack import BIN, REPO_ROOT, EmbeddedStack, EmulatedStack, Stack, create_tenants, stat_fields
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 READ_ROUTES = (
@@ -71,6 +71,7 @@ class Phase:
     stack_cpu_s: float = 0.0
     locust_cpu_s: float = 0.0
     cpu_span_s: float = 0.0
+    cpu_start: tuple[float, float] = (0.0, 0.0)  # the stack's CPU seconds and the clock then
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -237,7 +238,8 @@ def _run(
     phase.load_average = os.getloadavg()
     hard_limit = phase.duration_s + phase.users / phase.spawn_rate + 90
     phase.started = time.time()
-    stack_cpu, locust_cpu, cpu_clock = _cpu_seconds(stack), _children_cpu_seconds(), time.monotonic()
+    phase.cpu_start = (_cpu_seconds(stack), time.monotonic())
+    locust_cpu = _children_cpu_seconds()
     with (work / f"locust-{phase.name}.log").open("wb") as out:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -250,7 +252,6 @@ def _run(
             _say(f"phase {phase.name}: Locust overran its bound and was stopped")
     phase.stopped = time.time()
     phase.locust_cpu_s = _children_cpu_seconds() - locust_cpu  # Locust, reaped by wait()
-    phase.stack_cpu_s, phase.cpu_span_s = stack_cpu, cpu_clock  # finished by _drain
     load = os.getloadavg()
     phase.load_average = tuple(max(a, b) for a, b in zip(phase.load_average, load, strict=True))  # type: ignore[assignment]
     if results.exists():
@@ -267,12 +268,9 @@ def _cpu_seconds(stack: Stack) -> float:
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for pid in stack.pids():
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state is field 3
-        total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+        fields = stat_fields(pid)
+        if fields is not None:
+            total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
     return total / ticks
 
 
@@ -283,8 +281,8 @@ def _children_cpu_seconds() -> float:
 
 def _finish_cpu(stack: Stack, phase: Phase) -> None:
     """After the phase's jobs have drained: the stack's CPU since the phase began."""
-    phase.stack_cpu_s = _cpu_seconds(stack) - phase.stack_cpu_s
-    phase.cpu_span_s = time.monotonic() - phase.cpu_span_s
+    phase.stack_cpu_s = _cpu_seconds(stack) - phase.cpu_start[0]
+    phase.cpu_span_s = time.monotonic() - phase.cpu_start[1]
 
 
 def _sample_until_done(
