@@ -3,7 +3,8 @@
 One key of one tenant on one route has one record at ``idempotency/{sha256(scope)}``: the hash of
 the request as sent (canonical JSON of the body's fields the client set, never of what the server
 made of it) and the answer it got. The same key with the same body answers that answer again; with
-another body it is 409 ``IDEMPOTENCY_KEY_REUSED``. Records expire after a day.
+another body it is 409 ``IDEMPOTENCY_KEY_REUSED``. Records expire after
+``ARCHBUILDER_IDEMPOTENCY_TTL_S`` (a day).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from archbuilder.ports import Snapshot
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 HASH_OF_BODY = "body"  # ``hash_of`` of a record whose hash is of the request as sent
-RECORD_TTL = timedelta(days=1)
 
 Answer = TypeVar("Answer", bound=BaseModel)
 
@@ -68,13 +68,14 @@ class Idempotency(Generic[Answer]):
             raise Conflict(code="IDEMPOTENCY_KEY_REUSED")
         return self.answer.model_validate(stored.data["response"])
 
-    def record(self, answer: Answer, moment: datetime) -> dict[str, Any]:
-        """The record to create, in the same commit as the work it answers for."""
+    def record(self, answer: Answer, moment: datetime, ttl_s: int) -> dict[str, Any]:
+        """The record to create, in the same commit as the work it answers for; maintenance
+        deletes it ``ttl_s`` (``Settings.idempotency_ttl_s``) after ``moment``."""
         return {
             "request_hash": self.request_hash,
             "hash_of": HASH_OF_BODY,
             "response": answer.model_dump(mode="json"),
-            "expires_at": format_timestamp(moment + RECORD_TTL),
+            "expires_at": format_timestamp(moment + timedelta(seconds=ttl_s)),
         }
 
 

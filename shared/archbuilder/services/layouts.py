@@ -155,6 +155,7 @@ def submit_layout(
     )
     # Counted once per accepted job (the record id is derived from the job id).
     usage = new_usage_record(principal.tenant_id, "layout", 1, source=job.id)
+    ttl_s = get_runtime().settings.idempotency_ttl_s
 
     def write(txn: Transaction) -> tuple[LayoutAccepted, bool, bool]:
         """The job, its layout and its ledger record in one commit: a brief that lost the race
@@ -173,7 +174,7 @@ def submit_layout(
             quota_warnings=[w for check in checks for w in check.headers().values()],
         )
         if idempotency is not None:
-            txn.create(idempotency.path, idempotency.record(accepted, moment))
+            txn.create(idempotency.path, idempotency.record(accepted, moment, ttl_s))
         txn.create(paths.job(job.id), dump(job))
         txn.create(paths.layout(project.id, layout.id), dump(layout.model_copy(update={"versions": []})))
         return accepted, False, counted

@@ -461,7 +461,9 @@ def revise_layout(
         )
         accepted = _RevisionAccepted(job_id=job.id, new_version=number, decision=decision)
         if idempotency is not None:
-            txn.create(idempotency.path, idempotency.record(accepted, moment))
+            txn.create(
+                idempotency.path, idempotency.record(accepted, moment, runtime.settings.idempotency_ttl_s)
+            )
         txn.create(paths.job(job.id), dump(job))
         txn.create(f"{layout_path}/decisions/{decision.id}", dump(decision))
         txn.update(
