@@ -104,3 +104,40 @@ def test_auto_approval_policy(client: FlaskClient, runtime: Runtime, tenant: Ten
         assert layout["status"] == "requires_review"  # never auto-approved with error findings
     else:
         assert layout["status"] == "approved" and layout["approved_version"] == 1
+
+
+def test_a_correction_the_checks_refuse_takes_no_version_number(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    """A correction that applies but leaves a layout the checks refuse (422 ``LAYOUT_INVALID``)
+    stores nothing and keeps no number: the next correction takes the number after the last
+    version stored."""
+    project_id = new_project(client, tenant)
+    accepted = submit(client, tenant, project_id, BRIEF).json
+    drain(runtime)
+    base = f"/v1/projects/{project_id}/layouts/{accepted['layout_id']}"
+    v1 = client.get(f"{base}/versions/1", headers=tenant.headers).json
+    refused, stored = None, 1
+    for wall in (w for w in v1["payload"]["walls"] if not w["is_exterior"]):
+        for offset in (-2500, 2500, -1800, 1800):
+            answer = client.post(
+                f"{base}/review",
+                json={"corrections": [{"op": "move_wall", "wall_id": wall["id"], "offset_mm": offset}]},
+                headers=tenant.headers,
+            )
+            if answer.status_code == 422 and answer.json["error"]["code"] == "LAYOUT_INVALID":
+                refused = answer
+                break
+            if answer.status_code == 201:  # a move the checks let through: a version like any
+                stored = answer.json["new_version"]
+        if refused is not None:
+            break
+    assert refused is not None, "no partition move the checks refuse"
+
+    room = v1["payload"]["rooms"][0]
+    renamed = client.post(
+        f"{base}/review",
+        json={"corrections": [{"op": "rename_room", "room_id": room["id"], "name": "Oda"}]},
+        headers=tenant.headers,
+    )
+    assert renamed.status_code == 201 and renamed.json["new_version"] == stored + 1, renamed.json

@@ -40,7 +40,7 @@ from archbuilder.services.layouts import (
     publish_committed,
     republish_if_queued,
 )
-from archbuilder.services.versions import build_version, has_error_findings
+from archbuilder.services.versions import build_version, check_payload, has_error_findings
 from archbuilder.services.webhooks import EventType, emit
 
 _log = get_logger("archbuilder.reviews")
@@ -322,6 +322,10 @@ def _corrected_version(
     principal: Principal,
 ) -> int:
     corrected = apply_corrections(record.payload, request.corrections)
+    brief = brief_of(record, layout)
+    # Refused (422 LAYOUT_INVALID) before a number is reserved, so that a refused correction
+    # leaves no gap; build_version checks again (a few ms, for every source alike).
+    check_payload(corrected, brief)
     layout_path = paths.layout(layout.project_id, layout.id)
 
     def reserve(txn: Transaction) -> int:
@@ -339,7 +343,7 @@ def _corrected_version(
     build_version(
         runtime,
         paths,
-        brief=brief_of(record, layout),
+        brief=brief,
         variants=[PlanResult(payload=corrected, metadata={})],
         project_id=layout.project_id,
         layout_id=layout.id,
