@@ -115,8 +115,7 @@ def test_a_worker_killed_mid_planning_resumes_on_redelivery_with_one_version(
     assert versions() == [1]
     layout = runtime.store.get(layout_path)
     assert layout is not None and layout.data["status"] in ("requires_review", "generated", "approved")
-    for fmt in ("dxf", "json"):
-        assert runtime.blobs.get(f"{layout_path}/versions/1/layout.{fmt}") is not None
+    assert runtime.blobs.get(f"{layout_path}/versions/1/layout.json") is not None
 
 
 def _lease_expired(job: Job) -> bool:

@@ -85,10 +85,19 @@ def test_brief_becomes_a_stored_revit_layout(
     )
     assert exported.status_code == 200 and exported.json == payload
 
+    # The job stores the Revit payload only; the DXF is rendered on its first export and kept.
+    folder = f"tenants/{tenant.tenant_id}/projects/{project_id}/layouts/{layout_id}/versions/1"
+    assert runtime.blobs.get(f"{folder}/layout.json") is not None
+    assert runtime.blobs.get(f"{folder}/layout.dxf") is None
     dxf = client.get(
         f"/v1/projects/{project_id}/layouts/{layout_id}/versions/1/export?format=dxf", headers=tenant.headers
     )
     assert dxf.status_code == 200 and "attachment" in dxf.headers["Content-Disposition"]
+    assert runtime.blobs.get(f"{folder}/layout.tr.dxf") == dxf.data  # numbers as Turkish writes them
+    again = client.get(
+        f"/v1/projects/{project_id}/layouts/{layout_id}/versions/1/export?format=dxf", headers=tenant.headers
+    )
+    assert again.data == dxf.data  # the kept file, not a second rendering
     doc, _ = recover.read(io.BytesIO(dxf.data))  # in the code page its header names
     assert doc.header["$INSUNITS"] == 4 and doc.header["$DWGCODEPAGE"] == "ANSI_1254"  # mm; Turkish names
     layers = {layer.dxf.name for layer in doc.layers}

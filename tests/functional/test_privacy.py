@@ -62,7 +62,7 @@ def test_export_then_erase(
         n.startswith(f"documents/projects/{project_id}/layouts/{accepted['layout_id']}/versions/")
         for n in names
     )
-    assert any(n.endswith("layout.dxf") for n in names)
+    assert any(n.endswith("layout.json") for n in names)
     assert not any(other_project in n for n in names)
     assert client.get(url.rsplit(".", 1)[0] + ".forged").status_code == 403
 

@@ -150,9 +150,10 @@ def _execute(runtime: Runtime, paths: TenantPaths, job: Job, request: LayoutRequ
             brief, revision = _revised_brief(runtime, paths, job, request, brief)
         _plan_and_store(runtime, paths, job, request, brief, version_path, revision)
     stored = LayoutVersionPublic.model_validate(store.get(version_path).data)  # type: ignore[union-attr]
-    for fmt in ("dxf", "json"):
-        name = artifact_name(paths, request.project_id, request.layout_id, request.version, fmt)
-        runtime.blobs.put(name, render_artifact(stored.payload, fmt), content_type=CONTENT_TYPES[fmt])
+    # The Revit payload only: DXF, IFC and SVG are rendered on their first export (a sixth of a
+    # job's CPU was the DXF, rendered for every version whether anyone exported it or not).
+    name = artifact_name(paths, request.project_id, request.layout_id, request.version, "json")
+    runtime.blobs.put(name, render_artifact(stored.payload, "json"), content_type=CONTENT_TYPES["json"])
     _succeed(runtime, paths, job, request)
     return JobStatus.succeeded
 

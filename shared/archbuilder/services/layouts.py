@@ -370,9 +370,8 @@ def export_version(
 ) -> tuple[bytes, str, str, str]:
     """The version in ``fmt``: (content, content type, file name, payload checksum).
 
-    Rendered once, then kept (the SVG, whose words are in ``language``, once per language; the
-    DXF, whose areas are written as ``language`` writes numbers, once per language other than
-    English, which the layout job renders ahead).
+    Rendered on the first export, then kept (the SVG, whose words are in ``language``, and the
+    DXF, whose areas are written as ``language`` writes numbers, once per language).
     The checksum is the SHA-256 of the JSON payload, so the add-in can tell which version it
     built whatever the format."""
     if fmt not in EXPORT_FORMATS:
