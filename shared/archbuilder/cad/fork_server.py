@@ -65,7 +65,48 @@ def _warm_dxf() -> None:
         read_dxf(path)
 
 
-for _warm in (_warm_ifc, _warm_dxf):
+def _warm_ifc_export() -> None:
+    """One small room through the IFC export: its children (``ifc_export_child``) then find the
+    schema's declarations and the API's first-call work done (about 80 ms an export otherwise)."""
+    from archbuilder.cad.ifc_export import layout_to_ifc
+    from archbuilder.domain.layout import LayoutPayload
+
+    corners = [(0, 0), (4000, 0), (4000, 3000), (0, 3000)]
+    walls = [
+        {
+            "id": f"W{n}",
+            "start": {"x": x0, "y": y0},
+            "end": {"x": x1, "y": y1},
+            "thickness_mm": 200,
+            "height_mm": 2800,
+            "wall_type_name": "Exterior",
+            "level_name": "L1",
+            "is_exterior": True,
+        }
+        for n, ((x0, y0), (x1, y1)) in enumerate(zip(corners, corners[1:] + corners[:1], strict=True))
+    ]
+    payload = LayoutPayload.model_validate(
+        {
+            "levels": [{"name": "L1", "elevation_mm": 0, "height_mm": 2800}],
+            "walls": walls,
+            "doors": [
+                {"id": "D1", "host_wall_id": "W0", "position_ratio": 0.5, "width_mm": 900,
+                 "height_mm": 2100, "type_name": "900 x 2100", "connects": ["R1"]},
+            ],
+            "windows": [
+                {"id": "N1", "host_wall_id": "W2", "position_ratio": 0.5, "width_mm": 1200,
+                 "height_mm": 1400, "sill_height_mm": 900, "type_name": "1200 x 1400", "room_id": "R1"},
+            ],
+            "rooms": [
+                {"id": "R1", "name": "Room", "number": "1", "type": "bedroom", "level_name": "L1",
+                 "boundary": [{"x": x, "y": y} for x, y in corners], "area_m2": 12.0},
+            ],
+        }
+    )  # fmt: skip
+    layout_to_ifc(payload, project_name="warm-up")
+
+
+for _warm in (_warm_ifc, _warm_dxf, _warm_ifc_export):
     with contextlib.suppress(Exception):
         _warm()
 

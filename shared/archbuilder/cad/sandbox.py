@@ -49,6 +49,8 @@ _PRELOAD = [
     "archbuilder.cad.ifc_reader",
     "archbuilder.cad.ifc_geometry",
     "archbuilder.analysis.ifc_facts",
+    "archbuilder.cad.ifc_export",
+    "archbuilder.cad.ifc_export_child",
     "ezdxf",
     "ezdxf.recover",
     "ezdwg",
@@ -64,12 +66,21 @@ _PRELOAD = [
     "ifcopenshell.express.rules.IFC2X3",
     "ifcopenshell.express.rules.IFC4",
     "ifcopenshell.express.rules.IFC4X3",
+    "ifcopenshell.api.aggregate",  # what the IFC export imports as it builds a file
+    "ifcopenshell.api.context",
+    "ifcopenshell.api.feature",
+    "ifcopenshell.api.geometry",
+    "ifcopenshell.api.project",
+    "ifcopenshell.api.pset",
+    "ifcopenshell.api.root",
+    "ifcopenshell.api.spatial",
+    "ifcopenshell.api.unit",
     "archbuilder.cad.fork_server",  # last: freezes all of the above out of the garbage collector
 ]
 
 
 @functools.cache
-def _context() -> multiprocessing.context.ForkServerContext:
+def fork_context() -> multiprocessing.context.ForkServerContext:
     """A ``forkserver`` context: like ``spawn`` the children inherit no threads or locks of the
     caller (the fork server is a clean single-threaded process), but they fork from a server
     that has the parser libraries loaded already."""
@@ -91,7 +102,7 @@ def parse_in_sandbox(
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
-    context = _context()
+    context = fork_context()
     # The fork server starts (imports, warm-up: about a second) before ``__main__`` is hidden,
     # so the window in which other threads see a blank ``__main__`` stays a few milliseconds.
     multiprocessing.forkserver.ensure_running()
@@ -99,7 +110,7 @@ def parse_in_sandbox(
     child = context.Process(
         target=_child, args=(sender, path, fmt, memory_mb, timeout_s), name=f"cad-parse-{fmt}", daemon=True
     )
-    with _main_module_hidden():
+    with main_module_hidden():
         child.start()
     sender.close()  # so that a dead child shows as EOF on our end
     deadline = time.monotonic() + timeout_s
@@ -108,12 +119,12 @@ def parse_in_sandbox(
         message = _receive(receiver, deadline, memory_mb) if answered else None
     finally:
         receiver.close()
-        _stop(child)
+        stop_child(child)
     label = _label(fmt)
     if not answered or child.exitcode == -signal.SIGXCPU or message == _LATE:
         raise Unprocessable(code="PARSE_TIMEOUT", limit_s=timeout_s)
     if message is None:
-        raise _refused("CAD_PARSE_FAILED", label, f"the reader stopped unexpectedly ({_exit(child)})")
+        raise _refused("CAD_PARSE_FAILED", label, f"the reader stopped unexpectedly ({exit_reason(child)})")
     header, payload = message
     kind = header.get("kind")
     detail = str(header.get("detail") or "")[:REASON_CHARS]
@@ -156,7 +167,7 @@ _MAIN_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def _main_module_hidden() -> Iterator[None]:
+def main_module_hidden() -> Iterator[None]:
     """Start children without re-running the caller's ``__main__`` in each of them.
 
     multiprocessing makes a child import the parent's main module (the functions-framework
@@ -197,14 +208,14 @@ def _receive(
     return header, payload
 
 
-def _stop(child: multiprocessing.process.BaseProcess) -> None:
+def stop_child(child: multiprocessing.process.BaseProcess) -> None:
     child.join(0.5)
     if child.is_alive():
         child.kill()
         child.join(5)
 
 
-def _exit(child: multiprocessing.process.BaseProcess) -> str:
+def exit_reason(child: multiprocessing.process.BaseProcess) -> str:
     code = child.exitcode
     if code is not None and code < 0:
         try:

@@ -435,27 +435,26 @@ def render_artifact(
 
         return layout_to_svg(payload, language).encode("utf-8")
     if fmt == "ifc":
-        from archbuilder.cad.ifc_export import layout_to_ifc
+        # Built in a child process: ifcopenshell keeps the native memory of every file it built.
+        from archbuilder.cad.ifc_export_child import layout_to_ifc_in_child
 
-        if record is None:
-            return layout_to_ifc(
-                payload, project_name=project_name, units=units, file_name=file_name,
-                organisation=organisation,
-            )  # fmt: skip
-        brief = record.metadata.get("brief")
-        return layout_to_ifc(
-            payload,
-            project_name=project_name,
-            units=units,
-            file_name=file_name,
-            organisation=organisation,
-            brief=brief,
-            compliance=record.compliance,
-            version=record.version,
-            checksum=payload_checksum(payload),
-            planner=record.source,
-            region=(brief or {}).get("region"),
-        )
+        options: dict[str, Any] = {
+            "project_name": project_name,
+            "units": units,
+            "file_name": file_name,
+            "organisation": organisation,
+        }
+        if record is not None:
+            brief = record.metadata.get("brief")
+            options |= {
+                "brief": brief,
+                "compliance": record.compliance,
+                "version": record.version,
+                "checksum": payload_checksum(payload),
+                "planner": record.source,
+                "region": (brief or {}).get("region"),
+            }
+        return layout_to_ifc_in_child(payload, **options)
     if fmt == "json":
         return payload.model_dump_json().encode()
     raise Unprocessable(code="UNSUPPORTED_EXPORT_FORMAT", format=fmt, supported=list(EXPORT_FORMATS))
