@@ -150,6 +150,18 @@ def test_only_a_check_that_runs_counts_against_the_quota(
     assert _checks_used(client, tenant) == 1
 
 
+def test_every_check_counts_whatever_correlation_id_the_client_sends(
+    fn: FlaskClient, client: FlaskClient, tenant: TenantCredentials
+) -> None:
+    # A client may send one X-Correlation-ID with all its requests (the SDK lets it): each
+    # check is still one unit, or the quota could be bypassed by sending the same id.
+    headers = tenant.headers | {"X-Correlation-ID": "one-id-for-everything"}
+    for _ in range(3):
+        checked = fn.post("/v1/compliance/check", json={"layout": layout_json()}, headers=headers)
+        assert checked.status_code == 200, checked.json
+    assert _checks_used(client, tenant) == 3
+
+
 @pytest.mark.parametrize(
     "body",
     [

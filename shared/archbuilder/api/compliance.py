@@ -22,6 +22,7 @@ from archbuilder.compliance.schema import Rule
 from archbuilder.domain.brief import Brief, BuildingType, RoomRequest, RoomType
 from archbuilder.domain.building import BuildingModel
 from archbuilder.domain.common import Language, RegionCode, StrictModel, invalid
+from archbuilder.domain.ids import new_id
 from archbuilder.domain.layout import LayoutPayload
 from archbuilder.domain.permissions import require
 from archbuilder.platform.http import Reply, RequestContext
@@ -114,9 +115,11 @@ def check(ctx: RequestContext) -> ComplianceReport | Reply:
     require_feature(runtime.store, principal.tenant_id, "regions", region)
     check_quota(runtime.store, principal.tenant_id, "compliance_checks")
     report = _linked(_report(body, principal, region, language), principal)
+    # Each check made is one unit: the source is ours, never the caller's correlation id (a
+    # client that sends one id with every request would otherwise be counted once, ever).
     consume_quota(
         runtime.store,
-        new_usage_record(principal.tenant_id, "compliance_check", 1, source=ctx.correlation_id),
+        new_usage_record(principal.tenant_id, "compliance_check", 1, source=new_id("chk")),
         bus=runtime.bus,
     )
     if ctx.query.format == "html":
