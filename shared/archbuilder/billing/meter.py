@@ -118,11 +118,21 @@ def _send_one(
 
 
 def _transition(store: DocumentStore, path: str, fields: dict[str, Any], *, claimable_only: bool) -> bool:
-    """Apply ``fields`` unless the record is already sent (or, for a claim, leased to someone else)."""
+    """Apply ``fields`` unless the record is already sent (or, for a claim, leased to someone else).
+
+    A record given back (``released_at``, ``usage_ledger.release_record``) while it was being
+    sent is not claimed or put back to ``pending`` again: it becomes ``skipped``, so a failed
+    send is not retried for usage the tenant no longer owes. (One whose send succeeded stays
+    ``sent``: Stripe has counted it.)"""
 
     def change(txn: Transaction) -> bool:
         found = txn.get(path)
         if found is None or found.data.get("meter_status") in ("sent", "skipped"):
+            return False
+        if found.data.get("released_at") and fields.get("meter_status") in ("sending", "pending"):
+            txn.update(
+                path, {"meter_status": "skipped", "meter_skip_reason": "released", "meter_lease_until": None}
+            )
             return False
         if claimable_only and found.data.get("meter_status") == "sending":
             lease = found.data.get("meter_lease_until")
