@@ -120,3 +120,34 @@ def test_each_event_twice_and_out_of_order_does_each_thing_once(
     # One meter event per record, and Stripe asked once per record (not only deduplicated there).
     assert sorted(stripe.meter_events) == sorted(r.id for r in records)
     assert stripe.meter_receipts == len(records)
+
+
+def test_a_tenant_that_only_uploads_is_metered_once_the_file_has_come(
+    runtime: Runtime,
+    tenant: TenantCredentials,
+    client: FlaskClient,
+    bus: CapturingBus,
+    stripe: FakeStripe,
+) -> None:
+    # No brief and no check to carry the upload's record to Stripe: the file's arrival does.
+    runtime.store.update(f"tenants/{tenant.tenant_id}", {"stripe_customer_id": "cus_uploads"})
+    project = client.post("/v1/projects", json={"name": "Uploads"}, headers=tenant.headers).json["id"]
+    data = DXF.read_bytes()
+    upload = client.post(
+        f"/v1/projects/{project}/uploads",
+        json={
+            "filename": DXF.name,
+            "size_bytes": len(data),
+            "content_type": "application/octet-stream",
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
+        headers=tenant.headers,
+    ).json
+    path = upload["upload_url"].split("://", 1)[-1].split("/", 1)[1]
+    assert client.put("/" + path, data=data, headers=upload["headers"]).status_code == 200
+
+    delivered = deliver_twice_out_of_order(bus, seed=3)
+    assert {"cad_ingest", "billing_usage_worker"} <= set(delivered)
+    (record,) = runtime.store.query(Query(f"tenants/{tenant.tenant_id}/usage_ledger"))
+    assert (record.data["kind"], record.data["meter_status"]) == ("cad_upload", "sent")
+    assert sorted(stripe.meter_events) == [record.id] and stripe.meter_receipts == 1

@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from archbuilder.billing.usage_ledger import publish_usage
 from archbuilder.cad.notices import notice, set_notices
 from archbuilder.domain.brief import BuildingType
 from archbuilder.domain.building import BuildingModel
@@ -25,7 +26,7 @@ from archbuilder.domain.job import Job, JobError, JobStatus
 from archbuilder.domain.project import Project
 from archbuilder.domain.timestamps import format_timestamp, now
 from archbuilder.domain.upload import ModelRecord, ModelStatus, Upload, UploadStatus, check_declared
-from archbuilder.platform.errors import ArchBuilderError
+from archbuilder.platform.errors import ArchBuilderError, BusUnavailable
 from archbuilder.platform.events import StorageObject
 from archbuilder.platform.logging import bound, get_logger, log_fields
 from archbuilder.ports import Transaction
@@ -61,6 +62,7 @@ def ingest_object(runtime: Runtime, obj: StorageObject) -> ModelStatus | None:
         if claimed is None:
             return None
         upload, record = claimed
+        _meter_upload(runtime, match["tenant"])
         with bound(job_id=upload.job_id):
             try:
                 project_doc = runtime.store.get(target.paths.project(target.project_id))
@@ -77,6 +79,17 @@ def ingest_object(runtime: Runtime, obj: StorageObject) -> ModelStatus | None:
                 raise
             _store(runtime, target, upload, model, obj.generation, project.language if project else "en")
             return ModelStatus.ready
+
+
+def _meter_upload(runtime: Runtime, tenant_id: str) -> None:
+    """The file came, so the upload's ledger record (written when the upload was asked for, and
+    given back only if the file never comes) is owed: ask the billing worker to send it. A
+    second delivery asks again, which sends nothing twice; with the bus down, the record waits
+    for the tenant's next usage event."""
+    try:
+        publish_usage(runtime.bus, tenant_id)
+    except BusUnavailable:
+        _log.warning("usage event not published: the bus is unavailable")
 
 
 def _claim(runtime: Runtime, target: _Target, obj: StorageObject) -> tuple[Upload, ModelRecord] | None:
