@@ -4,6 +4,7 @@ The retry comes after the AI response cache has lost the first answer, and the p
 fake OpenAI Responses API, through the real SDK) would read the prompt differently the second
 time. The key is looked up before the prompt is read, against the request as sent: the retry
 gets the first 202 answer, and neither a second AI call nor a second job or version.
+A prompt brief from a tenant past its layout quota is refused before the AI reads it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from flask.testing import FlaskClient
 
 from archbuilder.ai.response_cache import COLLECTION as AI_CACHE
 from archbuilder.ai.settings import get_ai_settings
+from archbuilder.billing.usage_ledger import new_usage_record, record_usage
+from archbuilder.domain.plans import plan
 from archbuilder.ports import Query
 from archbuilder.runtime import Runtime
-from tests.conftest import TenantCredentials, drain
+from tests.conftest import TenantCredentials, drain, make_tenant
 from tests.unit.ai.fake_servers import BRIEF_3_1, Behaviour, FakeOpenAI
 
 PROMPT = {"prompt": "3+1 daire, 110 m², mutfak salona açık"}
@@ -99,3 +102,18 @@ def test_the_same_key_with_another_body_is_refused_before_the_ai(
     again = client.post(url, data=reordered, headers=headers)
     assert again.status_code == 202 and again.json == first.json
     assert len(openai_server.requests) == 1  # neither the refusal nor the replay read the prompt
+
+
+def test_a_prompt_brief_past_the_layout_quota_is_refused_before_the_ai_reads_it(
+    client: FlaskClient, runtime: Runtime, openai_server: FakeOpenAI
+) -> None:
+    tenant = make_tenant(runtime, plan="free")
+    limit = plan("free").quotas.layouts
+    assert limit is not None
+    record_usage(runtime.store, new_usage_record(tenant.tenant_id, "layout", limit, source="earlier"))
+    project = client.post("/v1/projects", json={"name": "Moda"}, headers=tenant.headers).json["id"]
+    refused = client.post(f"/v1/projects/{project}/layouts", json=PROMPT, headers=tenant.headers)
+    assert refused.status_code == 402 and refused.json["error"]["code"] == "PLAN_LIMIT_REACHED"
+    assert openai_server.requests == []  # no AI call the tenant could not use, nor its cost
+    kinds = [r.data["kind"] for r in runtime.store.query(Query(f"tenants/{tenant.tenant_id}/usage_ledger"))]
+    assert kinds == ["layout"]  # the earlier units only

@@ -111,6 +111,8 @@ def submit_layout(
             republish_if_queued(store, bus, _first_version_request(principal, project_id, replay))
             return replay
     project = load(store, paths.project(project_id), Project, resource="project", resource_id=project_id)
+    # The early 402 (charged below), before a prompt costs an AI call the tenant cannot use.
+    check_quota(store, principal.tenant_id, "layouts")
     assumptions: list[str] = []
     if brief.prompt:
         from archbuilder.ai.tasks import brief_from_prompt
@@ -127,7 +129,6 @@ def submit_layout(
     resolved = brief.resolved(project.code_region, Language(project.language))
     assert resolved.region is not None
     require_feature(store, principal.tenant_id, "regions", resolved.region)
-    check_quota(store, principal.tenant_id, "layouts")  # the early 402; charged below
     check_programme_fits(resolved)
 
     moment = now()
