@@ -8,16 +8,18 @@ import logging
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from bench.billing_proof import load_templates, run_proof, sign
 from flask.testing import FlaskClient
 
+from archbuilder.ai.ledger import LedgerRecord, UsageLedger, ledger_id
 from archbuilder.api.billing import API, WEBHOOK_API
 from archbuilder.billing.fake_stripe import FakeStripe
 from archbuilder.billing.report import billing_report, write_report
-from archbuilder.billing.usage_ledger import new_usage_record, record_usage
+from archbuilder.billing.usage_ledger import aggregate_usage, new_usage_record, record_usage
 from archbuilder.domain.tenancy import ApiKeyCreate, Role
 from archbuilder.manifest import load_manifest
 from archbuilder.ports import Query
@@ -209,6 +211,32 @@ def test_usage_is_readable_by_viewers_but_checkout_needs_billing_rights(
         "/v1/billing/checkout", json={"plan": "enterprise", "interval": "year"}, headers=tenant.headers
     )
     assert recorded.status_code == 201 and ".invalid/" in recorded.json["url"]
+
+
+def test_the_ai_routers_spend_shows_in_usage_and_the_ai_budget(
+    runtime: Runtime, client: FlaskClient, tenant: TenantCredentials
+) -> None:
+    # The AI router keeps its call records and spend (micro-USD) beside the usage ledger.
+    moment = datetime.now(UTC)
+    call = LedgerRecord(
+        id=ledger_id("openai", "resp_1"), tenant_id=tenant.tenant_id, provider="openai", model="gpt",
+        task="brief", prompt_version="v1", input_tokens=900, output_tokens=300, cached_tokens=0,
+        reasoning_tokens=0, cost_micro_usd=420_000, price_version="p1", latency_ms=800, created_at=moment,
+    )  # fmt: skip
+    assert UsageLedger(runtime.store).record(call)
+    record_usage(runtime.store, new_usage_record(tenant.tenant_id, "layout", 1, source="job-1"))
+    usage = client.get("/v1/usage", headers=tenant.headers).json
+    assert usage["totals"]["ai_cost_usd"] == 0.42 and usage["totals"]["layouts"] == 1
+    budget = next(q for q in usage["quotas"] if q["quota"] == "ai_budget_usd_cents")
+    assert budget["used"] == 42
+    period = usage["period"]
+    assert (
+        aggregate_usage(runtime.store, tenant.tenant_id, period).layouts == 1
+    )  # the call record is no usage record
+    counters = runtime.store.get(f"tenants/{tenant.tenant_id}/usage/{period}")
+    assert (
+        counters is not None and counters.data["ai_cost_micro_usd"] == 420_000
+    )  # kept by the layout's record
 
 
 def test_the_billing_report(

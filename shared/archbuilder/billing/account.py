@@ -89,7 +89,7 @@ def quota_usage(store: DocumentStore, tenant_id: str, plan_name: str, period: st
         "cad_file_mb": 0,
         "storage_mb": int((storage.data if storage else {}).get("storage_bytes", 0)) // (1024 * 1024),
         "seats": len(store.query(Query(collection=f"tenants/{tenant_id}/members"))),
-        "ai_budget_usd_cents": round(totals.ai_cost_usd * 100),
+        "ai_budget_usd_cents": round(totals.ai_spend_usd() * 100),
     }
     entry = plan(plan_name)
     rows = []
@@ -144,8 +144,13 @@ def usage_view(
     return UsageView(
         period=chosen,
         quotas=quota_usage(store, principal.tenant_id, entitlement_of(tenant).plan, chosen),
-        totals=read_totals(store, principal.tenant_id, chosen),
+        totals=_shown(read_totals(store, principal.tenant_id, chosen)),
     )
+
+
+def _shown(totals: UsageTotals) -> UsageTotals:
+    """The totals as the tenant reads them: ``ai_cost_usd`` is the whole AI spend."""
+    return totals.model_copy(update={"ai_cost_usd": totals.ai_spend_usd()})
 
 
 def ensure_customer(store: DocumentStore, gateway: BillingGateway, tenant_id: str) -> str:

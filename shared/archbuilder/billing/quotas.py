@@ -98,7 +98,7 @@ def _used(
     if quota == "cad_uploads":
         return totals.cad_uploads
     if quota == "ai_budget_usd_cents":
-        return round(totals.ai_cost_usd * 100)
+        return round(totals.ai_spend_usd() * 100)
     if quota == "storage_mb":
         found = reader.get(storage_path(tenant_id))
         return int((found.data if found else {}).get("storage_bytes", 0)) // _MB

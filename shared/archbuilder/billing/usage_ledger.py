@@ -78,6 +78,13 @@ class UsageTotals(BaseModel):
     ai_tokens: int = 0
     ai_cost_usd: float = 0.0
     records: int = 0
+    # What the AI router's calls cost this month (``ai/ledger.py`` keeps it in the same counters
+    # document, with its own call records): read here, never written by this model.
+    ai_cost_micro_usd: int = Field(default=0, exclude=True)
+
+    def ai_spend_usd(self) -> float:
+        """The month's AI spend: the router's calls and any ``ai`` usage record's cost."""
+        return round(self.ai_cost_usd + self.ai_cost_micro_usd / 1_000_000, 6)
 
     def add(self, record: UsageRecord, *, sign: Literal[1, -1] = 1) -> None:
         """Count ``record``; with ``sign=-1`` take back what it counted (never below zero)."""
@@ -218,9 +225,11 @@ def publish_usage(bus: EventBus, tenant_id: str) -> None:
 
 
 def ledger_records(store: DocumentStore, tenant_id: str, *, period: str | None = None) -> list[UsageRecord]:
+    """The tenant's usage records (the AI router's call records, ``ai/ledger.py``, share the
+    collection: they have no ``unit`` and are left out; their spend is in the counters)."""
     where = [Filter("period", "==", period)] if period else []
     rows = store.query(Query(collection=f"tenants/{tenant_id}/usage_ledger", where=where))
-    return [UsageRecord.model_validate(row.data) for row in rows]
+    return [UsageRecord.model_validate(row.data) for row in rows if "unit" in row.data]
 
 
 def aggregate_usage(store: DocumentStore, tenant_id: str, period: str) -> UsageTotals:
