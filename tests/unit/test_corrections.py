@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from pydantic import TypeAdapter
-from shapely.geometry import Polygon
+from shapely.geometry import LineString, Polygon
+from shapely.ops import unary_union
 
 from archbuilder.domain.brief import Brief
 from archbuilder.domain.corrections import Correction, apply_corrections
@@ -26,6 +27,22 @@ BRIEF = Brief.model_validate(
     }
 ).resolved("TR", "en")
 FOOTPRINT = BRIEF.footprint.points()  # type: ignore[union-attr]
+TOUR_BRIEF = Brief.model_validate(  # the README tour's
+    {
+        "building_type": "apartment",
+        "footprint": {"width_mm": 12000, "depth_mm": 9000},
+        "rooms": [
+            {"type": "living_room", "name": "Salon", "target_area_m2": 25},
+            {"type": "kitchen"},
+            {"type": "bedroom", "count": 2},
+            {"type": "bathroom"},
+            {"type": "wc"},
+            {"type": "hall"},
+        ],
+        "entrance": {"side": "south"},
+        "level_height_mm": 2800,
+    }
+).resolved("TR", "tr")
 CORRECTIONS = TypeAdapter(list[Correction])
 
 
@@ -78,6 +95,38 @@ def test_moving_an_interior_wall_moves_area_between_its_rooms(payload: LayoutPay
     assert after[a] + after[b] == pytest.approx(before[a] + before[b], abs=0.05)
     untouched = set(before) - {a, b}
     assert all(after[r] == before[r] for r in untouched)
+
+
+def _uncovered_mm2(payload: LayoutPayload) -> float:
+    """The area of the footprint's bounding box that is neither a room nor a wall."""
+    walls = [
+        LineString([(w.start.x, w.start.y), (w.end.x, w.end.y)]).buffer(w.thickness_mm / 2, cap_style="flat")
+        for w in payload.walls
+    ]
+    covered = unary_union([shape(r.boundary) for r in payload.rooms] + walls)
+    return float(covered.envelope.difference(covered).area)
+
+
+@pytest.mark.parametrize("brief", [BRIEF, TOUR_BRIEF], ids=["2+1", "readme-tour-3+1"])
+def test_moving_any_interior_wall_leaves_no_sliver_outside_every_room(brief: Brief) -> None:
+    # Where a moved wall's end meets another wall, a room's outline steps round the corner square
+    # neither wall covers; that step moves with the wall, or a sliver is left outside every room
+    # (the README tour's WC partition left a stub beside the WC).
+    planned = SpinePlanner().plan(brief).payload
+    baseline = _uncovered_mm2(planned)
+    moved = 0
+    for wall in planned.walls:
+        if wall.is_exterior:
+            continue
+        for offset in (-300, 300):
+            try:
+                fixed = fix(planned, {"op": "move_wall", "wall_id": wall.id, "offset_mm": offset})
+            except Unprocessable:
+                continue  # refused (an opening off its wall, a wall too short): nothing to draw
+            moved += 1
+            gap = _uncovered_mm2(fixed) - baseline
+            assert gap < 1_000, f"{wall.id} moved {offset} mm leaves {gap:.0f} mm² outside every room"
+    assert moved >= 4
 
 
 def test_exterior_walls_cannot_move(payload: LayoutPayload) -> None:

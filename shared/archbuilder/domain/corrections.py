@@ -199,12 +199,14 @@ def _move_wall(payload: LayoutPayload, wall_id: str, offset: float) -> LayoutPay
     def on_band(along: float, across: float, reach: float) -> bool:
         return lo - reach - _TOL <= along <= hi + reach + _TOL and abs(across - line) <= half + _TOL
 
-    # Room corners on either face of the wall move with it.
+    # Room corners on the wall's band move with it: those on either face, and those of the small
+    # step a room's outline makes where the wall's end meets another wall (the corner square
+    # neither wall covers), which would otherwise be left behind as a sliver outside every room.
     for room in payload.rooms:
         moved = []
         for p in room.boundary:
             along, across = (p.x, p.y) if axis == "h" else (p.y, p.x)
-            if on_band(along, across, half) and abs(abs(across - line) - half) <= _TOL:
+            if on_band(along, across, half):
                 across += offset
             moved.append(Point(x=along, y=across) if axis == "h" else Point(x=across, y=along))
         room.boundary = moved
