@@ -13,6 +13,7 @@ import hashlib
 import random
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -71,6 +72,24 @@ def deliver_twice_out_of_order(bus: CapturingBus, seed: int) -> list[str]:
     raise AssertionError(f"handlers still publishing after {MAX_ROUNDS} rounds")
 
 
+def upload_dxf(client: FlaskClient, tenant: TenantCredentials, project: str) -> dict[str, Any]:
+    """Ask for an upload of the shared DXF and PUT the file to its URL; the upload's answer."""
+    data = DXF.read_bytes()
+    upload: dict[str, Any] = client.post(
+        f"/v1/projects/{project}/uploads",
+        json={
+            "filename": DXF.name,
+            "size_bytes": len(data),
+            "content_type": "application/octet-stream",
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
+        headers=tenant.headers,
+    ).json
+    path = upload["upload_url"].split("://", 1)[-1].split("/", 1)[1]
+    assert client.put("/" + path, data=data, headers=upload["headers"]).status_code == 200
+    return upload
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_each_event_twice_and_out_of_order_does_each_thing_once(
     runtime: Runtime,
@@ -84,19 +103,7 @@ def test_each_event_twice_and_out_of_order_does_each_thing_once(
     project = client.post("/v1/projects", json={"name": "Twice"}, headers=tenant.headers).json["id"]
     accepted = client.post(f"/v1/projects/{project}/layouts", json=BRIEF, headers=tenant.headers)
     assert accepted.status_code == 202, accepted.json
-    data = DXF.read_bytes()
-    upload = client.post(
-        f"/v1/projects/{project}/uploads",
-        json={
-            "filename": DXF.name,
-            "size_bytes": len(data),
-            "content_type": "application/octet-stream",
-            "sha256": hashlib.sha256(data).hexdigest(),
-        },
-        headers=tenant.headers,
-    ).json
-    path = upload["upload_url"].split("://", 1)[-1].split("/", 1)[1]
-    assert client.put("/" + path, data=data, headers=upload["headers"]).status_code == 200
+    upload = upload_dxf(client, tenant, project)
 
     delivered = deliver_twice_out_of_order(bus, seed)
     assert {"layout_worker", "cad_ingest", "billing_usage_worker"} <= set(delivered)
@@ -132,19 +139,7 @@ def test_a_tenant_that_only_uploads_is_metered_once_the_file_has_come(
     # No brief and no check to carry the upload's record to Stripe: the file's arrival does.
     runtime.store.update(f"tenants/{tenant.tenant_id}", {"stripe_customer_id": "cus_uploads"})
     project = client.post("/v1/projects", json={"name": "Uploads"}, headers=tenant.headers).json["id"]
-    data = DXF.read_bytes()
-    upload = client.post(
-        f"/v1/projects/{project}/uploads",
-        json={
-            "filename": DXF.name,
-            "size_bytes": len(data),
-            "content_type": "application/octet-stream",
-            "sha256": hashlib.sha256(data).hexdigest(),
-        },
-        headers=tenant.headers,
-    ).json
-    path = upload["upload_url"].split("://", 1)[-1].split("/", 1)[1]
-    assert client.put("/" + path, data=data, headers=upload["headers"]).status_code == 200
+    upload_dxf(client, tenant, project)
 
     delivered = deliver_twice_out_of_order(bus, seed=3)
     assert {"cad_ingest", "billing_usage_worker"} <= set(delivered)
