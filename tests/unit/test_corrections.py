@@ -129,6 +129,102 @@ def test_moving_any_interior_wall_leaves_no_sliver_outside_every_room(brief: Bri
     assert moved >= 4
 
 
+L_BRIEF = Brief.model_validate(
+    {
+        "footprint": {
+            "polygon": [
+                {"x": 0, "y": 0},
+                {"x": 9900, "y": 0},
+                {"x": 9900, "y": 4500},
+                {"x": 5400, "y": 4500},
+                {"x": 5400, "y": 8200},
+                {"x": 0, "y": 8200},
+            ]
+        },
+        "rooms": [
+            {"type": "living_room", "target_area_m2": 21},
+            {"type": "kitchen", "target_area_m2": 9},
+            {"type": "bedroom", "name": "Master", "target_area_m2": 13},
+            {"type": "bathroom", "target_area_m2": 5.5},
+            {"type": "hall"},
+        ],
+    }
+).resolved("FR", "fr")
+
+
+def test_a_wall_from_an_exterior_corner_is_refused_with_its_reason_not_bent_walls() -> None:
+    # In an L the planner continues an exterior wall past the inner corner as a partition: moving
+    # that partition would drag the exterior wall's end, and so the footprint, with it.
+    planned = SpinePlanner().plan(L_BRIEF).payload
+    corners = {(p.x, p.y) for w in planned.walls if w.is_exterior for p in (w.start, w.end)}
+    partition = next(
+        w
+        for w in planned.walls
+        if not w.is_exterior and {(w.start.x, w.start.y), (w.end.x, w.end.y)} & corners
+    )
+    with pytest.raises(Unprocessable) as refused:
+        fix(planned, {"op": "move_wall", "wall_id": partition.id, "offset_mm": 300})
+    assert refused.value.params["reason_code"] == "wall_meets_exterior_corner"
+    assert refused.value.params["reason_params"]["wall"] == partition.id
+
+
+def test_a_wall_continuing_another_in_a_straight_line_is_refused() -> None:
+    # Two partitions in one line (as a hand-drawn or imported plan may have them): moving one
+    # alone would bend the other.
+    def wall(
+        wall_id: str, x0: float, y0: float, x1: float, y1: float, exterior: bool = False
+    ) -> dict[str, object]:
+        return {
+            "id": wall_id, "start": {"x": x0, "y": y0}, "end": {"x": x1, "y": y1},
+            "thickness_mm": 250 if exterior else 100, "height_mm": 2800,
+            "wall_type_name": "Ext" if exterior else "Int", "level_name": "L1", "is_exterior": exterior,
+        }  # fmt: skip
+
+    plan = LayoutPayload.model_validate(
+        {
+            "levels": [{"name": "L1", "elevation_mm": 0, "height_mm": 2800}],
+            "walls": [
+                wall("E1", 0, 0, 6000, 0, True),
+                wall("E2", 6000, 0, 6000, 4000, True),
+                wall("E3", 6000, 4000, 0, 4000, True),
+                wall("E4", 0, 4000, 0, 0, True),
+                wall("A", 3000, 0, 3000, 2000),
+                wall("B", 3000, 2000, 3000, 4000),
+                wall("C", 3000, 2000, 6000, 2000),
+            ],  # fmt: skip
+            "doors": [],
+            "windows": [],
+            "rooms": [
+                {
+                    "id": "R1",
+                    "name": "West",
+                    "number": "1",
+                    "type": "bedroom",
+                    "level_name": "L1",
+                    "boundary": [
+                        {"x": 125, "y": 125},
+                        {"x": 2950, "y": 125},
+                        {"x": 2950, "y": 3875},
+                        {"x": 125, "y": 3875},
+                    ],
+                    "area_m2": 10.6,
+                },
+            ],  # fmt: skip
+        }
+    )
+    with pytest.raises(Unprocessable) as refused:
+        fix(plan, {"op": "move_wall", "wall_id": "A", "offset_mm": 300})
+    assert refused.value.params["reason_code"] == "wall_continues_wall"
+    assert refused.value.params["reason_params"] == {"wall": "A", "other": "B"}
+    # The partition that only meets others at right angles moves, and the ones ending on it follow.
+    moved = fix(plan, {"op": "move_wall", "wall_id": "C", "offset_mm": 300})
+    assert {w.id: (w.start.y, w.end.y) for w in moved.walls if w.id in "ABC"} == {
+        "A": (0, 2300),
+        "B": (2300, 4000),
+        "C": (2300, 2300),
+    }
+
+
 def test_exterior_walls_cannot_move(payload: LayoutPayload) -> None:
     exterior = next(w for w in payload.walls if w.is_exterior)
     with pytest.raises(Unprocessable) as refused:

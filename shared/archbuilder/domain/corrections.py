@@ -199,6 +199,7 @@ def _move_wall(payload: LayoutPayload, wall_id: str, offset: float) -> LayoutPay
     def on_band(along: float, across: float, reach: float) -> bool:
         return lo - reach - _TOL <= along <= hi + reach + _TOL and abs(across - line) <= half + _TOL
 
+    _refuse_fixed_neighbours(payload, wall, axis, line, lo, hi)
     # Room corners on the wall's band move with it: those on either face, and those of the small
     # step a room's outline makes where the wall's end meets another wall (the corner square
     # neither wall covers), which would otherwise be left behind as a sliver outside every room.
@@ -225,6 +226,35 @@ def _move_wall(payload: LayoutPayload, wall_id: str, offset: float) -> LayoutPay
             if other.id != wall.id and _passes(other, end):
                 _follow_corner(payload, other, end, shift)
     return payload
+
+
+def _refuse_fixed_neighbours(
+    payload: LayoutPayload, wall: Wall, axis: str, line: float, lo: float, hi: float
+) -> None:
+    """Refuse a move that would bend a wall continuing this one in a straight line, or drag an
+    exterior wall (and so the footprint) with it: both end on the moving wall's centreline."""
+    for other in payload.walls:
+        if other.id == wall.id:
+            continue
+        for end in (other.start, other.end):
+            along, across = (end.x, end.y) if axis == "h" else (end.y, end.x)
+            if abs(across - line) > _TOL or not lo - _TOL <= along <= hi + _TOL:
+                continue
+            if other.is_exterior:
+                raise _Refused(
+                    "wall_meets_exterior_corner",
+                    f"wall {wall.id} meets exterior wall {other.id} at its corner: the footprint would change",
+                    wall=wall.id,
+                    other=other.id,
+                )
+            if _axis(other) == axis:
+                raise _Refused(
+                    "wall_continues_wall",
+                    f"wall {wall.id} continues wall {other.id} in a straight line: "
+                    "one cannot move without the other",
+                    wall=wall.id,
+                    other=other.id,
+                )
 
 
 def _passes(wall: Wall, point: Point3) -> bool:
