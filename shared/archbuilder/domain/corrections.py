@@ -243,7 +243,8 @@ def _refuse_fixed_neighbours(
             if other.is_exterior:
                 raise _Refused(
                     "wall_meets_exterior_corner",
-                    f"wall {wall.id} meets exterior wall {other.id} at its corner: the footprint would change",
+                    f"wall {wall.id} meets exterior wall {other.id} at its corner: "
+                    "the footprint would change",
                     wall=wall.id,
                     other=other.id,
                 )
