@@ -11,12 +11,11 @@ IFC text back as bytes and exits, and its memory goes with it.
 
 from __future__ import annotations
 
-import multiprocessing.forkserver
 import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
-from archbuilder.cad.sandbox import exit_reason, fork_context, main_module_hidden, stop_child
+from archbuilder.cad.sandbox import exit_reason, start_child, stop_child
 from archbuilder.domain.layout import LayoutPayload
 from archbuilder.platform.logging import get_logger, log_fields
 
@@ -31,15 +30,7 @@ class IfcExportFailed(RuntimeError):
 
 def layout_to_ifc_in_child(payload: LayoutPayload, **options: Any) -> bytes:
     """``ifc_export.layout_to_ifc(payload, **options)``, built in a child process."""
-    context = fork_context()
-    multiprocessing.forkserver.ensure_running()
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(
-        target=_child, args=(sender, payload.model_dump_json(), options), name="ifc-export", daemon=True
-    )
-    with main_module_hidden():
-        child.start()
-    sender.close()  # so that a dead child shows as EOF on our end
+    child, receiver = start_child(_child, (payload.model_dump_json(), options), name="ifc-export")
     try:
         answer = receiver.recv_bytes() if receiver.poll(TIMEOUT_S) else None
     except (EOFError, OSError):

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -90,6 +90,23 @@ def fork_context() -> multiprocessing.context.ForkServerContext:
     return context
 
 
+def start_child(
+    target: Callable[..., None], args: tuple[Any, ...], *, name: str
+) -> tuple[multiprocessing.process.BaseProcess, Connection]:
+    """Fork ``target(sender, *args)`` from the fork server; the child and the receiving end of
+    its one-way pipe (EOF there once the child is gone). The caller ends with ``stop_child``."""
+    context = fork_context()
+    # The fork server starts (imports, warm-up: about a second) before ``__main__`` is hidden,
+    # so the window in which other threads see a blank ``__main__`` stays a few milliseconds.
+    multiprocessing.forkserver.ensure_running()
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=target, args=(sender, *args), name=name, daemon=True)
+    with main_module_hidden():
+        child.start()
+    sender.close()  # so that a dead child shows as EOF on our end
+    return child, receiver
+
+
 def parse_in_sandbox(
     path: str, fmt: str, *, timeout_s: float, memory_mb: int, stats: dict[str, int] | None = None
 ) -> BuildingModel:
@@ -102,17 +119,7 @@ def parse_in_sandbox(
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
-    context = fork_context()
-    # The fork server starts (imports, warm-up: about a second) before ``__main__`` is hidden,
-    # so the window in which other threads see a blank ``__main__`` stays a few milliseconds.
-    multiprocessing.forkserver.ensure_running()
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(
-        target=_child, args=(sender, path, fmt, memory_mb, timeout_s), name=f"cad-parse-{fmt}", daemon=True
-    )
-    with main_module_hidden():
-        child.start()
-    sender.close()  # so that a dead child shows as EOF on our end
+    child, receiver = start_child(_child, (path, fmt, memory_mb, timeout_s), name=f"cad-parse-{fmt}")
     deadline = time.monotonic() + timeout_s
     try:
         answered = receiver.poll(timeout_s)
