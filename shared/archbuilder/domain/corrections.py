@@ -196,8 +196,8 @@ def _move_wall(payload: LayoutPayload, wall_id: str, offset: float) -> LayoutPay
     lo, hi = sorted((wall.start.x, wall.end.x) if axis == "h" else (wall.start.y, wall.end.y))
     half = wall.thickness_mm / 2
 
-    def on_band(along: float, across: float, reach: float) -> bool:
-        return lo - reach - _TOL <= along <= hi + reach + _TOL and abs(across - line) <= half + _TOL
+    def on_band(along: float, across: float) -> bool:
+        return lo - half - _TOL <= along <= hi + half + _TOL and abs(across - line) <= half + _TOL
 
     _refuse_fixed_neighbours(payload, wall, axis, line, lo, hi)
     # Room corners on the wall's band move with it: those on either face, and those of the small
@@ -207,7 +207,7 @@ def _move_wall(payload: LayoutPayload, wall_id: str, offset: float) -> LayoutPay
         moved = []
         for p in room.boundary:
             along, across = (p.x, p.y) if axis == "h" else (p.y, p.x)
-            if on_band(along, across, half):
+            if on_band(along, across):
                 across += offset
             moved.append(Point(x=along, y=across) if axis == "h" else Point(x=across, y=along))
         room.boundary = moved
@@ -237,8 +237,7 @@ def _refuse_fixed_neighbours(
         if other.id == wall.id:
             continue
         for end in (other.start, other.end):
-            along, across = (end.x, end.y) if axis == "h" else (end.y, end.x)
-            if abs(across - line) > _TOL or not lo - _TOL <= along <= hi + _TOL:
+            if not _ends_on(end, axis, line, lo, hi):
                 continue
             if other.is_exterior:
                 raise _Refused(
@@ -299,14 +298,20 @@ def _shift(wall: Wall, axis: str, offset: float) -> None:
             end.x += offset
 
 
+def _ends_on(end: Point3, axis: str, line: float, lo: float, hi: float) -> bool:
+    """Whether a wall's ``end`` lies on the moving wall's centreline (``line`` from ``lo`` to
+    ``hi`` along ``axis``): that wall stretches with the move, or refuses it."""
+    along, across = (end.x, end.y) if axis == "h" else (end.y, end.x)
+    return abs(across - line) <= _TOL and lo - _TOL <= along <= hi + _TOL
+
+
 def _stretch_end(
     payload: LayoutPayload, wall: Wall, axis: str, line: float, lo: float, hi: float, offset: float
 ) -> None:
     old_start, old_end = wall.start.model_copy(), wall.end.model_copy()
     changed = False
     for end in (wall.start, wall.end):
-        along, across = (end.x, end.y) if axis == "h" else (end.y, end.x)
-        if abs(across - line) <= _TOL and lo - _TOL <= along <= hi + _TOL:
+        if _ends_on(end, axis, line, lo, hi):
             if axis == "h":
                 end.y += offset
             else:
