@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from archbuilder.domain.brief import Brief
+from archbuilder.domain.brief import Brief, BuildingType
 from archbuilder.domain.common import CodeRegion, Language
 from archbuilder.domain.layout import LayoutPayload, Point, Point3, Room, Wall
 from archbuilder.layout.planner import SpinePlanner
@@ -292,3 +292,44 @@ def test_the_add_in_range_of_room_areas_is_enforced_here_not_by_the_model() -> N
     assert validate_layout(store, [(0, 0), (1200, 0), (1200, 1400), (0, 1400)]) == [
         "room R1: area 0.8 m² outside (1.0, 1000.0)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("outline", "narrow"),
+    [
+        ([(0, 0), (3200, 0), (3200, 4100), (0, 4100)], 3200),  # a rectangle, counter-clockwise
+        ([(500, 900), (500, 3400), (4500, 3400), (4500, 900)], 2500),  # clockwise, off the origin
+        ([(0, 0), (1600, 0), (3200, 0), (3200, 4100), (0, 4100)], 3200),  # a rectangle, 5 points
+        ([(0, 0), (4000, 0), (4000, 1800), (2600, 1800), (2600, 4000), (0, 4000)], 2600),  # an L
+        ([(0, 0), (6000, 0), (6000, 1400), (0, 1400)], 1400),
+    ],
+)
+def test_narrow_side_is_the_largest_square_the_outline_holds(
+    outline: list[tuple[float, float]], narrow: float
+) -> None:
+    """Rectangles are measured without shrinking them (``narrow_side_mm``'s shortcut): the
+    answer is the same as for any other outline, within the 1 mm the search stops at."""
+    from shapely.geometry import Polygon
+
+    from archbuilder.layout.validation import narrow_side_mm
+
+    measured = narrow_side_mm(Polygon(outline))
+    assert narrow - 1 <= measured <= narrow
+
+
+def test_an_l_shaped_bedroom_with_a_narrow_arm_breaks_the_narrow_side_minimum(
+    planned: LayoutPayload,
+) -> None:
+    """The L's bounding box is wide enough; its widest square is not (TR: bedroom 2.50 m)."""
+    from archbuilder.layout.validation import rule_problems
+
+    def to_l(payload: LayoutPayload) -> None:
+        room = next(r for r in payload.rooms if r.type.value == "bedroom")
+        x0, y0 = min(p.x for p in room.boundary), min(p.y for p in room.boundary)
+        outline = [(0, 0), (4000, 0), (4000, 2400), (2400, 2400), (2400, 4400), (0, 4400)]
+        room.boundary = [Point(x=x0 + x, y=y0 + y) for x, y in outline]
+        room.area_m2 = (4000 * 2400 + 2400 * 2000) / 1e6
+
+    problems = rule_problems(mutated(planned, to_l), "TR", BuildingType.apartment)
+    narrow = [p.params["narrow_mm"] for p in problems if p.code == "room_narrow_side_under"]
+    assert narrow and 2399 <= narrow[0] <= 2400

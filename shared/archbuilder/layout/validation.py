@@ -41,18 +41,21 @@ GAP_TOLERANCE_M2 = 0.05
 def validate_layout(payload: LayoutPayload, footprint: list[tuple[float, float]]) -> list[str]:
     """Human-readable problems with the payload; an empty list means it is valid."""
     outline = Polygon(footprint)
+    # The footprint grown by the drawing tolerance, once: every wall and room is tested in it.
+    near_walls = outline.buffer(LENGTH_TOLERANCE_MM)
+    near_rooms = outline.buffer(LENGTH_TOLERANCE_MM, join_style="mitre")
     walls = {w.id: w for w in payload.walls}
     room_ids = {r.id for r in payload.rooms}
     problems: list[str] = []
     problems += _unique_ids(payload)
     problems += _levels(payload)
-    problems += [p for w in payload.walls for p in _wall_problems(w, outline)]
+    problems += [p for w in payload.walls for p in _wall_problems(w, outline, near_walls)]
     problems += [p for d in payload.doors for p in _door_problems(d, walls, room_ids)]
     problems += [p for n in payload.windows for p in _window_problems(n, walls, room_ids)]
     problems += _opening_overlaps(payload, walls)
     polygons: dict[str, Polygon] = {}
     for room in payload.rooms:
-        room_problems, polygon = _room_problems(room, outline)
+        room_problems, polygon = _room_problems(room, near_rooms)
         problems += room_problems
         if polygon is not None:
             polygons[room.id] = polygon
@@ -115,6 +118,7 @@ def _door_swings(
             placed[door.id] = door_geometry(door, wall)
     problems = []
     swings: list[tuple[Door, Polygon]] = []
+    grown: dict[str, Polygon] = {}  # each room grown by the swing tolerance, when a leaf opens into it
     for door in payload.doors:
         geometry = placed.get(door.id)
         if door.opens_into is None or geometry is None or not _opens_into_known(door):
@@ -130,7 +134,9 @@ def _door_swings(
             continue
         swing = geometry.swing
         room = polygons.get(door.opens_into)
-        if room is not None and not room.buffer(SWING_TOLERANCE_MM, join_style="mitre").contains(swing):
+        if room is not None and door.opens_into not in grown:
+            grown[door.opens_into] = room.buffer(SWING_TOLERANCE_MM, join_style="mitre")
+        if room is not None and not grown[door.opens_into].contains(swing):
             problems.append(f"door {door.id}: the leaf's swing leaves room {door.opens_into}")
         for other, other_swing in swings:
             if other.opens_into == door.opens_into and _overlap(swing, other_swing):
@@ -272,13 +278,28 @@ def narrow_side_mm(polygon: Polygon) -> float:
     """Side of the largest axis-aligned square inside the polygon (to 1 mm)."""
     minx, miny, maxx, maxy = polygon.bounds
     lo, hi = 0.0, min(maxx - minx, maxy - miny)
+    rectangle = _is_axis_rectangle(polygon)
     while hi - lo > 1:
         mid = (lo + hi) / 2
-        if polygon.buffer(-mid / 2, join_style="mitre").is_empty:
-            hi = mid
-        else:
+        # An axis-aligned rectangle holds every square narrower than its short side (``hi``);
+        # any other outline holds one when shrinking it by half the side leaves something.
+        fits = mid < min(maxx - minx, maxy - miny) if rectangle else _shrinks_to_something(polygon, mid)
+        if fits:
             lo = mid
+        else:
+            hi = mid
     return lo
+
+
+def _shrinks_to_something(polygon: Polygon, side: float) -> bool:
+    return not polygon.buffer(-side / 2, join_style="mitre").is_empty
+
+
+def _is_axis_rectangle(polygon: Polygon) -> bool:
+    """Four corners (ignoring repeated ones), each on the bounding box's corners."""
+    minx, miny, maxx, maxy = polygon.bounds
+    corners = set(polygon.exterior.coords)
+    return len(corners) == 4 and corners == {(minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy)}
 
 
 def _unique_ids(payload: LayoutPayload) -> list[str]:
@@ -311,21 +332,22 @@ def _levels(payload: LayoutPayload) -> list[str]:
     return problems
 
 
-def _wall_problems(wall: Wall, outline: Polygon) -> list[str]:
+def _wall_problems(wall: Wall, outline: Polygon, near: Polygon) -> list[str]:
     problems = []
     if wall.length_mm() < MIN_WALL_LENGTH_MM:
         problems.append(f"wall {wall.id}: {wall.length_mm():.0f} mm long, under {MIN_WALL_LENGTH_MM:.0f} mm")
     if not WALL_HEIGHT_MM[0] <= wall.height_mm <= WALL_HEIGHT_MM[1]:
         problems.append(f"wall {wall.id}: height {wall.height_mm:g} mm outside {WALL_HEIGHT_MM}")
     if wall.is_exterior and wall.length_mm() > 0:
-        problems += _exterior_wall_problems(wall, outline)
+        problems += _exterior_wall_problems(wall, outline, near)
     return problems
 
 
-def _exterior_wall_problems(wall: Wall, outline: Polygon) -> list[str]:
-    """The outer face is on the footprint boundary: the centreline is thickness/2 inside it."""
+def _exterior_wall_problems(wall: Wall, outline: Polygon, near: Polygon) -> list[str]:
+    """The outer face is on the footprint boundary: the centreline is thickness/2 inside it
+    (``near``: the footprint grown by the tolerance)."""
     line = LineString([(wall.start.x, wall.start.y), (wall.end.x, wall.end.y)])
-    if not outline.buffer(LENGTH_TOLERANCE_MM).contains(line):
+    if not near.contains(line):
         return [f"exterior wall {wall.id} is not inside the footprint"]
     half = wall.thickness_mm / 2
     boundary = outline.exterior
@@ -418,7 +440,8 @@ def _opening_overlaps(payload: LayoutPayload, walls: dict[str, Wall]) -> list[st
     return problems
 
 
-def _room_problems(room: Room, outline: Polygon) -> tuple[list[str], Polygon | None]:
+def _room_problems(room: Room, near: Polygon) -> tuple[list[str], Polygon | None]:
+    """What is wrong with a room's outline (``near``: the footprint grown by the tolerance)."""
     if len(room.boundary) < 3:
         return [f"room {room.id}: boundary has fewer than 3 points"], None
     polygon = Polygon([(p.x, p.y) for p in room.boundary])
@@ -432,7 +455,7 @@ def _room_problems(room: Room, outline: Polygon) -> tuple[list[str], Polygon | N
     actual = polygon.area / 1e6
     if abs(actual - room.area_m2) > max(AREA_TOLERANCE_M2, AREA_TOLERANCE_RATIO * actual):
         problems.append(f"room {room.id}: area_m2 {room.area_m2:g} but its boundary encloses {actual:.2f} m²")
-    if not outline.buffer(LENGTH_TOLERANCE_MM, join_style="mitre").contains(polygon):
+    if not near.contains(polygon):
         problems.append(f"room {room.id} lies outside the footprint")
     return problems, polygon
 
