@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from flask.testing import FlaskClient
 
@@ -117,22 +118,7 @@ def test_a_correction_the_checks_refuse_takes_no_version_number(
     drain(runtime)
     base = f"/v1/projects/{project_id}/layouts/{accepted['layout_id']}"
     v1 = client.get(f"{base}/versions/1", headers=tenant.headers).json
-    refused, stored = None, 1
-    for wall in (w for w in v1["payload"]["walls"] if not w["is_exterior"]):
-        for offset in (-2500, 2500, -1800, 1800):
-            answer = client.post(
-                f"{base}/review",
-                json={"corrections": [{"op": "move_wall", "wall_id": wall["id"], "offset_mm": offset}]},
-                headers=tenant.headers,
-            )
-            if answer.status_code == 422 and answer.json["error"]["code"] == "LAYOUT_INVALID":
-                refused = answer
-                break
-            if answer.status_code == 201:  # a move the checks let through: a version like any
-                stored = answer.json["new_version"]
-        if refused is not None:
-            break
-    assert refused is not None, "no partition move the checks refuse"
+    _, stored = _refused_move(client, tenant, base, v1["payload"])
 
     room = v1["payload"]["rooms"][0]
     renamed = client.post(
@@ -141,3 +127,61 @@ def test_a_correction_the_checks_refuse_takes_no_version_number(
         headers=tenant.headers,
     )
     assert renamed.status_code == 201 and renamed.json["new_version"] == stored + 1, renamed.json
+
+
+def _refused_move(
+    client: FlaskClient, tenant: TenantCredentials, base: str, payload: dict[str, Any]
+) -> tuple[dict[str, Any], int]:
+    """The first partition move (of big offsets) the checks refuse with ``LAYOUT_INVALID``, and
+    the last version number stored meanwhile (moves the checks let through are versions)."""
+    stored = 1
+    for wall in (w for w in payload["walls"] if not w["is_exterior"]):
+        for offset in (-2500, 2500, -1800, 1800):
+            correction = {"op": "move_wall", "wall_id": wall["id"], "offset_mm": offset}
+            answer = client.post(f"{base}/review", json={"corrections": [correction]}, headers=tenant.headers)
+            if answer.status_code == 422 and answer.json["error"]["code"] == "LAYOUT_INVALID":
+                return correction, stored
+            if answer.status_code == 201:
+                stored = answer.json["new_version"]
+    raise AssertionError("no partition move the checks refuse")
+
+
+def test_a_refused_correction_says_what_is_wrong_in_the_readers_language(
+    client: FlaskClient, runtime: Runtime, tenant: TenantCredentials
+) -> None:
+    """``LAYOUT_INVALID`` names each problem in the reader's language (rooms by their names);
+    ``details.problems`` keeps the checks' English lines and ``details.problem_reasons`` their
+    codes, for a client that words them itself."""
+    from archbuilder.platform.i18n import catalogue
+
+    project_id = new_project(client, tenant)
+    accepted = submit(client, tenant, project_id, BRIEF).json
+    drain(runtime)
+    base = f"/v1/projects/{project_id}/layouts/{accepted['layout_id']}"
+    payload = client.get(f"{base}/versions/1", headers=tenant.headers).json["payload"]
+    correction, _ = _refused_move(client, tenant, base, payload)
+    english_words = ("door ", "room ", "wall ", "leaf", "swing", "outside", "boundary", "overlap")
+    names = {r["name"] for r in payload["rooms"]}
+    for language, opening in (
+        ("tr", "doğrulamadan geçemedi"),
+        ("de", "Prüfung nicht bestanden"),
+        ("en", "failed validation"),
+    ):
+        answer = client.post(
+            f"{base}/review",
+            json={"corrections": [correction]},
+            headers=tenant.headers | {"Accept-Language": language},
+        )
+        error = answer.json["error"]
+        assert answer.status_code == 422 and error["code"] == "LAYOUT_INVALID"
+        details = error["details"]
+        assert details["problems"] and len(details["problem_reasons"]) == len(details["problems"])
+        assert all(r["code"] in catalogue("reasons") for r in details["problem_reasons"])
+        message = error["message"]
+        assert opening in message
+        named = [r["params"].get("room") for r in details["problem_reasons"] if r["params"].get("room")]
+        assert all(name in names for name in named), named  # names, not ids
+        assert all(name in message for name in named)
+        if language != "en":
+            assert not any(word in message for word in english_words), message
+            assert not any(line in message for line in details["problems"])

@@ -62,6 +62,8 @@ def test_every_reason_given_in_the_source_is_worded_and_every_wording_is_given()
     given = set(re.findall(r'(?:Reason|BuildFailed|_Refused|reject)\(\s*"([a-z_]+)"', code))
     # Corrections name the bound of an opening's size they break (corrections._size_refused).
     given |= {f"opening_{what}_{side}" for what in ("width", "height") for side in ("under", "over")}
+    # … and the layout checks, the bound of the add-in's sizes (validation._size_problems).
+    given |= {f"opening_{what}_out_of_range" for what in ("width", "height")}
     assert len(given) >= 30 and given == set(catalogue("reasons"))
 
 

@@ -39,19 +39,25 @@ GAP_TOLERANCE_M2 = 0.05
 
 
 def validate_layout(payload: LayoutPayload, footprint: list[tuple[float, float]]) -> list[str]:
-    """Human-readable problems with the payload; an empty list means it is valid."""
+    """Human-readable problems with the payload (in English); an empty list means it is valid."""
+    return [problem.text for problem in layout_problems(payload, footprint)]
+
+
+def layout_problems(payload: LayoutPayload, footprint: list[tuple[float, float]]) -> list[Reason]:
+    """What ``validate_layout`` finds, each as a ``Reason`` (``messages/reasons.yaml``, rooms
+    named by their names) whose English text is the line ``validate_layout`` returns."""
     outline = Polygon(footprint)
     # The footprint grown by the drawing tolerance, once: every wall and room is tested in it.
     near_walls = outline.buffer(LENGTH_TOLERANCE_MM)
     near_rooms = outline.buffer(LENGTH_TOLERANCE_MM, join_style="mitre")
     walls = {w.id: w for w in payload.walls}
-    room_ids = {r.id for r in payload.rooms}
-    problems: list[str] = []
+    names = {r.id: r.name for r in payload.rooms}
+    problems: list[Reason] = []
     problems += _unique_ids(payload)
     problems += _levels(payload)
     problems += [p for w in payload.walls for p in _wall_problems(w, outline, near_walls)]
-    problems += [p for d in payload.doors for p in _door_problems(d, walls, room_ids)]
-    problems += [p for n in payload.windows for p in _window_problems(n, walls, room_ids)]
+    problems += [p for d in payload.doors for p in _door_problems(d, walls, names)]
+    problems += [p for n in payload.windows for p in _window_problems(n, walls, names)]
     problems += _opening_overlaps(payload, walls)
     polygons: dict[str, Polygon] = {}
     for room in payload.rooms:
@@ -59,7 +65,7 @@ def validate_layout(payload: LayoutPayload, footprint: list[tuple[float, float]]
         problems += room_problems
         if polygon is not None:
             polygons[room.id] = polygon
-    problems += _room_overlaps(polygons)
+    problems += _room_overlaps(polygons, names)
     problems += _reachability(payload)
     problems += _door_sides(payload, walls, polygons, outline)
     problems += _door_swings(payload, walls, polygons, outline)
@@ -67,10 +73,16 @@ def validate_layout(payload: LayoutPayload, footprint: list[tuple[float, float]]
     return problems
 
 
+def _named(room_ids: list[str] | tuple[str, ...], names: dict[str, str]) -> list[str]:
+    """Rooms by their names (an id the payload does not name stays an id)."""
+    return [names.get(room_id, room_id) for room_id in room_ids]
+
+
 def _door_sides(
     payload: LayoutPayload, walls: dict[str, Wall], polygons: dict[str, Polygon], outline: Polygon
-) -> list[str]:
+) -> list[Reason]:
     """A door's leaf and frame open into exactly the rooms it connects (or outside, for one)."""
+    names = {r.id: r.name for r in payload.rooms}
     problems = []
     for door in payload.doors:
         wall = walls.get(door.host_wall_id)
@@ -96,8 +108,12 @@ def _door_sides(
             )
             if sorted(sides) != expected:
                 problems.append(
-                    f"door {door.id}: leaf and frame do not sit between {' and '.join(door.connects)}"
-                    f" (found {' and '.join(sides)})"
+                    Reason(
+                        "door_not_between_rooms",
+                        f"door {door.id}: leaf and frame do not sit between {' and '.join(door.connects)}"
+                        f" (found {' and '.join(sides)})",
+                        {"door": door.id, "rooms": _named(door.connects, names)},
+                    )
                 )
                 break
     return problems
@@ -105,12 +121,13 @@ def _door_sides(
 
 def _door_swings(
     payload: LayoutPayload, walls: dict[str, Wall], polygons: dict[str, Polygon], outline: Polygon
-) -> list[str]:
+) -> list[Reason]:
     """The leaf swings into ``opens_into``, its quarter disc stays in that room and is clear of
     the other doors' swings there and of every other doorway (docs/architecture.md, "Door handing").
 
     Doors without ``opens_into`` (payloads older than the field) are not checked here.
     """
+    names = {r.id: r.name for r in payload.rooms}
     placed: dict[str, DoorGeometry] = {}
     for door in payload.doors:
         wall = walls.get(door.host_wall_id)
@@ -127,24 +144,51 @@ def _door_swings(
         found = _room_at(*probe, polygons, outline)
         expected = "outside" if door.opens_into == EXTERIOR else door.opens_into
         if found != expected:
-            problems.append(
+            text = (
                 f"door {door.id}: the leaf swings into {found}, not {door.opens_into}"
                 f" (flip_facing={door.flip_facing})"
             )
+            if door.opens_into == EXTERIOR:
+                problems.append(Reason("door_not_opening_outside", text, {"door": door.id}))
+            else:
+                room_name = names.get(expected, expected)
+                problems.append(Reason("door_swings_elsewhere", text, {"door": door.id, "room": room_name}))
             continue
         swing = geometry.swing
         room = polygons.get(door.opens_into)
         if room is not None and door.opens_into not in grown:
             grown[door.opens_into] = room.buffer(SWING_TOLERANCE_MM, join_style="mitre")
         if room is not None and not grown[door.opens_into].contains(swing):
-            problems.append(f"door {door.id}: the leaf's swing leaves room {door.opens_into}")
+            problems.append(
+                Reason(
+                    "door_swing_leaves_room",
+                    f"door {door.id}: the leaf's swing leaves room {door.opens_into}",
+                    {"door": door.id, "room": names.get(door.opens_into, door.opens_into)},
+                )
+            )
         for other, other_swing in swings:
             if other.opens_into == door.opens_into and _overlap(swing, other_swing):
-                problems.append(f"doors {other.id} and {door.id}: swings overlap in {door.opens_into}")
+                problems.append(
+                    Reason(
+                        "door_swings_overlap",
+                        f"doors {other.id} and {door.id}: swings overlap in {door.opens_into}",
+                        {
+                            "door": other.id,
+                            "other": door.id,
+                            "room": names.get(door.opens_into, door.opens_into),
+                        },
+                    )
+                )
         swings.append((door, swing))
         for other_id, other_geometry in placed.items():
             if other_id != door.id and _overlap(swing, other_geometry.passage(PROBE_MM)):
-                problems.append(f"door {door.id}: the leaf's swing crosses the doorway of door {other_id}")
+                problems.append(
+                    Reason(
+                        "door_swing_crosses_doorway",
+                        f"door {door.id}: the leaf's swing crosses the doorway of door {other_id}",
+                        {"door": door.id, "other": other_id},
+                    )
+                )
     return problems
 
 
@@ -159,7 +203,7 @@ def _room_at(x: float, y: float, polygons: dict[str, Polygon], outline: Polygon)
     return next((rid for rid, poly in polygons.items() if poly.contains(point)), "wall")
 
 
-def _gaps(payload: LayoutPayload, outline: Polygon, polygons: dict[str, Polygon]) -> list[str]:
+def _gaps(payload: LayoutPayload, outline: Polygon, polygons: dict[str, Polygon]) -> list[Reason]:
     """Inside the exterior walls, every bit of floor is a room or an interior wall."""
     exterior = [w for w in payload.walls if w.is_exterior]
     if not exterior or not polygons:
@@ -193,7 +237,13 @@ def _gaps(payload: LayoutPayload, outline: Polygon, polygons: dict[str, Polygon]
     covered = unary_union([*polygons.values(), *bands, *joins])
     gap = inner.difference(covered).area / 1e6
     if gap > GAP_TOLERANCE_M2:
-        return [f"{gap:.2f} m² inside the exterior walls belong to no room (label it storage or shaft)"]
+        return [
+            Reason(
+                "floor_in_no_room",
+                f"{gap:.2f} m² inside the exterior walls belong to no room (label it storage or shaft)",
+                {"area_m2": round(gap, 2)},
+            )
+        ]
     return []
 
 
@@ -302,7 +352,7 @@ def _is_axis_rectangle(polygon: Polygon) -> bool:
     return len(corners) == 4 and corners == {(minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy)}
 
 
-def _unique_ids(payload: LayoutPayload) -> list[str]:
+def _unique_ids(payload: LayoutPayload) -> list[Reason]:
     problems = []
     groups: dict[str, list[str]] = {
         "wall": [w.id for w in payload.walls],
@@ -315,73 +365,155 @@ def _unique_ids(payload: LayoutPayload) -> list[str]:
         seen: set[str] = set()
         for element_id in ids:
             if element_id in seen:
-                problems.append(f"duplicate {kind} id {element_id!r}")
+                problems.append(
+                    Reason("duplicate_id", f"duplicate {kind} id {element_id!r}", {"id": element_id})
+                )
             seen.add(element_id)
     return problems
 
 
-def _levels(payload: LayoutPayload) -> list[str]:
+def _levels(payload: LayoutPayload) -> list[Reason]:
     names = {lv.name for lv in payload.levels}
-    problems = [] if names else ["the payload has no level"]
+    problems = [] if names else [Reason("no_level", "the payload has no level")]
     problems += [
-        f"wall {w.id}: unknown level {w.level_name!r}" for w in payload.walls if w.level_name not in names
-    ]
-    problems += [
-        f"room {r.id}: unknown level {r.level_name!r}" for r in payload.rooms if r.level_name not in names
+        Reason(
+            "unknown_level",
+            f"{kind} {element_id}: unknown level {level!r}",
+            {"element": element_id if kind == "wall" else name, "level": level},
+        )
+        for kind, element_id, name, level in [
+            *(("wall", w.id, w.id, w.level_name) for w in payload.walls),
+            *(("room", r.id, r.name, r.level_name) for r in payload.rooms),
+        ]
+        if level not in names
     ]
     return problems
 
 
-def _wall_problems(wall: Wall, outline: Polygon, near: Polygon) -> list[str]:
+def _wall_problems(wall: Wall, outline: Polygon, near: Polygon) -> list[Reason]:
     problems = []
     if wall.length_mm() < MIN_WALL_LENGTH_MM:
-        problems.append(f"wall {wall.id}: {wall.length_mm():.0f} mm long, under {MIN_WALL_LENGTH_MM:.0f} mm")
+        problems.append(
+            Reason(
+                "wall_under_addin_length",
+                f"wall {wall.id}: {wall.length_mm():.0f} mm long, under {MIN_WALL_LENGTH_MM:.0f} mm",
+                {
+                    "wall": wall.id,
+                    "length_mm": round(wall.length_mm()),
+                    "minimum_mm": round(MIN_WALL_LENGTH_MM),
+                },
+            )
+        )
     if not WALL_HEIGHT_MM[0] <= wall.height_mm <= WALL_HEIGHT_MM[1]:
-        problems.append(f"wall {wall.id}: height {wall.height_mm:g} mm outside {WALL_HEIGHT_MM}")
+        problems.append(
+            Reason(
+                "wall_height_out_of_range",
+                f"wall {wall.id}: height {wall.height_mm:g} mm outside {WALL_HEIGHT_MM}",
+                {
+                    "wall": wall.id,
+                    "height_mm": wall.height_mm,
+                    "low_mm": WALL_HEIGHT_MM[0],
+                    "high_mm": WALL_HEIGHT_MM[1],
+                },
+            )
+        )
     if wall.is_exterior and wall.length_mm() > 0:
         problems += _exterior_wall_problems(wall, outline, near)
     return problems
 
 
-def _exterior_wall_problems(wall: Wall, outline: Polygon, near: Polygon) -> list[str]:
+def _exterior_wall_problems(wall: Wall, outline: Polygon, near: Polygon) -> list[Reason]:
     """The outer face is on the footprint boundary: the centreline is thickness/2 inside it
     (``near``: the footprint grown by the tolerance)."""
     line = LineString([(wall.start.x, wall.start.y), (wall.end.x, wall.end.y)])
     if not near.contains(line):
-        return [f"exterior wall {wall.id} is not inside the footprint"]
+        return [
+            Reason(
+                "exterior_wall_outside",
+                f"exterior wall {wall.id} is not inside the footprint",
+                {"wall": wall.id},
+            )
+        ]
     half = wall.thickness_mm / 2
     boundary = outline.exterior
     nearest = line.distance(boundary)
     middle = line.interpolate(0.5, normalized=True).distance(boundary)
     if abs(nearest - half) > LENGTH_TOLERANCE_MM or abs(middle - half) > LENGTH_TOLERANCE_MM:
         return [
-            f"exterior wall {wall.id}: centreline is {middle:.0f} mm from the footprint edge, "
-            f"expected {half:g} mm (outer face on the boundary)"
+            Reason(
+                "exterior_wall_off_edge",
+                f"exterior wall {wall.id}: centreline is {middle:.0f} mm from the footprint edge, "
+                f"expected {half:g} mm (outer face on the boundary)",
+                {"wall": wall.id, "distance_mm": round(middle), "expected_mm": half},
+            )
         ]
     return []
 
 
-def _door_problems(door: Door, walls: dict[str, Wall], room_ids: set[str]) -> list[str]:
-    problems = []
-    if not DOOR_WIDTH_MM[0] <= door.width_mm <= DOOR_WIDTH_MM[1]:
-        problems.append(f"door {door.id}: width {door.width_mm:g} mm outside {DOOR_WIDTH_MM}")
-    if not DOOR_HEIGHT_MM[0] <= door.height_mm <= DOOR_HEIGHT_MM[1]:
-        problems.append(f"door {door.id}: height {door.height_mm:g} mm outside {DOOR_HEIGHT_MM}")
+def _door_problems(door: Door, walls: dict[str, Wall], names: dict[str, str]) -> list[Reason]:
+    """A door's size, the rooms it connects and where it opens (``names``: room id -> name)."""
+    problems = [
+        *_size_problems("door", door.id, "width", door.width_mm, DOOR_WIDTH_MM),
+        *_size_problems("door", door.id, "height", door.height_mm, DOOR_HEIGHT_MM),
+    ]
     if not 1 <= len(door.connects) <= 2:
-        problems.append(f"door {door.id}: connects {len(door.connects)} rooms, expected 1 or 2")
-    problems += [f"door {door.id}: connects unknown room {r!r}" for r in door.connects if r not in room_ids]
+        problems.append(
+            Reason(
+                "door_connects_count",
+                f"door {door.id}: connects {len(door.connects)} rooms, expected 1 or 2",
+                {"door": door.id, "count": len(door.connects)},
+            )
+        )
+    problems += [
+        Reason(
+            "door_unknown_room", f"door {door.id}: connects unknown room {r!r}", {"door": door.id, "room": r}
+        )
+        for r in door.connects
+        if r not in names
+    ]
     if len(door.connects) == 2 and door.connects[0] == door.connects[1]:
-        problems.append(f"door {door.id}: connects room {door.connects[0]!r} to itself")
+        problems.append(
+            Reason(
+                "door_connects_itself",
+                f"door {door.id}: connects room {door.connects[0]!r} to itself",
+                {"door": door.id, "room": names.get(door.connects[0], door.connects[0])},
+            )
+        )
     problems += _fits_host("door", door.id, door.host_wall_id, door.position_ratio, door.width_mm, walls)
     if door.opens_into is not None and not _opens_into_known(door):
         if door.opens_into == EXTERIOR:
-            problems.append(f"door {door.id}: opens_into {EXTERIOR!r}, but it connects two rooms")
+            problems.append(
+                Reason(
+                    "door_opens_outside_between_rooms",
+                    f"door {door.id}: opens_into {EXTERIOR!r}, but it connects two rooms",
+                    {"door": door.id},
+                )
+            )
         else:
             problems.append(
-                f"door {door.id}: opens_into {door.opens_into!r} is not a room it connects"
-                f" ({', '.join(door.connects)})"
+                Reason(
+                    "door_opens_into_other_room",
+                    f"door {door.id}: opens_into {door.opens_into!r} is not a room it connects"
+                    f" ({', '.join(door.connects)})",
+                    {"door": door.id, "room": names.get(door.opens_into, door.opens_into)},
+                )
             )
     return problems
+
+
+def _size_problems(
+    kind: str, opening_id: str, measure: str, value: float, allowed: tuple[float, float]
+) -> list[Reason]:
+    """A door's or window's width or height outside what the add-in accepts."""
+    if allowed[0] <= value <= allowed[1]:
+        return []
+    return [
+        Reason(
+            f"opening_{measure}_out_of_range",
+            f"{kind} {opening_id}: {measure} {value:g} mm outside {allowed}",
+            {"opening": opening_id, "value_mm": value, "low_mm": allowed[0], "high_mm": allowed[1]},
+        )
+    ]
 
 
 def _opens_into_known(door: Door) -> bool:
@@ -391,13 +523,19 @@ def _opens_into_known(door: Door) -> bool:
     return door.opens_into in door.connects
 
 
-def _window_problems(window: Window, walls: dict[str, Wall], room_ids: set[str]) -> list[str]:
-    problems = []
-    for label, value in (("width", window.width_mm), ("height", window.height_mm)):
-        if not WINDOW_SIZE_MM[0] <= value <= WINDOW_SIZE_MM[1]:
-            problems.append(f"window {window.id}: {label} {value:g} mm outside {WINDOW_SIZE_MM}")
-    if window.room_id not in room_ids:
-        problems.append(f"window {window.id}: unknown room {window.room_id!r}")
+def _window_problems(window: Window, walls: dict[str, Wall], names: dict[str, str]) -> list[Reason]:
+    problems = [
+        *_size_problems("window", window.id, "width", window.width_mm, WINDOW_SIZE_MM),
+        *_size_problems("window", window.id, "height", window.height_mm, WINDOW_SIZE_MM),
+    ]
+    if window.room_id not in names:
+        problems.append(
+            Reason(
+                "window_unknown_room",
+                f"window {window.id}: unknown room {window.room_id!r}",
+                {"opening": window.id, "room": window.room_id},
+            )
+        )
     problems += _fits_host(
         "window", window.id, window.host_wall_id, window.position_ratio, window.width_mm, walls
     )
@@ -406,15 +544,34 @@ def _window_problems(window: Window, walls: dict[str, Wall], room_ids: set[str])
 
 def _fits_host(
     kind: str, opening_id: str, host_id: str, ratio: float, width: float, walls: dict[str, Wall]
-) -> list[str]:
+) -> list[Reason]:
     wall = walls.get(host_id)
+    params = {"opening": opening_id, "wall": host_id}
     if wall is None:
-        return [f"{kind} {opening_id}: host wall {host_id!r} is not in the payload"]
+        return [
+            Reason(
+                "opening_host_missing",
+                f"{kind} {opening_id}: host wall {host_id!r} is not in the payload",
+                params,
+            )
+        ]
     if not 0 <= ratio <= 1:
-        return [f"{kind} {opening_id}: position_ratio {ratio} outside 0..1"]
+        return [
+            Reason(
+                "opening_ratio_out_of_range",
+                f"{kind} {opening_id}: position_ratio {ratio} outside 0..1",
+                {**params, "ratio": ratio},
+            )
+        ]
     start, end = _span(ratio, width, wall)
     if start < -LENGTH_TOLERANCE_MM or end > wall.length_mm() + LENGTH_TOLERANCE_MM:
-        return [f"{kind} {opening_id}: {width:g} mm opening runs past the ends of wall {host_id}"]
+        return [
+            Reason(
+                "opening_past_wall_end",
+                f"{kind} {opening_id}: {width:g} mm opening runs past the ends of wall {host_id}",
+                {**params, "width_mm": width},
+            )
+        ]
     return []
 
 
@@ -423,7 +580,7 @@ def _span(ratio: float, width: float, wall: Wall) -> tuple[float, float]:
     return centre - width / 2, centre + width / 2
 
 
-def _opening_overlaps(payload: LayoutPayload, walls: dict[str, Wall]) -> list[str]:
+def _opening_overlaps(payload: LayoutPayload, walls: dict[str, Wall]) -> list[Reason]:
     by_wall: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
     openings: list[Door | Window] = [*payload.doors, *payload.windows]
     for opening in openings:
@@ -436,31 +593,57 @@ def _opening_overlaps(payload: LayoutPayload, walls: dict[str, Wall]) -> list[st
         spans.sort()
         for (_, end_a, id_a), (start_b, _, id_b) in zip(spans, spans[1:], strict=False):
             if start_b < end_a - LENGTH_TOLERANCE_MM:
-                problems.append(f"openings {id_a} and {id_b} overlap on wall {wall_id}")
+                problems.append(
+                    Reason(
+                        "openings_overlap",
+                        f"openings {id_a} and {id_b} overlap on wall {wall_id}",
+                        {"opening": id_a, "other": id_b, "wall": wall_id},
+                    )
+                )
     return problems
 
 
-def _room_problems(room: Room, near: Polygon) -> tuple[list[str], Polygon | None]:
+def _room_problems(room: Room, near: Polygon) -> tuple[list[Reason], Polygon | None]:
     """What is wrong with a room's outline (``near``: the footprint grown by the tolerance)."""
+    named = {"room": room.name}
     if len(room.boundary) < 3:
-        return [f"room {room.id}: boundary has fewer than 3 points"], None
+        return [
+            Reason("room_outline_invalid", f"room {room.id}: boundary has fewer than 3 points", named)
+        ], None
     polygon = Polygon([(p.x, p.y) for p in room.boundary])
     problems = []
     if not ROOM_AREA_M2[0] <= room.area_m2 <= ROOM_AREA_M2[1]:
-        problems.append(f"room {room.id}: area {room.area_m2:g} m² outside {ROOM_AREA_M2}")
+        problems.append(
+            Reason(
+                "room_area_out_of_range",
+                f"room {room.id}: area {room.area_m2:g} m² outside {ROOM_AREA_M2}",
+                {**named, "area_m2": room.area_m2, "low_m2": ROOM_AREA_M2[0], "high_m2": ROOM_AREA_M2[1]},
+            )
+        )
     if not polygon.is_valid or not polygon.exterior.is_simple or polygon.area <= 0:
-        return [*problems, f"room {room.id}: boundary is not a valid simple polygon"], None
+        invalid = Reason(
+            "room_outline_invalid", f"room {room.id}: boundary is not a valid simple polygon", named
+        )
+        return [*problems, invalid], None
     if not polygon.exterior.is_ccw:
-        problems.append(f"room {room.id}: boundary is not counter-clockwise")
+        problems.append(
+            Reason("room_outline_clockwise", f"room {room.id}: boundary is not counter-clockwise", named)
+        )
     actual = polygon.area / 1e6
     if abs(actual - room.area_m2) > max(AREA_TOLERANCE_M2, AREA_TOLERANCE_RATIO * actual):
-        problems.append(f"room {room.id}: area_m2 {room.area_m2:g} but its boundary encloses {actual:.2f} m²")
+        problems.append(
+            Reason(
+                "room_area_mismatch",
+                f"room {room.id}: area_m2 {room.area_m2:g} but its boundary encloses {actual:.2f} m²",
+                {**named, "area_m2": room.area_m2, "outline_m2": round(actual, 2)},
+            )
+        )
     if not near.contains(polygon):
-        problems.append(f"room {room.id} lies outside the footprint")
+        problems.append(Reason("room_outside_footprint", f"room {room.id} lies outside the footprint", named))
     return problems, polygon
 
 
-def _room_overlaps(polygons: dict[str, Polygon]) -> list[str]:
+def _room_overlaps(polygons: dict[str, Polygon], names: dict[str, str]) -> list[Reason]:
     problems = []
     items = sorted(polygons.items())
     for i, (id_a, a) in enumerate(items):
@@ -469,7 +652,13 @@ def _room_overlaps(polygons: dict[str, Polygon]) -> list[str]:
                 continue
             shared = a.intersection(b).area
             if shared > OVERLAP_TOLERANCE_MM2:
-                problems.append(f"rooms {id_a} and {id_b} overlap by {shared / 1e6:.2f} m²")
+                problems.append(
+                    Reason(
+                        "rooms_overlap",
+                        f"rooms {id_a} and {id_b} overlap by {shared / 1e6:.2f} m²",
+                        {"room": names[id_a], "other": names[id_b], "area_m2": round(shared / 1e6, 2)},
+                    )
+                )
     return problems
 
 
@@ -479,7 +668,7 @@ def _bounds_overlap(a: Polygon, b: Polygon) -> bool:
     return ax0 < bx1 and bx0 < ax1 and ay0 < by1 and by0 < ay1
 
 
-def _reachability(payload: LayoutPayload) -> list[str]:
+def _reachability(payload: LayoutPayload) -> list[Reason]:
     """Every room can be reached from outside through doors."""
     if not payload.rooms:
         return []
@@ -493,7 +682,7 @@ def _reachability(payload: LayoutPayload) -> list[str]:
             neighbours[a].add(b)
             neighbours[b].add(a)
     if not entered:
-        return ["no exterior door (a door connecting a single room)"]
+        return [Reason("no_exterior_door", "no exterior door (a door connecting a single room)")]
     reached = set(entered)
     queue = deque(entered)
     while queue:
@@ -501,4 +690,8 @@ def _reachability(payload: LayoutPayload) -> list[str]:
             if nxt not in reached:
                 reached.add(nxt)
                 queue.append(nxt)
-    return [f"room {r.id} cannot be reached from outside" for r in payload.rooms if r.id not in reached]
+    return [
+        Reason("room_unreachable", f"room {r.id} cannot be reached from outside", {"room": r.name})
+        for r in payload.rooms
+        if r.id not in reached
+    ]

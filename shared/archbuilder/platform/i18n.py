@@ -67,7 +67,24 @@ def translate(code: str, language: str, params: Mapping[str, Any] | None = None,
     reason = (params or {}).get("reason_code")
     if isinstance(reason, str) and reason in catalogue("reasons"):
         filled["reason"] = reason_text(reason, language, (params or {}).get("reason_params"))
+    problems = _problems_text((params or {}).get("problem_reasons"), language)
+    if problems is not None:
+        filled["problems"] = problems
     return template.format_map(_Blank(filled))
+
+
+def _problems_text(reasons: Any, language: str) -> str | None:
+    """The ``problems`` of an error that lists several reasons (``problem_reasons``: each a
+    ``{"code", "params"}`` of ``messages/reasons.yaml``) in ``language``, one clause each; None
+    when they are missing or one of them has a code this version does not know (the English
+    ``problems`` are then shown as given)."""
+    if not isinstance(reasons, list) or not reasons:
+        return None
+    known = catalogue("reasons")
+    if not all(isinstance(r, dict) and r.get("code") in known for r in reasons):
+        return None
+    separator = " ; " if language == "fr" else "; "  # French sets a space before the semicolon
+    return separator.join(reason_text(r["code"], language, r.get("params")) for r in reasons)
 
 
 def reason_text(code: str, language: str, params: Mapping[str, Any] | None = None) -> str:

@@ -19,7 +19,7 @@ from archbuilder.domain.layout import (
     payload_checksum,
 )
 from archbuilder.domain.timestamps import now
-from archbuilder.layout.validation import validate_layout, validate_rules
+from archbuilder.layout.validation import layout_problems, rule_problems
 from archbuilder.platform.errors import AlreadyExists, Unprocessable
 from archbuilder.platform.logging import get_logger, log_fields
 from archbuilder.repositories import TenantPaths, dump
@@ -33,8 +33,8 @@ _log = get_logger("archbuilder.versions")
 def check_payload(payload: LayoutPayload, brief: Brief) -> None:
     """``LAYOUT_INVALID`` unless the payload passes the geometry checks and the region's minimums."""
     assert brief.footprint is not None and brief.region is not None
-    problems = validate_layout(payload, brief.footprint.points())
-    problems += validate_rules(payload, brief.region, brief.building_type)
+    problems = layout_problems(payload, brief.footprint.points())
+    problems += rule_problems(payload, brief.region, brief.building_type)
     _log.info(
         "layout validated",
         extra=log_fields(
@@ -42,7 +42,12 @@ def check_payload(payload: LayoutPayload, brief: Brief) -> None:
         ),
     )
     if problems:
-        raise Unprocessable(code="LAYOUT_INVALID", problems=problems[:5])
+        shown = problems[:5]
+        raise Unprocessable(
+            code="LAYOUT_INVALID",
+            problems=[p.text for p in shown],  # English, as before the problems had codes
+            problem_reasons=[{"code": p.code, "params": dict(p.params)} for p in shown],
+        )
 
 
 def build_version(
