@@ -33,8 +33,10 @@ _log = get_logger("archbuilder.versions")
 def check_payload(payload: LayoutPayload, brief: Brief) -> None:
     """``LAYOUT_INVALID`` unless the payload passes the geometry checks and the region's minimums."""
     assert brief.footprint is not None and brief.region is not None
-    problems = layout_problems(payload, brief.footprint.points())
-    problems += rule_problems(payload, brief.region, brief.building_type)
+    # The region's minimums first: a room made too small or too narrow (a wall moved too far) is
+    # what its reader must change, and the doors it no longer holds follow from it.
+    problems = rule_problems(payload, brief.region, brief.building_type)
+    problems += layout_problems(payload, brief.footprint.points())
     _log.info(
         "layout validated",
         extra=log_fields(
