@@ -225,6 +225,35 @@ def test_a_wc_and_a_store_are_planned_at_their_own_size() -> None:
     assert areas["storage"] <= 2.5
 
 
+def test_a_large_wc_beside_the_hall_is_carved_to_a_room_not_a_strip() -> None:
+    """A 5 m² WC in a band 4.9 m deep: carved at the hall side, wider than its preferred 1.2 m,
+    and so within the 3 : 1 the design review allows a WC (it was a 1 x 5 m strip from the hall
+    to the facade)."""
+    footprint = [(0, 0), (14800, 0), (14800, 6800), (8100, 6800), (8100, 12300), (0, 12300)]
+    rooms = [
+        {"type": "living_room", "target_area_m2": 33},
+        {"type": "kitchen", "target_area_m2": 13},
+        {"type": "bedroom", "name": "Master", "target_area_m2": 13},
+        {"type": "bedroom", "count": 4, "target_area_m2": 10.5},
+        {"type": "bathroom", "target_area_m2": 5.5},
+        {"type": "wc", "target_area_m2": 5},
+        {"type": "bathroom", "name": "En-suite", "target_area_m2": 5},
+        {"type": "hall", "target_area_m2": 12.5},
+    ]
+    b = brief(
+        "TR-34",
+        footprint={"polygon": [{"x": x, "y": y} for x, y in footprint]},
+        rooms=rooms,
+        entrance={"side": "north"},
+        north_deg=306,
+    )
+    payload = planned(b)
+    wc = next(r for r in payload.rooms if r.type.value == "wc")
+    xs, ys = [p.x for p in wc.boundary], [p.y for p in wc.boundary]
+    width, depth = sorted((max(xs) - min(xs), max(ys) - min(ys)))
+    assert len(wc.boundary) == 4 and depth / width <= 3.0, (width, depth)
+
+
 @pytest.mark.parametrize(
     ("language", "words"),
     [("tr", "giriş kapısı"), ("de", "Wohnungstür"), ("fr", "porte d'entrée"), ("es", "puerta de entrada")],

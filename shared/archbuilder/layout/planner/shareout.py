@@ -70,6 +70,7 @@ CARVABLE = frozenset({RoomType.wc, RoomType.storage, RoomType.technical, RoomTyp
 MAX_ASPECT = 2.5  # the longest a room to live in should be, over its narrow side
 CUT_ASPECT = 2.45  # what a cut aims at, so that snapping to the grid stays under MAX_ASPECT
 CARVE_SPARE_MM = 900.0  # net depth a carved room must leave behind to be worth it
+CARVE_ASPECT = 2.5  # deepest a carved room is over its width, where its slot allows
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,9 @@ def _carves(job: Job, rooms: list[PlannedRoom], depth: float) -> dict[int, _Carv
     for i, room in enumerate(rooms):
         if room.type not in CARVABLE or window_required(job, room):
             continue
-        length = max(PREFERRED_WIDTH_MM[room.type], room.min_width_mm + 20)
+        # As wide as preferred, and wider for a large one: at most CARVE_ASPECT deep over wide.
+        square = (room.target_area_m2 * 1e6 / CARVE_ASPECT) ** 0.5
+        length = max(PREFERRED_WIDTH_MM[room.type], room.min_width_mm + 20, snap(square))
         need = max(room.target_area_m2 * 1e6 / length, room.min_width_mm + 20)
         need = max(need, max(room.min_area_m2, MIN_ROOM_AREA_M2) * 1.015e6 / length + 10)
         if depth - need - site.t_int < CARVE_SPARE_MM:
