@@ -86,6 +86,25 @@ def test_an_error_with_a_reason_code_gives_its_reason_in_the_readers_language() 
     ) == ("Korrektur 0 (merge_room) kann nicht angewendet werden: no room R9.")
 
 
+def test_layout_invalid_words_each_problem_in_the_readers_language() -> None:
+    """``problem_reasons`` fill ``{problems}``, rooms by their names; one code this version does
+    not know and the English ``problems`` are shown as given."""
+    params = {
+        "problems": ["rooms R2 and R3 overlap by 1.25 m²", "room R4 cannot be reached from outside"],
+        "problem_reasons": [
+            {"code": "rooms_overlap", "params": {"room": "Küche", "other": "Bad", "area_m2": 1.25}},
+            {"code": "room_unreachable", "params": {"room": "Schlafzimmer 2"}},
+        ],
+    }
+    de = translate("LAYOUT_INVALID", "de", params)
+    assert "Küche und Bad überschneiden sich um 1,25 m²; Schlafzimmer 2 ist von außen" in de
+    assert "R2" not in de and "overlap" not in de
+    fr = translate("LAYOUT_INVALID", "fr", params)
+    assert "1,25 m² ; Schlafzimmer 2 n'est pas accessible" in fr  # a space before the semicolon
+    unknown = {**params, "problem_reasons": [*params["problem_reasons"], {"code": "from_a_later_version"}]}
+    assert "rooms R2 and R3 overlap by 1.25 m², room R4 cannot" in translate("LAYOUT_INVALID", "de", unknown)
+
+
 def test_negotiate_follows_quality_and_falls_back() -> None:
     assert negotiate("de-DE,de;q=0.9,en;q=0.8", "en") == "de"
     assert negotiate("ja, fr;q=0.5", "tr") == "fr"

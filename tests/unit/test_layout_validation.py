@@ -302,6 +302,7 @@ def test_the_add_in_range_of_room_areas_is_enforced_here_not_by_the_model() -> N
         ([(0, 0), (1600, 0), (3200, 0), (3200, 4100), (0, 4100)], 3200),  # a rectangle, 5 points
         ([(0, 0), (4000, 0), (4000, 1800), (2600, 1800), (2600, 4000), (0, 4000)], 2600),  # an L
         ([(0, 0), (6000, 0), (6000, 1400), (0, 1400)], 1400),
+        ([(0, 0), (4000, 0), (0, 3000), (4000, 3000)], 1334),  # a bow tie on a box's corners: 4/3 m
     ],
 )
 def test_narrow_side_is_the_largest_square_the_outline_holds(
@@ -333,3 +334,28 @@ def test_an_l_shaped_bedroom_with_a_narrow_arm_breaks_the_narrow_side_minimum(
     problems = rule_problems(mutated(planned, to_l), "TR", BuildingType.apartment)
     narrow = [p.params["narrow_mm"] for p in problems if p.code == "room_narrow_side_under"]
     assert narrow and 2399 <= narrow[0] <= 2400
+
+
+def test_a_refused_layout_names_the_region_minimums_before_what_follows_from_them(
+    planned: LayoutPayload,
+) -> None:
+    """``LAYOUT_INVALID`` lists a room made too narrow before the outline faults it causes (a
+    gap, an overlap): the first is what the reader changes."""
+    from archbuilder.platform.errors import Unprocessable
+    from archbuilder.services.versions import check_payload
+
+    brief = Brief.model_validate(
+        {"footprint": {"width_mm": 12000, "depth_mm": 9000}, "rooms": [{"type": "living_room"}]}
+    ).resolved(CodeRegion.TR, Language.en)
+
+    def narrow_bedroom(payload: LayoutPayload) -> None:
+        room = next(r for r in payload.rooms if r.type.value == "bedroom")
+        x0, y0 = min(p.x for p in room.boundary), min(p.y for p in room.boundary)
+        room.boundary = square(x0, y0, 2000)
+        room.area_m2 = 4.0
+
+    with pytest.raises(Unprocessable) as refused:
+        check_payload(mutated(planned, narrow_bedroom), brief)
+    codes = [r["code"] for r in refused.value.params["problem_reasons"]]
+    assert codes[0] in ("room_area_under", "room_narrow_side_under"), codes
+    assert "floor_in_no_room" in codes or len(codes) == 5, codes

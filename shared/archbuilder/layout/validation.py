@@ -346,10 +346,12 @@ def _shrinks_to_something(polygon: Polygon, side: float) -> bool:
 
 
 def _is_axis_rectangle(polygon: Polygon) -> bool:
-    """Four corners (ignoring repeated ones), each on the bounding box's corners."""
+    """Four corners (ignoring repeated ones), each on the bounding box's corners, in an order
+    that encloses the whole box (not a bow tie across it)."""
     minx, miny, maxx, maxy = polygon.bounds
     corners = set(polygon.exterior.coords)
-    return len(corners) == 4 and corners == {(minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy)}
+    box_corners = {(minx, miny), (maxx, miny), (maxx, maxy), (minx, maxy)}
+    return corners == box_corners and abs(polygon.area - (maxx - minx) * (maxy - miny)) < 1.0
 
 
 def _unique_ids(payload: LayoutPayload) -> list[Reason]:

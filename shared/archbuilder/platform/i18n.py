@@ -81,10 +81,17 @@ def _problems_text(reasons: Any, language: str) -> str | None:
     if not isinstance(reasons, list) or not reasons:
         return None
     known = catalogue("reasons")
-    if not all(isinstance(r, dict) and r.get("code") in known for r in reasons):
+    if not all(_known_reason(r, known) for r in reasons):
         return None
     separator = " ; " if language == "fr" else "; "  # French sets a space before the semicolon
     return separator.join(reason_text(r["code"], language, r.get("params")) for r in reasons)
+
+
+def _known_reason(reason: Any, known: Mapping[str, Any]) -> bool:
+    """A ``{"code", "params"}`` whose code the catalogue words and whose params are a mapping."""
+    if not isinstance(reason, dict):
+        return False
+    return reason.get("code") in known and isinstance(reason.get("params", {}), dict)
 
 
 def reason_text(code: str, language: str, params: Mapping[str, Any] | None = None) -> str:
