@@ -455,3 +455,22 @@ def test_wings_get_the_rooms_that_fill_them() -> None:
     assert meta["mean_area_error_pct"] < 13.0
     errors = [abs(r["area_error_pct"]) for r in meta["rooms"] if r["type"] not in ("hall", "corridor")]
     assert meta["mean_area_error_pct"] == pytest.approx(sum(errors) / len(errors), abs=0.01)
+
+
+def test_a_footprint_far_larger_than_the_programme_is_said_in_the_briefs_language() -> None:
+    """A 1+1 programme of about 45 m² in a 16 x 11 m footprint: every room grows far past its
+    target, and the planner says so, with the numbers, instead of handing over a 60 m² salon
+    without a word; a footprint that fits its programme gets no such warning."""
+    one_bed = [{"type": "living_room"}, {"type": "kitchen"}, {"type": "bedroom"}, {"type": "bathroom"}]
+    big = SpinePlanner().plan(
+        make_brief({"width_mm": 16000, "depth_mm": 11000}, [*one_bed, {"type": "hall"}])
+    )
+    enlarged = [w for w in big.metadata["warnings"] if w.startswith("Taban alanı oda programından çok büyük")]
+    assert len(enlarged) == 1, big.metadata["warnings"]
+    rooms = [a for a in big.metadata["rooms"] if a["type"] != "hall"]
+    area, target = sum(a["area_m2"] for a in rooms), sum(a["target_area_m2"] for a in rooms)
+    assert f"({round(target)} m² istendi, {round(area)} m² verildi)" in enlarged[0]
+    assert f"%{round((area / target - 1) * 100)} büyük" in enlarged[0]
+
+    fitting = SpinePlanner().plan(make_brief({"width_mm": 12000, "depth_mm": 9000}, APARTMENT, language="de"))
+    assert not [w for w in fitting.metadata["warnings"] if "viel größer als das Raumprogramm" in w]

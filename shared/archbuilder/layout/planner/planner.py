@@ -14,7 +14,7 @@ from archbuilder.layout.planner.frames import frames_for
 from archbuilder.layout.planner.geometry import Rect
 from archbuilder.layout.planner.job import Job, Wish, build_job
 from archbuilder.layout.planner.notes import note
-from archbuilder.layout.planner.scoring import wish_met
+from archbuilder.layout.planner.scoring import MAX_GROWTH, wish_met
 from archbuilder.layout.planner.search import Candidate, candidates
 from archbuilder.layout.planner.windows import BuildFailed
 from archbuilder.layout.programme import check_programme_fits
@@ -105,6 +105,9 @@ class SpinePlanner:
                 warnings.append(note("entrance_not_into_hall", job.language))
             if len(found) < wanted:
                 warnings.append(note("fewer_variants", job.language, found=len(found), wanted=wanted))
+            enlarged = _enlarged(areas, job)
+            if enlarged is not None:
+                warnings.append(note("rooms_enlarged", job.language, **enlarged))
             metadata = {
                 "planner": self.name,
                 "variant_rank": rank,
@@ -225,6 +228,18 @@ def _mean_error(areas: list[dict[str, Any]], job: Job) -> float:
     """Mean absolute area error (%) over rooms with a target; halls and corridors excluded."""
     errors = [abs(a["area_error_pct"]) for a in areas if job.rooms[a["id"]].type not in CIRCULATION]
     return round(sum(errors) / len(errors), 2) if errors else 0.0
+
+
+def _enlarged(areas: list[dict[str, Any]], job: Job) -> dict[str, Any] | None:
+    """How much larger than asked the rooms are, when the footprint is so much larger than the
+    programme that they grew past MAX_GROWTH on average (halls and corridors excluded): the
+    brief is missing rooms or its targets are small for the footprint."""
+    rooms = [a for a in areas if job.rooms[a["id"]].type not in CIRCULATION]
+    target = sum(a["target_area_m2"] for a in rooms)
+    area = sum(a["area_m2"] for a in rooms)
+    if not rooms or target <= 0 or area / target <= MAX_GROWTH:
+        return None
+    return {"percent": round((area / target - 1) * 100), "area": round(area), "target": round(target)}
 
 
 def _rules_applied(job: Job) -> list[dict[str, Any]]:
