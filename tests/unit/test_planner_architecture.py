@@ -254,6 +254,43 @@ def test_a_large_wc_beside_the_hall_is_carved_to_a_room_not_a_strip() -> None:
     assert len(wc.boundary) == 4 and depth / width <= 3.0, (width, depth)
 
 
+def test_a_variant_with_what_an_architect_rejects_says_so() -> None:
+    """When the search finds no clean layout it returns the best flawed one (here bedrooms
+    reached through the living room in an L house); its warnings name the flaw and the rooms,
+    in the brief's language. A clean plan has no such warning."""
+    footprint = [(0, 0), (12900, 0), (12900, 7305), (5905, 7305), (5905, 12900), (0, 12900)]
+    rooms = [
+        {"type": "living_room"},
+        {"type": "kitchen"},
+        {"type": "bathroom"},
+        {"type": "bedroom", "count": 3},
+        {"type": "hall"},
+        {"type": "wc", "target_area_m2": 2.0},
+        {"type": "bathroom", "en_suite": True},
+    ]
+    b = Brief.model_validate(
+        {
+            "building_type": "house",
+            "footprint": {"polygon": [{"x": x, "y": y} for x, y in footprint]},
+            "rooms": rooms,
+            "north_deg": 180,
+            "options": {"variants": 2, "seed": 13},
+            "entrance": {"point": {"x": 11000, "y": 0}},
+        }
+    ).resolved("TR", Language.tr)
+    results = SpinePlanner().plan_variants(b)
+    for result in results:
+        through = result.metadata["design"]["through_room"]
+        said = [w for w in result.metadata["warnings"] if "Başka bir odadan geçilerek ulaşılan" in w]
+        assert bool(through) == bool(said), (through, result.metadata["warnings"])
+        names = {r.id: r.name for r in result.payload.rooms}
+        assert all(names[r] in said[0] for r in through)
+    assert any(r.metadata["design"]["through_room"] for r in results)  # the case this test is for
+
+    clean = SpinePlanner().plan(brief())
+    assert not [w for w in clean.metadata["warnings"] if "No layout found" in w]
+
+
 @pytest.mark.parametrize(
     ("language", "words"),
     [("tr", "giriş kapısı"), ("de", "Wohnungstür"), ("fr", "porte d'entrée"), ("es", "puerta de entrada")],

@@ -108,6 +108,7 @@ class SpinePlanner:
             enlarged = _enlarged(areas, job)
             if enlarged is not None:
                 warnings.append(note("rooms_enlarged", job.language, **enlarged))
+            warnings += _flaw_warnings(measures, payload, job)
             metadata = {
                 "planner": self.name,
                 "variant_rank": rank,
@@ -228,6 +229,27 @@ def _mean_error(areas: list[dict[str, Any]], job: Job) -> float:
     """Mean absolute area error (%) over rooms with a target; halls and corridors excluded."""
     errors = [abs(a["area_error_pct"]) for a in areas if job.rooms[a["id"]].type not in CIRCULATION]
     return round(sum(errors) / len(errors), 2) if errors else 0.0
+
+
+def _flaw_warnings(m: Measures, payload: LayoutPayload, job: Job) -> list[str]:
+    """What an architect rejects in a variant returned because no clean one was found
+    (``_flawed``), said plainly: the search gives such a layout only when it has nothing better."""
+    names = {r.id: r.name for r in payload.rooms}
+    out = []
+    if m.through_room:
+        rooms = ", ".join(names.get(r, r) for r in m.through_room)
+        out.append(note("flawed_through_room", job.language, rooms=rooms))
+    if m.swing_clashes:
+        doors = ", ".join(f"{a}/{b}" for a, b in m.swing_clashes)
+        out.append(note("flawed_swing_clash", job.language, doors=doors))
+    if m.party_wall_openings:
+        out.append(note("flawed_party_wall", job.language, openings=", ".join(m.party_wall_openings)))
+    if m.worst_aspect > 2.5:
+        worst = max(m.aspects, key=lambda r: m.aspects[r])
+        out.append(
+            note("flawed_aspect", job.language, room=names.get(worst, worst), ratio=round(m.worst_aspect, 1))
+        )
+    return out
 
 
 def _enlarged(areas: list[dict[str, Any]], job: Job) -> dict[str, Any] | None:
