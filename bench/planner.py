@@ -5,11 +5,13 @@ and overall: the share of feasible briefs with a valid layout, infeasible briefs
 an expected code, solve time per variant (p50 / p95 / max), mean area error and adjacency-wish
 satisfaction. Validity = ``validate_layout`` + ``validate_rules`` + the checks below, which
 measure the region minimums again without the planner's or the validator's geometry code.
-The baseline, measured in the same run, is validating the same payloads.
+The baseline, measured in the same run, is validating the same payloads. ``--seeds N`` plans
+every brief with its own seed and N - 1 others (the search's room orders follow the seed).
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -263,11 +265,42 @@ def design_row(suite: Suite) -> str:
     )
 
 
+SEED_STEP = 101  # between the seeds --seeds adds to a case's own
+
+
+def seeded(case: dict[str, Any], seeds: int) -> list[dict[str, Any]]:
+    """The case with its own seed, and ``seeds - 1`` copies with other seeds (``--seeds``): the
+    search's room orders are shuffled by the seed, so one seed can hide what another shows."""
+    own = int(case["brief"].get("options", {}).get("seed", 0))
+    out = [case]
+    for k in range(1, seeds):
+        brief = {
+            **case["brief"],
+            "options": {**case["brief"].get("options", {}), "seed": own + k * SEED_STEP},
+        }
+        out.append({**case, "name": f"{case['name']} (seed {own + k * SEED_STEP})", "brief": brief})
+    return out
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.planner", description=__doc__)
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        choices=range(1, 11),
+        metavar="N",
+        help="plan every brief with its own seed and N - 1 others (1-10; default 1)",
+    )
+    seeds = parser.parse_args().seeds
     planner = SpinePlanner()
     overall = Suite("overall")
     suites: list[Suite] = []
     print(f"planner {planner.name}: {sum(1 for _ in BRIEFS.glob('*.yaml'))} suites from {BRIEFS.name}/")
+    if seeds > 1:
+        print(
+            f"every brief planned with {seeds} seeds: its own and {seeds - 1} others, each counted as a case"
+        )
     print(
         "| suite       | valid (feasible) | refused (infeasible) | p50 ms | p95 ms | max ms "
         "| area err | prefer/avoid met | validate ms | plan/validate | entered by the hall |"
@@ -276,7 +309,8 @@ def main() -> int:
     for path in sorted(BRIEFS.glob("*.yaml")):
         suite = Suite(path.stem)
         for case in suite_cases(path):
-            run_case(planner, case, suite)
+            for copy in seeded(case, seeds):
+                run_case(planner, copy, suite)
         print(row(suite))
         overall.add(suite)
         suites.append(suite)
