@@ -274,11 +274,9 @@ def seeded(case: dict[str, Any], seeds: int) -> list[dict[str, Any]]:
     own = int(case["brief"].get("options", {}).get("seed", 0))
     out = [case]
     for k in range(1, seeds):
-        brief = {
-            **case["brief"],
-            "options": {**case["brief"].get("options", {}), "seed": own + k * SEED_STEP},
-        }
-        out.append({**case, "name": f"{case['name']} (seed {own + k * SEED_STEP})", "brief": brief})
+        seed = own + k * SEED_STEP
+        brief = {**case["brief"], "options": {**case["brief"].get("options", {}), "seed": seed}}
+        out.append({**case, "name": f"{case['name']} (seed {seed})", "brief": brief})
     return out
 
 

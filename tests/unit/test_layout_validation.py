@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from shapely.geometry import Polygon
 
 from archbuilder.domain.brief import Brief, BuildingType
 from archbuilder.domain.common import CodeRegion, Language
 from archbuilder.domain.layout import LayoutPayload, Point, Point3, Room, Wall
 from archbuilder.layout.planner import SpinePlanner
-from archbuilder.layout.validation import validate_layout
+from archbuilder.layout.validation import narrow_side_mm, rule_problems, validate_layout
+from archbuilder.platform.errors import Unprocessable
+from archbuilder.services.versions import check_payload
 
 FOOTPRINT = [(0.0, 0.0), (12000.0, 0.0), (12000.0, 9000.0), (0.0, 9000.0)]
 
@@ -310,10 +313,6 @@ def test_narrow_side_is_the_largest_square_the_outline_holds(
 ) -> None:
     """Rectangles are measured without shrinking them (``narrow_side_mm``'s shortcut): the
     answer is the same as for any other outline, within the 1 mm the search stops at."""
-    from shapely.geometry import Polygon
-
-    from archbuilder.layout.validation import narrow_side_mm
-
     measured = narrow_side_mm(Polygon(outline))
     assert narrow - 1 <= measured <= narrow
 
@@ -322,7 +321,6 @@ def test_an_l_shaped_bedroom_with_a_narrow_arm_breaks_the_narrow_side_minimum(
     planned: LayoutPayload,
 ) -> None:
     """The L's bounding box is wide enough; its widest square is not (TR: bedroom 2.50 m)."""
-    from archbuilder.layout.validation import rule_problems
 
     def to_l(payload: LayoutPayload) -> None:
         room = next(r for r in payload.rooms if r.type.value == "bedroom")
@@ -341,9 +339,6 @@ def test_a_refused_layout_names_the_region_minimums_before_what_follows_from_the
 ) -> None:
     """``LAYOUT_INVALID`` lists a room made too narrow before the outline faults it causes (a
     gap, an overlap): the first is what the reader changes."""
-    from archbuilder.platform.errors import Unprocessable
-    from archbuilder.services.versions import check_payload
-
     brief = Brief.model_validate(
         {"footprint": {"width_mm": 12000, "depth_mm": 9000}, "rooms": [{"type": "living_room"}]}
     ).resolved(CodeRegion.TR, Language.en)

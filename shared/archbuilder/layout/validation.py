@@ -67,22 +67,21 @@ def layout_problems(payload: LayoutPayload, footprint: list[tuple[float, float]]
             polygons[room.id] = polygon
     problems += _room_overlaps(polygons, names)
     problems += _reachability(payload)
-    problems += _door_sides(payload, walls, polygons, outline)
-    problems += _door_swings(payload, walls, polygons, outline)
+    problems += _door_sides(payload, walls, polygons, outline, names)
+    problems += _door_swings(payload, walls, polygons, outline, names)
     problems += _gaps(payload, outline, polygons)
     return problems
 
 
-def _named(room_ids: list[str] | tuple[str, ...], names: dict[str, str]) -> list[str]:
-    """Rooms by their names (an id the payload does not name stays an id)."""
-    return [names.get(room_id, room_id) for room_id in room_ids]
-
-
 def _door_sides(
-    payload: LayoutPayload, walls: dict[str, Wall], polygons: dict[str, Polygon], outline: Polygon
+    payload: LayoutPayload,
+    walls: dict[str, Wall],
+    polygons: dict[str, Polygon],
+    outline: Polygon,
+    names: dict[str, str],
 ) -> list[Reason]:
-    """A door's leaf and frame open into exactly the rooms it connects (or outside, for one)."""
-    names = {r.id: r.name for r in payload.rooms}
+    """A door's leaf and frame open into exactly the rooms it connects (or outside, for one);
+    ``names``: room id -> name, for the reasons (an id the payload does not name stays an id)."""
     problems = []
     for door in payload.doors:
         wall = walls.get(door.host_wall_id)
@@ -112,7 +111,7 @@ def _door_sides(
                         "door_not_between_rooms",
                         f"door {door.id}: leaf and frame do not sit between {' and '.join(door.connects)}"
                         f" (found {' and '.join(sides)})",
-                        {"door": door.id, "rooms": _named(door.connects, names)},
+                        {"door": door.id, "rooms": [names.get(r, r) for r in door.connects]},
                     )
                 )
                 break
@@ -120,14 +119,17 @@ def _door_sides(
 
 
 def _door_swings(
-    payload: LayoutPayload, walls: dict[str, Wall], polygons: dict[str, Polygon], outline: Polygon
+    payload: LayoutPayload,
+    walls: dict[str, Wall],
+    polygons: dict[str, Polygon],
+    outline: Polygon,
+    names: dict[str, str],
 ) -> list[Reason]:
     """The leaf swings into ``opens_into``, its quarter disc stays in that room and is clear of
     the other doors' swings there and of every other doorway (docs/architecture.md, "Door handing").
 
     Doors without ``opens_into`` (payloads older than the field) are not checked here.
     """
-    names = {r.id: r.name for r in payload.rooms}
     placed: dict[str, DoorGeometry] = {}
     for door in payload.doors:
         wall = walls.get(door.host_wall_id)
@@ -158,7 +160,7 @@ def _door_swings(
         room = polygons.get(door.opens_into)
         if room is not None and door.opens_into not in grown:
             grown[door.opens_into] = room.buffer(SWING_TOLERANCE_MM, join_style="mitre")
-        if room is not None and not grown[door.opens_into].contains(swing):
+        if door.opens_into in grown and not grown[door.opens_into].contains(swing):
             problems.append(
                 Reason(
                     "door_swing_leaves_room",
@@ -327,13 +329,14 @@ def rule_problems(payload: LayoutPayload, region: str, building_type: BuildingTy
 def narrow_side_mm(polygon: Polygon) -> float:
     """Side of the largest axis-aligned square inside the polygon (to 1 mm)."""
     minx, miny, maxx, maxy = polygon.bounds
-    lo, hi = 0.0, min(maxx - minx, maxy - miny)
+    short = min(maxx - minx, maxy - miny)
+    lo, hi = 0.0, short
     rectangle = _is_axis_rectangle(polygon)
     while hi - lo > 1:
         mid = (lo + hi) / 2
-        # An axis-aligned rectangle holds every square narrower than its short side (``hi``);
-        # any other outline holds one when shrinking it by half the side leaves something.
-        fits = mid < min(maxx - minx, maxy - miny) if rectangle else _shrinks_to_something(polygon, mid)
+        # An axis-aligned rectangle holds every square narrower than its short side; any other
+        # outline holds one when shrinking it by half the side leaves something.
+        fits = mid < short if rectangle else _shrinks_to_something(polygon, mid)
         if fits:
             lo = mid
         else:
@@ -380,14 +383,20 @@ def _levels(payload: LayoutPayload) -> list[Reason]:
     problems += [
         Reason(
             "unknown_level",
-            f"{kind} {element_id}: unknown level {level!r}",
-            {"element": element_id if kind == "wall" else name, "level": level},
+            f"wall {w.id}: unknown level {w.level_name!r}",
+            {"element": w.id, "level": w.level_name},
         )
-        for kind, element_id, name, level in [
-            *(("wall", w.id, w.id, w.level_name) for w in payload.walls),
-            *(("room", r.id, r.name, r.level_name) for r in payload.rooms),
-        ]
-        if level not in names
+        for w in payload.walls
+        if w.level_name not in names
+    ]
+    problems += [
+        Reason(
+            "unknown_level",
+            f"room {r.id}: unknown level {r.level_name!r}",
+            {"element": r.name, "level": r.level_name},
+        )
+        for r in payload.rooms
+        if r.level_name not in names
     ]
     return problems
 

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 from archbuilder.domain.brief import AdjacencyKind, Brief
 from archbuilder.domain.layout import LayoutPayload, PlanResult
-from archbuilder.layout.design_review import CORRIDOR_SHARE_PCT, Measures, measure
+from archbuilder.layout.design_review import ASPECT_PROBLEM, CORRIDOR_SHARE_PCT, Measures, measure
 from archbuilder.layout.planner.build import Builder
 from archbuilder.layout.planner.frames import frames_for
 from archbuilder.layout.planner.geometry import Rect
@@ -159,7 +159,7 @@ def _flawed(m: Measures) -> bool:
     """What an architect rejects outright: a room reached through a bedroom or bathroom (or a
     bedroom or bathroom not from the hall), door leaves that clash, a habitable room over
     2.5 : 1, a window or door on a party wall. (A WC or store over 3 : 1 is only advice.)"""
-    return bool(m.through_room or m.swing_clashes or m.party_wall_openings) or m.worst_aspect > 2.5
+    return bool(m.through_room or m.swing_clashes or m.party_wall_openings) or m.worst_aspect > ASPECT_PROBLEM
 
 
 def _measures(payload: LayoutPayload, brief: Brief) -> Measures:
@@ -172,7 +172,7 @@ def design_penalty(m: Measures) -> float:
     penalty = 10.0 * (m.entrance_into_hall is False)
     penalty += 15.0 * len(m.through_room) + 5.0 * len(m.swing_clashes) + 20.0 * len(m.party_wall_openings)
     penalty += 1.0 * (m.doors_from_circulation - m.swinging_into_room)
-    penalty += 4.0 * max(0.0, m.worst_aspect - 2.5)
+    penalty += 4.0 * max(0.0, m.worst_aspect - ASPECT_PROBLEM)
     if m.corridor_share_pct is not None and m.has_circulation:
         lo, hi = CORRIDOR_SHARE_PCT
         penalty += 0.2 * max(0.0, lo - m.corridor_share_pct, m.corridor_share_pct - hi)
@@ -244,7 +244,7 @@ def _flaw_warnings(m: Measures, payload: LayoutPayload, job: Job) -> list[str]:
         out.append(note("flawed_swing_clash", job.language, doors=doors))
     if m.party_wall_openings:
         out.append(note("flawed_party_wall", job.language, openings=", ".join(m.party_wall_openings)))
-    if m.worst_aspect > 2.5:
+    if m.worst_aspect > ASPECT_PROBLEM:
         worst = max(m.aspects, key=lambda r: m.aspects[r])
         out.append(
             note("flawed_aspect", job.language, room=names.get(worst, worst), ratio=round(m.worst_aspect, 1))
