@@ -63,3 +63,18 @@ def test_y_axis_is_flipped_so_north_is_up() -> None:
     south = min(polygons, key=middle_y)
     assert middle_y(north) > middle_y(south)
     assert svg_middle_y(polygons[north]) < svg_middle_y(polygons[south])
+
+
+def test_a_long_name_in_a_narrow_room_is_set_smaller_so_it_stays_in_its_room() -> None:
+    """A room's name takes at most 90 % of the room's width at its label (a generous 0.58 of
+    the text height per character), down to a floor; a short name keeps the full size."""
+    payload = planned("Salon")
+    narrowest = min(payload.rooms, key=lambda r: max(p.x for p in r.boundary) - min(p.x for p in r.boundary))
+    width = max(p.x for p in narrowest.boundary) - min(p.x for p in narrowest.boundary)
+    narrowest.name = "Ebeveyn Banyosu ve Giyinme Odası"[: max(8, int(width / 100))]
+    root = ET.fromstring(layout_to_svg(payload))
+    labels = {t.text: float(t.get("font-size") or 0) for t in root.iter(f"{SVG}text")}
+    size = labels[narrowest.name]
+    fits = (size - 0.5) * 0.58 * len(narrowest.name) <= 0.9 * width  # the size is written rounded
+    assert size < 260 and (fits or size == 140), (size, width)
+    assert labels["Salon"] == 260

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from shapely.geometry import Polygon
+from shapely.geometry import LineString, Polygon
 from shapely.ops import polylabel
 
 from archbuilder.domain.layout import Door, LayoutPayload, Room, Wall, Window
@@ -18,6 +18,8 @@ from archbuilder.platform.i18n import DEFAULT_LANGUAGE, number_text, phrase
 
 MARGIN_MM = 600.0
 LABEL_MM = 260.0  # room name text height
+SMALLEST_LABEL_MM = 140.0  # a name in a narrow room shrinks to this, no further
+GLYPH_WIDTH = 0.58  # a sans-serif character's advance, over the text height (a generous mean)
 WALL_FILL = "#2b2b2b"
 ROOM_FILL = "#f7f4ee"
 WET_FILL = "#e8f1f6"
@@ -152,14 +154,18 @@ class _Plan:
         if outline.is_valid and outline.area > 0:
             centre = polylabel(outline, tolerance=10.0)
             cx, cy = centre.x, centre.y
+            width = _width_at(outline, cx, cy)
         else:
             cx = sum(p.x for p in room.boundary) / len(room.boundary)
             cy = sum(p.y for p in room.boundary) / len(room.boundary)
+            width = float("inf")
         x, y = self.pt(cx, cy).split(",")
+        area = f"{number_text(room.area_m2, self.language, 1)} m²"
+        size = _label_size(room.name, width)
         return (
-            f'<text x="{x}" y="{y}" font-size="{LABEL_MM:.0f}">{escape(room.name)}</text>'
-            f'<text x="{x}" y="{float(y) + LABEL_MM * 1.3:.1f}" font-size="{LABEL_MM * 0.8:.0f}" '
-            f'fill="#555555">{number_text(room.area_m2, self.language, 1)} m²</text>'
+            f'<text x="{x}" y="{y}" font-size="{size:.0f}">{escape(room.name)}</text>'
+            f'<text x="{x}" y="{float(y) + size * 1.3:.1f}" font-size="{_label_size(area, width) * 0.8:.0f}" '
+            f'fill="#555555">{area}</text>'
         )
 
     def north_arrow(self, x: float, y: float) -> str:
@@ -171,6 +177,23 @@ class _Plan:
             f'<text x="{tx}" y="{ty}" font-size="{size * 0.6:.0f}" text-anchor="middle">'
             f"{escape(phrase('exports', 'north_letter', self.language))}</text></g>"
         )
+
+
+def _width_at(outline: Polygon, x: float, y: float) -> float:
+    """The room's clear width along the horizontal line through its label point: the piece of
+    that line inside the outline that holds the point (an L's arm, not its whole bounding box)."""
+    minx, _, maxx, _ = outline.bounds
+    inside = outline.intersection(LineString([(minx - 1, y), (maxx + 1, y)]))
+    pieces = getattr(inside, "geoms", [inside])
+    holding = [g for g in pieces if g.length > 0 and g.bounds[0] - 1 <= x <= g.bounds[2] + 1]
+    return holding[0].length if holding else maxx - minx
+
+
+def _label_size(name: str, width: float) -> float:
+    """Text height for a room's name: LABEL_MM, smaller (down to SMALLEST_LABEL_MM) when the name
+    would run out of its room, 90 % of whose width it may take."""
+    fitting = 0.9 * width / (GLYPH_WIDTH * max(len(name), 1))
+    return max(SMALLEST_LABEL_MM, min(LABEL_MM, fitting))
 
 
 def _axis(wall: Wall) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float], float]:
