@@ -380,23 +380,17 @@ def _unique_ids(payload: LayoutPayload) -> list[Reason]:
 def _levels(payload: LayoutPayload) -> list[Reason]:
     names = {lv.name for lv in payload.levels}
     problems = [] if names else [Reason("no_level", "the payload has no level")]
+    # (kind, id, how the reader knows it: a wall by its id, a room by its name, its level)
+    elements = [("wall", w.id, w.id, w.level_name) for w in payload.walls]
+    elements += [("room", r.id, r.name, r.level_name) for r in payload.rooms]
     problems += [
         Reason(
             "unknown_level",
-            f"wall {w.id}: unknown level {w.level_name!r}",
-            {"element": w.id, "level": w.level_name},
+            f"{kind} {element_id}: unknown level {level!r}",
+            {"element": known_as, "level": level},
         )
-        for w in payload.walls
-        if w.level_name not in names
-    ]
-    problems += [
-        Reason(
-            "unknown_level",
-            f"room {r.id}: unknown level {r.level_name!r}",
-            {"element": r.name, "level": r.level_name},
-        )
-        for r in payload.rooms
-        if r.level_name not in names
+        for kind, element_id, known_as, level in elements
+        if level not in names
     ]
     return problems
 
